@@ -1,0 +1,120 @@
+/**
+ * Builds the Lambda events in events/ from the raw service events in events/raw/:
+ * `kinesis-<family>.json` and `firehose-<family>.json` for every family, and `*-mixed.json` with a few
+ * events of each family, the lenient cases real data brings, and one record of every poison class.
+ *
+ *   npm run fixtures
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { arrivalOf, type FixtureRecord, toFirehoseEvent, toKinesisEvent } from '../src/fixtures/wrap';
+
+const root = join(__dirname, '..', 'events');
+const rawDir = join(root, 'raw');
+
+type RawEvent = Record<string, unknown>;
+
+const families = readdirSync(rawDir)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => ({
+    family: f.replace(/\.json$/, ''),
+    events: JSON.parse(readFileSync(join(rawDir, f), 'utf8')) as RawEvent[],
+  }))
+  .sort((a, b) => a.family.localeCompare(b.family));
+
+const asRecord = (event: RawEvent): FixtureRecord => ({
+  data: Buffer.from(JSON.stringify(event), 'utf8'),
+  arrivalMs: arrivalOf(event),
+  partitionKey: String(
+    (event.application as { app_id?: string } | undefined)?.app_id ?? event.eventType ?? 'pk',
+  ),
+});
+
+function write(name: string, value: unknown): void {
+  writeFileSync(join(root, name), `${JSON.stringify(value, null, 2)}\n`);
+  console.log(`events/${name}`);
+}
+
+families.forEach(({ family, events }, i) => {
+  const records = events.map(asRecord);
+  write(`kinesis-${family}.json`, toKinesisEvent(records, { shardId: `shardId-00000000000${i}` }));
+  write(`firehose-${family}.json`, toFirehoseEvent(records));
+});
+
+/** Lenient cases: well-formed events that real streams deliver in messy shapes. None of them is poison. */
+function lenient(): FixtureRecord[] {
+  const email = families.find((f) => f.family === 'email')?.events[0] as RawEvent;
+  const sms = families.find((f) => f.family === 'sms')?.events[0] as RawEvent;
+  const campaign = families.find((f) => f.family === 'campaign')?.events[0] as RawEvent;
+  const arrival = arrivalOf(email);
+  const text = (s: string): FixtureRecord => ({ data: Buffer.from(s, 'utf8'), arrivalMs: arrival });
+  const secondsAndStrings = {
+    ...sms,
+    event_timestamp: Math.floor(Number(sms.event_timestamp) / 1000),
+    arrival_timestamp: String(sms.arrival_timestamp),
+    metrics: { price_in_millicents_usd: '645' },
+  };
+  const { device: _d, session: _s, ...bare } = email;
+  const brokenEndpoint = {
+    ...campaign,
+    client_context: { custom: { endpoint: '{"ChannelType":"EMAIL","Address":' } },
+  };
+  return [
+    text(`\uFEFF${JSON.stringify(email)}`),
+    text(`  ${JSON.stringify(sms)}\n`),
+    text(JSON.stringify(secondsAndStrings)),
+    text(JSON.stringify(bare)),
+    text(JSON.stringify(brokenEndpoint)),
+    text(
+      JSON.stringify({
+        event_type: 'LevelCompleted',
+        event_timestamp: 1763650000000,
+        arrival_timestamp: 1763650000300,
+        application: { app_id: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6' },
+      }),
+    ),
+    text(
+      JSON.stringify({
+        event_type: '_push.future_event',
+        event_timestamp: 1763650000000,
+        application: { app_id: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6' },
+      }),
+    ),
+  ];
+}
+
+/** One record of every poison class. The invalid-base64 one is patched into the events after wrapping. */
+const POISON: Array<{ name: string; data: Buffer }> = [
+  { name: 'invalid_utf8', data: Buffer.from([0x7b, 0x22, 0x65, 0xff, 0xfe, 0x22, 0x7d]) },
+  {
+    name: 'invalid_json (truncated)',
+    data: Buffer.from('{"event_type":"_email.send","event_timestamp":17636', 'utf8'),
+  },
+  { name: 'not_an_object (array)', data: Buffer.from('[{"event_type":"_email.send"}]', 'utf8') },
+  { name: 'not_an_object (scalar)', data: Buffer.from('42', 'utf8') },
+  { name: 'not_an_object (null)', data: Buffer.from('null', 'utf8') },
+  {
+    name: 'missing_event_type',
+    data: Buffer.from('{"application":{"app_id":"a1b2"},"attributes":{}}', 'utf8'),
+  },
+  { name: 'empty_record', data: Buffer.from('   \n', 'utf8') },
+];
+const INVALID_BASE64 = 'eyJldmVudF90eXBlIjoi*not-base64*';
+
+const mixed: FixtureRecord[] = [];
+for (const { events } of families) mixed.push(...events.slice(0, 2).map(asRecord));
+mixed.push(...lenient());
+const poisonAt = mixed.length;
+const arrival = mixed[mixed.length - 1]?.arrivalMs ?? 0;
+mixed.push(...POISON.map((p) => ({ data: p.data, arrivalMs: arrival })));
+mixed.push({ data: Buffer.from('placeholder'), arrivalMs: arrival });
+// A last healthy record after the poison, so that tests see processing continue past it.
+mixed.push(asRecord(families.find((f) => f.family === 'app')?.events[1] as RawEvent));
+
+const kinesisMixed = toKinesisEvent(mixed, { shardId: 'shardId-000000000009' });
+const firehoseMixed = toFirehoseEvent(mixed);
+const badIndex = poisonAt + POISON.length;
+(kinesisMixed.Records[badIndex] as (typeof kinesisMixed.Records)[number]).kinesis.data = INVALID_BASE64;
+(firehoseMixed.records[badIndex] as (typeof firehoseMixed.records)[number]).data = INVALID_BASE64;
+write('kinesis-mixed.json', kinesisMixed);
+write('firehose-mixed.json', firehoseMixed);

@@ -1,0 +1,69 @@
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { errorFields } from '../logger';
+import { type InputRecord, runPipeline } from '../pipeline';
+import type { Runtime } from '../runtime';
+import { kinesisBatchRef } from '../sinks/batchRef';
+import { deliver } from './deliver';
+import { summarize } from './summary';
+
+const KINESIS_ZONES = new Set(['raw', 'normalized', 'quarantine'] as const);
+
+/**
+ * Processes one Kinesis event-source-mapping batch (one shard) and returns the partial batch response.
+ *
+ * Poison records are quarantined and count as done: they must not stall the shard. When a sink fails, the
+ * records it was to hold — and, because Lambda restarts from the lowest failed sequence number and per-shard
+ * order must hold, every record after the first of them — are reported in `batchItemFailures`.
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html
+ */
+export async function processKinesisBatch(
+  event: KinesisStreamEvent,
+  runtime: Runtime,
+): Promise<KinesisStreamBatchResponse> {
+  const records = event.Records ?? [];
+  if (records.length === 0) return { batchItemFailures: [] };
+
+  const inputs: InputRecord[] = records.map((r) => ({
+    id: r.kinesis.sequenceNumber,
+    data: r.kinesis.data,
+    // approximateArrivalTimestamp is in seconds with decimals.
+    ingestMs: Math.round(r.kinesis.approximateArrivalTimestamp * 1000),
+    partitionKey: r.kinesis.partitionKey,
+  }));
+  const first = records[0] as (typeof records)[number];
+  const batch = kinesisBatchRef(
+    first.eventSourceARN,
+    first.eventID,
+    inputs.map((i) => i.id),
+    (inputs[0] as InputRecord).ingestMs,
+  );
+
+  const processed = runPipeline(inputs, runtime.settings);
+  const delivery = await deliver(batch, processed, runtime.sinks, {
+    zones: KINESIS_ZONES,
+    alertSampleSize: runtime.config.alertSampleSize,
+  });
+
+  const summary = summarize(processed);
+  const failedFrom = delivery.firstFailedIndex;
+  const batchItemFailures =
+    failedFrom === undefined
+      ? []
+      : records.slice(failedFrom).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber }));
+  const fields = {
+    batch: batch.label,
+    ...summary,
+    archivedObjects: delivery.archivedObjects,
+    alertsSent: delivery.alertsSent,
+    failedRecords: batchItemFailures.length,
+  };
+  if (failedFrom === undefined) runtime.logger.info('kinesis batch processed', fields);
+  else {
+    runtime.logger.error('kinesis batch partly failed; records returned for retry', {
+      ...fields,
+      firstFailedSequenceNumber: batchItemFailures[0]?.itemIdentifier,
+      errors: delivery.errors.map(errorFields),
+    });
+  }
+  return { batchItemFailures };
+}

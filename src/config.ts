@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { AppMetadataMap } from './enrich';
+import { ConfigError } from './errors';
+import type { LogLevel } from './logger';
+import type { PiiMode } from './pii';
+
+/** Everything the processor reads from its environment, read once at cold start and frozen. */
+export interface Config {
+  readonly sinks: 'local' | 'aws';
+  /** Where local sinks write (`LOCAL_SINK_DIR`, default `.local`). */
+  readonly localSinkDir: string;
+  readonly archive: {
+    readonly bucket?: string;
+    readonly prefix: string;
+    readonly kmsKeyId?: string;
+  };
+  readonly alertTopicArn?: string;
+  readonly pii: {
+    readonly mode: PiiMode;
+    /** `PII_HASH_KEY`; when absent, `secretId` or (outside Lambda only) the development key is used. */
+    readonly key?: string;
+    /** `PII_HASH_KEY_SECRET_ID`: a Secrets Manager secret holding the key (Lambda). */
+    readonly secretId?: string;
+  };
+  /** Rules file text and its name, from `RULES_FILE`; undefined for the shipped defaults. */
+  readonly rules?: { readonly text: string; readonly origin: string };
+  readonly apps: AppMetadataMap;
+  readonly alertSampleSize: number;
+  /** Firehose path: also write the raw batch to the archive (`FIREHOSE_ARCHIVE_RAW`). */
+  readonly firehoseArchiveRaw: boolean;
+  /** Budget for the Firehose response body; Lambda's synchronous response limit is 6 MB. */
+  readonly firehoseResponseLimitBytes: number;
+  readonly logLevel: LogLevel;
+  /** True inside a real Lambda (not `sls invoke local`). */
+  readonly inLambda: boolean;
+}
+
+const appMetadataSchema = z.record(
+  z.string().min(1),
+  z.strictObject({
+    name: z.string().optional(),
+    environment: z.string().optional(),
+    owner: z.string().optional(),
+  }),
+);
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Builds the configuration from the environment. The only reader of `process.env` (handlers pass it in).
+ * Fails fast with a message naming the variable and the accepted values.
+ */
+export function loadConfig(env: Env): Config {
+  // Relative paths are relative to where the command was started: serverless-esbuild changes the working
+  // directory to its build folder under `sls invoke local`, but the shell's PWD stays.
+  const baseDir = nonEmpty(env.PWD) ?? process.cwd();
+  const path = (p: string) => resolve(baseDir, p);
+  const inLambda = env.AWS_LAMBDA_FUNCTION_NAME !== undefined && env.IS_LOCAL !== 'true';
+  const sinks = oneOf(env, 'SINKS', ['local', 'aws'] as const, inLambda ? 'aws' : 'local');
+  const bucket = nonEmpty(env.ARCHIVE_BUCKET);
+  const alertTopicArn = nonEmpty(env.ALERT_TOPIC_ARN);
+  if (sinks === 'aws') {
+    // Inside Lambda a missing destination is a deployment error, never a reason to write somewhere else.
+    if (bucket === undefined)
+      throw new ConfigError('ARCHIVE_BUCKET is required when SINKS=aws (the default in Lambda)');
+    if (alertTopicArn === undefined) {
+      throw new ConfigError('ALERT_TOPIC_ARN is required when SINKS=aws (the default in Lambda)');
+    }
+    if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(alertTopicArn)) {
+      throw new ConfigError(`ALERT_TOPIC_ARN '${alertTopicArn}' is not an SNS topic ARN`);
+    }
+  }
+  const piiMode = oneOf(env, 'PII_MODE', ['hash', 'redact', 'keep'] as const, 'hash');
+  const piiKey = nonEmpty(env.PII_HASH_KEY);
+  const secretId = nonEmpty(env.PII_HASH_KEY_SECRET_ID);
+  if (piiKey !== undefined && piiKey.length < 16) {
+    throw new ConfigError('PII_HASH_KEY must be at least 16 characters (a random secret; 32+ recommended)');
+  }
+  if (inLambda && piiMode === 'hash' && piiKey === undefined && secretId === undefined) {
+    throw new ConfigError('PII_HASH_KEY or PII_HASH_KEY_SECRET_ID is required in Lambda when PII_MODE=hash');
+  }
+
+  const config: Config = {
+    sinks,
+    localSinkDir: path(nonEmpty(env.LOCAL_SINK_DIR) ?? '.local'),
+    archive: {
+      ...(bucket !== undefined && { bucket }),
+      prefix: normalizePrefix(env.ARCHIVE_PREFIX),
+      ...(nonEmpty(env.ARCHIVE_KMS_KEY_ID) !== undefined && { kmsKeyId: nonEmpty(env.ARCHIVE_KMS_KEY_ID) }),
+    },
+    ...(alertTopicArn !== undefined && { alertTopicArn }),
+    pii: {
+      mode: piiMode,
+      ...(piiKey !== undefined && { key: piiKey }),
+      ...(secretId !== undefined && { secretId }),
+    },
+    ...(nonEmpty(env.RULES_FILE) !== undefined && { rules: readRules(path(env.RULES_FILE as string)) }),
+    apps: readApps(env, path),
+    alertSampleSize: integer(env, 'ALERT_SAMPLE_SIZE', 3, 0, 20),
+    firehoseArchiveRaw: flag(env, 'FIREHOSE_ARCHIVE_RAW', false),
+    firehoseResponseLimitBytes: integer(env, 'FIREHOSE_RESPONSE_LIMIT_BYTES', 6_000_000, 1024, 6_291_456),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info', true),
+    inLambda,
+  };
+  return deepFreeze(config);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const v = value?.trim();
+  return v === undefined || v.length === 0 ? undefined : v;
+}
+
+function oneOf<T extends string>(
+  env: Env,
+  name: string,
+  values: readonly T[],
+  fallback: T,
+  lower = false,
+): T {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const v = lower ? raw.toLowerCase() : raw;
+  if (!(values as readonly string[]).includes(v)) {
+    throw new ConfigError(`${name}='${raw}' is not valid; accepted values: ${values.join(', ')}`);
+  }
+  return v as T;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}='${raw}' is not valid; expected an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env[name])?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name}='${raw}' is not valid; accepted values: true, false`);
+}
+
+function normalizePrefix(value: string | undefined): string {
+  const v = nonEmpty(value)?.replace(/^\/+|\/+$/g, '');
+  return v === undefined || v.length === 0 ? '' : `${v}/`;
+}
+
+function readRules(path: string): { text: string; origin: string } {
+  try {
+    return { text: readFileSync(path, 'utf8'), origin: path };
+  } catch (err) {
+    throw new ConfigError(`RULES_FILE: cannot read '${path}': ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** `APP_METADATA` (inline JSON) or `APP_METADATA_FILE` (JSON or YAML): `{ "<app id>": { name, environment, owner } }`. */
+function readApps(env: Env, path: (p: string) => string): AppMetadataMap {
+  const inline = nonEmpty(env.APP_METADATA);
+  const file = nonEmpty(env.APP_METADATA_FILE);
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigError('set APP_METADATA or APP_METADATA_FILE, not both');
+  }
+  if (inline === undefined && file === undefined) return {};
+  const name = inline !== undefined ? 'APP_METADATA' : `APP_METADATA_FILE '${file}'`;
+  let doc: unknown;
+  try {
+    doc = parseYaml(inline ?? readFileSync(path(file as string), 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${name}: cannot read: ${(err as Error).message}`, { cause: err });
+  }
+  const parsed = appMetadataSchema.safeParse(doc);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(
+      `${name} is invalid at '${issue?.path.join('.') ?? ''}': ${issue?.message}; expected { "<app id>": { "name", "environment", "owner" } }`,
+    );
+  }
+  return parsed.data;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

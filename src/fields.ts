@@ -1,0 +1,67 @@
+import type { JsonObject } from './decode';
+
+/** Lenient readers for messy real-world fields: numbers arrive as strings, objects go missing. */
+
+export function obj(value: unknown): JsonObject | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as JsonObject)
+    : undefined;
+}
+
+export function str(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.length > 0 ? value : undefined;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+export function num(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+export function bool(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return undefined;
+}
+
+export function arr(value: unknown): unknown[] | undefined {
+  return Array.isArray(value) ? value : undefined;
+}
+
+/** Below this a Unix timestamp must be in seconds: 1e11 ms is March 1973, 1e11 s is the year 5138. */
+const SECONDS_CUTOFF = 1e11;
+
+/**
+ * Reads a timestamp as Unix milliseconds: numbers or numeric strings in ms or seconds (with decimals), or an
+ * ISO-8601 string (SES). Returns undefined for anything else, or for dates outside 1970–9999.
+ */
+export function epochMs(value: unknown): number | undefined {
+  let n = num(value);
+  if (n === undefined) {
+    if (typeof value !== 'string') return undefined;
+    n = Date.parse(value);
+    if (!Number.isFinite(n)) return undefined;
+    return n;
+  }
+  if (n <= 0) return undefined;
+  if (n < SECONDS_CUTOFF) n *= 1000;
+  n = Math.round(n);
+  return n < 253402300800000 ? n : undefined;
+}
+
+/** A JSON-encoded object inside a string field (Pinpoint's endpoint record, `customer_context`). Broken → undefined. */
+export function parseJsonObject(value: unknown): JsonObject | undefined {
+  if (typeof value !== 'string') return obj(value);
+  try {
+    return obj(JSON.parse(value));
+  } catch {
+    return undefined;
+  }
+}

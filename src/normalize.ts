@@ -1,0 +1,33 @@
+import type { JsonObject } from './decode';
+import { PoisonRecordError } from './errors';
+import { obj } from './fields';
+import type { NormalizedRecord } from './schema';
+import type { NormalizeContext } from './sources/common';
+import { normalizeEndUserMessaging } from './sources/endUserMessaging';
+import { normalizePinpoint } from './sources/pinpoint';
+import { normalizeSes } from './sources/ses';
+
+/**
+ * Detects the source from the event's shape and normalizes it:
+ * - `event_type` (snake_case envelope) → Amazon Pinpoint event stream;
+ * - `eventType`/`notificationType` with a `mail` object → Amazon SES event publishing / notifications;
+ * - any other `eventType` → AWS End User Messaging SMS/voice v2 (unknown types become family `unknown`).
+ *
+ * @throws PoisonRecordError when the object carries no event type at all.
+ */
+export function normalizeEvent(event: JsonObject, ctx: NormalizeContext): NormalizedRecord {
+  const pinpointType = event.event_type;
+  if (typeof pinpointType === 'string' && pinpointType.length > 0) {
+    return normalizePinpoint(event, pinpointType, ctx);
+  }
+  const camelType = event.eventType ?? event.notificationType;
+  if (typeof camelType === 'string' && camelType.length > 0) {
+    return obj(event.mail) !== undefined
+      ? normalizeSes(event, camelType, ctx)
+      : normalizeEndUserMessaging(event, camelType, ctx);
+  }
+  throw new PoisonRecordError(
+    'missing_event_type',
+    'JSON object has no event type (event_type, eventType or notificationType)',
+  );
+}

@@ -1,0 +1,150 @@
+import { createHmac } from 'node:crypto';
+import { isIP } from 'node:net';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import metadata from 'libphonenumber-js/min/metadata';
+import type { NormalizedRecord } from './schema';
+
+/** `hash` (default): keyed hashes + harmless derived fields; `redact`: derived fields only; `keep`: raw values. */
+export type PiiMode = 'hash' | 'redact' | 'keep';
+
+/** Attribute keys whose values are personal data whatever they look like. */
+const PII_ATTRIBUTE_KEYS = new Set([
+  'destination_phone_number',
+  'origination_phone_number',
+  'customer_context',
+  'address',
+  'email',
+  'email_address',
+  'phone',
+  'phone_number',
+  'ip',
+  'ip_address',
+  'cognito_id',
+]);
+
+const EMAIL_IN_TEXT = /[^\s@<>"'(),;:[\]]+@[^\s@<>"'(),;:[\]]+\.[A-Za-z]{2,}/g;
+const PHONE_VALUE = /^\+[1-9]\d{6,14}$/;
+const PHONE_IN_TEXT = /\+[1-9]\d{6,14}\b/g;
+const IPV4_IN_TEXT = /\b(?:\d{1,3}\.){3}\d{1,3}\b/g;
+const URL_VALUE = /^https?:\/\//i;
+
+const HASH_HEX_CHARS = 32;
+
+const callingCodeCountries = (metadata as { country_calling_codes: Record<string, string[]> })
+  .country_calling_codes;
+
+/**
+ * Applies the configured PII mode to every place personal data can sit. One instance per batch: each distinct
+ * value is hashed (HMAC-SHA256, first 128 bits as hex) and parsed once per batch, then served from the cache.
+ */
+export class PiiProtector {
+  private readonly hashes = new Map<string, string>();
+  private readonly phoneCountries = new Map<string, string | undefined>();
+
+  constructor(
+    readonly mode: PiiMode,
+    private readonly key: Buffer,
+  ) {}
+
+  /** Keyed hash of a value, so joins across records keep working without the value itself. */
+  hash(value: string): string {
+    let h = this.hashes.get(value);
+    if (h === undefined) {
+      h = createHmac('sha256', this.key).update(value).digest('hex').slice(0, HASH_HEX_CHARS);
+      this.hashes.set(value, h);
+    }
+    return h;
+  }
+
+  /** The recipient (email address, phone number or push token) with its derived field. */
+  recipient(rec: NormalizedRecord, address: string | undefined): void {
+    if (address === undefined) return;
+    const at = address.lastIndexOf('@');
+    if (at > 0) rec.email_domain = address.slice(at + 1).toLowerCase();
+    else if (PHONE_VALUE.test(address)) {
+      const country = this.phoneCountry(address);
+      if (country !== undefined) rec.phone_country = country;
+    }
+    if (this.mode === 'hash') rec.recipient_hash = this.hash(normalizeAddress(address));
+    else if (this.mode === 'keep') rec.recipient = address;
+  }
+
+  /** The sender address or origination number. */
+  sender(rec: NormalizedRecord, address: string | undefined): void {
+    if (address === undefined) return;
+    if (this.mode === 'hash') rec.sender_hash = this.hash(normalizeAddress(address));
+    else if (this.mode === 'keep') rec.sender = address;
+  }
+
+  ip(rec: NormalizedRecord, ip: string | undefined): void {
+    if (ip === undefined) return;
+    if (this.mode === 'hash') rec.ip_hash = this.hash(ip);
+    else if (this.mode === 'keep') rec.ip_address = ip;
+  }
+
+  /** A URL that may carry tokens in its query string or fragment: kept up to the path unless mode is `keep`. */
+  url(url: string): string {
+    if (this.mode === 'keep') return url;
+    const cut = url.search(/[?#]/);
+    return cut === -1 ? url : url.slice(0, cut);
+  }
+
+  /** Free text (status messages, diagnostic codes) with any email address, phone number or IPv4 replaced. */
+  text(value: string): string {
+    if (this.mode === 'keep') return value;
+    return value
+      .replace(EMAIL_IN_TEXT, (m) => this.token(m, 'email'))
+      .replace(PHONE_IN_TEXT, (m) => this.token(m, 'phone'))
+      .replace(IPV4_IN_TEXT, (m) => (isIP(m) ? this.token(m, 'ip') : m));
+  }
+
+  /**
+   * A copy of an attributes map with personal data protected: known PII keys by name, and values that are
+   * (or contain) an email address, a phone number or an IP address. URL values lose their query string.
+   * Returns the same object when nothing needed changing, to spare the copy on the hot path.
+   */
+  attributes(attrs: Record<string, string>): Record<string, string> {
+    if (this.mode === 'keep') return attrs;
+    let out: Record<string, string> | undefined;
+    for (const key in attrs) {
+      const value = attrs[key] as string;
+      const safe = this.attributeValue(key, value);
+      if (safe !== value) {
+        out ??= { ...attrs };
+        out[key] = safe;
+      }
+    }
+    return out ?? attrs;
+  }
+
+  private attributeValue(key: string, value: string): string {
+    if (value.length === 0) return value;
+    if (PII_ATTRIBUTE_KEYS.has(key.toLowerCase())) return this.token(value, 'value');
+    if (value.includes('@') || value.includes('+') || isIP(value) !== 0) {
+      if (PHONE_VALUE.test(value) || isIP(value) !== 0) return this.token(value, 'value');
+      const scrubbed = this.text(value);
+      if (scrubbed !== value) return scrubbed;
+    }
+    if (URL_VALUE.test(value)) return this.url(value);
+    return value;
+  }
+
+  private token(value: string, kind: string): string {
+    return this.mode === 'hash' ? `hmac:${this.hash(normalizeAddress(value))}` : `[${kind}]`;
+  }
+
+  private phoneCountry(number: string): string | undefined {
+    if (this.phoneCountries.has(number)) return this.phoneCountries.get(number);
+    const parsed = parsePhoneNumberFromString(number);
+    // Fictional and reserved ranges parse without a country; the calling code's main country still applies.
+    const country =
+      parsed?.country ?? (parsed ? callingCodeCountries[parsed.countryCallingCode]?.[0] : undefined);
+    this.phoneCountries.set(number, country);
+    return country;
+  }
+}
+
+/** Email addresses compare case-insensitively in practice; hashing the lower-cased form keeps joins stable. */
+function normalizeAddress(value: string): string {
+  return value.includes('@') ? value.trim().toLowerCase() : value.trim();
+}

@@ -1,0 +1,104 @@
+import { createHash } from 'node:crypto';
+import { type DecodeResult, decodeBytes, decodeData } from './decode';
+import { type AppMetadataMap, enrich } from './enrich';
+import { type PoisonReason, PoisonRecordError } from './errors';
+import { normalizeEvent } from './normalize';
+import { type PiiMode, PiiProtector } from './pii';
+import type { CompiledRule } from './rules/compileRules';
+import { routeRecord } from './rules/route';
+import type { NormalizedRecord } from './schema';
+
+/** One record as the stream handed it over. */
+export interface InputRecord {
+  /** Kinesis sequence number or Firehose recordId. */
+  id: string;
+  /** base64 as received; or the bytes themselves when replaying an archive. */
+  data: string | Buffer;
+  /** When the record entered the stream (approximate arrival), Unix ms. */
+  ingestMs: number;
+  partitionKey?: string;
+}
+
+/** What the pipeline needs, decided once at cold start. */
+export interface PipelineSettings {
+  readonly rules: readonly CompiledRule[];
+  readonly apps: AppMetadataMap;
+  readonly piiMode: PiiMode;
+  readonly piiKey: Buffer;
+}
+
+export interface OkOutcome {
+  kind: 'ok';
+  record: NormalizedRecord;
+  /** The record as one JSON line ending in exactly one `\n`. */
+  line: string;
+  dropped: boolean;
+  alerts: readonly CompiledRule[];
+}
+
+export interface PoisonOutcome {
+  kind: 'poison';
+  reason: PoisonReason;
+  detail: string;
+}
+
+export type RecordOutcome = OkOutcome | PoisonOutcome;
+
+export interface ProcessedRecord {
+  input: InputRecord;
+  /** Decoded bytes (what the raw archive keeps) and whether they are UTF-8 text. */
+  decoded: DecodeResult;
+  outcome: RecordOutcome;
+}
+
+/**
+ * The pure core: decode → normalize → enrich → route → serialize, for each record of a batch, in order.
+ * Every input gets exactly one outcome; nothing here does I/O or reads the clock.
+ */
+export function runPipeline(inputs: readonly InputRecord[], settings: PipelineSettings): ProcessedRecord[] {
+  // One protector per batch: each distinct address is hashed once per batch, and the cache dies with it.
+  const pii = new PiiProtector(settings.piiMode, settings.piiKey);
+  const out: ProcessedRecord[] = new Array(inputs.length);
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i] as InputRecord;
+    const decoded = typeof input.data === 'string' ? decodeData(input.data) : decodeBytes(input.data);
+    out[i] = { input, decoded, outcome: processDecoded(decoded, input, settings, pii) };
+  }
+  return out;
+}
+
+function processDecoded(
+  decoded: DecodeResult,
+  input: InputRecord,
+  settings: PipelineSettings,
+  pii: PiiProtector,
+): RecordOutcome {
+  if (!decoded.ok) return { kind: 'poison', reason: decoded.reason, detail: decoded.detail };
+  let record: NormalizedRecord;
+  try {
+    record = normalizeEvent(decoded.event, {
+      eventId: eventIdOf(decoded.text),
+      ingestMs: input.ingestMs,
+      pii,
+    });
+  } catch (err) {
+    // Not swallowed: the record goes to the quarantine with the reason, and is counted as poison.
+    if (err instanceof PoisonRecordError) return { kind: 'poison', reason: err.reason, detail: err.message };
+    return {
+      kind: 'poison',
+      reason: 'normalize_failed',
+      detail: `normalizer failed: ${(err as Error).message}`,
+    };
+  }
+  enrich(record, settings.apps);
+  const { drop, alerts } = routeRecord(record, settings.rules);
+  return { kind: 'ok', record, line: `${JSON.stringify(record)}\n`, dropped: drop, alerts };
+}
+
+/**
+ * Deterministic event id: the same input bytes always give the same id, so duplicates (Pinpoint sends some
+ * events many times) share one id and can be removed downstream. BOM and surrounding whitespace do not count.
+ */
+export function eventIdOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}

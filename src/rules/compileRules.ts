@@ -1,0 +1,137 @@
+import { RulesValidationError } from '../errors';
+import type { NormalizedRecord } from '../schema';
+import type { MatchSpec, RuleSpec, Severity } from './ruleSchema';
+
+/** A rule ready to test records against: every condition pre-lower-cased and pre-compiled. */
+export interface CompiledRule {
+  readonly name: string;
+  readonly description?: string;
+  readonly action: 'alert' | 'drop' | 'tag';
+  readonly severity?: Severity;
+  readonly tags?: readonly string[];
+  matches(record: NormalizedRecord): boolean;
+}
+
+type Test = (record: NormalizedRecord) => boolean;
+
+/** Values the closed vocabularies accept, so that `family: emial` fails at cold start instead of never matching. */
+const VOCABULARY: Partial<Record<keyof MatchSpec, readonly string[]>> = {
+  source: ['pinpoint', 'end_user_messaging', 'ses'],
+  family: ['app', 'campaign', 'journey', 'email', 'sms', 'voice', 'push', 'custom', 'unknown'],
+  channel: ['email', 'sms', 'push', 'voice', 'in_app', 'custom'],
+  bounce_type: ['permanent', 'transient', 'undetermined'],
+  outcome: [
+    'sent',
+    'delivered',
+    'opened',
+    'clicked',
+    'bounced',
+    'complained',
+    'rejected',
+    'failed',
+    'suppressed',
+    'pending',
+    'delayed',
+    'received',
+    'displayed',
+    'dismissed',
+    'opted_out',
+    'unsubscribed',
+    'subscription',
+    'session',
+    'sign_in',
+    'sign_up',
+    'auth_failed',
+    'purchase',
+    'unknown',
+    'other',
+  ],
+};
+
+const FIELD_KEYS = [
+  'source',
+  'family',
+  'event_type',
+  'channel',
+  'status',
+  'outcome',
+  'bounce_type',
+  'app_id',
+] as const satisfies ReadonlyArray<keyof MatchSpec & keyof NormalizedRecord>;
+
+/** Compiles validated rule specs, in order. Disabled rules are left out. */
+export function compileRules(specs: readonly RuleSpec[]): CompiledRule[] {
+  return specs.filter((s) => s.enabled !== false).map(compileRule);
+}
+
+function compileRule(spec: RuleSpec): CompiledRule {
+  const tests: Test[] = [];
+  for (const key of FIELD_KEYS) {
+    const values = spec.match[key];
+    if (values === undefined) continue;
+    const list = (Array.isArray(values) ? values : [values]).map((v) => v.toLowerCase());
+    const vocabulary = VOCABULARY[key];
+    if (vocabulary !== undefined) {
+      for (const v of list) {
+        if (!vocabulary.includes(v)) {
+          throw new RulesValidationError(
+            `rule '${spec.name}': match.${key}: '${v}' is not one of ${vocabulary.join(', ')}`,
+          );
+        }
+      }
+    }
+    const test = valueTest(list, key === 'event_type');
+    tests.push((r) => {
+      const v = r[key];
+      return v !== undefined && test(v.toLowerCase());
+    });
+  }
+  const attributes = spec.match.attributes;
+  if (attributes !== undefined) {
+    for (const [name, values] of Object.entries(attributes)) {
+      const test = valueTest(
+        (Array.isArray(values) ? values : [values]).map((v) => v.toLowerCase()),
+        true,
+      );
+      tests.push((r) => {
+        const v = r.attributes?.[name];
+        return v !== undefined && test(v.toLowerCase());
+      });
+    }
+  }
+  const rule: CompiledRule = {
+    name: spec.name,
+    action: spec.action,
+    matches: (record) => {
+      for (const t of tests) if (!t(record)) return false;
+      return true;
+    },
+    ...(spec.description !== undefined && { description: spec.description }),
+    ...(spec.severity !== undefined && { severity: spec.severity }),
+    ...(spec.tags !== undefined && { tags: Object.freeze([...spec.tags]) }),
+  };
+  return Object.freeze(rule);
+}
+
+/** Exact values go in a Set; globs (`*`, `?`) become one anchored RegExp. */
+function valueTest(values: string[], allowGlobs: boolean): (v: string) => boolean {
+  const exact = new Set<string>();
+  const globs: string[] = [];
+  for (const v of values) {
+    if (allowGlobs && /[*?]/.test(v)) globs.push(globToRegExpSource(v));
+    else exact.add(v);
+  }
+  if (globs.length === 0) return (v) => exact.has(v);
+  const re = new RegExp(`^(?:${globs.join('|')})$`, 's');
+  return (v) => exact.has(v) || re.test(v);
+}
+
+function globToRegExpSource(glob: string): string {
+  let out = '';
+  for (const ch of glob) {
+    if (ch === '*') out += '.*';
+    else if (ch === '?') out += '.';
+    else out += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return out;
+}

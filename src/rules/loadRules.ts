@@ -1,0 +1,88 @@
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { RulesValidationError } from '../errors';
+import { type CompiledRule, compileRules } from './compileRules';
+import { DEFAULT_RULES } from './defaultRules';
+import { type RuleSpec, rulesFileSchema } from './ruleSchema';
+
+/**
+ * Parses and validates a rules file (YAML or JSON — JSON is YAML) against the closed rules schema and
+ * merges it with the defaults. Every problem is reported with the rule's name and the offending key.
+ *
+ * @param text file contents, or undefined for the defaults alone
+ * @param origin the file name, for messages
+ */
+export function loadRules(text: string | undefined, origin = 'rules'): CompiledRule[] {
+  const defaults = validateSpecs({ version: 1, rules: DEFAULT_RULES }, 'default rules');
+  if (text === undefined) return compileWithContext(defaults, 'default rules');
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new RulesValidationError(`${origin}: not valid YAML/JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const file = validateSpecs(doc, origin);
+  const { include_defaults: includeDefaults, disable = [] } = doc as {
+    include_defaults?: boolean;
+    disable?: string[];
+  };
+  for (const name of disable) {
+    if (!defaults.some((r) => r.name === name)) {
+      throw new RulesValidationError(
+        `${origin}: disable: '${name}' is not a default rule (${defaults.map((r) => r.name).join(', ')})`,
+      );
+    }
+  }
+  const skip = new Set([...file.map((r) => r.name), ...disable]);
+  const merged = includeDefaults === false ? file : [...defaults.filter((r) => !skip.has(r.name)), ...file];
+  return compileWithContext(merged, origin);
+}
+
+function validateSpecs(doc: unknown, origin: string): RuleSpec[] {
+  const parsed = rulesFileSchema.safeParse(doc);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => describeIssue(issue, doc));
+    throw new RulesValidationError(`${origin} is invalid:\n  - ${lines.join('\n  - ')}`);
+  }
+  const seen = new Set<string>();
+  for (const rule of parsed.data.rules) {
+    if (seen.has(rule.name))
+      throw new RulesValidationError(`${origin}: rule '${rule.name}' is defined twice`);
+    seen.add(rule.name);
+  }
+  return parsed.data.rules;
+}
+
+function compileWithContext(specs: RuleSpec[], origin: string): CompiledRule[] {
+  try {
+    return compileRules(specs);
+  } catch (err) {
+    if (err instanceof RulesValidationError) {
+      throw new RulesValidationError(`${origin} is invalid: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** `rule 'email-bounce' (rules[3]): match.sevrity: unknown key` — where the problem is, in the user's terms. */
+function describeIssue(issue: z.core.$ZodIssue, doc: unknown): string {
+  const path = [...issue.path];
+  let where = '';
+  if (path[0] === 'rules' && typeof path[1] === 'number') {
+    const index = path[1];
+    const name = (doc as { rules?: Array<{ name?: unknown }> }).rules?.[index]?.name;
+    where = typeof name === 'string' ? `rule '${name}' (rules[${index}])` : `rules[${index}]`;
+    path.splice(0, 2);
+  }
+  const at = path.map(String).join('.');
+  let what = `${at}: ${issue.message}`;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (at.length > 0 ? `${at}.${k}` : k));
+    what = `${keys.join(', ')}: unknown key${keys.length > 1 ? 's' : ''}`;
+  } else if (at.length === 0) {
+    what = issue.message;
+  }
+  return where.length > 0 ? `${where}: ${what}` : what;
+}

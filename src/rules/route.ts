@@ -1,0 +1,33 @@
+import type { NormalizedRecord } from '../schema';
+import type { CompiledRule } from './compileRules';
+
+export interface RouteDecision {
+  /** A matching `drop` rule removes the record from the normalized output (alerts still fire). */
+  drop: boolean;
+  /** Matching `alert` rules, in rule order. */
+  alerts: CompiledRule[];
+}
+
+const NO_ALERTS: CompiledRule[] = [];
+
+/**
+ * Applies every matching rule to a record: tags are added to `record.tags`, alert rules are collected for
+ * aggregation, and any drop rule marks the record dropped. All matching rules apply, in file order.
+ */
+export function routeRecord(record: NormalizedRecord, rules: readonly CompiledRule[]): RouteDecision {
+  let drop = false;
+  let alerts = NO_ALERTS;
+  for (const rule of rules) {
+    if (!rule.matches(record)) continue;
+    if (rule.action === 'drop') drop = true;
+    else if (rule.action === 'alert') {
+      if (alerts === NO_ALERTS) alerts = [];
+      alerts.push(rule);
+    } else if (rule.tags !== undefined) {
+      record.tags ??= [];
+      const tags = record.tags;
+      for (const t of rule.tags) if (!tags.includes(t)) tags.push(t);
+    }
+  }
+  return { drop, alerts };
+}

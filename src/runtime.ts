@@ -1,0 +1,94 @@
+import type { Sinks } from './batch/deliver';
+import type { Config } from './config';
+import { ConfigError } from './errors';
+import { createJsonLogger, type Logger } from './logger';
+import type { PipelineSettings } from './pipeline';
+import { loadRules } from './rules/loadRules';
+import { LocalAlertSink } from './sinks/local/LocalAlertSink';
+import { LocalArchiveSink } from './sinks/local/LocalArchiveSink';
+
+/** Everything a handler needs, built once per cold start. */
+export interface Runtime {
+  readonly config: Config;
+  readonly settings: PipelineSettings;
+  readonly sinks: Sinks;
+  readonly logger: Logger;
+}
+
+/** Used only outside Lambda when no key is configured: hashes are stable across local runs, and not secret. */
+export const DEVELOPMENT_PII_KEY = 'pinpoint-stream-processor-development-key-not-secret';
+
+let warnedAboutDevelopmentKey = false;
+
+export interface RuntimeOverrides {
+  sinks?: Sinks;
+  logger?: Logger;
+  /** Reads a secret's string value (Secrets Manager in production; a fake in tests). */
+  fetchSecret?: (secretId: string) => Promise<string>;
+}
+
+/**
+ * Builds the runtime from a validated config: rules compiled (a bad rules file fails here, at cold start),
+ * the PII key resolved, sinks chosen. Async only because the key may live in Secrets Manager.
+ */
+export async function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+  const logger = overrides.logger ?? createJsonLogger(config.logLevel);
+  const rules = loadRules(config.rules?.text, config.rules?.origin);
+  const piiKey = await resolvePiiKey(config, logger, overrides.fetchSecret ?? fetchSecretFromSecretsManager);
+  const settings: PipelineSettings = Object.freeze({
+    rules,
+    apps: config.apps,
+    piiMode: config.pii.mode,
+    piiKey,
+  });
+  const sinks = overrides.sinks ?? createSinks(config);
+  logger.debug('runtime ready', { sinks: config.sinks, rules: rules.length, piiMode: config.pii.mode });
+  return Object.freeze({ config, settings, sinks, logger });
+}
+
+function createSinks(config: Config): Sinks {
+  if (config.sinks === 'local') {
+    return {
+      archive: new LocalArchiveSink(config.localSinkDir),
+      alerts: new LocalAlertSink(config.localSinkDir),
+    };
+  }
+  throw new ConfigError('SINKS=aws: the S3 and SNS adapters are not part of this build yet; use SINKS=local');
+}
+
+async function resolvePiiKey(
+  config: Config,
+  logger: Logger,
+  fetchSecret: (secretId: string) => Promise<string>,
+): Promise<Buffer> {
+  if (config.pii.key !== undefined) return Buffer.from(config.pii.key, 'utf8');
+  if (config.pii.secretId !== undefined) {
+    let value: string;
+    try {
+      value = await fetchSecret(config.pii.secretId);
+    } catch (err) {
+      throw new ConfigError(`PII_HASH_KEY_SECRET_ID: cannot read secret: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    if (value.length < 16)
+      throw new ConfigError('PII_HASH_KEY_SECRET_ID: the secret must hold at least 16 characters');
+    return Buffer.from(value, 'utf8');
+  }
+  if (config.pii.mode === 'hash' && !warnedAboutDevelopmentKey) {
+    warnedAboutDevelopmentKey = true;
+    logger.warn(
+      'PII_HASH_KEY is not set: hashing personal data with the public development key (local runs only)',
+    );
+  }
+  return Buffer.from(DEVELOPMENT_PII_KEY, 'utf8');
+}
+
+async function fetchSecretFromSecretsManager(secretId: string): Promise<string> {
+  // Loaded on demand: most deployments pass the key through the environment and never pay for this client.
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const client = new SecretsManagerClient({});
+  const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+  if (out.SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
+  return out.SecretString;
+}

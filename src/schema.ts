@@ -1,0 +1,128 @@
+/**
+ * Normalized schema v1: one flat-ish JSON object per event, whatever the source.
+ * Documented field by field in docs/schema.md (with the Athena DDL). Null fields are omitted, never written.
+ */
+export const SCHEMA_VERSION = 1;
+
+export type Source = 'pinpoint' | 'end_user_messaging' | 'ses';
+
+export type Family =
+  | 'app'
+  | 'campaign'
+  | 'journey'
+  | 'email'
+  | 'sms'
+  | 'voice'
+  | 'push'
+  | 'custom'
+  | 'unknown';
+
+export type Channel = 'EMAIL' | 'SMS' | 'PUSH' | 'VOICE' | 'IN_APP' | 'CUSTOM';
+
+/** One cross-source vocabulary for "what happened". */
+export type Outcome =
+  | 'sent'
+  | 'delivered'
+  | 'opened'
+  | 'clicked'
+  | 'bounced'
+  | 'complained'
+  | 'rejected'
+  | 'failed'
+  | 'suppressed'
+  | 'pending'
+  | 'delayed'
+  | 'received'
+  | 'displayed'
+  | 'dismissed'
+  | 'opted_out'
+  | 'unsubscribed'
+  | 'subscription'
+  | 'session'
+  | 'sign_in'
+  | 'sign_up'
+  | 'auth_failed'
+  | 'purchase'
+  | 'unknown'
+  | 'other';
+
+export type BounceClass = 'permanent' | 'transient' | 'undetermined';
+
+export interface NormalizedRecord {
+  schema_version: number;
+  event_id: string;
+  source: Source;
+  family: Family;
+  event_type: string;
+  outcome: Outcome;
+  event_time?: string;
+  arrival_time: string;
+  ingest_time: string;
+  dt: string;
+  hour: string;
+
+  app_id?: string;
+  app_name?: string;
+  app_environment?: string;
+  app_owner?: string;
+  account_id?: string;
+  endpoint_id?: string;
+  user_id?: string;
+  session_id?: string;
+  session_duration_ms?: number;
+
+  campaign_id?: string;
+  campaign_activity_id?: string;
+  treatment_id?: string;
+  journey_id?: string;
+  journey_run_id?: string;
+  journey_activity_id?: string;
+
+  channel?: Channel;
+  delivery_type?: string;
+  message_id?: string;
+  message_type?: string;
+  message_parts?: number;
+  status?: string;
+  status_message?: string;
+  status_code?: string;
+  is_final?: boolean;
+
+  country?: string;
+  price_usd?: number;
+  carrier_fee_usd?: number;
+  delivery_latency_ms?: number;
+
+  bounce_type?: BounceClass;
+  bounce_sub_type?: string;
+  complaint_type?: string;
+  reject_reason?: string;
+  link?: string;
+  user_agent?: string;
+
+  /** Personal data, according to the PII mode: `*_hash` in hash mode, raw value in keep mode, absent in redact mode. */
+  recipient?: string;
+  recipient_hash?: string;
+  recipient_count?: number;
+  sender?: string;
+  sender_hash?: string;
+  ip_address?: string;
+  ip_hash?: string;
+  email_domain?: string;
+  phone_country?: string;
+
+  endpoint_channel_type?: string;
+  endpoint_status?: string;
+  endpoint_opt_out?: string;
+
+  device_platform?: string;
+  device_make?: string;
+  device_model?: string;
+  locale?: string;
+  app_version?: string;
+  sdk_name?: string;
+
+  tags?: string[];
+  attributes?: Record<string, string>;
+  metrics?: Record<string, number>;
+}

@@ -1,0 +1,12 @@
+import type { Alert } from '../rules/alerts';
+import type { BatchRef } from './batchRef';
+
+export interface PublishResult {
+  /** Ids of the alerts that were not accepted; empty when all were. */
+  failed: string[];
+}
+
+/** Port for alerts. Adapters: local filesystem (here), SNS. Throwing means none was accepted. */
+export interface AlertSink {
+  publish(alerts: readonly Alert[], batch: BatchRef): Promise<PublishResult>;
+}

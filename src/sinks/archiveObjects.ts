@@ -1,0 +1,118 @@
+import type { ProcessedRecord } from '../pipeline';
+import { SCHEMA_VERSION } from '../schema';
+import type { ArchiveObject, ArchiveZone } from './archive';
+import type { BatchRef } from './batchRef';
+
+/** An archive object with the batch positions of the records in it (to map a failed write back to records). */
+export interface PlannedObject {
+  object: ArchiveObject;
+  indices: number[];
+}
+
+/**
+ * Plans the archive objects of one batch: the raw batch (every record, exactly as received, with its
+ * envelope so the batch can be replayed), quarantine (poison records with their reasons) and normalized
+ * records (grouped by their own dt/hour partition, dropped records left out). Pure: no I/O.
+ */
+export function planArchiveObjects(batch: BatchRef, processed: readonly ProcessedRecord[]): PlannedObject[] {
+  const planned: PlannedObject[] = [];
+  const all = processed.map((_, i) => i);
+  planned.push({
+    object: makeObject('raw', batch, batch.dt, batch.hour, processed.map(rawLine)),
+    indices: all,
+  });
+
+  const poison: number[] = [];
+  const normalized = new Map<string, { dt: string; hour: string; lines: string[]; indices: number[] }>();
+  processed.forEach((p, i) => {
+    const outcome = p.outcome;
+    if (outcome.kind === 'poison') {
+      poison.push(i);
+    } else if (!outcome.dropped) {
+      const { dt, hour } = outcome.record;
+      const part = `${dt}/${hour}`;
+      let group = normalized.get(part);
+      if (group === undefined) {
+        group = { dt, hour, lines: [], indices: [] };
+        normalized.set(part, group);
+      }
+      group.lines.push(outcome.line);
+      group.indices.push(i);
+    }
+  });
+  if (poison.length > 0) {
+    const lines = poison.map((i) => quarantineLine(processed[i] as ProcessedRecord));
+    planned.push({ object: makeObject('quarantine', batch, batch.dt, batch.hour, lines), indices: poison });
+  }
+  for (const g of normalized.values()) {
+    planned.push({ object: makeObject('normalized', batch, g.dt, g.hour, g.lines), indices: g.indices });
+  }
+  return planned;
+}
+
+/** `raw/dt=2026-11-20/hour=13/kinesis/<stream>/<shard>_<first>_<last>.jsonl.gz` — the same for every retry. */
+export function archiveKey(zone: ArchiveZone, batch: BatchRef, dt: string, hour: string): string {
+  return `${zone}/dt=${dt}/hour=${hour}/${batch.origin}/${batch.stream}/${batch.name}.jsonl.gz`;
+}
+
+function makeObject(
+  zone: ArchiveZone,
+  batch: BatchRef,
+  dt: string,
+  hour: string,
+  lines: string[],
+): ArchiveObject {
+  const metadata: Record<string, string> = {
+    origin: batch.origin,
+    stream: batch.stream,
+    'first-id': batch.firstId,
+    'last-id': batch.lastId,
+    'batch-record-count': String(batch.count),
+    'record-count': String(lines.length),
+    'content-type': 'application/x-ndjson',
+    'content-encoding': 'gzip',
+  };
+  if (batch.shard !== undefined) metadata.shard = batch.shard;
+  if (zone === 'normalized') metadata['schema-version'] = String(SCHEMA_VERSION);
+  return { zone, key: archiveKey(zone, batch, dt, hour), lines, metadata };
+}
+
+/** One raw archive line. Exported for readers (replay, CLI) through {@link RawArchiveLine}. */
+export interface RawArchiveLine {
+  id: string;
+  partition_key?: string;
+  approximate_arrival_ms: number;
+  /** The decoded record as text, when its bytes are valid UTF-8 (byte-for-byte round trip). */
+  data?: string;
+  /** Otherwise the `data` field exactly as received (base64). */
+  data_base64?: string;
+}
+
+export interface QuarantineLine extends RawArchiveLine {
+  reason: string;
+  detail: string;
+}
+
+function rawEntry(p: ProcessedRecord): RawArchiveLine {
+  const entry: RawArchiveLine = { id: p.input.id, approximate_arrival_ms: p.input.ingestMs };
+  if (p.input.partitionKey !== undefined) entry.partition_key = p.input.partitionKey;
+  const raw = p.decoded.raw;
+  // Bytes that were bad base64 are not "the bytes as received": keep the received field itself.
+  if (raw !== undefined && !(p.decoded.ok === false && p.decoded.reason === 'invalid_base64')) {
+    entry.data = raw;
+  } else {
+    entry.data_base64 = typeof p.input.data === 'string' ? p.input.data : p.input.data.toString('base64');
+  }
+  return entry;
+}
+
+function rawLine(p: ProcessedRecord): string {
+  return `${JSON.stringify(rawEntry(p))}\n`;
+}
+
+function quarantineLine(p: ProcessedRecord): string {
+  const outcome = p.outcome;
+  const reason = outcome.kind === 'poison' ? outcome.reason : 'unknown';
+  const detail = outcome.kind === 'poison' ? outcome.detail : '';
+  return `${JSON.stringify({ reason, detail, ...rawEntry(p) })}\n`;
+}

@@ -1,0 +1,31 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { SinkError } from '../../errors';
+import type { ArchiveObject, ArchiveSink } from '../archive';
+
+/**
+ * Archive on the local filesystem, with the key layout the S3 adapter uses: `<dir>/<key>` (gzip JSON Lines)
+ * plus `<dir>/<key>.meta.json` for the object metadata. Writes go to a temporary file renamed into place,
+ * so a reader never sees half an object and a retry overwrites whole objects.
+ */
+export class LocalArchiveSink implements ArchiveSink {
+  constructor(private readonly dir: string) {}
+
+  async put(object: ArchiveObject): Promise<void> {
+    const path = join(this.dir, object.key);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await writeAtomically(path, gzipSync(object.lines.join('')));
+      await writeAtomically(`${path}.meta.json`, `${JSON.stringify(object.metadata, null, 2)}\n`);
+    } catch (err) {
+      throw new SinkError('archive', `could not write ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+export async function writeAtomically(path: string, data: string | Buffer): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}

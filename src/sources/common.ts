@@ -1,0 +1,137 @@
+import type { JsonObject } from '../decode';
+import { num, obj, str } from '../fields';
+import type { PiiProtector } from '../pii';
+import {
+  type Channel,
+  type Family,
+  type NormalizedRecord,
+  type Outcome,
+  SCHEMA_VERSION,
+  type Source,
+} from '../schema';
+import { isoFromMs, partitionOf } from '../time';
+
+/** What a source normalizer needs besides the event: all of it decided outside, so normalizers stay pure. */
+export interface NormalizeContext {
+  eventId: string;
+  /** When the record entered Kinesis/Firehose (approximate arrival), Unix ms. */
+  ingestMs: number;
+  pii: PiiProtector;
+}
+
+export interface Classification {
+  family: Family;
+  outcome: Outcome;
+  channel?: Channel;
+}
+
+/**
+ * Starts a record with the fields every source fills, in the order they are written. `arrivalMs` is the
+ * source's own arrival time when it has one (Pinpoint), else the stream's; `dt`/`hour` derive from it.
+ */
+export function startRecord(
+  source: Source,
+  eventType: string,
+  cls: Classification,
+  eventMs: number | undefined,
+  arrivalMs: number | undefined,
+  ctx: NormalizeContext,
+): NormalizedRecord {
+  const arrival = arrivalMs ?? ctx.ingestMs;
+  const { dt, hour } = partitionOf(arrival);
+  const rec: NormalizedRecord = {
+    schema_version: SCHEMA_VERSION,
+    event_id: ctx.eventId,
+    source,
+    family: cls.family,
+    event_type: eventType,
+    outcome: cls.outcome,
+    arrival_time: isoFromMs(arrival),
+    ingest_time: isoFromMs(ctx.ingestMs),
+    dt,
+    hour,
+  };
+  if (eventMs !== undefined) rec.event_time = isoFromMs(eventMs);
+  if (cls.channel !== undefined) rec.channel = cls.channel;
+  return rec;
+}
+
+/** Sets `rec[key]` only when the value is present: null fields are omitted, never written. */
+export function put<K extends keyof NormalizedRecord>(
+  rec: NormalizedRecord,
+  key: K,
+  value: NormalizedRecord[K] | undefined,
+): void {
+  if (value !== undefined) rec[key] = value;
+}
+
+/** A string→string map (Pinpoint attributes, EUM context, SES tags) with odd values coerced or skipped. */
+export function stringMap(value: unknown): Record<string, string> | undefined {
+  const o = obj(value);
+  if (o === undefined) return undefined;
+  let out: Record<string, string> | undefined;
+  let copied = false;
+  for (const key in o) {
+    const v = o[key];
+    if (typeof v === 'string') continue;
+    // Rare path: a value that is not a string (real data has `"tags": null`, numbers, nested objects).
+    if (!copied) {
+      out = { ...(o as Record<string, string>) };
+      copied = true;
+    }
+    const s = v !== null && typeof v === 'object' ? JSON.stringify(v) : str(v);
+    if (s === undefined) delete (out as Record<string, string>)[key];
+    else (out as Record<string, string>)[key] = s;
+  }
+  const result = copied ? (out as Record<string, string>) : (o as Record<string, string>);
+  for (const _ in result) return result;
+  return undefined;
+}
+
+/** A string→number map (Pinpoint metrics); numbers-as-strings are read as numbers, the rest is skipped. */
+export function numberMap(value: unknown): Record<string, number> | undefined {
+  const o = obj(value);
+  if (o === undefined) return undefined;
+  let out: Record<string, number> | undefined;
+  let copied = false;
+  for (const key in o) {
+    const v = o[key];
+    if (typeof v === 'number' && Number.isFinite(v)) continue;
+    if (!copied) {
+      out = { ...(o as Record<string, number>) };
+      copied = true;
+    }
+    const n = num(v);
+    if (n === undefined) delete (out as Record<string, number>)[key];
+    else (out as Record<string, number>)[key] = n;
+  }
+  const result = copied ? (out as Record<string, number>) : (o as Record<string, number>);
+  for (const _ in result) return result;
+  return undefined;
+}
+
+/** `"Jane" <jane@example.com>` → `jane@example.com`; plain addresses pass through. */
+export function bareAddress(value: unknown): string | undefined {
+  const s = str(value);
+  if (s === undefined) return undefined;
+  const lt = s.lastIndexOf('<');
+  if (lt !== -1) {
+    const gt = s.indexOf('>', lt);
+    if (gt > lt + 1) return s.slice(lt + 1, gt).trim();
+  }
+  return s.trim();
+}
+
+/** First element of an array field: a string, or the named key of an object. */
+export function firstOf(value: unknown, key?: string): unknown {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  const first = value[0];
+  return key === undefined ? first : obj(first)?.[key];
+}
+
+/** USD amounts are rounded to 10 decimals so that float noise (645 / 1e5) does not leak into the output. */
+export function usd(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : Math.round(value * 1e10) / 1e10;
+}
+
+export type { JsonObject };

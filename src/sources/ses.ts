@@ -1,0 +1,125 @@
+import type { JsonObject } from '../decode';
+import { arr, bool, epochMs, num, obj, str } from '../fields';
+import type { BounceClass, NormalizedRecord, Outcome } from '../schema';
+import { bareAddress, type Classification, firstOf, type NormalizeContext, put, startRecord } from './common';
+
+interface SesType {
+  outcome: Outcome;
+  /** Name of the object that carries the event's details. */
+  detail: string;
+}
+
+const SES_TYPES: Record<string, SesType> = {
+  Send: { outcome: 'sent', detail: 'send' },
+  Delivery: { outcome: 'delivered', detail: 'delivery' },
+  Bounce: { outcome: 'bounced', detail: 'bounce' },
+  Complaint: { outcome: 'complained', detail: 'complaint' },
+  Reject: { outcome: 'rejected', detail: 'reject' },
+  Open: { outcome: 'opened', detail: 'open' },
+  Click: { outcome: 'clicked', detail: 'click' },
+  'Rendering Failure': { outcome: 'failed', detail: 'failure' },
+  DeliveryDelay: { outcome: 'delayed', detail: 'deliveryDelay' },
+  Subscription: { outcome: 'subscription', detail: 'subscription' },
+};
+
+const BOUNCE_CLASS: Record<string, BounceClass> = {
+  Permanent: 'permanent',
+  Transient: 'transient',
+  Undetermined: 'undetermined',
+};
+
+/** Family, outcome and channel of an SES event-publishing (or notification) type. */
+export function classifySes(eventType: string): Classification {
+  const t = SES_TYPES[eventType];
+  return t === undefined
+    ? { family: 'unknown', outcome: 'other', channel: 'EMAIL' }
+    : { family: 'email', outcome: t.outcome, channel: 'EMAIL' };
+}
+
+/**
+ * Normalizes one Amazon SES event-publishing record (`eventType`) or SES notification (`notificationType`)
+ * to schema v1.
+ */
+export function normalizeSes(event: JsonObject, eventType: string, ctx: NormalizeContext): NormalizedRecord {
+  const cls = classifySes(eventType);
+  const mail = obj(event.mail);
+  const detail = obj(event[SES_TYPES[eventType]?.detail ?? '']);
+  const eventMs = epochMs(detail?.timestamp) ?? epochMs(mail?.timestamp);
+  const rec = startRecord('ses', eventType, cls, eventMs, undefined, ctx);
+  if (eventType === 'Subscription' && bool(obj(detail?.newTopicPreferences)?.unsubscribeAll) === true) {
+    rec.outcome = 'unsubscribed';
+  }
+
+  put(rec, 'account_id', str(mail?.sendingAccountId));
+  put(rec, 'message_id', str(mail?.messageId));
+  const destination = arr(mail?.destination);
+  if (destination !== undefined) rec.recipient_count = destination.length;
+
+  const recipient =
+    firstOf(detail?.bouncedRecipients, 'emailAddress') ??
+    firstOf(detail?.complainedRecipients, 'emailAddress') ??
+    firstOf(detail?.delayedRecipients, 'emailAddress') ??
+    firstOf(detail?.recipients) ??
+    firstOf(destination);
+  ctx.pii.recipient(rec, bareAddress(recipient));
+  ctx.pii.sender(rec, bareAddress(mail?.source));
+
+  if (detail !== undefined) {
+    switch (eventType) {
+      case 'Bounce': {
+        const type = str(detail.bounceType);
+        put(rec, 'status', type);
+        if (type !== undefined) rec.bounce_type = BOUNCE_CLASS[type] ?? 'undetermined';
+        put(rec, 'bounce_sub_type', str(detail.bounceSubType));
+        break;
+      }
+      case 'Complaint':
+        put(rec, 'complaint_type', str(detail.complaintFeedbackType));
+        break;
+      case 'Reject': {
+        const reason = str(detail.reason);
+        if (reason !== undefined) rec.reject_reason = ctx.pii.text(reason);
+        break;
+      }
+      case 'Delivery': {
+        put(rec, 'delivery_latency_ms', num(detail.processingTimeMillis));
+        break;
+      }
+      case 'DeliveryDelay':
+        put(rec, 'status', str(detail.delayType));
+        break;
+      case 'Rendering Failure': {
+        const message = str(detail.errorMessage);
+        if (message !== undefined) rec.status_message = ctx.pii.text(message);
+        break;
+      }
+      case 'Open':
+      case 'Click': {
+        ctx.pii.ip(rec, str(detail.ipAddress));
+        put(rec, 'user_agent', str(detail.userAgent));
+        const link = str(detail.link);
+        if (link !== undefined) rec.link = ctx.pii.url(link);
+        break;
+      }
+    }
+  }
+
+  const tags = sesTags(mail?.tags);
+  if (tags !== undefined) rec.attributes = ctx.pii.attributes(tags);
+  return rec;
+}
+
+/** SES message tags are `{name: [values]}`; flattened to `name → "v1,v2"` to fit the attributes map. */
+function sesTags(value: unknown): Record<string, string> | undefined {
+  const tags = obj(value);
+  if (tags === undefined) return undefined;
+  let out: Record<string, string> | undefined;
+  for (const name in tags) {
+    const values = tags[name];
+    const joined = Array.isArray(values) ? values.map((v) => str(v) ?? '').join(',') : str(values);
+    if (joined === undefined) continue;
+    out ??= {};
+    out[name] = joined;
+  }
+  return out;
+}

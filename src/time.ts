@@ -1,0 +1,38 @@
+const DAY_MS = 86_400_000;
+
+// `new Date(ms).toISOString()` costs about 3 µs a call on Node 20 here, and every record needs three
+// timestamps. Events of one batch fall on one or two days, so the date part is cached per day and the
+// time of day is formatted with integer arithmetic (≈0.2 µs).
+let cachedDay = Number.NaN;
+let cachedDate = '';
+
+const PAD2: string[] = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
+
+function datePart(day: number): string {
+  if (day !== cachedDay) {
+    cachedDay = day;
+    cachedDate = new Date(day * DAY_MS).toISOString().slice(0, 10);
+  }
+  return cachedDate;
+}
+
+/** Unix ms → `YYYY-MM-DDTHH:MM:SS.mmmZ`, identical to `Date.prototype.toISOString` for years 1970–9999. */
+export function isoFromMs(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = Math.floor(rest / 1000);
+  const milli = rest - s * 1000;
+  const millis = milli < 10 ? `00${milli}` : milli < 100 ? `0${milli}` : String(milli);
+  return `${datePart(day)}T${PAD2[h]}:${PAD2[m]}:${PAD2[s]}.${millis}Z`;
+}
+
+/** Hive partition values (UTC) for a Unix ms timestamp. */
+export function partitionOf(ms: number): { dt: string; hour: string } {
+  const day = Math.floor(ms / DAY_MS);
+  const h = Math.floor((ms - day * DAY_MS) / 3_600_000);
+  return { dt: datePart(day), hour: PAD2[h] as string };
+}
