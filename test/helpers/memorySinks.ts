@@ -1,0 +1,52 @@
+import { SinkError } from '../../src/errors';
+import type { Alert } from '../../src/rules/alerts';
+import type { AlertSink, PublishResult } from '../../src/sinks/alerts';
+import type { ArchiveObject, ArchiveSink, ArchiveZone } from '../../src/sinks/archive';
+import type { BatchRef } from '../../src/sinks/batchRef';
+
+/** Archive sink that keeps objects in memory (by key, so retries overwrite) and fails on demand. */
+export class MemoryArchiveSink implements ArchiveSink {
+  readonly objects = new Map<string, ArchiveObject>();
+  failZones = new Set<ArchiveZone>();
+  failKeys: (key: string) => boolean = () => false;
+  calls = 0;
+
+  async put(object: ArchiveObject): Promise<void> {
+    this.calls++;
+    if (this.failZones.has(object.zone) || this.failKeys(object.key)) {
+      throw new SinkError('archive', `injected failure for ${object.key}`);
+    }
+    this.objects.set(object.key, object);
+  }
+
+  zone(zone: ArchiveZone): ArchiveObject[] {
+    return [...this.objects.values()].filter((o) => o.zone === zone);
+  }
+
+  lines(zone: ArchiveZone): string[] {
+    return this.zone(zone).flatMap((o) => [...o.lines]);
+  }
+}
+
+/** Alert sink that keeps alerts by id (as SNS FIFO deduplication would) and fails on demand. */
+export class MemoryAlertSink implements AlertSink {
+  readonly alerts = new Map<string, Alert>();
+  /** Every publish call's alerts, duplicates included: to count pages. */
+  readonly published: Alert[] = [];
+  down = false;
+  failRules = new Set<string>();
+
+  async publish(alerts: readonly Alert[], _batch: BatchRef): Promise<PublishResult> {
+    if (this.down) throw new SinkError('alerts', 'injected outage');
+    const failed: string[] = [];
+    for (const a of alerts) {
+      if (this.failRules.has(a.rule)) {
+        failed.push(a.alert_id);
+        continue;
+      }
+      this.published.push(a);
+      this.alerts.set(a.alert_id, a);
+    }
+    return { failed };
+  }
+}

@@ -1,0 +1,107 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config';
+import { ConfigError } from '../../src/errors';
+
+const LAMBDA = { AWS_LAMBDA_FUNCTION_NAME: 'fn' };
+const AWS_OK = {
+  ARCHIVE_BUCKET: 'archive',
+  ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:alerts',
+  PII_HASH_KEY: 'k'.repeat(32),
+};
+
+describe('loadConfig', () => {
+  it('uses local sinks and hash mode outside Lambda by default', () => {
+    const c = loadConfig({ PWD: '/work/x' });
+    expect(c.sinks).toBe('local');
+    expect(c.localSinkDir).toBe('/work/x/.local');
+    expect(c.pii.mode).toBe('hash');
+    expect(c.inLambda).toBe(false);
+    expect(c.alertSampleSize).toBe(3);
+    expect(c.firehoseResponseLimitBytes).toBe(6_000_000);
+  });
+
+  it('returns a deeply frozen object', () => {
+    const c = loadConfig({ APP_METADATA: '{"app1":{"name":"Shop"}}' });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.pii)).toBe(true);
+    expect(Object.isFrozen(c.apps.app1)).toBe(true);
+  });
+
+  it('defaults to AWS sinks in Lambda and requires the bucket and the topic there', () => {
+    expect(() => loadConfig({ ...LAMBDA, PII_HASH_KEY: 'k'.repeat(32) })).toThrow(
+      /ARCHIVE_BUCKET is required/,
+    );
+    expect(() => loadConfig({ ...LAMBDA, ...AWS_OK, ALERT_TOPIC_ARN: '' })).toThrow(
+      /ALERT_TOPIC_ARN is required/,
+    );
+    const c = loadConfig({ ...LAMBDA, ...AWS_OK });
+    expect(c.sinks).toBe('aws');
+    expect(c.inLambda).toBe(true);
+  });
+
+  it('treats sls invoke local (IS_LOCAL) as outside Lambda', () => {
+    expect(loadConfig({ ...LAMBDA, IS_LOCAL: 'true' }).sinks).toBe('local');
+  });
+
+  it('rejects an ALERT_TOPIC_ARN that is not an SNS topic ARN', () => {
+    expect(() => loadConfig({ ...LAMBDA, ...AWS_OK, ALERT_TOPIC_ARN: 'alerts' })).toThrow(
+      /not an SNS topic ARN/,
+    );
+  });
+
+  it('accepts a FIFO topic ARN', () => {
+    const c = loadConfig({
+      ...LAMBDA,
+      ...AWS_OK,
+      ALERT_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:alerts.fifo',
+    });
+    expect(c.alertTopicArn).toMatch(/\.fifo$/);
+  });
+
+  it('requires a PII key in Lambda in hash mode, but not in redact mode', () => {
+    const { PII_HASH_KEY: _k, ...noKey } = AWS_OK;
+    expect(() => loadConfig({ ...LAMBDA, ...noKey })).toThrow(/PII_HASH_KEY or PII_HASH_KEY_SECRET_ID/);
+    expect(loadConfig({ ...LAMBDA, ...noKey, PII_MODE: 'redact' }).pii.mode).toBe('redact');
+    expect(loadConfig({ ...LAMBDA, ...noKey, PII_HASH_KEY_SECRET_ID: 'pii-key' }).pii.secretId).toBe(
+      'pii-key',
+    );
+  });
+
+  it.each([
+    ['SINKS', 's3', /SINKS='s3' is not valid; accepted values: local, aws/],
+    ['PII_MODE', 'hide', /PII_MODE='hide' is not valid; accepted values: hash, redact, keep/],
+    ['ALERT_SAMPLE_SIZE', '-1', /ALERT_SAMPLE_SIZE='-1'.*0 to 20/],
+    ['ALERT_SAMPLE_SIZE', 'three', /ALERT_SAMPLE_SIZE/],
+    ['FIREHOSE_ARCHIVE_RAW', 'yes', /FIREHOSE_ARCHIVE_RAW='yes'.*true, false/],
+    ['FIREHOSE_RESPONSE_LIMIT_BYTES', '7000000', /FIREHOSE_RESPONSE_LIMIT_BYTES/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL='loud'/],
+    ['PII_HASH_KEY', 'short', /at least 16 characters/],
+  ])('fails fast on %s=%s with a message naming it', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('normalizes the archive prefix to end in one slash', () => {
+    expect(loadConfig({ ARCHIVE_PREFIX: '/pinpoint/' }).archive.prefix).toBe('pinpoint/');
+    expect(loadConfig({}).archive.prefix).toBe('');
+  });
+
+  it('reads app metadata inline or from a file, and rejects unknown keys', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'apps.yaml'), 'app1:\n  name: Shop\n  environment: prod\n  owner: team-a\n');
+    expect(loadConfig({ PWD: dir, APP_METADATA_FILE: 'apps.yaml' }).apps).toEqual({
+      app1: { name: 'Shop', environment: 'prod', owner: 'team-a' },
+    });
+    expect(() => loadConfig({ APP_METADATA: '{"app1":{"nmae":"Shop"}}' })).toThrow(/APP_METADATA is invalid/);
+    expect(() => loadConfig({ APP_METADATA: '{', APP_METADATA_FILE: 'x' })).toThrow(/not both/);
+    expect(() => loadConfig({ APP_METADATA: '[1,' })).toThrow(/APP_METADATA/);
+  });
+
+  it('reads the rules file relative to PWD, and names it when missing', () => {
+    const c = loadConfig({ PWD: join(__dirname, '..', '..'), RULES_FILE: 'rules.example.yaml' });
+    expect(c.rules?.text).toContain('version: 1');
+    expect(() => loadConfig({ RULES_FILE: '/nonexistent/rules.yaml' })).toThrow(/RULES_FILE: cannot read/);
+  });
+});

@@ -1,0 +1,119 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { Context, FirehoseTransformationResult, KinesisStreamBatchResponse } from 'aws-lambda';
+import { firehoseEvent, kinesisEvent, TEST_PII_KEY } from '../../helpers/runtime';
+
+const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+
+function files(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : [path];
+  });
+}
+
+/** Loads a handler module afresh with the given environment (handlers read it at cold start). */
+function loadHandler<T>(module: string, env: Record<string, string>): T {
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    let mod: T | undefined;
+    jest.isolateModules(() => {
+      mod = require(module) as T;
+    });
+    return mod as T;
+  } finally {
+    process.env = saved;
+  }
+}
+
+type Handler<E, R> = { handler: (event: E, context: Context) => Promise<R> };
+
+describe('handlers with local sinks', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sinks-'));
+  });
+
+  it('kinesis handler writes raw, normalized, quarantine and alert files under LOCAL_SINK_DIR', async () => {
+    const { handler } = loadHandler<Handler<unknown, KinesisStreamBatchResponse>>(
+      '../../../handlers/kinesis',
+      {
+        LOCAL_SINK_DIR: dir,
+        PII_HASH_KEY: TEST_PII_KEY,
+        LOG_LEVEL: 'silent',
+      },
+    );
+    const mixed = kinesisEvent('mixed');
+    expect(await handler(mixed, context)).toEqual({ batchItemFailures: [] });
+    expect(await handler(kinesisEvent('email'), context)).toEqual({ batchItemFailures: [] });
+
+    const all = files(dir).map((f) => f.slice(dir.length + 1));
+    const zones = new Set(all.map((f) => f.split('/')[0]));
+    expect([...zones].sort()).toEqual(['alerts', 'normalized', 'quarantine', 'raw']);
+    expect(all.every((f) => !f.endsWith('.tmp'))).toBe(true);
+
+    const rawFile = all.find(
+      (f) => f.startsWith('raw/') && f.includes('shardId-000000000009') && f.endsWith('.gz'),
+    );
+    const rawLines = gunzipSync(readFileSync(join(dir, rawFile as string)))
+      .toString()
+      .trimEnd()
+      .split('\n');
+    expect(rawLines).toHaveLength(mixed.Records.length);
+    const meta = JSON.parse(readFileSync(join(dir, `${rawFile}.meta.json`), 'utf8'));
+    expect(meta).toMatchObject({
+      origin: 'kinesis',
+      shard: 'shardId-000000000009',
+      'record-count': String(mixed.Records.length),
+    });
+
+    const alertFile = all.find((f) => f.startsWith('alerts/'));
+    const alerts = readFileSync(join(dir, alertFile as string), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(alerts.map((a) => a.rule)).toContain('email-hard-bounce');
+  });
+
+  it('firehose handler returns Ok and ProcessingFailed records and quarantines poison with local sinks', async () => {
+    const { handler } = loadHandler<Handler<unknown, FirehoseTransformationResult>>(
+      '../../../handlers/firehose',
+      {
+        LOCAL_SINK_DIR: dir,
+        PII_HASH_KEY: TEST_PII_KEY,
+        LOG_LEVEL: 'silent',
+      },
+    );
+    const event = firehoseEvent('mixed');
+    const res = await handler(event, context);
+    expect(res.records).toHaveLength(event.records.length);
+    expect(new Set(res.records.map((r) => r.result))).toEqual(new Set(['Ok', 'ProcessingFailed']));
+    expect(files(dir).some((f) => f.includes('/quarantine/'))).toBe(true);
+  });
+
+  it('fails at cold start on bad configuration', () => {
+    expect(() => loadHandler('../../../handlers/kinesis', { PII_MODE: 'nope' })).toThrow(/PII_MODE='nope'/);
+  });
+
+  it('fails every invocation when the runtime could not be built (bad rules file)', async () => {
+    const rules = join(dir, 'rules.yaml');
+    require('node:fs').writeFileSync(
+      rules,
+      'version: 1\nrules:\n  - name: x\n    match: {family: email}\n    action: alert\n',
+    );
+    const { handler } = loadHandler<Handler<unknown, KinesisStreamBatchResponse>>(
+      '../../../handlers/kinesis',
+      {
+        LOCAL_SINK_DIR: dir,
+        RULES_FILE: rules,
+        LOG_LEVEL: 'silent',
+      },
+    );
+    await expect(handler(kinesisEvent('email'), context)).rejects.toThrow(/rule 'x'.*severity/s);
+    expect(files(dir).filter((f) => !f.endsWith('rules.yaml'))).toEqual([]);
+  });
+});

@@ -1,0 +1,71 @@
+import { loadConfig } from '../../src/config';
+import { ConfigError } from '../../src/errors';
+import type { Logger } from '../../src/logger';
+import { runPipeline } from '../../src/pipeline';
+import { createRuntime, DEVELOPMENT_PII_KEY } from '../../src/runtime';
+import { kinesisEvent, silentLogger } from '../helpers/runtime';
+
+function recordingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { ...silentLogger, warn: (m: string) => warnings.push(m), warnings };
+}
+
+describe('createRuntime', () => {
+  it('reads the PII key from the secret when PII_HASH_KEY_SECRET_ID is set', async () => {
+    const fetchSecret = jest.fn(async () => 'secret-key-from-secrets-manager');
+    const rt = await createRuntime(loadConfig({ PII_HASH_KEY_SECRET_ID: 'pii/key' }), {
+      logger: silentLogger,
+      fetchSecret,
+    });
+    expect(fetchSecret).toHaveBeenCalledWith('pii/key');
+    expect(rt.settings.piiKey.toString()).toBe('secret-key-from-secrets-manager');
+  });
+
+  it('fails with a configuration error when the secret cannot be read', async () => {
+    const fetchSecret = async () => {
+      throw new Error('AccessDenied');
+    };
+    await expect(
+      createRuntime(loadConfig({ PII_HASH_KEY_SECRET_ID: 'pii/key' }), { logger: silentLogger, fetchSecret }),
+    ).rejects.toThrow(/PII_HASH_KEY_SECRET_ID: cannot read secret: AccessDenied/);
+  });
+
+  it('uses the development key outside Lambda without a key and says so once', async () => {
+    let fresh: typeof createRuntime = createRuntime;
+    jest.isolateModules(() => {
+      fresh = (require('../../src/runtime') as typeof import('../../src/runtime')).createRuntime;
+    });
+    const logger = recordingLogger();
+    const a = await fresh(loadConfig({}), { logger });
+    await fresh(loadConfig({}), { logger });
+    expect(a.settings.piiKey.toString()).toBe(DEVELOPMENT_PII_KEY);
+    expect(logger.warnings.filter((w) => w.includes('development key'))).toHaveLength(1);
+  });
+
+  it('gives different hashes for different keys', async () => {
+    const hashOf = async (key: string) => {
+      const rt = await createRuntime(loadConfig({ PII_HASH_KEY: key }), { logger: silentLogger });
+      const event = kinesisEvent('email');
+      const [first] = runPipeline(
+        event.Records.slice(0, 1).map((r) => ({ id: '1', data: r.kinesis.data, ingestMs: 0 })),
+        rt.settings,
+      );
+      return first?.outcome.kind === 'ok' ? first.outcome.record.recipient_hash : undefined;
+    };
+    const a = await hashOf('key-a-0123456789abcdef');
+    const b = await hashOf('key-b-0123456789abcdef');
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(b).toMatch(/^[0-9a-f]{32}$/);
+    expect(a).not.toBe(b);
+  });
+
+  it('refuses SINKS=aws in this build rather than fall back to local', async () => {
+    const config = loadConfig({
+      SINKS: 'aws',
+      ARCHIVE_BUCKET: 'b',
+      ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t',
+      PII_HASH_KEY: 'k'.repeat(20),
+    });
+    await expect(createRuntime(config, { logger: silentLogger })).rejects.toBeInstanceOf(ConfigError);
+  });
+});
