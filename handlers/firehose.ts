@@ -10,5 +10,6 @@ runtime.catch(() => undefined);
 
 /** Firehose data transformation: every recordId back once, Ok with partition keys / Dropped / ProcessingFailed. */
 export const handler = middy<FirehoseTransformationEvent, FirehoseTransformationResult>().handler(
-  async (event) => processFirehoseBatch(event, await runtime),
+  async (event, context) =>
+    processFirehoseBatch(event, await runtime, () => context.getRemainingTimeInMillis()),
 );

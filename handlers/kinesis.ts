@@ -10,6 +10,7 @@ const runtime = createRuntime(loadConfig(process.env));
 runtime.catch(() => undefined);
 
 /** Kinesis event source mapping (with ReportBatchItemFailures): normalize, enrich, route, archive. */
-export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse>().handler(async (event) =>
-  processKinesisBatch(event, await runtime),
+export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse>().handler(
+  async (event, context) =>
+    processKinesisBatch(event, await runtime, () => context.getRemainingTimeInMillis()),
 );

@@ -18,6 +18,22 @@ export interface Config {
     readonly kmsKeyId?: string;
   };
   readonly alertTopicArn?: string;
+  /** SDK client settings of the AWS sinks. */
+  readonly aws: {
+    /** `SINK_CONNECT_TIMEOUT_MS`, default 1000. */
+    readonly connectTimeoutMs: number;
+    /** `SINK_REQUEST_TIMEOUT_MS` (socket inactivity), default 5000. */
+    readonly requestTimeoutMs: number;
+    /** `SINK_MAX_ATTEMPTS` (first try included), default 3. */
+    readonly maxAttempts: number;
+    /** `AWS_ENDPOINT_URL_S3`/`AWS_ENDPOINT_URL` is set: path-style addressing for S3-compatible stores. */
+    readonly customS3Endpoint: boolean;
+  };
+  /**
+   * `DEADLINE_MARGIN_MS`, default 3000: sink writes stop this long before the Lambda deadline, and a batch
+   * with less time left is returned for retry without writing, rather than being killed half-way.
+   */
+  readonly deadlineMarginMs: number;
   readonly pii: {
     readonly mode: PiiMode;
     /** `PII_HASH_KEY`; when absent, `secretId` or (outside Lambda only) the development key is used. */
@@ -92,6 +108,13 @@ export function loadConfig(env: Env): Config {
       ...(nonEmpty(env.ARCHIVE_KMS_KEY_ID) !== undefined && { kmsKeyId: nonEmpty(env.ARCHIVE_KMS_KEY_ID) }),
     },
     ...(alertTopicArn !== undefined && { alertTopicArn }),
+    aws: {
+      connectTimeoutMs: integer(env, 'SINK_CONNECT_TIMEOUT_MS', 1000, 10, 60_000),
+      requestTimeoutMs: integer(env, 'SINK_REQUEST_TIMEOUT_MS', 5000, 10, 300_000),
+      maxAttempts: integer(env, 'SINK_MAX_ATTEMPTS', 3, 1, 10),
+      customS3Endpoint: nonEmpty(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) !== undefined,
+    },
+    deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 3000, 0, 600_000),
     pii: {
       mode: piiMode,
       ...(piiKey !== undefined && { key: piiKey }),

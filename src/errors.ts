@@ -60,3 +60,8 @@ export class ConfigError extends ProcessorError {
 
 /** The routing rules file does not match the rules schema. The message names the rule and the key. */
 export class RulesValidationError extends ConfigError {}
+
+/** The Lambda deadline is too close to finish safely: the records go back for another attempt. */
+export class DeadlineError extends ProcessorError {
+  readonly retryable = true;
+}

@@ -41,19 +41,21 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     piiMode: config.pii.mode,
     piiKey,
   });
-  const sinks = overrides.sinks ?? createSinks(config);
+  const sinks = overrides.sinks ?? (await createSinks(config, logger));
   logger.debug('runtime ready', { sinks: config.sinks, rules: rules.length, piiMode: config.pii.mode });
   return Object.freeze({ config, settings, sinks, logger });
 }
 
-function createSinks(config: Config): Sinks {
+async function createSinks(config: Config, logger: Logger): Promise<Sinks> {
   if (config.sinks === 'local') {
     return {
       archive: new LocalArchiveSink(config.localSinkDir),
       alerts: new LocalAlertSink(config.localSinkDir),
     };
   }
-  throw new ConfigError('SINKS=aws: the S3 and SNS adapters are not part of this build yet; use SINKS=local');
+  // Loaded only for SINKS=aws: local runs never load the AWS SDK.
+  const { createAwsSinks } = await import('./sinks/aws/createAwsSinks');
+  return createAwsSinks(config, logger);
 }
 
 async function resolvePiiKey(

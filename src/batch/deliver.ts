@@ -1,4 +1,4 @@
-import { SinkError } from '../errors';
+import { DeadlineError, SinkError } from '../errors';
 import type { ProcessedRecord } from '../pipeline';
 import { aggregateAlerts } from '../rules/alerts';
 import type { AlertSink } from '../sinks/alerts';
@@ -15,6 +15,10 @@ export interface DeliveryOptions {
   /** Archive zones this path writes (the Firehose path leaves normalized records to Firehose itself). */
   zones: ReadonlySet<ArchiveZone>;
   alertSampleSize: number;
+  /** Milliseconds left before the Lambda deadline (`context.getRemainingTimeInMillis`); absent outside Lambda. */
+  remainingMs?: () => number;
+  /** Stop writing this long before the deadline, so the handler can still answer. */
+  deadlineMarginMs: number;
 }
 
 export interface DeliveryResult {
@@ -41,9 +45,24 @@ export async function deliver(
 ): Promise<DeliveryResult> {
   const errors: unknown[] = [];
   let cut = processed.length;
+  const budget = () =>
+    options.remainingMs === undefined
+      ? Number.POSITIVE_INFINITY
+      : options.remainingMs() - options.deadlineMarginMs;
+  // Every write gets a signal that aborts it when the budget runs out: an aborted write is a failed write.
+  const write = () => {
+    const ms = budget();
+    return Number.isFinite(ms) ? { signal: AbortSignal.timeout(Math.max(1, Math.floor(ms))) } : {};
+  };
+  if (processed.length > 0 && budget() <= 0) {
+    const error = new DeadlineError(
+      `too close to the Lambda deadline to write ${batch.label}; nothing written`,
+    );
+    return { firstFailedIndex: 0, errors: [error], archivedObjects: 0, alertsSent: 0 };
+  }
 
   const planned = planArchiveObjects(batch, processed).filter((p) => options.zones.has(p.object.zone));
-  const written = await Promise.allSettled(planned.map((p) => sinks.archive.put(p.object)));
+  const written = await Promise.allSettled(planned.map((p) => sinks.archive.put(p.object, write())));
   written.forEach((result, i) => {
     if (result.status === 'rejected') {
       errors.push(result.reason);
@@ -60,11 +79,15 @@ export async function deliver(
   }
   const groups = aggregateAlerts(matches, batch.label, options.alertSampleSize);
   let alertsSent = 0;
-  if (groups.length > 0) {
+  if (groups.length > 0 && budget() <= 0) {
+    errors.push(new DeadlineError(`Lambda deadline reached before the alerts of ${batch.label} were sent`));
+    for (const g of groups) cut = Math.min(cut, g.indices[0] ?? 0);
+  } else if (groups.length > 0) {
     try {
       const { failed } = await sinks.alerts.publish(
         groups.map((g) => g.alert),
         batch,
+        write(),
       );
       const failedIds = new Set(failed);
       for (const g of groups) {

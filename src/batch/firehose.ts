@@ -27,6 +27,7 @@ const RECORD_OVERHEAD_BYTES = 128;
 export async function processFirehoseBatch(
   event: FirehoseTransformationEvent,
   runtime: Runtime,
+  remainingMs?: () => number,
 ): Promise<FirehoseTransformationResult> {
   const records = event.records ?? [];
   if (records.length === 0) return { records: [] };
@@ -49,6 +50,8 @@ export async function processFirehoseBatch(
   const delivery = await deliver(batch, processed, runtime.sinks, {
     zones,
     alertSampleSize: runtime.config.alertSampleSize,
+    deadlineMarginMs: runtime.config.deadlineMarginMs,
+    ...(remainingMs !== undefined && { remainingMs }),
   });
   const summary = summarize(processed);
   if (delivery.firstFailedIndex !== undefined) {

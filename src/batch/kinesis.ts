@@ -19,6 +19,7 @@ const KINESIS_ZONES = new Set(['raw', 'normalized', 'quarantine'] as const);
 export async function processKinesisBatch(
   event: KinesisStreamEvent,
   runtime: Runtime,
+  remainingMs?: () => number,
 ): Promise<KinesisStreamBatchResponse> {
   const records = event.Records ?? [];
   if (records.length === 0) return { batchItemFailures: [] };
@@ -42,6 +43,8 @@ export async function processKinesisBatch(
   const delivery = await deliver(batch, processed, runtime.sinks, {
     zones: KINESIS_ZONES,
     alertSampleSize: runtime.config.alertSampleSize,
+    deadlineMarginMs: runtime.config.deadlineMarginMs,
+    ...(remainingMs !== undefined && { remainingMs }),
   });
 
   const summary = summarize(processed);

@@ -1,4 +1,5 @@
 import type { Alert } from '../rules/alerts';
+import type { WriteOptions } from './archive';
 import type { BatchRef } from './batchRef';
 
 export interface PublishResult {
@@ -6,7 +7,7 @@ export interface PublishResult {
   failed: string[];
 }
 
-/** Port for alerts. Adapters: local filesystem (here), SNS. Throwing means none was accepted. */
+/** Port for alerts. Adapters: local filesystem, SNS. Throwing means none was accepted. */
 export interface AlertSink {
-  publish(alerts: readonly Alert[], batch: BatchRef): Promise<PublishResult>;
+  publish(alerts: readonly Alert[], batch: BatchRef, options?: WriteOptions): Promise<PublishResult>;
 }

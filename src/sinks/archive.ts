@@ -15,7 +15,12 @@ export interface ArchiveObject {
   metadata: Readonly<Record<string, string>>;
 }
 
-/** Port for the archive. Adapters: local filesystem (here), S3. A rejected promise means "not stored". */
+/** Per-write options: the signal aborts a write that would outlive the Lambda deadline. */
+export interface WriteOptions {
+  signal?: AbortSignal;
+}
+
+/** Port for the archive. Adapters: local filesystem, S3. A rejected promise means "not stored". */
 export interface ArchiveSink {
-  put(object: ArchiveObject): Promise<void>;
+  put(object: ArchiveObject, options?: WriteOptions): Promise<void>;
 }

@@ -1,8 +1,9 @@
 import { loadConfig } from '../../src/config';
-import { ConfigError } from '../../src/errors';
 import type { Logger } from '../../src/logger';
 import { runPipeline } from '../../src/pipeline';
 import { createRuntime, DEVELOPMENT_PII_KEY } from '../../src/runtime';
+import { S3ArchiveSink } from '../../src/sinks/aws/S3ArchiveSink';
+import { SnsAlertSink } from '../../src/sinks/aws/SnsAlertSink';
 import { kinesisEvent, silentLogger } from '../helpers/runtime';
 
 function recordingLogger(): Logger & { warnings: string[] } {
@@ -59,13 +60,16 @@ describe('createRuntime', () => {
     expect(a).not.toBe(b);
   });
 
-  it('refuses SINKS=aws in this build rather than fall back to local', async () => {
+  it('builds the S3 and SNS sinks for SINKS=aws', async () => {
     const config = loadConfig({
       SINKS: 'aws',
       ARCHIVE_BUCKET: 'b',
       ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t',
       PII_HASH_KEY: 'k'.repeat(20),
+      AWS_REGION: 'us-east-1',
     });
-    await expect(createRuntime(config, { logger: silentLogger })).rejects.toBeInstanceOf(ConfigError);
+    const rt = await createRuntime(config, { logger: silentLogger });
+    expect(rt.sinks.archive).toBeInstanceOf(S3ArchiveSink);
+    expect(rt.sinks.alerts).toBeInstanceOf(SnsAlertSink);
   });
 });

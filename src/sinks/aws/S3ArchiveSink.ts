@@ -1,0 +1,59 @@
+import { gzipSync } from 'node:zlib';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { SinkError } from '../../errors';
+import type { ArchiveObject, ArchiveSink, WriteOptions } from '../archive';
+
+export interface S3ArchiveOptions {
+  bucket: string;
+  /** Key prefix, empty or ending in `/`. */
+  prefix: string;
+  /** SSE-KMS with this key; otherwise SSE-S3 (AES256). */
+  kmsKeyId?: string;
+}
+
+/**
+ * Archive in S3: one gzip JSON Lines object per batch and zone, under the deterministic key the local adapter
+ * uses too, so a retried batch overwrites its objects. The object metadata says what a reader needs
+ * (origin, stream, shard, id range, record count) and the standard headers say content type and encoding.
+ */
+export class S3ArchiveSink implements ArchiveSink {
+  constructor(
+    private readonly client: S3Client,
+    private readonly options: S3ArchiveOptions,
+  ) {}
+
+  async put(object: ArchiveObject, write?: WriteOptions): Promise<void> {
+    const { 'content-type': contentType, 'content-encoding': contentEncoding, ...metadata } = object.metadata;
+    const key = `${this.options.prefix}${object.key}`;
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.options.bucket,
+          Key: key,
+          Body: gzipSync(object.lines.join('')),
+          ContentType: contentType,
+          ContentEncoding: contentEncoding,
+          Metadata: metadata,
+          ...(this.options.kmsKeyId !== undefined
+            ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: this.options.kmsKeyId, BucketKeyEnabled: true }
+            : { ServerSideEncryption: 'AES256' }),
+        }),
+        write?.signal !== undefined ? { abortSignal: write.signal } : {},
+      );
+    } catch (err) {
+      throw new SinkError(
+        'archive',
+        `PutObject s3://${this.options.bucket}/${key} failed: ${describe(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+}
+
+export function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return `${err.name}${status !== undefined ? ` (HTTP ${status})` : ''}: ${err.message}`;
+}

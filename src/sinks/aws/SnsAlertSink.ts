@@ -1,0 +1,118 @@
+import {
+  type MessageAttributeValue,
+  PublishBatchCommand,
+  type PublishBatchRequestEntry,
+  type SNSClient,
+} from '@aws-sdk/client-sns';
+import type { Alert } from '../../rules/alerts';
+import type { AlertSink, PublishResult } from '../alerts';
+import type { WriteOptions } from '../archive';
+import type { BatchRef } from '../batchRef';
+import { alertBody, alertSubject } from './alertMessage';
+import { describe } from './S3ArchiveSink';
+
+/** PublishBatch limits: 10 entries and 256 KiB for the whole request (messages and attributes). */
+const MAX_ENTRIES = 10;
+const MAX_REQUEST_BYTES = 256 * 1024;
+
+export interface SnsAlertOptions {
+  topicArn: string;
+  /** Called with each failed call or entry, for the log; never with message contents. */
+  onFailure?: (detail: Record<string, unknown>) => void;
+}
+
+/**
+ * Alerts to SNS with PublishBatch, split to the API's limits. Each alert carries message attributes
+ * (source, family, event_type, severity, app_id, rule) for subscription filter policies. On a FIFO topic the
+ * group is the rule and the deduplication id is the alert's deterministic id, so a retried batch does not
+ * page twice. Entries SNS reports as failed — or every entry of a call that failed after the SDK's retries —
+ * come back in `failed`: a partly failed batch is a failure for the records behind those alerts.
+ */
+export class SnsAlertSink implements AlertSink {
+  private readonly fifo: boolean;
+
+  constructor(
+    private readonly client: SNSClient,
+    private readonly options: SnsAlertOptions,
+  ) {
+    this.fifo = options.topicArn.endsWith('.fifo');
+  }
+
+  async publish(alerts: readonly Alert[], _batch: BatchRef, write?: WriteOptions): Promise<PublishResult> {
+    const failed: string[] = [];
+    for (const chunk of chunkEntries(alerts.map((a) => this.entry(a)))) {
+      try {
+        const out = await this.client.send(
+          new PublishBatchCommand({ TopicArn: this.options.topicArn, PublishBatchRequestEntries: chunk }),
+          write?.signal !== undefined ? { abortSignal: write.signal } : {},
+        );
+        const ok = new Set((out.Successful ?? []).map((s) => s.Id));
+        for (const f of out.Failed ?? []) {
+          this.options.onFailure?.({ alertId: f.Id, code: f.Code, senderFault: f.SenderFault });
+        }
+        // Anything not reported successful counts as failed, whether listed in Failed or missing altogether.
+        for (const e of chunk) if (!ok.has(e.Id)) failed.push(e.Id as string);
+      } catch (err) {
+        this.options.onFailure?.({ error: describe(err), entries: chunk.length });
+        for (const e of chunk) failed.push(e.Id as string);
+      }
+    }
+    return { failed };
+  }
+
+  private entry(alert: Alert): PublishBatchRequestEntry {
+    const attributes: Record<string, MessageAttributeValue> = {};
+    const attr = (name: string, value: string | undefined) => {
+      if (value !== undefined && value.length > 0)
+        attributes[name] = { DataType: 'String', StringValue: value };
+    };
+    attr('source', alert.source);
+    attr('family', alert.family);
+    attr('event_type', alert.event_type);
+    attr('severity', alert.severity);
+    attr('app_id', alert.app_id);
+    attr('rule', alert.rule);
+    const entry: PublishBatchRequestEntry = {
+      // Alert ids are 32 hex characters: valid batch entry ids, unique within a batch (one alert per rule).
+      Id: alert.alert_id,
+      Subject: alertSubject(alert),
+      Message: alertBody(alert),
+      MessageAttributes: attributes,
+    };
+    if (this.fifo) {
+      entry.MessageGroupId = alert.rule;
+      entry.MessageDeduplicationId = alert.alert_id;
+    }
+    return entry;
+  }
+}
+
+/** Splits entries into PublishBatch calls of at most 10 entries and 256 KiB. */
+export function chunkEntries(entries: readonly PublishBatchRequestEntry[]): PublishBatchRequestEntry[][] {
+  const chunks: PublishBatchRequestEntry[][] = [];
+  let current: PublishBatchRequestEntry[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    const size = entrySize(e);
+    if (current.length > 0 && (current.length === MAX_ENTRIES || bytes + size > MAX_REQUEST_BYTES)) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(e);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+function entrySize(e: PublishBatchRequestEntry): number {
+  let n = Buffer.byteLength(e.Message ?? '') + Buffer.byteLength(e.Subject ?? '');
+  for (const [name, value] of Object.entries(e.MessageAttributes ?? {})) {
+    n +=
+      Buffer.byteLength(name) +
+      Buffer.byteLength(value.DataType ?? '') +
+      Buffer.byteLength(value.StringValue ?? '');
+  }
+  return n;
+}

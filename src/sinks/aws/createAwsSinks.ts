@@ -1,0 +1,44 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { Sinks } from '../../batch/deliver';
+import type { Config } from '../../config';
+import { ConfigError } from '../../errors';
+import type { Logger } from '../../logger';
+import { S3ArchiveSink } from './S3ArchiveSink';
+import { SnsAlertSink } from './SnsAlertSink';
+
+/**
+ * Builds the S3 and SNS clients once per cold start, with bounded timeouts and the SDK's standard retry
+ * mode, so that a sink outage turns into a failed write well before the Lambda deadline. The SDK reads
+ * `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_SNS` itself; with a custom S3 endpoint the client uses path-style
+ * addressing and computes checksums only where required, as S3-compatible stores expect.
+ */
+export function createAwsSinks(config: Config, logger: Logger): Sinks {
+  const { bucket, prefix, kmsKeyId } = config.archive;
+  const topicArn = config.alertTopicArn;
+  if (bucket === undefined || topicArn === undefined) {
+    throw new ConfigError('SINKS=aws needs ARCHIVE_BUCKET and ALERT_TOPIC_ARN');
+  }
+  const { connectTimeoutMs, requestTimeoutMs, maxAttempts, customS3Endpoint } = config.aws;
+  const common = {
+    maxAttempts,
+    retryMode: 'standard',
+    requestHandler: { connectionTimeout: connectTimeoutMs, requestTimeout: requestTimeoutMs },
+  } as const;
+  const s3 = new S3Client({
+    ...common,
+    ...(customS3Endpoint && {
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
+  });
+  const sns = new SNSClient(common);
+  return {
+    archive: new S3ArchiveSink(s3, { bucket, prefix, ...(kmsKeyId !== undefined && { kmsKeyId }) }),
+    alerts: new SnsAlertSink(sns, {
+      topicArn,
+      onFailure: (detail) => logger.warn('SNS did not accept alerts', detail),
+    }),
+  };
+}
