@@ -22,20 +22,24 @@ export interface DeliveryOptions {
 }
 
 export interface DeliveryResult {
-  /** Lowest batch position whose data did not reach every sink; undefined when everything was delivered. */
-  firstFailedIndex?: number;
+  /** True when every archive object and every alert was accepted. */
+  delivered: boolean;
   errors: unknown[];
   archivedObjects: number;
   alertsSent: number;
 }
 
 /**
- * Writes a processed batch to the sinks and says from which record on delivery failed.
+ * Writes a processed batch to the sinks: archive objects first, then alerts. The caller acknowledges the
+ * batch only when both are stored.
  *
- * Archive first, then alerts, then (in the caller) acknowledge: an alert never announces records that were
- * not kept, and a record is acknowledged only when its archive objects and its alerts are both stored. Alerts
- * are built only from records before the first archive failure, because the records after it will come back
- * and alert on their next attempt; alert ids are deterministic, so a retried batch does not page twice.
+ * - Archive before alerts: an alert never announces records that were not kept. When an archive write fails,
+ *   no alert is sent; the batch comes back and alerts on its next attempt.
+ * - All or nothing per batch: archive objects hold the whole batch (the raw object every record of it), so a
+ *   failed write affects every record. Acknowledging a prefix would make the retry — a different range — write
+ *   the rest again under new keys; failing the whole batch makes the retry rewrite the same keys and send
+ *   alerts with the same deterministic ids (SNS FIFO deduplicates them; subscribers can by `alert_id`).
+ * - Near the deadline nothing is started, and writes in flight are aborted in time for the handler to answer.
  */
 export async function deliver(
   batch: BatchRef,
@@ -43,8 +47,6 @@ export async function deliver(
   sinks: Sinks,
   options: DeliveryOptions,
 ): Promise<DeliveryResult> {
-  const errors: unknown[] = [];
-  let cut = processed.length;
   const budget = () =>
     options.remainingMs === undefined
       ? Number.POSITIVE_INFINITY
@@ -54,59 +56,49 @@ export async function deliver(
     const ms = budget();
     return Number.isFinite(ms) ? { signal: AbortSignal.timeout(Math.max(1, Math.floor(ms))) } : {};
   };
-  if (processed.length > 0 && budget() <= 0) {
-    const error = new DeadlineError(
-      `too close to the Lambda deadline to write ${batch.label}; nothing written`,
-    );
-    return { firstFailedIndex: 0, errors: [error], archivedObjects: 0, alertsSent: 0 };
+  const failed = (errors: unknown[], archivedObjects = 0): DeliveryResult => ({
+    delivered: false,
+    errors,
+    archivedObjects,
+    alertsSent: 0,
+  });
+  if (processed.length === 0) return { delivered: true, errors: [], archivedObjects: 0, alertsSent: 0 };
+  if (budget() <= 0) {
+    return failed([
+      new DeadlineError(`too close to the Lambda deadline to write ${batch.label}; nothing written`),
+    ]);
   }
 
-  const planned = planArchiveObjects(batch, processed).filter((p) => options.zones.has(p.object.zone));
-  const written = await Promise.allSettled(planned.map((p) => sinks.archive.put(p.object, write())));
-  written.forEach((result, i) => {
-    if (result.status === 'rejected') {
-      errors.push(result.reason);
-      cut = Math.min(cut, (planned[i] as (typeof planned)[number]).indices[0] ?? 0);
-    }
-  });
+  const objects = planArchiveObjects(batch, processed).filter((o) => options.zones.has(o.zone));
+  const written = await Promise.allSettled(objects.map((o) => sinks.archive.put(o, write())));
+  const archiveErrors = written.flatMap((w) => (w.status === 'rejected' ? [w.reason] : []));
+  const archivedObjects = written.length - archiveErrors.length;
+  if (archiveErrors.length > 0) return failed(archiveErrors, archivedObjects);
 
   const matches = [];
-  for (let i = 0; i < cut; i++) {
+  for (let i = 0; i < processed.length; i++) {
     const outcome = (processed[i] as ProcessedRecord).outcome;
     if (outcome.kind === 'ok' && outcome.alerts.length > 0) {
       matches.push({ index: i, record: outcome.record, rules: outcome.alerts });
     }
   }
-  const groups = aggregateAlerts(matches, batch.label, options.alertSampleSize);
-  let alertsSent = 0;
-  if (groups.length > 0 && budget() <= 0) {
-    errors.push(new DeadlineError(`Lambda deadline reached before the alerts of ${batch.label} were sent`));
-    for (const g of groups) cut = Math.min(cut, g.indices[0] ?? 0);
-  } else if (groups.length > 0) {
-    try {
-      const { failed } = await sinks.alerts.publish(
-        groups.map((g) => g.alert),
-        batch,
-        write(),
-      );
-      const failedIds = new Set(failed);
-      for (const g of groups) {
-        if (failedIds.has(g.alert.alert_id)) cut = Math.min(cut, g.indices[0] ?? 0);
-        else alertsSent++;
-      }
-      if (failed.length > 0)
-        errors.push(new SinkError('alerts', `${failed.length} of ${groups.length} alerts were not accepted`));
-    } catch (err) {
-      errors.push(err);
-      for (const g of groups) cut = Math.min(cut, g.indices[0] ?? 0);
-    }
+  const alerts = aggregateAlerts(matches, batch.label, options.alertSampleSize).map((g) => g.alert);
+  if (alerts.length === 0) return { delivered: true, errors: [], archivedObjects, alertsSent: 0 };
+  if (budget() <= 0) {
+    const error = new DeadlineError(`Lambda deadline reached before the alerts of ${batch.label} were sent`);
+    return failed([error], archivedObjects);
   }
-
-  const result: DeliveryResult = {
-    errors,
-    archivedObjects: written.filter((w) => w.status === 'fulfilled').length,
-    alertsSent,
-  };
-  if (cut < processed.length) result.firstFailedIndex = cut;
-  return result;
+  try {
+    const { failed: notAccepted } = await sinks.alerts.publish(alerts, batch, write());
+    if (notAccepted.length > 0) {
+      const error = new SinkError(
+        'alerts',
+        `${notAccepted.length} of ${alerts.length} alerts were not accepted`,
+      );
+      return { ...failed([error], archivedObjects), alertsSent: alerts.length - notAccepted.length };
+    }
+  } catch (err) {
+    return failed([err], archivedObjects);
+  }
+  return { delivered: true, errors: [], archivedObjects, alertsSent: alerts.length };
 }

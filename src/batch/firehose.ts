@@ -54,7 +54,7 @@ export async function processFirehoseBatch(
     ...(remainingMs !== undefined && { remainingMs }),
   });
   const summary = summarize(processed);
-  if (delivery.firstFailedIndex !== undefined) {
+  if (!delivery.delivered) {
     runtime.logger.error('firehose batch failed; failing the invocation so that Firehose retries it', {
       batch: batch.label,
       invocationId: event.invocationId,

@@ -12,8 +12,9 @@ const KINESIS_ZONES = new Set(['raw', 'normalized', 'quarantine'] as const);
  * Processes one Kinesis event-source-mapping batch (one shard) and returns the partial batch response.
  *
  * Poison records are quarantined and count as done: they must not stall the shard. When a sink fails, the
- * records it was to hold — and, because Lambda restarts from the lowest failed sequence number and per-shard
- * order must hold, every record after the first of them — are reported in `batchItemFailures`.
+ * batch is not acknowledged: every record is reported in `batchItemFailures` (archive objects hold the whole
+ * batch, so every record is affected; Lambda restarts from the lowest failed sequence number, which keeps
+ * per-shard order).
  * https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html
  */
 export async function processKinesisBatch(
@@ -48,25 +49,21 @@ export async function processKinesisBatch(
   });
 
   const summary = summarize(processed);
-  const failedFrom = delivery.firstFailedIndex;
-  const batchItemFailures =
-    failedFrom === undefined
-      ? []
-      : records.slice(failedFrom).map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber }));
   const fields = {
     batch: batch.label,
     ...summary,
     archivedObjects: delivery.archivedObjects,
     alertsSent: delivery.alertsSent,
-    failedRecords: batchItemFailures.length,
   };
-  if (failedFrom === undefined) runtime.logger.info('kinesis batch processed', fields);
-  else {
-    runtime.logger.error('kinesis batch partly failed; records returned for retry', {
-      ...fields,
-      firstFailedSequenceNumber: batchItemFailures[0]?.itemIdentifier,
-      errors: delivery.errors.map(errorFields),
-    });
+  if (delivery.delivered) {
+    runtime.logger.info('kinesis batch processed', fields);
+    return { batchItemFailures: [] };
   }
-  return { batchItemFailures };
+  // Lambda restarts from the lowest failed sequence number: reporting every record keeps the retry the
+  // same batch, so it rewrites the same archive keys (see deliver()).
+  runtime.logger.error('kinesis batch not delivered; all records returned for retry', {
+    ...fields,
+    errors: delivery.errors.map(errorFields),
+  });
+  return { batchItemFailures: records.map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) };
 }

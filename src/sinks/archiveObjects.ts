@@ -3,51 +3,33 @@ import { SCHEMA_VERSION } from '../schema';
 import type { ArchiveObject, ArchiveZone } from './archive';
 import type { BatchRef } from './batchRef';
 
-/** An archive object with the batch positions of the records in it (to map a failed write back to records). */
-export interface PlannedObject {
-  object: ArchiveObject;
-  indices: number[];
-}
-
 /**
  * Plans the archive objects of one batch: the raw batch (every record, exactly as received, with its
  * envelope so the batch can be replayed), quarantine (poison records with their reasons) and normalized
  * records (grouped by their own dt/hour partition, dropped records left out). Pure: no I/O.
  */
-export function planArchiveObjects(batch: BatchRef, processed: readonly ProcessedRecord[]): PlannedObject[] {
-  const planned: PlannedObject[] = [];
-  const all = processed.map((_, i) => i);
-  planned.push({
-    object: makeObject('raw', batch, batch.dt, batch.hour, processed.map(rawLine)),
-    indices: all,
-  });
-
-  const poison: number[] = [];
-  const normalized = new Map<string, { dt: string; hour: string; lines: string[]; indices: number[] }>();
-  processed.forEach((p, i) => {
+export function planArchiveObjects(batch: BatchRef, processed: readonly ProcessedRecord[]): ArchiveObject[] {
+  const objects = [makeObject('raw', batch, batch.dt, batch.hour, processed.map(rawLine))];
+  const quarantine: string[] = [];
+  const normalized = new Map<string, { dt: string; hour: string; lines: string[] }>();
+  for (const p of processed) {
     const outcome = p.outcome;
     if (outcome.kind === 'poison') {
-      poison.push(i);
+      quarantine.push(quarantineLine(p));
     } else if (!outcome.dropped) {
       const { dt, hour } = outcome.record;
       const part = `${dt}/${hour}`;
       let group = normalized.get(part);
       if (group === undefined) {
-        group = { dt, hour, lines: [], indices: [] };
+        group = { dt, hour, lines: [] };
         normalized.set(part, group);
       }
       group.lines.push(outcome.line);
-      group.indices.push(i);
     }
-  });
-  if (poison.length > 0) {
-    const lines = poison.map((i) => quarantineLine(processed[i] as ProcessedRecord));
-    planned.push({ object: makeObject('quarantine', batch, batch.dt, batch.hour, lines), indices: poison });
   }
-  for (const g of normalized.values()) {
-    planned.push({ object: makeObject('normalized', batch, g.dt, g.hour, g.lines), indices: g.indices });
-  }
-  return planned;
+  if (quarantine.length > 0) objects.push(makeObject('quarantine', batch, batch.dt, batch.hour, quarantine));
+  for (const g of normalized.values()) objects.push(makeObject('normalized', batch, g.dt, g.hour, g.lines));
+  return objects;
 }
 
 /** `raw/dt=2026-11-20/hour=13/kinesis/<stream>/<shard>_<first>_<last>.jsonl.gz` — the same for every retry. */

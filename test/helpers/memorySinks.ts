@@ -1,7 +1,7 @@
 import { SinkError } from '../../src/errors';
 import type { Alert } from '../../src/rules/alerts';
 import type { AlertSink, PublishResult } from '../../src/sinks/alerts';
-import type { ArchiveObject, ArchiveSink, ArchiveZone } from '../../src/sinks/archive';
+import type { ArchiveObject, ArchiveSink, ArchiveZone, WriteOptions } from '../../src/sinks/archive';
 import type { BatchRef } from '../../src/sinks/batchRef';
 
 /** Archive sink that keeps objects in memory (by key, so retries overwrite) and fails on demand. */
@@ -11,8 +11,12 @@ export class MemoryArchiveSink implements ArchiveSink {
   failKeys: (key: string) => boolean = () => false;
   calls = 0;
 
-  async put(object: ArchiveObject): Promise<void> {
+  /** The options of every put, in call order. */
+  readonly writeOptions: Array<WriteOptions | undefined> = [];
+
+  async put(object: ArchiveObject, options?: WriteOptions): Promise<void> {
     this.calls++;
+    this.writeOptions.push(options);
     if (this.failZones.has(object.zone) || this.failKeys(object.key)) {
       throw new SinkError('archive', `injected failure for ${object.key}`);
     }

@@ -74,65 +74,65 @@ describe('processKinesisBatch', () => {
     expect(alerts.published).toHaveLength(0);
   });
 
-  it('reports the first record of a failed normalized object and everything after it', async () => {
-    const { runtime, archive } = await testRuntime();
-    const event = kinesisEvent('app');
-    // The app samples span several hours: fail the partition of the third record only.
-    const first = await testRuntime();
-    await processKinesisBatch(kinesisEvent('app'), first.runtime);
-    const third = JSON.parse(
-      first.archive.lines('normalized').find((l) => l.includes('"_session.pause"')) as string,
-    );
-    archive.failKeys = (key) => key.startsWith(`normalized/dt=${third.dt}/hour=${third.hour}/`);
+  const allSeqs = (event: ReturnType<typeof kinesisEvent>) =>
+    event.Records.map((r) => r.kinesis.sequenceNumber);
+
+  it('reports every record when one normalized object cannot be written', async () => {
+    const { runtime, archive, alerts } = await testRuntime();
+    const event = kinesisEvent('email');
+    let failedOne = false;
+    archive.failKeys = (key) => {
+      if (!key.startsWith('normalized/') || failedOne) return false;
+      failedOne = true;
+      return true;
+    };
     const res = await processKinesisBatch(event, runtime);
-    const failedSeqs = res.batchItemFailures.map((f) => f.itemIdentifier);
-    expect(failedSeqs.length).toBeGreaterThan(0);
-    const firstFailed = event.Records.findIndex((r) => r.kinesis.sequenceNumber === failedSeqs[0]);
-    expect(failedSeqs).toEqual(event.Records.slice(firstFailed).map((r) => r.kinesis.sequenceNumber));
-    expect(firstFailed).toBeLessThan(event.Records.length);
+    expect(failedOne).toBe(true);
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(allSeqs(event));
+    expect(alerts.published).toHaveLength(0);
   });
 
-  it('reports from the first poison record on when the quarantine cannot be written', async () => {
+  it('reports every record when the quarantine cannot be written', async () => {
     const { runtime, archive } = await testRuntime();
     archive.failZones.add('quarantine');
     const event = kinesisEvent('mixed');
     const res = await processKinesisBatch(event, runtime);
-    const reference = await testRuntime();
-    await processKinesisBatch(kinesisEvent('mixed'), reference.runtime);
-    const firstPoisonId = (JSON.parse(reference.archive.lines('quarantine')[0] as string) as QuarantineLine)
-      .id;
-    expect(res.batchItemFailures[0]?.itemIdentifier).toBe(firstPoisonId);
-    const idx = event.Records.findIndex((r) => r.kinesis.sequenceNumber === firstPoisonId);
-    expect(res.batchItemFailures).toHaveLength(event.Records.length - idx);
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(allSeqs(event));
   });
 
-  it('reports from the first alerting record on when the alert sink is down', async () => {
-    const { runtime, alerts } = await testRuntime();
+  it('reports every record when the alert sink is down, after archiving them', async () => {
+    const { runtime, archive, alerts } = await testRuntime();
     alerts.down = true;
     const event = kinesisEvent('email');
     const res = await processKinesisBatch(event, runtime);
-    const firstAlerting = event.Records.findIndex((r) =>
-      Buffer.from(r.kinesis.data, 'base64').toString().includes('"_email.rejected"'),
-    );
-    const firstAlertingHb = event.Records.findIndex((r) =>
-      Buffer.from(r.kinesis.data, 'base64').toString().includes('"_email.hardbounce"'),
-    );
-    const expectedFrom = Math.min(firstAlerting, firstAlertingHb);
-    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(
-      event.Records.slice(expectedFrom).map((r) => r.kinesis.sequenceNumber),
-    );
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(allSeqs(event));
+    expect(archive.lines('raw')).toHaveLength(event.Records.length);
   });
 
-  it('reports from the first record of a rule whose alert was not accepted', async () => {
+  it('reports every record when one alert is not accepted', async () => {
     const { runtime, alerts } = await testRuntime();
     alerts.failRules.add('email-complaint');
     const event = kinesisEvent('email');
     const res = await processKinesisBatch(event, runtime);
-    const idx = event.Records.findIndex((r) =>
-      Buffer.from(r.kinesis.data, 'base64').toString().includes('"_email.complaint"'),
-    );
-    expect(res.batchItemFailures[0]?.itemIdentifier).toBe(event.Records[idx]?.kinesis.sequenceNumber);
-    expect(res.batchItemFailures).toHaveLength(event.Records.length - idx);
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(allSeqs(event));
+    expect(alerts.published.map((a) => a.rule)).not.toContain('email-complaint');
+  });
+
+  it('reports every record without writing anything when the deadline is too close', async () => {
+    const { runtime, archive, alerts } = await testRuntime({ DEADLINE_MARGIN_MS: '3000' });
+    const event = kinesisEvent('email');
+    const res = await processKinesisBatch(event, runtime, () => 2500);
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(allSeqs(event));
+    expect(archive.calls).toBe(0);
+    expect(alerts.published).toHaveLength(0);
+  });
+
+  it('aborts writes that would outlive the deadline', async () => {
+    const { runtime, archive } = await testRuntime({ DEADLINE_MARGIN_MS: '1000' });
+    await processKinesisBatch(kinesisEvent('sms'), runtime, () => 60_000);
+    const signals = archive.writeOptions.map((o) => o?.signal);
+    expect(signals.length).toBeGreaterThan(0);
+    expect(signals.every((s) => s instanceof AbortSignal && !s.aborted)).toBe(true);
   });
 
   it('produces the same objects and alert ids on a retry after a failure as a clean run', async () => {
