@@ -59,9 +59,13 @@ const FIELD_KEYS = [
   'app_id',
 ] as const satisfies ReadonlyArray<keyof MatchSpec & keyof NormalizedRecord>;
 
-/** Compiles validated rule specs, in order. Disabled rules are left out. */
+/**
+ * Compiles validated rule specs, in order. Disabled rules are left out, but checked first: a typo in a rule
+ * switched off today must not wait to fail the cold start on the day it is switched on.
+ */
 export function compileRules(specs: readonly RuleSpec[]): CompiledRule[] {
-  return specs.filter((s) => s.enabled !== false).map(compileRule);
+  const compiled = specs.map(compileRule);
+  return compiled.filter((_, i) => specs[i]?.enabled !== false);
 }
 
 function compileRule(spec: RuleSpec): CompiledRule {
@@ -94,8 +98,11 @@ function compileRule(spec: RuleSpec): CompiledRule {
         true,
       );
       tests.push((r) => {
-        const v = r.attributes?.[name];
-        return v !== undefined && test(v.toLowerCase());
+        const attrs = r.attributes;
+        // Own keys only: an attribute named `constructor` or `toString` must not find Object.prototype.
+        if (attrs === undefined || !Object.hasOwn(attrs, name)) return false;
+        const v = attrs[name];
+        return typeof v === 'string' && test(v.toLowerCase());
       });
     }
   }

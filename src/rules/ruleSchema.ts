@@ -22,7 +22,11 @@ export const matchSchema = z
     outcome: oneOrMany.optional(),
     bounce_type: oneOrMany.optional(),
     app_id: oneOrMany.optional(),
-    attributes: z.record(nonEmpty, oneOrMany).optional(),
+    // Empty would match every record while looking like a condition.
+    attributes: z
+      .record(nonEmpty, oneOrMany)
+      .refine((a) => Object.keys(a).length > 0, { message: 'attributes needs at least one attribute' })
+      .optional(),
   })
   .refine((m) => Object.keys(m).length > 0, { message: 'match needs at least one key' });
 

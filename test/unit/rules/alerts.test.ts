@@ -1,0 +1,277 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JsonObject } from '../../../src/decode';
+import { normalizeEvent } from '../../../src/normalize';
+import { PiiProtector } from '../../../src/pii';
+import { aggregateAlerts } from '../../../src/rules/alerts';
+import { type CompiledRule, compileRules } from '../../../src/rules/compileRules';
+import { loadRules } from '../../../src/rules/loadRules';
+import { routeRecord } from '../../../src/rules/route';
+import type { NormalizedRecord } from '../../../src/schema';
+
+function record(overrides: Partial<NormalizedRecord> = {}): NormalizedRecord {
+  return {
+    schema_version: 1,
+    event_id: 'e-1',
+    source: 'pinpoint',
+    family: 'email',
+    event_type: '_email.hardbounce',
+    outcome: 'bounced',
+    event_time: '2025-11-20T14:00:00.000Z',
+    arrival_time: '2025-11-20T14:46:40.000Z',
+    ingest_time: '2025-11-20T14:46:40.000Z',
+    dt: '2025-11-20',
+    hour: '14',
+    app_id: 'app-1',
+    ...overrides,
+  };
+}
+
+const [bounce, complaint, anything] = compileRules([
+  {
+    name: 'bounce',
+    description: 'hard bounces',
+    match: { event_type: '*bounce*' },
+    action: 'alert',
+    severity: 'high',
+  },
+  { name: 'complaint', match: { event_type: '*complaint*' }, action: 'alert', severity: 'low' },
+  { name: 'anything', match: { source: 'pinpoint' }, action: 'alert', severity: 'info' },
+]) as [CompiledRule, CompiledRule, CompiledRule];
+
+type Match = { index: number; record: NormalizedRecord; rules: readonly CompiledRule[] };
+
+/** Matches as the pipeline builds them: each record with the alert rules it matched, in rule order. */
+function matchesOf(records: NormalizedRecord[], rules: readonly CompiledRule[]): Match[] {
+  return records.map((r, index) => ({ index, record: r, rules: rules.filter((rule) => rule.matches(r)) }));
+}
+
+const idsOf = (records: NormalizedRecord[], rule: CompiledRule = bounce) =>
+  aggregateAlerts(matchesOf(records, [rule]), 'batch', 3).map((g) => g.alert.alert_id);
+
+describe('aggregateAlerts', () => {
+  it('makes one alert per rule for the whole batch, with the batch positions of its records', () => {
+    const records = [
+      record({ event_id: 'a' }),
+      record({ event_id: 'b', event_type: '_email.complaint', outcome: 'complained' }),
+      record({ event_id: 'c' }),
+    ];
+    const groups = aggregateAlerts(matchesOf(records, [bounce, complaint]), 'stream/shard-0', 3);
+    expect(groups.map((g) => [g.alert.rule, g.alert.count, g.indices])).toEqual([
+      ['bounce', 2, [0, 2]],
+      ['complaint', 1, [1]],
+    ]);
+  });
+
+  it('counts event types, lists apps once, sorted, and spans the event times', () => {
+    const records = [
+      record({ event_id: 'a', app_id: 'zeta', event_time: '2025-11-20T14:05:00.000Z' }),
+      record({
+        event_id: 'b',
+        app_id: 'alpha',
+        event_type: 'Bounce',
+        event_time: '2025-11-20T13:59:00.000Z',
+      }),
+      record({ event_id: 'c', app_id: 'zeta', event_time: '2025-11-20T14:10:00.000Z' }),
+      record({ event_id: 'd', event_type: 'Bounce' }),
+    ];
+    delete records[3]?.app_id;
+    delete records[3]?.event_time;
+    const [group] = aggregateAlerts(matchesOf(records, [bounce]), 'batch-1', 3);
+    expect(group?.alert).toMatchObject({
+      rule: 'bounce',
+      severity: 'high',
+      description: 'hard bounces',
+      count: 4,
+      source: 'pinpoint',
+      family: 'email',
+      event_type: '_email.hardbounce',
+      app_id: 'zeta',
+      app_ids: ['alpha', 'zeta'],
+      first_event_time: '2025-11-20T13:59:00.000Z',
+      last_event_time: '2025-11-20T14:10:00.000Z',
+      batch: 'batch-1',
+    });
+    expect(group?.alert.event_types).toEqual({ '_email.hardbounce': 2, Bounce: 2 });
+  });
+
+  it('leaves out the app, the time span and the description when there are none', () => {
+    const r = record({ event_type: '_email.complaint', outcome: 'complained' });
+    delete r.app_id;
+    delete r.event_time;
+    const [group] = aggregateAlerts(matchesOf([r], [complaint]), 'b', 3);
+    expect(group?.alert.rule).toBe('complaint');
+    expect(group?.alert.app_ids).toEqual([]);
+    expect(group?.alert).not.toHaveProperty('app_id');
+    expect(group?.alert).not.toHaveProperty('first_event_time');
+    expect(group?.alert).not.toHaveProperty('last_event_time');
+    expect(group?.alert).not.toHaveProperty('description');
+  });
+
+  it('keeps at most sampleSize samples, the first records of the batch', () => {
+    const records = ['a', 'b', 'c', 'd', 'e'].map((id) => record({ event_id: id }));
+    const sampled = (size: number) =>
+      aggregateAlerts(matchesOf(records, [bounce]), 'b', size)[0]?.alert.samples.map((s) => s.event_id);
+    expect(sampled(3)).toEqual(['a', 'b', 'c']);
+    expect(sampled(10)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(sampled(0)).toEqual([]);
+  });
+
+  it('returns nothing for a batch without matches', () => {
+    expect(aggregateAlerts([], 'b', 3)).toEqual([]);
+    expect(aggregateAlerts(matchesOf([record({ event_type: 'x' })], [bounce]), 'b', 3)).toEqual([]);
+  });
+
+  describe('order', () => {
+    it('lists the rules a record matched in rule order', () => {
+      const groups = aggregateAlerts(matchesOf([record()], [bounce, anything]), 'b', 3);
+      expect(groups.map((g) => g.alert.rule)).toEqual(['bounce', 'anything']);
+      const reversed = aggregateAlerts(matchesOf([record()], [anything, bounce]), 'b', 3);
+      expect(reversed.map((g) => g.alert.rule)).toEqual(['anything', 'bounce']);
+    });
+
+    it('lists rules in the order they first match in the batch', () => {
+      const records = [
+        record({ event_id: 'a', event_type: '_email.complaint' }),
+        record({ event_id: 'b' }),
+        record({ event_id: 'c', event_type: '_email.complaint' }),
+      ];
+      const groups = aggregateAlerts(matchesOf(records, [bounce, complaint]), 'b', 3);
+      expect(groups.map((g) => [g.alert.rule, g.indices])).toEqual([
+        ['complaint', [0, 2]],
+        ['bounce', [1]],
+      ]);
+    });
+  });
+
+  describe('alert_id', () => {
+    const batch = () => [record({ event_id: 'a' }), record({ event_id: 'b' })];
+
+    it('is the same for the same rule over the same records, whatever else changes', () => {
+      const id = idsOf(batch());
+      expect(id).toHaveLength(1);
+      expect(id[0]).toMatch(/^[0-9a-f]{32}$/);
+      expect(idsOf(batch())).toEqual(id);
+      const retried = batch().map((r) => ({ ...r, ingest_time: '2025-11-21T00:00:00.000Z' }));
+      expect(idsOf(retried)).toEqual(id);
+    });
+
+    it('differs when a record differs, is added or is missing', () => {
+      const id = idsOf(batch())[0];
+      expect(idsOf([record({ event_id: 'a' }), record({ event_id: 'c' })])[0]).not.toBe(id);
+      expect(idsOf([...batch(), record({ event_id: 'c' })])[0]).not.toBe(id);
+      expect(idsOf([record({ event_id: 'a' })])[0]).not.toBe(id);
+    });
+
+    it('differs between rules over the same records', () => {
+      const records = batch();
+      const groups = aggregateAlerts(matchesOf(records, [bounce, anything]), 'b', 3);
+      expect(groups).toHaveLength(2);
+      expect(groups[0]?.alert.alert_id).not.toBe(groups[1]?.alert.alert_id);
+    });
+
+    it('does not run the rule name into the first event id', () => {
+      const [ab] = compileRules([
+        { name: 'ab', match: { source: 'pinpoint' }, action: 'alert', severity: 'low' },
+      ]);
+      const [a] = compileRules([
+        { name: 'a', match: { source: 'pinpoint' }, action: 'alert', severity: 'low' },
+      ]);
+      expect(idsOf([record({ event_id: 'c' })], ab as CompiledRule)).not.toEqual(
+        idsOf([record({ event_id: 'bc' })], a as CompiledRule),
+      );
+    });
+  });
+
+  describe('samples', () => {
+    const FORBIDDEN = [
+      'recipient',
+      'sender',
+      'sender_hash',
+      'ip_address',
+      'ip_hash',
+      'status_message',
+      'reject_reason',
+      'link',
+      'user_agent',
+      'attributes',
+      'metrics',
+      'endpoint_id',
+      'user_id',
+    ];
+
+    it('carry identifiers and derived fields but no address, number, IP or free text', () => {
+      const r = record({
+        campaign_id: 'camp-1',
+        message_id: 'msg-1',
+        status: 'Permanent',
+        bounce_type: 'permanent',
+        bounce_sub_type: 'General',
+        email_domain: 'example.com',
+        recipient_hash: 'f'.repeat(32),
+        recipient: 'jane.doe@example.com',
+        sender: 'news@example.org',
+        sender_hash: 'e'.repeat(32),
+        ip_address: '203.0.113.7',
+        ip_hash: 'd'.repeat(32),
+        status_message: '550 5.1.1 <jane.doe@example.com>: user unknown',
+        reject_reason: 'Bad content for +12065550100',
+        link: 'https://example.com/?u=jane.doe@example.com',
+        user_agent: 'Mozilla/5.0',
+        endpoint_id: 'endpoint-1',
+        user_id: 'user-1',
+        attributes: { email: 'jane.doe@example.com' },
+        metrics: { n: 1 },
+      });
+      const [group] = aggregateAlerts(matchesOf([r], [bounce]), 'b', 3);
+      const sample = group?.alert.samples[0];
+      expect(sample).toMatchObject({
+        event_id: 'e-1',
+        event_type: '_email.hardbounce',
+        campaign_id: 'camp-1',
+        message_id: 'msg-1',
+        bounce_type: 'permanent',
+        email_domain: 'example.com',
+        recipient_hash: 'f'.repeat(32),
+      });
+      for (const key of FORBIDDEN) expect(sample).not.toHaveProperty(key);
+      const text = JSON.stringify(group?.alert);
+      expect(text).not.toContain('jane.doe');
+      expect(text).not.toContain('news@');
+      expect(text).not.toContain('203.0.113.7');
+      expect(text).not.toContain('+1206');
+      expect(text).not.toContain('Mozilla');
+    });
+
+    it('leak no personal data from any real sample, even with PII kept in the records', () => {
+      const pii = new PiiProtector('keep', Buffer.from('test-key-0123456789'));
+      const rules = loadRules(undefined);
+      const matches: Match[] = [];
+      let n = 0;
+      for (const file of ['app', 'campaign', 'journey', 'email', 'sms', 'eum', 'ses']) {
+        const events = JSON.parse(
+          readFileSync(join(__dirname, '../../../events/raw', `${file}.json`), 'utf8'),
+        ) as JsonObject[];
+        for (const event of events) {
+          const r = normalizeEvent(event, { eventId: `e-${n}`, ingestMs: 1763650000000, pii });
+          const { alerts } = routeRecord(r, rules);
+          if (alerts.length > 0) matches.push({ index: n, record: r, rules: alerts });
+          n++;
+        }
+      }
+      const groups = aggregateAlerts(matches, 'samples', 20);
+      expect(groups.length).toBeGreaterThan(10);
+      // In keep mode the records do carry addresses: the check below is not vacuous.
+      expect(matches.some((m) => m.record.recipient?.includes('@'))).toBe(true);
+      expect(matches.some((m) => m.record.recipient?.startsWith('+'))).toBe(true);
+      for (const { alert } of groups) {
+        for (const sample of alert.samples)
+          for (const key of FORBIDDEN) expect(sample).not.toHaveProperty(key);
+        const text = JSON.stringify(alert);
+        expect(text).not.toMatch(/[^\s"@]+@[^\s"@]+\.[a-z]{2,}/i);
+        expect(text).not.toMatch(/\+[1-9]\d{6,14}/);
+        expect(text).not.toMatch(/\b(?:\d{1,3}\.){3}\d{1,3}\b/);
+      }
+    });
+  });
+});
