@@ -9,5 +9,6 @@ module.exports = {
   // @middy/core ships ESM only; let swc turn it into CommonJS for jest.
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  setupFiles: ['<rootDir>/test/setupEnv.ts'],
   clearMocks: true,
 };

@@ -26,8 +26,10 @@ export interface Config {
     readonly requestTimeoutMs: number;
     /** `SINK_MAX_ATTEMPTS` (first try included), default 3. */
     readonly maxAttempts: number;
-    /** `AWS_ENDPOINT_URL_S3`/`AWS_ENDPOINT_URL` is set: path-style addressing for S3-compatible stores. */
-    readonly customS3Endpoint: boolean;
+    /** `AWS_ENDPOINT_URL_S3` (or `AWS_ENDPOINT_URL`): an S3-compatible store, addressed path-style. */
+    readonly s3Endpoint?: string;
+    /** `AWS_ENDPOINT_URL_SNS` (or `AWS_ENDPOINT_URL`). */
+    readonly snsEndpoint?: string;
   };
   /**
    * `DEADLINE_MARGIN_MS`, default 3000: sink writes stop this long before the Lambda deadline, and a batch
@@ -112,7 +114,8 @@ export function loadConfig(env: Env): Config {
       connectTimeoutMs: integer(env, 'SINK_CONNECT_TIMEOUT_MS', 1000, 10, 60_000),
       requestTimeoutMs: integer(env, 'SINK_REQUEST_TIMEOUT_MS', 5000, 10, 300_000),
       maxAttempts: integer(env, 'SINK_MAX_ATTEMPTS', 3, 1, 10),
-      customS3Endpoint: nonEmpty(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) !== undefined,
+      ...endpoint('s3Endpoint', env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL),
+      ...endpoint('snsEndpoint', env.AWS_ENDPOINT_URL_SNS ?? env.AWS_ENDPOINT_URL),
     },
     deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 3000, 0, 600_000),
     pii: {
@@ -129,6 +132,13 @@ export function loadConfig(env: Env): Config {
     inLambda,
   };
   return deepFreeze(config);
+}
+
+function endpoint<K extends string>(key: K, value: string | undefined): { [k in K]?: string } {
+  const v = nonEmpty(value);
+  if (v === undefined) return {};
+  if (!/^https?:\/\/[^\s/]+/.test(v)) throw new ConfigError(`endpoint '${v}' is not an http(s) URL`);
+  return { [key]: v } as { [k in K]?: string };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -19,21 +19,28 @@ export function createAwsSinks(config: Config, logger: Logger): Sinks {
   if (bucket === undefined || topicArn === undefined) {
     throw new ConfigError('SINKS=aws needs ARCHIVE_BUCKET and ALERT_TOPIC_ARN');
   }
-  const { connectTimeoutMs, requestTimeoutMs, maxAttempts, customS3Endpoint } = config.aws;
+  const { connectTimeoutMs, requestTimeoutMs, maxAttempts, s3Endpoint, snsEndpoint } = config.aws;
   const common = {
     maxAttempts,
     retryMode: 'standard',
-    requestHandler: { connectionTimeout: connectTimeoutMs, requestTimeout: requestTimeoutMs },
+    // Without throwOnRequestTimeout, current @smithy/node-http-handler only logs a warning when the timeout
+    // passes and keeps waiting (measured here: an 800 ms timeout still waited 3 s for a slow server).
+    requestHandler: {
+      connectionTimeout: connectTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
   } as const;
   const s3 = new S3Client({
     ...common,
-    ...(customS3Endpoint && {
+    ...(s3Endpoint !== undefined && {
+      endpoint: s3Endpoint,
       forcePathStyle: true,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     }),
   });
-  const sns = new SNSClient(common);
+  const sns = new SNSClient({ ...common, ...(snsEndpoint !== undefined && { endpoint: snsEndpoint }) });
   return {
     archive: new S3ArchiveSink(s3, { bucket, prefix, ...(kmsKeyId !== undefined && { kmsKeyId }) }),
     alerts: new SnsAlertSink(sns, {

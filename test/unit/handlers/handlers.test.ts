@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Context, FirehoseTransformationResult, KinesisStreamBatchResponse } from 'aws-lambda';
+import { loadHandler } from '../../helpers/loadHandler';
 import { firehoseEvent, kinesisEvent, TEST_PII_KEY } from '../../helpers/runtime';
 
 const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
@@ -15,23 +16,6 @@ function files(dir: string): string[] {
   });
 }
 
-/** Loads a handler module afresh with the given environment (handlers read it at cold start). */
-function loadHandler<T>(module: string, env: Record<string, string>): T {
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  try {
-    let mod: T | undefined;
-    jest.isolateModules(() => {
-      mod = require(module) as T;
-    });
-    return mod as T;
-  } finally {
-    process.env = saved;
-  }
-}
-
-type Handler<E, R> = { handler: (event: E, context: Context) => Promise<R> };
-
 describe('handlers with local sinks', () => {
   let dir: string;
   beforeEach(() => {
@@ -39,14 +23,11 @@ describe('handlers with local sinks', () => {
   });
 
   it('kinesis handler writes raw, normalized, quarantine and alert files under LOCAL_SINK_DIR', async () => {
-    const { handler } = loadHandler<Handler<unknown, KinesisStreamBatchResponse>>(
-      '../../../handlers/kinesis',
-      {
-        LOCAL_SINK_DIR: dir,
-        PII_HASH_KEY: TEST_PII_KEY,
-        LOG_LEVEL: 'silent',
-      },
-    );
+    const handler = loadHandler<unknown, KinesisStreamBatchResponse>('kinesis', {
+      LOCAL_SINK_DIR: dir,
+      PII_HASH_KEY: TEST_PII_KEY,
+      LOG_LEVEL: 'silent',
+    });
     const mixed = kinesisEvent('mixed');
     expect(await handler(mixed, context)).toEqual({ batchItemFailures: [] });
     expect(await handler(kinesisEvent('email'), context)).toEqual({ batchItemFailures: [] });
@@ -80,14 +61,11 @@ describe('handlers with local sinks', () => {
   });
 
   it('firehose handler returns Ok and ProcessingFailed records and quarantines poison with local sinks', async () => {
-    const { handler } = loadHandler<Handler<unknown, FirehoseTransformationResult>>(
-      '../../../handlers/firehose',
-      {
-        LOCAL_SINK_DIR: dir,
-        PII_HASH_KEY: TEST_PII_KEY,
-        LOG_LEVEL: 'silent',
-      },
-    );
+    const handler = loadHandler<unknown, FirehoseTransformationResult>('firehose', {
+      LOCAL_SINK_DIR: dir,
+      PII_HASH_KEY: TEST_PII_KEY,
+      LOG_LEVEL: 'silent',
+    });
     const event = firehoseEvent('mixed');
     const res = await handler(event, context);
     expect(res.records).toHaveLength(event.records.length);
@@ -96,7 +74,7 @@ describe('handlers with local sinks', () => {
   });
 
   it('fails at cold start on bad configuration', () => {
-    expect(() => loadHandler('../../../handlers/kinesis', { PII_MODE: 'nope' })).toThrow(/PII_MODE='nope'/);
+    expect(() => loadHandler('kinesis', { PII_MODE: 'nope' })).toThrow(/PII_MODE='nope'/);
   });
 
   it('fails every invocation when the runtime could not be built (bad rules file)', async () => {
@@ -105,14 +83,11 @@ describe('handlers with local sinks', () => {
       rules,
       'version: 1\nrules:\n  - name: x\n    match: {family: email}\n    action: alert\n',
     );
-    const { handler } = loadHandler<Handler<unknown, KinesisStreamBatchResponse>>(
-      '../../../handlers/kinesis',
-      {
-        LOCAL_SINK_DIR: dir,
-        RULES_FILE: rules,
-        LOG_LEVEL: 'silent',
-      },
-    );
+    const handler = loadHandler<unknown, KinesisStreamBatchResponse>('kinesis', {
+      LOCAL_SINK_DIR: dir,
+      RULES_FILE: rules,
+      LOG_LEVEL: 'silent',
+    });
     await expect(handler(kinesisEvent('email'), context)).rejects.toThrow(/rule 'x'.*severity/s);
     expect(files(dir).filter((f) => !f.endsWith('rules.yaml'))).toEqual([]);
   });
