@@ -22,11 +22,14 @@ const PII_ATTRIBUTE_KEYS = new Set([
   'cognito_id',
 ]);
 
-const EMAIL_IN_TEXT = /[^\s@<>"'(),;:[\]]+@[^\s@<>"'(),;:[\]]+\.[A-Za-z]{2,}/g;
+// `/` ends an address too, so that an address in a URL path does not take the host and path with it.
+const EMAIL_IN_TEXT = /[^\s@<>"'(),;:/[\]]+@[^\s@<>"'(),;:/[\]]+\.[A-Za-z]{2,}/g;
 const PHONE_VALUE = /^\+[1-9]\d{6,14}$/;
 const PHONE_IN_TEXT = /\+[1-9]\d{6,14}\b/g;
 const IPV4_IN_TEXT = /\b(?:\d{1,3}\.){3}\d{1,3}\b/g;
 const URL_VALUE = /^https?:\/\//i;
+/** An `@`, a `+` or a digit-dot-digit: what any email address, phone number or IPv4 in free text contains. */
+const MAY_HOLD_PII = /[@+]|\d\.\d/;
 
 const HASH_HEX_CHARS = 32;
 
@@ -120,13 +123,11 @@ export class PiiProtector {
   private attributeValue(key: string, value: string): string {
     if (value.length === 0) return value;
     if (PII_ATTRIBUTE_KEYS.has(key.toLowerCase())) return this.token(value, 'value');
-    if (value.includes('@') || value.includes('+') || isIP(value) !== 0) {
-      if (PHONE_VALUE.test(value) || isIP(value) !== 0) return this.token(value, 'value');
-      const scrubbed = this.text(value);
-      if (scrubbed !== value) return scrubbed;
-    }
-    if (URL_VALUE.test(value)) return this.url(value);
-    return value;
+    if (PHONE_VALUE.test(value) || isIP(value) !== 0) return this.token(value, 'value');
+    // The query and fragment go first, whatever else the URL holds: they may carry tokens, not only addresses.
+    const rest = URL_VALUE.test(value) ? this.url(value) : value;
+    // Cheap pre-check so that most values skip the three text regexes.
+    return MAY_HOLD_PII.test(rest) ? this.text(rest) : rest;
   }
 
   private token(value: string, kind: string): string {

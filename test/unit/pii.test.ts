@@ -1,0 +1,408 @@
+import { createHmac } from 'node:crypto';
+import { type PiiMode, PiiProtector } from '../../src/pii';
+import type { NormalizedRecord } from '../../src/schema';
+
+const KEY = Buffer.from('unit-test-key-0123456789');
+const OTHER_KEY = Buffer.from('another-test-key-9876543210');
+const HEX32 = /^[0-9a-f]{32}$/;
+const TOKEN = /^hmac:[0-9a-f]{32}$/;
+
+const EMAIL = 'recipient@example.com';
+const US_PHONE = '+14255550199';
+const GB_PHONE = '+447700900123';
+const DE_PHONE = '+4915123456789';
+
+function record(): NormalizedRecord {
+  return {
+    schema_version: 1,
+    event_id: 'e1',
+    source: 'pinpoint',
+    family: 'sms',
+    event_type: '_SMS.SUCCESS',
+    outcome: 'delivered',
+    arrival_time: '2024-01-01T00:00:00.000Z',
+    ingest_time: '2024-01-01T00:00:00.000Z',
+    dt: '2024-01-01',
+    hour: '00',
+  };
+}
+
+/** The fields the PII methods may add, so that tests compare only those. */
+function piiFields(rec: NormalizedRecord): Partial<NormalizedRecord> {
+  const {
+    schema_version,
+    event_id,
+    source,
+    family,
+    event_type,
+    outcome,
+    arrival_time,
+    ingest_time,
+    dt,
+    hour,
+    ...rest
+  } = rec;
+  return rest;
+}
+
+const hmac = (value: string, key: Buffer = KEY): string =>
+  createHmac('sha256', key).update(value).digest('hex').slice(0, 32);
+
+const protector = (mode: PiiMode, key: Buffer = KEY) => new PiiProtector(mode, key);
+
+describe('PiiProtector.hash', () => {
+  it('returns 32 lower-case hex characters: the first 128 bits of HMAC-SHA256 with the key', () => {
+    const h = protector('hash').hash(EMAIL);
+    expect(h).toMatch(HEX32);
+    expect(h).toBe(hmac(EMAIL));
+  });
+
+  it('is deterministic for a key, across instances and repeated calls', () => {
+    const a = protector('hash');
+    const first = a.hash(US_PHONE);
+    expect(a.hash(US_PHONE)).toBe(first);
+    expect(protector('redact').hash(US_PHONE)).toBe(first);
+  });
+
+  it('differs across keys', () => {
+    expect(protector('hash').hash(US_PHONE)).not.toBe(protector('hash', OTHER_KEY).hash(US_PHONE));
+  });
+
+  it('differs across values', () => {
+    const p = protector('hash');
+    expect(p.hash('a@example.com')).not.toBe(p.hash('b@example.com'));
+  });
+});
+
+describe('PiiProtector.recipient', () => {
+  it('sets recipient_hash and email_domain for an email address in hash mode', () => {
+    const rec = record();
+    protector('hash').recipient(rec, EMAIL);
+    expect(piiFields(rec)).toEqual({ recipient_hash: hmac(EMAIL), email_domain: 'example.com' });
+  });
+
+  it('hashes email addresses case-insensitively and lower-cases the domain', () => {
+    const p = protector('hash');
+    const upper = record();
+    const lower = record();
+    p.recipient(upper, 'Recipient@Example.COM');
+    p.recipient(lower, 'recipient@example.com');
+    expect(upper.recipient_hash).toBe(lower.recipient_hash);
+    expect(upper.email_domain).toBe('example.com');
+  });
+
+  it('hashes an email address with surrounding spaces like the trimmed one', () => {
+    const p = protector('hash');
+    const padded = record();
+    p.recipient(padded, ` ${EMAIL} `);
+    expect(padded.recipient_hash).toBe(hmac(EMAIL));
+  });
+
+  it.each([
+    ['+1 425 555 0199', US_PHONE, 'US'],
+    ['+44 7700 900123 (a fictional range: the calling code’s main country)', GB_PHONE, 'GB'],
+    ['+49 151 23456789', DE_PHONE, 'DE'],
+    ['+33 6 12 34 56 78', '+33612345678', 'FR'],
+  ])('sets phone_country for %s', (_label, phone, country) => {
+    const rec = record();
+    protector('hash').recipient(rec, phone);
+    expect(piiFields(rec)).toEqual({ recipient_hash: hmac(phone), phone_country: country });
+  });
+
+  it('gives the same country when the same number comes twice', () => {
+    const p = protector('hash');
+    const a = record();
+    const b = record();
+    p.recipient(a, GB_PHONE);
+    p.recipient(b, GB_PHONE);
+    expect(a.phone_country).toBe('GB');
+    expect(b.phone_country).toBe('GB');
+  });
+
+  it('sets no phone_country for a number without a known calling code', () => {
+    const rec = record();
+    protector('hash').recipient(rec, '+9991234567');
+    expect(rec.phone_country).toBeUndefined();
+    expect(rec.recipient_hash).toBe(hmac('+9991234567'));
+  });
+
+  it('sets only the hash for a push token', () => {
+    const token = 'fGx1c2hUb2tlbjEyMzQ1Njc4OTA';
+    const rec = record();
+    protector('hash').recipient(rec, token);
+    expect(piiFields(rec)).toEqual({ recipient_hash: hmac(token) });
+  });
+
+  it('sets only the derived fields in redact mode', () => {
+    const p = protector('redact');
+    const email = record();
+    const phone = record();
+    p.recipient(email, EMAIL);
+    p.recipient(phone, US_PHONE);
+    expect(piiFields(email)).toEqual({ email_domain: 'example.com' });
+    expect(piiFields(phone)).toEqual({ phone_country: 'US' });
+  });
+
+  it('keeps the raw value and the derived field in keep mode, without a hash', () => {
+    const p = protector('keep');
+    const email = record();
+    const phone = record();
+    p.recipient(email, 'Recipient@Example.com');
+    p.recipient(phone, DE_PHONE);
+    expect(piiFields(email)).toEqual({ recipient: 'Recipient@Example.com', email_domain: 'example.com' });
+    expect(piiFields(phone)).toEqual({ recipient: DE_PHONE, phone_country: 'DE' });
+  });
+
+  it('leaves the record untouched when there is no recipient', () => {
+    const rec = record();
+    protector('hash').recipient(rec, undefined);
+    expect(rec).toEqual(record());
+  });
+});
+
+describe('PiiProtector.sender', () => {
+  it('sets sender_hash in hash mode, case-insensitively for email addresses', () => {
+    const p = protector('hash');
+    const rec = record();
+    p.sender(rec, 'Sender@Example.com');
+    expect(piiFields(rec)).toEqual({ sender_hash: hmac('sender@example.com') });
+  });
+
+  it('hashes a sender number like the same number as a recipient', () => {
+    const p = protector('hash');
+    const rec = record();
+    p.sender(rec, US_PHONE);
+    p.recipient(rec, US_PHONE);
+    expect(rec.sender_hash).toBe(rec.recipient_hash);
+  });
+
+  it('sets sender in keep mode and nothing in redact mode', () => {
+    const kept = record();
+    const redacted = record();
+    protector('keep').sender(kept, US_PHONE);
+    protector('redact').sender(redacted, US_PHONE);
+    expect(piiFields(kept)).toEqual({ sender: US_PHONE });
+    expect(piiFields(redacted)).toEqual({});
+  });
+
+  it('leaves the record untouched when there is no sender', () => {
+    const rec = record();
+    protector('keep').sender(rec, undefined);
+    expect(rec).toEqual(record());
+  });
+});
+
+describe('PiiProtector.ip', () => {
+  it.each([['192.0.2.10'], ['2001:db8::1']])('sets ip_hash for %s in hash mode', (ip) => {
+    const rec = record();
+    protector('hash').ip(rec, ip);
+    expect(piiFields(rec)).toEqual({ ip_hash: hmac(ip) });
+  });
+
+  it('sets ip_address in keep mode and nothing in redact mode', () => {
+    const kept = record();
+    const redacted = record();
+    protector('keep').ip(kept, '192.0.2.10');
+    protector('redact').ip(redacted, '192.0.2.10');
+    expect(piiFields(kept)).toEqual({ ip_address: '192.0.2.10' });
+    expect(piiFields(redacted)).toEqual({});
+  });
+
+  it('leaves the record untouched when there is no IP', () => {
+    const rec = record();
+    protector('hash').ip(rec, undefined);
+    expect(rec).toEqual(record());
+  });
+});
+
+describe('PiiProtector.url', () => {
+  it.each([
+    ['a query', 'https://example.com/path/page?token=secret&u=1', 'https://example.com/path/page'],
+    ['a fragment', 'https://example.com/path#section', 'https://example.com/path'],
+    ['a query and a fragment', 'https://example.com/p?a=1#f', 'https://example.com/p'],
+    ['a fragment holding a question mark', 'https://example.com/p#a?b', 'https://example.com/p'],
+    ['nothing to strip', 'https://example.com/path', 'https://example.com/path'],
+  ])('strips %s in hash mode', (_label, url, expected) => {
+    expect(protector('hash').url(url)).toBe(expected);
+  });
+
+  it('strips the query in redact mode and keeps the URL in keep mode', () => {
+    const url = 'https://example.com/unsubscribe?email=recipient%40example.com';
+    expect(protector('redact').url(url)).toBe('https://example.com/unsubscribe');
+    expect(protector('keep').url(url)).toBe(url);
+  });
+});
+
+describe('PiiProtector.text', () => {
+  it('replaces an email address in a bounce diagnostic with its recipient hash token', () => {
+    const p = protector('hash');
+    const text = `smtp; 550 5.1.1 <${EMAIL}>: Recipient address rejected`;
+    expect(p.text(text)).toBe(`smtp; 550 5.1.1 <hmac:${hmac(EMAIL)}>: Recipient address rejected`);
+  });
+
+  it('gives an email address in text the same hash as the recipient, whatever its case', () => {
+    const p = protector('hash');
+    const rec = record();
+    p.recipient(rec, EMAIL);
+    expect(p.text('to Recipient@EXAMPLE.com failed')).toBe(`to hmac:${rec.recipient_hash} failed`);
+  });
+
+  it('replaces phone numbers and IPv4 addresses', () => {
+    const p = protector('hash');
+    expect(p.text(`sent to ${US_PHONE} from 192.0.2.10.`)).toBe(
+      `sent to hmac:${hmac(US_PHONE)} from hmac:${hmac('192.0.2.10')}.`,
+    );
+  });
+
+  it('replaces every occurrence', () => {
+    const out = protector('redact').text('a@example.com, b@example.org and +14255550199, +447700900123');
+    expect(out).toBe('[email], [email] and [phone], [phone]');
+  });
+
+  it('uses kind placeholders in redact mode', () => {
+    expect(protector('redact').text(`${EMAIL} ${US_PHONE} 10.0.0.1`)).toBe('[email] [phone] [ip]');
+  });
+
+  it('keeps text without personal data, including SMTP status codes and invalid IPv4-like numbers', () => {
+    const p = protector('hash');
+    const text = 'smtp; 550 5.7.1 rejected by 999.1.2.3 (code 4.4.7) at 12:30';
+    expect(p.text(text)).toBe(text);
+  });
+
+  it('replaces only the address when it sits in a URL path', () => {
+    expect(protector('redact').text(`see https://example.com/u/${EMAIL}/prefs`)).toBe(
+      'see https://example.com/u/[email]/prefs',
+    );
+  });
+
+  it('returns the text unchanged in keep mode', () => {
+    const text = `to ${EMAIL} from 192.0.2.10`;
+    expect(protector('keep').text(text)).toBe(text);
+  });
+});
+
+describe('PiiProtector.attributes', () => {
+  it.each([
+    ['destination_phone_number', US_PHONE],
+    ['origination_phone_number', '+18005550100'],
+    ['customer_context', '{"userId":"u-123","plan":"gold"}'],
+    ['address', 'some opaque address'],
+    ['email', EMAIL],
+    ['cognito_id', 'us-east-1:6e1a3f0e-0000-4000-8000-000000000000'],
+  ])('replaces the known PII key %s whatever its value looks like', (key, value) => {
+    const attrs = { [key]: value, campaign_id: 'c1' };
+    const out = protector('hash').attributes(attrs);
+    expect(out).toEqual({ [key]: `hmac:${hmac(value)}`, campaign_id: 'c1' });
+  });
+
+  it('matches known PII keys case-insensitively', () => {
+    const out = protector('redact').attributes({ Destination_Phone_Number: 'x', Email: 'y' });
+    expect(out).toEqual({ Destination_Phone_Number: '[value]', Email: '[value]' });
+  });
+
+  it.each([
+    ['an email address', EMAIL, `hmac:${hmac(EMAIL)}`],
+    ['an E.164 phone number', US_PHONE, `hmac:${hmac(US_PHONE)}`],
+    ['an IPv4 address', '192.0.2.10', `hmac:${hmac('192.0.2.10')}`],
+    ['an IPv6 address', '2001:db8::1', `hmac:${hmac('2001:db8::1')}`],
+    ['an IPv4-mapped IPv6 address', '::ffff:192.0.2.10', `hmac:${hmac('::ffff:192.0.2.10')}`],
+  ])('replaces a value that is %s under any key', (_label, value, expected) => {
+    expect(protector('hash').attributes({ custom: value })).toEqual({ custom: expected });
+  });
+
+  it('replaces values with kind placeholders in redact mode', () => {
+    const out = protector('redact').attributes({
+      destination_phone_number: US_PHONE,
+      who: EMAIL,
+      ip6: '2001:db8::1',
+      note: `reply to ${EMAIL}`,
+    });
+    expect(out).toEqual({
+      destination_phone_number: '[value]',
+      who: '[email]',
+      ip6: '[value]',
+      note: 'reply to [email]',
+    });
+  });
+
+  it('replaces an email address inside a free-text value', () => {
+    const out = protector('hash').attributes({
+      journey_send_status_message: `Address ${EMAIL} is suppressed`,
+    });
+    expect(out).toEqual({ journey_send_status_message: `Address hmac:${hmac(EMAIL)} is suppressed` });
+  });
+
+  it('replaces a phone number inside a free-text value', () => {
+    const out = protector('redact').attributes({ status_message: `Number ${GB_PHONE} is opted out` });
+    expect(out).toEqual({ status_message: 'Number [phone] is opted out' });
+  });
+
+  it('replaces an IPv4 address inside a free-text value', () => {
+    const out = protector('redact').attributes({ status_message: 'Connection from 192.0.2.10 refused' });
+    expect(out).toEqual({ status_message: 'Connection from [ip] refused' });
+  });
+
+  it('strips the query string and fragment of a URL value', () => {
+    const out = protector('hash').attributes({ feedback: 'https://example.com/offer?utm=1&token=abc#top' });
+    expect(out).toEqual({ feedback: 'https://example.com/offer' });
+  });
+
+  it('strips the query of a URL value that also carries an email address', () => {
+    const out = protector('redact').attributes({
+      feedback: `https://example.com/unsubscribe?token=secret-token&email=${EMAIL}`,
+    });
+    expect(out).toEqual({ feedback: 'https://example.com/unsubscribe' });
+  });
+
+  it('replaces an email address in the path of a URL value', () => {
+    const out = protector('redact').attributes({ feedback: `https://example.com/u/${EMAIL}/prefs?x=1` });
+    expect(out).toEqual({ feedback: 'https://example.com/u/[email]/prefs' });
+  });
+
+  it('returns the same object when nothing needs changing', () => {
+    const attrs = {
+      campaign_id: 'c1',
+      number_of_message_parts: '1',
+      message_type: 'Transactional',
+      iso_country_code: 'US',
+      app_version: '1.2.3',
+      feedback: 'https://example.com/path',
+      empty: '',
+      price: '+5',
+    };
+    const p = protector('hash');
+    expect(p.attributes(attrs)).toBe(attrs);
+    expect(protector('redact').attributes(attrs)).toBe(attrs);
+  });
+
+  it('keeps an empty value under a known PII key', () => {
+    const attrs = { destination_phone_number: '' };
+    expect(protector('hash').attributes(attrs)).toBe(attrs);
+  });
+
+  it('returns a copy and never mutates its input', () => {
+    const attrs = { destination_phone_number: US_PHONE, campaign_id: 'c1', who: EMAIL };
+    const snapshot = structuredClone(attrs);
+    const out = protector('hash').attributes(attrs);
+    expect(out).not.toBe(attrs);
+    expect(attrs).toEqual(snapshot);
+    expect(out.campaign_id).toBe('c1');
+    expect(out.destination_phone_number).toMatch(TOKEN);
+    expect(out.who).toMatch(TOKEN);
+  });
+
+  it('returns the input as is in keep mode', () => {
+    const attrs = { destination_phone_number: US_PHONE, feedback: 'https://example.com/?token=abc' };
+    expect(protector('keep').attributes(attrs)).toBe(attrs);
+    expect(attrs.destination_phone_number).toBe(US_PHONE);
+  });
+
+  it('gives an attribute phone number the same hash as the recipient', () => {
+    const p = protector('hash');
+    const rec = record();
+    p.recipient(rec, US_PHONE);
+    expect(p.attributes({ destination_phone_number: US_PHONE }).destination_phone_number).toBe(
+      `hmac:${rec.recipient_hash}`,
+    );
+  });
+});
