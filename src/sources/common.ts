@@ -129,6 +129,14 @@ export function firstOf(value: unknown, key?: string): unknown {
   return key === undefined ? first : obj(first)?.[key];
 }
 
+/**
+ * `table[key]` when `key` is the table's own entry. Event types and statuses come from the data, and a plain
+ * object lookup would answer `constructor` or `__proto__` with Object's own members instead of `undefined`.
+ */
+export function lookup<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** USD amounts are rounded to 10 decimals so that float noise (645 / 1e5) does not leak into the output. */
 export function usd(value: number | undefined): number | undefined {
   return value === undefined ? undefined : Math.round(value * 1e10) / 1e10;

@@ -1,7 +1,15 @@
 import type { JsonObject } from '../decode';
 import { bool, epochMs, num, str } from '../fields';
 import type { NormalizedRecord, Outcome } from '../schema';
-import { type Classification, type NormalizeContext, put, startRecord, stringMap, usd } from './common';
+import {
+  type Classification,
+  lookup,
+  type NormalizeContext,
+  put,
+  startRecord,
+  stringMap,
+  usd,
+} from './common';
 
 /** Outcome of a TEXT_/MEDIA_ status suffix (MMS events mirror the SMS ones). */
 const MESSAGE_OUTCOME: Record<string, Outcome> = {
@@ -38,10 +46,10 @@ export function classifyEndUserMessaging(eventType: string): Classification {
   const kind = us > 0 ? eventType.slice(0, us) : eventType;
   const status = us > 0 ? eventType.slice(us + 1) : '';
   if (kind === 'TEXT' || kind === 'MEDIA') {
-    return { family: 'sms', outcome: MESSAGE_OUTCOME[status] ?? 'other', channel: 'SMS' };
+    return { family: 'sms', outcome: lookup(MESSAGE_OUTCOME, status) ?? 'other', channel: 'SMS' };
   }
   if (kind === 'VOICE')
-    return { family: 'voice', outcome: VOICE_OUTCOME[status] ?? 'other', channel: 'VOICE' };
+    return { family: 'voice', outcome: lookup(VOICE_OUTCOME, status) ?? 'other', channel: 'VOICE' };
   return { family: 'unknown', outcome: 'other' };
 }
 
@@ -68,7 +76,8 @@ export function normalizeEndUserMessaging(
 
   ctx.pii.recipient(rec, str(event.destinationPhoneNumber));
   ctx.pii.sender(rec, str(event.originationPhoneNumber));
-  put(rec, 'country', rec.phone_country);
+  // `isoCountryCode` is the service's own answer; the number's calling code is the fallback.
+  put(rec, 'country', str(event.isoCountryCode) ?? rec.phone_country);
 
   const requested = epochMs(event.messageRequestTimestamp);
   if (
@@ -80,7 +89,8 @@ export function normalizeEndUserMessaging(
     rec.delivery_latency_ms = eventMs - requested;
   }
 
-  const attrs = stringMap(event.context) ?? {};
+  // A copy: the extra keys below must not be written into the caller's event.
+  const attrs: Record<string, string> = { ...stringMap(event.context) };
   const extra: Array<[string, unknown]> = [
     ['mcc', event.mcc],
     ['mnc', event.mnc],

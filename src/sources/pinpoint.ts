@@ -5,6 +5,7 @@ import {
   bareAddress,
   type Classification,
   firstOf,
+  lookup,
   type NormalizeContext,
   numberMap,
   put,
@@ -120,11 +121,11 @@ export function classifyPinpoint(
   attrs: Record<string, string> | undefined,
 ): Classification {
   const lower = eventType.toLowerCase();
-  let cls = KNOWN[lower];
+  let cls = lookup(KNOWN, lower);
   if (cls === undefined) {
     if (!lower.startsWith('_')) return { family: 'custom', outcome: 'other' };
     const dot = lower.indexOf('.');
-    cls = (dot > 0 ? PREFIX_FAMILY[lower.slice(0, dot)] : undefined) ?? {
+    cls = (dot > 0 ? lookup(PREFIX_FAMILY, lower.slice(0, dot)) : undefined) ?? {
       family: 'unknown',
       outcome: 'other',
     };
@@ -132,8 +133,8 @@ export function classifyPinpoint(
   if (lower === '_campaign.send' || lower === '_journey.send') {
     const status = attrs?.campaign_send_status ?? attrs?.journey_send_status;
     const type = attrs?.delivery_type ?? attrs?.journey_activity_type;
-    const outcome = (status !== undefined ? SEND_STATUS_OUTCOME[status] : undefined) ?? 'other';
-    const channel = type !== undefined ? CHANNEL_OF[type] : undefined;
+    const outcome = (status !== undefined ? lookup(SEND_STATUS_OUTCOME, status) : undefined) ?? 'other';
+    const channel = type !== undefined ? lookup(CHANNEL_OF, type) : undefined;
     return channel === undefined ? { family: cls.family, outcome } : { family: cls.family, outcome, channel };
   }
   if (
@@ -217,6 +218,7 @@ function addEmailFacets(
   const open = obj(mailEvent.open);
   const click = obj(mailEvent.click);
   const reject = obj(mailEvent.reject);
+  const failure = obj(mailEvent.failure);
 
   const recipient =
     firstOf(bounce?.bounced_recipients, 'email_address') ??
@@ -228,13 +230,18 @@ function addEmailFacets(
 
   if (bounce !== undefined) {
     const type = str(bounce.bounce_type);
-    if (type !== undefined) rec.bounce_type = BOUNCE_CLASS[type.toLowerCase()] ?? 'undetermined';
+    if (type !== undefined) rec.bounce_type = lookup(BOUNCE_CLASS, type.toLowerCase()) ?? 'undetermined';
     put(rec, 'bounce_sub_type', str(bounce.bounce_sub_type));
   }
   if (complaint !== undefined) put(rec, 'complaint_type', str(complaint.complaint_feedback_type));
   if (reject !== undefined) {
     const reason = str(reject.reason);
     if (reason !== undefined) rec.reject_reason = ctx.pii.text(reason);
+  }
+  if (failure !== undefined) {
+    // `_email.rendering_failure`: a snake_case copy of SES's `failure{errorMessage, templateName}`.
+    const message = str(failure.error_message);
+    if (message !== undefined) rec.status_message = ctx.pii.text(message);
   }
   if (delivery !== undefined) put(rec, 'delivery_latency_ms', num(delivery.processing_time_millis));
   const engagement = click ?? open;
@@ -274,7 +281,9 @@ function addEndpoint(rec: NormalizedRecord, event: JsonObject, ctx: NormalizeCon
   put(rec, 'endpoint_channel_type', str(endpoint.ChannelType));
   put(rec, 'endpoint_status', str(endpoint.EndpointStatus));
   put(rec, 'endpoint_opt_out', str(endpoint.OptOut));
-  put(rec, 'user_id', str(obj(endpoint.User)?.UserId));
+  // Apps often use the email address or phone number as the user id: protect it like free text.
+  const userId = str(obj(endpoint.User)?.UserId);
+  if (userId !== undefined) rec.user_id = ctx.pii.text(userId);
   if (rec.recipient_hash === undefined && rec.recipient === undefined && rec.email_domain === undefined) {
     ctx.pii.recipient(rec, str(endpoint.Address));
   }

@@ -1,7 +1,15 @@
 import type { JsonObject } from '../decode';
 import { arr, bool, epochMs, num, obj, str } from '../fields';
 import type { BounceClass, NormalizedRecord, Outcome } from '../schema';
-import { bareAddress, type Classification, firstOf, type NormalizeContext, put, startRecord } from './common';
+import {
+  bareAddress,
+  type Classification,
+  firstOf,
+  lookup,
+  type NormalizeContext,
+  put,
+  startRecord,
+} from './common';
 
 interface SesType {
   outcome: Outcome;
@@ -30,7 +38,7 @@ const BOUNCE_CLASS: Record<string, BounceClass> = {
 
 /** Family, outcome and channel of an SES event-publishing (or notification) type. */
 export function classifySes(eventType: string): Classification {
-  const t = SES_TYPES[eventType];
+  const t = lookup(SES_TYPES, eventType);
   return t === undefined
     ? { family: 'unknown', outcome: 'other', channel: 'EMAIL' }
     : { family: 'email', outcome: t.outcome, channel: 'EMAIL' };
@@ -43,7 +51,8 @@ export function classifySes(eventType: string): Classification {
 export function normalizeSes(event: JsonObject, eventType: string, ctx: NormalizeContext): NormalizedRecord {
   const cls = classifySes(eventType);
   const mail = obj(event.mail);
-  const detail = obj(event[SES_TYPES[eventType]?.detail ?? '']);
+  const detailName = lookup(SES_TYPES, eventType)?.detail;
+  const detail = detailName !== undefined ? obj(event[detailName]) : undefined;
   const eventMs = epochMs(detail?.timestamp) ?? epochMs(mail?.timestamp);
   const rec = startRecord('ses', eventType, cls, eventMs, undefined, ctx);
   if (eventType === 'Subscription' && bool(obj(detail?.newTopicPreferences)?.unsubscribeAll) === true) {
@@ -69,7 +78,7 @@ export function normalizeSes(event: JsonObject, eventType: string, ctx: Normaliz
       case 'Bounce': {
         const type = str(detail.bounceType);
         put(rec, 'status', type);
-        if (type !== undefined) rec.bounce_type = BOUNCE_CLASS[type] ?? 'undetermined';
+        if (type !== undefined) rec.bounce_type = lookup(BOUNCE_CLASS, type) ?? 'undetermined';
         put(rec, 'bounce_sub_type', str(detail.bounceSubType));
         break;
       }

@@ -34,7 +34,11 @@ beforeAll(async () => {
   snsUrl = await sns.start();
   reader = new S3Reader(s3.url, BUCKET);
   // kinesalite speaks HTTP/1.1 only: the SDK's HTTP/2 default for Kinesis does not work against it.
-  kinesis = new KinesisClient({ endpoint: kinesisServer.url, region: 'us-east-1', requestHandler: new NodeHttpHandler() });
+  kinesis = new KinesisClient({
+    endpoint: kinesisServer.url,
+    region: 'us-east-1',
+    requestHandler: new NodeHttpHandler(),
+  });
 });
 
 afterAll(async () => {
@@ -78,7 +82,9 @@ async function throughKinesis(payloads: Buffer[]): Promise<KinesisStreamEvent> {
   const iterator = await kinesis.send(
     new GetShardIteratorCommand({ StreamName: STREAM, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
   );
-  const got = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator.ShardIterator, Limit: 10_000 }));
+  const got = await kinesis.send(
+    new GetRecordsCommand({ ShardIterator: iterator.ShardIterator, Limit: 10_000 }),
+  );
   const records = got.Records ?? [];
   expect(records).toHaveLength(payloads.length);
   return {
@@ -108,7 +114,10 @@ function fromRawArchive(lines: string[], template: KinesisStreamRecord): Kinesis
   return {
     Records: lines.map((l) => {
       const raw = JSON.parse(l) as RawArchiveLine;
-      const data = raw.data !== undefined ? Buffer.from(raw.data, 'utf8').toString('base64') : (raw.data_base64 as string);
+      const data =
+        raw.data !== undefined
+          ? Buffer.from(raw.data, 'utf8').toString('base64')
+          : (raw.data_base64 as string);
       return {
         ...template,
         eventID: `${template.eventID.split(':')[0]}:${raw.id}`,
@@ -137,16 +146,19 @@ describe('Kinesis end to end (kinesalite → handler → s3rver, SNS)', () => {
     const zone = (snap: Map<string, string[]>, z: string) =>
       [...snap].filter(([k]) => k.startsWith(`${z}/`)).flatMap(([, lines]) => lines);
     expect(zone(live, 'normalized')).toHaveLength(events.length);
-    expect(zone(live, 'quarantine').map((l) => (JSON.parse(l) as QuarantineLine).reason).sort()).toEqual([
-      'invalid_json',
-      'invalid_utf8',
-      'not_an_object',
-    ]);
+    expect(
+      zone(live, 'quarantine')
+        .map((l) => (JSON.parse(l) as QuarantineLine).reason)
+        .sort(),
+    ).toEqual(['invalid_json', 'invalid_utf8', 'not_an_object']);
     expect(sns.delivered.length).toBeGreaterThan(0);
 
     const rawKeys = [...live.keys()].filter((k) => k.startsWith('raw/'));
     expect(rawKeys).toHaveLength(1);
-    const replayEvent = fromRawArchive(live.get(rawKeys[0] as string) as string[], event.Records[0] as KinesisStreamRecord);
+    const replayEvent = fromRawArchive(
+      live.get(rawKeys[0] as string) as string[],
+      event.Records[0] as KinesisStreamRecord,
+    );
     expect(replayEvent.Records.map((r) => r.kinesis.data)).toEqual(event.Records.map((r) => r.kinesis.data));
 
     const replay = await handlerFor('replay')(replayEvent, lambdaContext());

@@ -3,7 +3,6 @@ import type { Alert } from '../../rules/alerts';
 /** SNS subjects: ASCII, no line breaks, at most 100 characters. */
 export function alertSubject(alert: Alert): string {
   const subject = `[${alert.severity.toUpperCase()}] ${alert.rule}: ${alert.count} x ${alert.event_type}`;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
   const ascii = subject.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
 }

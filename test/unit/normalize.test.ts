@@ -1,0 +1,645 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import type { JsonObject } from '../../src/decode';
+import { PoisonRecordError } from '../../src/errors';
+import { normalizeEvent } from '../../src/normalize';
+import { type PiiMode, PiiProtector } from '../../src/pii';
+import type { NormalizedRecord } from '../../src/schema';
+import type { NormalizeContext } from '../../src/sources/common';
+
+const INGEST_MS = 1_763_650_000_000; // 2025-11-20T14:46:40.000Z
+const EVENT_ID = 'evt-0001';
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function context(mode: PiiMode = 'hash'): NormalizeContext {
+  return {
+    eventId: EVENT_ID,
+    ingestMs: INGEST_MS,
+    pii: new PiiProtector(mode, Buffer.from('test-key-0123456789')),
+  };
+}
+
+const FILES = ['app', 'campaign', 'journey', 'email', 'sms', 'eum', 'ses'] as const;
+type RawFile = (typeof FILES)[number];
+
+interface RawEvent {
+  file: RawFile;
+  index: number;
+  text: string;
+  event: JsonObject;
+}
+
+const RAW: RawEvent[] = FILES.flatMap((file) => {
+  const events = JSON.parse(
+    readFileSync(join(__dirname, '../../events/raw', `${file}.json`), 'utf8'),
+  ) as JsonObject[];
+  return events.map((event, index) => ({ file, index, text: JSON.stringify(event), event }));
+});
+
+function fresh(raw: RawEvent): JsonObject {
+  return structuredClone(raw.event);
+}
+
+function typeOf(event: JsonObject): string {
+  return String(event.event_type ?? event.eventType ?? event.notificationType);
+}
+
+/** The event type plus whatever decides its classification: channel, send/record status, bounce type. */
+function label(event: JsonObject): string {
+  const attrs = (event.attributes ?? {}) as Record<string, string>;
+  const bounce = (event.bounce ?? {}) as Record<string, string>;
+  return [
+    typeOf(event),
+    attrs.delivery_type ?? attrs.journey_activity_type,
+    attrs.campaign_send_status ?? attrs.journey_send_status ?? attrs.record_status,
+    bounce.bounceType,
+  ]
+    .filter((part) => part !== undefined)
+    .join(' ');
+}
+
+type Expected = [
+  source: NormalizedRecord['source'],
+  family: NormalizedRecord['family'],
+  outcome: NormalizedRecord['outcome'],
+  channel: NormalizedRecord['channel'] | null,
+  extra?: Partial<NormalizedRecord>,
+];
+
+/** What every sample event must normalize to. Keyed by `label()`; every sample needs an entry. */
+const EXPECTED: Record<string, Expected> = {
+  // app
+  '_session.start': ['pinpoint', 'app', 'session', null],
+  '_session.stop': ['pinpoint', 'app', 'session', null],
+  '_session.pause': ['pinpoint', 'app', 'session', null],
+  '_session.resume': ['pinpoint', 'app', 'session', null],
+  '_userauth.sign_in': ['pinpoint', 'app', 'sign_in', null],
+  '_userauth.sign_up': ['pinpoint', 'app', 'sign_up', null],
+  '_userauth.auth_fail': ['pinpoint', 'app', 'auth_failed', null],
+  '_monetization.purchase': ['pinpoint', 'app', 'purchase', null],
+  '_inapp.message_displayed': ['pinpoint', 'app', 'displayed', 'IN_APP'],
+  '_inapp.message_dismissed': ['pinpoint', 'app', 'dismissed', 'IN_APP'],
+  '_inapp.message_clicked': ['pinpoint', 'app', 'clicked', 'IN_APP'],
+  PlayedSong: ['pinpoint', 'custom', 'other', null],
+  '_test.event': ['pinpoint', 'custom', 'other', null],
+  // campaign
+  '_campaign.send EMAIL SUCCESS': ['pinpoint', 'campaign', 'sent', 'EMAIL', { status: 'SUCCESS' }],
+  '_campaign.send SMS SUCCESS': ['pinpoint', 'campaign', 'sent', 'SMS', { status: 'SUCCESS' }],
+  '_campaign.send APNS SUCCESS': ['pinpoint', 'campaign', 'sent', 'PUSH', { delivery_type: 'APNS' }],
+  '_campaign.send EMAIL FAILURE_PERMANENT': [
+    'pinpoint',
+    'campaign',
+    'failed',
+    'EMAIL',
+    { status: 'FAILURE_PERMANENT' },
+  ],
+  '_campaign.send SMS QUIET_TIME': ['pinpoint', 'campaign', 'suppressed', 'SMS', { status: 'QUIET_TIME' }],
+  '_campaign.send GCM DAILY_CAP': ['pinpoint', 'campaign', 'suppressed', 'PUSH', { status: 'DAILY_CAP' }],
+  '_campaign.opened_notification': ['pinpoint', 'campaign', 'opened', 'PUSH'],
+  '_campaign.received_foreground': ['pinpoint', 'campaign', 'received', 'PUSH'],
+  '_campaign.received_background': ['pinpoint', 'campaign', 'received', 'PUSH'],
+  // journey
+  '_journey.send EMAIL SUCCESS': ['pinpoint', 'journey', 'sent', 'EMAIL', { status: 'SUCCESS' }],
+  '_journey.send SMS SUCCESS': ['pinpoint', 'journey', 'sent', 'SMS', { status: 'SUCCESS' }],
+  '_journey.send SMS FAILURE_PERMANENT': [
+    'pinpoint',
+    'journey',
+    'failed',
+    'SMS',
+    { status: 'FAILURE_PERMANENT', status_code: '400' },
+  ],
+  '_journey.send PUSH THROTTLED': ['pinpoint', 'journey', 'suppressed', 'PUSH', { status: 'THROTTLED' }],
+  '_journey.send QUIET_TIME_WAIT_FINISHED': [
+    'pinpoint',
+    'journey',
+    'other',
+    null,
+    { status: 'QUIET_TIME_WAIT_FINISHED' },
+  ],
+  '_journey.send CUSTOM CUSTOM_DELIVERY_FAILURE': [
+    'pinpoint',
+    'journey',
+    'failed',
+    'CUSTOM',
+    { status: 'CUSTOM_DELIVERY_FAILURE' },
+  ],
+  '_journey.opened_notification': ['pinpoint', 'journey', 'opened', 'PUSH'],
+  '_journey.received_foreground': ['pinpoint', 'journey', 'received', 'PUSH'],
+  '_journey.received_background': ['pinpoint', 'journey', 'received', 'PUSH'],
+  // email
+  '_email.send': ['pinpoint', 'email', 'sent', 'EMAIL'],
+  '_email.delivered': ['pinpoint', 'email', 'delivered', 'EMAIL'],
+  '_email.rejected': ['pinpoint', 'email', 'rejected', 'EMAIL', { reject_reason: 'Bad content' }],
+  '_email.hardbounce': ['pinpoint', 'email', 'bounced', 'EMAIL', { bounce_type: 'permanent' }],
+  '_email.softbounce': ['pinpoint', 'email', 'bounced', 'EMAIL', { bounce_type: 'transient' }],
+  '_email.complaint': ['pinpoint', 'email', 'complained', 'EMAIL', { complaint_type: 'abuse' }],
+  '_email.open': ['pinpoint', 'email', 'opened', 'EMAIL'],
+  '_email.click': ['pinpoint', 'email', 'clicked', 'EMAIL'],
+  '_email.unsubscribe': ['pinpoint', 'email', 'unsubscribed', 'EMAIL'],
+  '_email.rendering_failure': ['pinpoint', 'email', 'failed', 'EMAIL'],
+  // sms
+  '_SMS.BUFFERED SUCCESSFUL': ['pinpoint', 'sms', 'sent', 'SMS', { status: 'SUCCESSFUL' }],
+  '_SMS.SUCCESS DELIVERED': ['pinpoint', 'sms', 'delivered', 'SMS', { status: 'DELIVERED' }],
+  '_SMS.FAILURE BLOCKED': ['pinpoint', 'sms', 'rejected', 'SMS', { status: 'BLOCKED' }],
+  '_SMS.FAILURE SPAM': ['pinpoint', 'sms', 'rejected', 'SMS', { status: 'SPAM' }],
+  '_SMS.FAILURE CARRIER_BLOCKED': ['pinpoint', 'sms', 'rejected', 'SMS', { status: 'CARRIER_BLOCKED' }],
+  '_SMS.FAILURE INVALID': ['pinpoint', 'sms', 'failed', 'SMS', { status: 'INVALID' }],
+  '_SMS.FAILURE UNREACHABLE': ['pinpoint', 'sms', 'failed', 'SMS', { status: 'UNREACHABLE' }],
+  '_SMS.OPTOUT OPTED_OUT': ['pinpoint', 'sms', 'opted_out', 'SMS', { status: 'OPTED_OUT' }],
+  '_SMS.SEND SUCCESSFUL': ['pinpoint', 'sms', 'sent', 'SMS'],
+  '_sms.success DELIVERED': ['pinpoint', 'sms', 'delivered', 'SMS'],
+  // AWS End User Messaging SMS/voice v2
+  TEXT_QUEUED: ['end_user_messaging', 'sms', 'pending', 'SMS'],
+  TEXT_SENT: ['end_user_messaging', 'sms', 'sent', 'SMS'],
+  TEXT_PENDING: ['end_user_messaging', 'sms', 'pending', 'SMS'],
+  TEXT_DELIVERED: ['end_user_messaging', 'sms', 'delivered', 'SMS'],
+  TEXT_SUCCESSFUL: ['end_user_messaging', 'sms', 'delivered', 'SMS'],
+  TEXT_BLOCKED: ['end_user_messaging', 'sms', 'rejected', 'SMS', { status: 'BLOCKED' }],
+  TEXT_TTL_EXPIRED: ['end_user_messaging', 'sms', 'failed', 'SMS'],
+  TEXT_CARRIER_UNREACHABLE: ['end_user_messaging', 'sms', 'failed', 'SMS'],
+  TEXT_INVALID: ['end_user_messaging', 'sms', 'failed', 'SMS'],
+  TEXT_INVALID_MESSAGE: ['end_user_messaging', 'sms', 'failed', 'SMS'],
+  TEXT_CARRIER_BLOCKED: ['end_user_messaging', 'sms', 'rejected', 'SMS'],
+  TEXT_UNREACHABLE: ['end_user_messaging', 'sms', 'failed', 'SMS'],
+  TEXT_SPAM: ['end_user_messaging', 'sms', 'rejected', 'SMS'],
+  TEXT_UNKNOWN: ['end_user_messaging', 'sms', 'unknown', 'SMS'],
+  VOICE_INITIATED: ['end_user_messaging', 'voice', 'sent', 'VOICE'],
+  VOICE_RINGING: ['end_user_messaging', 'voice', 'pending', 'VOICE'],
+  VOICE_ANSWERED: ['end_user_messaging', 'voice', 'delivered', 'VOICE'],
+  VOICE_COMPLETED: ['end_user_messaging', 'voice', 'delivered', 'VOICE', { is_final: true }],
+  VOICE_BUSY: ['end_user_messaging', 'voice', 'failed', 'VOICE'],
+  VOICE_NO_ANSWER: ['end_user_messaging', 'voice', 'failed', 'VOICE'],
+  VOICE_FAILED: ['end_user_messaging', 'voice', 'failed', 'VOICE', { status: 'FAILED' }],
+  VOICE_TTL_EXPIRED: ['end_user_messaging', 'voice', 'failed', 'VOICE'],
+  MEDIA_SENT: ['end_user_messaging', 'sms', 'sent', 'SMS'],
+  MEDIA_DELIVERED: ['end_user_messaging', 'sms', 'delivered', 'SMS'],
+  MEDIA_BLOCKED: ['end_user_messaging', 'sms', 'rejected', 'SMS'],
+  // Amazon SES event publishing
+  Send: ['ses', 'email', 'sent', 'EMAIL'],
+  Delivery: ['ses', 'email', 'delivered', 'EMAIL'],
+  Open: ['ses', 'email', 'opened', 'EMAIL'],
+  Click: ['ses', 'email', 'clicked', 'EMAIL'],
+  'Bounce Permanent': ['ses', 'email', 'bounced', 'EMAIL', { bounce_type: 'permanent', status: 'Permanent' }],
+  'Bounce Transient': ['ses', 'email', 'bounced', 'EMAIL', { bounce_type: 'transient', status: 'Transient' }],
+  Complaint: ['ses', 'email', 'complained', 'EMAIL', { complaint_type: 'abuse' }],
+  Reject: ['ses', 'email', 'rejected', 'EMAIL', { reject_reason: 'Bad content' }],
+  'Rendering Failure': ['ses', 'email', 'failed', 'EMAIL'],
+  DeliveryDelay: ['ses', 'email', 'delayed', 'EMAIL', { status: 'TransientCommunicationFailure' }],
+  Subscription: ['ses', 'email', 'subscription', 'EMAIL'],
+};
+
+/** Every event type that docs/reference/event-sources.md documents, per sample file. */
+const DOCUMENTED: Record<RawFile, string[]> = {
+  app: [
+    '_session.start',
+    '_session.stop',
+    '_session.pause',
+    '_session.resume',
+    '_userauth.sign_in',
+    '_userauth.sign_up',
+    '_userauth.auth_fail',
+    '_monetization.purchase',
+    '_inapp.message_displayed',
+    '_inapp.message_dismissed',
+    '_inapp.message_clicked',
+  ],
+  campaign: [
+    '_campaign.send',
+    '_campaign.opened_notification',
+    '_campaign.received_foreground',
+    '_campaign.received_background',
+  ],
+  journey: [
+    '_journey.send',
+    '_journey.opened_notification',
+    '_journey.received_foreground',
+    '_journey.received_background',
+  ],
+  email: [
+    '_email.send',
+    '_email.delivered',
+    '_email.rejected',
+    '_email.hardbounce',
+    '_email.softbounce',
+    '_email.complaint',
+    '_email.open',
+    '_email.click',
+    '_email.unsubscribe',
+    '_email.rendering_failure',
+  ],
+  sms: ['_SMS.BUFFERED', '_SMS.SUCCESS', '_SMS.FAILURE', '_SMS.OPTOUT', '_SMS.SEND', '_sms.success'],
+  eum: [
+    'TEXT_SENT',
+    'TEXT_DELIVERED',
+    'TEXT_SUCCESSFUL',
+    'TEXT_QUEUED',
+    'TEXT_PENDING',
+    'TEXT_BLOCKED',
+    'TEXT_TTL_EXPIRED',
+    'TEXT_CARRIER_UNREACHABLE',
+    'TEXT_INVALID',
+    'TEXT_INVALID_MESSAGE',
+    'TEXT_CARRIER_BLOCKED',
+    'TEXT_UNREACHABLE',
+    'TEXT_SPAM',
+    'TEXT_UNKNOWN',
+    'VOICE_INITIATED',
+    'VOICE_RINGING',
+    'VOICE_ANSWERED',
+    'VOICE_COMPLETED',
+    'VOICE_BUSY',
+    'VOICE_NO_ANSWER',
+    'VOICE_FAILED',
+    'VOICE_TTL_EXPIRED',
+  ],
+  ses: [
+    'Send',
+    'Delivery',
+    'Bounce',
+    'Complaint',
+    'Reject',
+    'Open',
+    'Click',
+    'Rendering Failure',
+    'DeliveryDelay',
+    'Subscription',
+  ],
+};
+
+/** SES carries the event time in the detail object named after the type (`send{}` has none: mail.timestamp). */
+const SES_DETAIL: Record<string, string> = {
+  Send: 'send',
+  Delivery: 'delivery',
+  Bounce: 'bounce',
+  Complaint: 'complaint',
+  Reject: 'reject',
+  Open: 'open',
+  Click: 'click',
+  'Rendering Failure': 'failure',
+  DeliveryDelay: 'deliveryDelay',
+  Subscription: 'subscription',
+};
+
+function expectedEventTime(event: JsonObject): string {
+  if (event.event_type !== undefined) return new Date(event.event_timestamp as number).toISOString();
+  if (event.mail === undefined) return new Date(event.eventTimestamp as number).toISOString();
+  const detail = event[SES_DETAIL[event.eventType as string] as string] as JsonObject;
+  const mail = event.mail as JsonObject;
+  return new Date((detail.timestamp ?? mail.timestamp) as string).toISOString();
+}
+
+/** Paths of every undefined or null value, however deep. */
+function emptyValuePaths(value: unknown, path = '$'): string[] {
+  if (value === undefined || value === null) return [path];
+  if (Array.isArray(value)) return value.flatMap((v, i) => emptyValuePaths(v, `${path}[${i}]`));
+  if (typeof value === 'object') {
+    return Object.entries(value).flatMap(([k, v]) => emptyValuePaths(v, `${path}.${k}`));
+  }
+  return [];
+}
+
+const EMAIL_RE = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+const PHONE_RE = /\+[1-9]\d{6,14}/g;
+// Not preceded by `/` or `.`: `Chrome/131.0.0.0` in a user agent is a version, not an address.
+const IPV4_RE = /(?<![\w./])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])/g;
+
+/** Email addresses, E.164 phone numbers and IPv4 addresses anywhere in the raw JSON text. */
+function personalData(text: string): string[] {
+  return [
+    ...new Set(
+      [...text.matchAll(EMAIL_RE), ...text.matchAll(PHONE_RE), ...text.matchAll(IPV4_RE)].map((m) => m[0]),
+    ),
+  ];
+}
+
+const CASES = RAW.map((raw) => [`${raw.file}[${raw.index}] ${label(raw.event)}`, raw] as const);
+
+describe('normalizeEvent source detection', () => {
+  it('routes a snake_case event_type to the Pinpoint normalizer', () => {
+    expect(normalizeEvent({ event_type: '_session.start' }, context()).source).toBe('pinpoint');
+  });
+
+  it('routes an eventType with a mail object to the SES normalizer', () => {
+    const rec = normalizeEvent({ eventType: 'Send', mail: { messageId: 'm-1' } }, context());
+    expect(rec).toMatchObject({ source: 'ses', family: 'email', outcome: 'sent', message_id: 'm-1' });
+  });
+
+  it('routes an SES notification (notificationType with mail) to the SES normalizer', () => {
+    const rec = normalizeEvent(
+      {
+        notificationType: 'Bounce',
+        mail: { messageId: 'm-2', destination: ['jo@example.com'] },
+        bounce: { bounceType: 'Permanent', bouncedRecipients: [{ emailAddress: 'jo@example.com' }] },
+      },
+      context(),
+    );
+    expect(rec).toMatchObject({
+      source: 'ses',
+      event_type: 'Bounce',
+      outcome: 'bounced',
+      bounce_type: 'permanent',
+    });
+  });
+
+  it('routes any other eventType to the End User Messaging normalizer', () => {
+    expect(normalizeEvent({ eventType: 'TEXT_DELIVERED' }, context())).toMatchObject({
+      source: 'end_user_messaging',
+      family: 'sms',
+      outcome: 'delivered',
+    });
+  });
+
+  it.each([
+    ['null', null],
+    ['an array', [{ messageId: 'm' }]],
+    ['a string', 'mail'],
+  ])('treats an eventType whose mail is %s as End User Messaging', (_name, mail) => {
+    expect(normalizeEvent({ eventType: 'TEXT_SENT', mail }, context()).source).toBe('end_user_messaging');
+  });
+
+  it('prefers event_type over eventType when both are present', () => {
+    const rec = normalizeEvent({ event_type: '_email.send', eventType: 'Send', mail: {} }, context());
+    expect(rec).toMatchObject({ source: 'pinpoint', event_type: '_email.send' });
+  });
+
+  it('falls back to eventType when event_type is empty', () => {
+    expect(normalizeEvent({ event_type: '', eventType: 'VOICE_FAILED' }, context())).toMatchObject({
+      source: 'end_user_messaging',
+      family: 'voice',
+      outcome: 'failed',
+    });
+  });
+
+  it('classifies an unknown End User Messaging eventType as family unknown', () => {
+    expect(normalizeEvent({ eventType: 'RCS_DELIVERED', messageId: 'x' }, context())).toMatchObject({
+      source: 'end_user_messaging',
+      family: 'unknown',
+      outcome: 'other',
+    });
+  });
+
+  it('classifies an unknown SES eventType that carries mail as family unknown', () => {
+    expect(normalizeEvent({ eventType: 'Received', mail: { messageId: 'm-3' } }, context())).toMatchObject({
+      source: 'ses',
+      family: 'unknown',
+      outcome: 'other',
+      message_id: 'm-3',
+    });
+  });
+
+  it.each<[string, JsonObject]>([
+    ['an empty object', {}],
+    ['an object with only a payload', { mail: { messageId: 'm' }, attributes: {} }],
+    ['an empty event_type', { event_type: '' }],
+    ['an empty eventType', { eventType: '' }],
+    ['a numeric event_type', { event_type: 42 }],
+    ['a null eventType', { eventType: null }],
+    ['an object as notificationType', { notificationType: { type: 'Bounce' }, mail: {} }],
+  ])('rejects %s as poison with reason missing_event_type', (_name, event) => {
+    let thrown: unknown;
+    try {
+      normalizeEvent(event, context());
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(PoisonRecordError);
+    expect((thrown as PoisonRecordError).reason).toBe('missing_event_type');
+    expect((thrown as PoisonRecordError).retryable).toBe(false);
+  });
+});
+
+describe('normalizeEvent on every sample event', () => {
+  it('has samples of every documented event type', () => {
+    for (const file of FILES) {
+      const present = new Set(RAW.filter((r) => r.file === file).map((r) => typeOf(r.event)));
+      expect({ file, missing: DOCUMENTED[file].filter((t) => !present.has(t)) }).toEqual({
+        file,
+        missing: [],
+      });
+    }
+  });
+
+  it('has an expectation for every sample and a sample for every expectation', () => {
+    const labels = new Set(RAW.map((r) => label(r.event)));
+    expect([...labels].filter((l) => EXPECTED[l] === undefined)).toEqual([]);
+    expect(Object.keys(EXPECTED).filter((l) => !labels.has(l))).toEqual([]);
+  });
+
+  it.each(CASES)('%s: classifies source, family, outcome and channel', (_name, raw) => {
+    const [source, family, outcome, channel, extra = {}] = EXPECTED[label(raw.event)] as Expected;
+    const rec = normalizeEvent(fresh(raw), context());
+    const picked: Record<string, unknown> = { source, family, outcome, channel: rec.channel ?? null };
+    for (const key of Object.keys(extra)) picked[key] = rec[key as keyof NormalizedRecord];
+    expect(picked).toEqual({ source, family, outcome, channel, ...extra });
+    expect(rec.event_type).toBe(typeOf(raw.event));
+  });
+
+  it.each(CASES)('%s: writes schema v1 envelope with ISO times and partitions from arrival', (_name, raw) => {
+    const rec = normalizeEvent(fresh(raw), context());
+    expect(rec.schema_version).toBe(1);
+    expect(rec.event_id).toBe(EVENT_ID);
+    expect(rec.ingest_time).toBe('2025-11-20T14:46:40.000Z');
+    expect(rec.event_time).toMatch(ISO_MS);
+    expect(rec.arrival_time).toMatch(ISO_MS);
+    expect(rec.event_time).toBe(expectedEventTime(raw.event));
+    const arrival =
+      typeof raw.event.arrival_timestamp === 'number'
+        ? new Date(raw.event.arrival_timestamp).toISOString()
+        : rec.ingest_time;
+    expect(rec.arrival_time).toBe(arrival);
+    expect(rec.dt).toBe(arrival.slice(0, 10));
+    expect(rec.hour).toBe(arrival.slice(11, 13));
+  });
+
+  it.each(CASES)('%s: omits null fields and survives a JSON round trip', (_name, raw) => {
+    const rec = normalizeEvent(fresh(raw), context());
+    expect(emptyValuePaths(rec)).toEqual([]);
+    expect(JSON.parse(JSON.stringify(rec))).toEqual(rec);
+  });
+
+  it.each(CASES)('%s: leaves the input event untouched', (_name, raw) => {
+    const event = fresh(raw);
+    normalizeEvent(event, context());
+    expect(event).toEqual(raw.event);
+  });
+});
+
+describe('normalizeEvent personal data', () => {
+  it('finds personal data in the samples to check against', () => {
+    const all = new Set(RAW.flatMap((r) => personalData(r.text)));
+    expect([...all].filter((v) => v.includes('@')).length).toBeGreaterThan(10);
+    expect([...all].filter((v) => v.startsWith('+')).length).toBeGreaterThan(10);
+    expect(all).toContain('198.51.100.77');
+    expect(all).not.toContain('131.0.0.0');
+  });
+
+  it.each(CASES)('%s: writes no address, phone number or IP in hash mode', (_name, raw) => {
+    const out = JSON.stringify(normalizeEvent(fresh(raw), context('hash')));
+    expect(personalData(raw.text).filter((value) => out.includes(value))).toEqual([]);
+    expect(out).not.toMatch(/"(recipient|sender|ip_address)":/);
+  });
+
+  it.each(CASES)('%s: writes no address, phone number or IP in redact mode', (_name, raw) => {
+    const rec = normalizeEvent(fresh(raw), context('redact'));
+    const out = JSON.stringify(rec);
+    expect(personalData(raw.text).filter((value) => out.includes(value))).toEqual([]);
+    for (const key of [
+      'recipient',
+      'recipient_hash',
+      'sender',
+      'sender_hash',
+      'ip_address',
+      'ip_hash',
+    ] as const) {
+      expect(rec[key]).toBeUndefined();
+    }
+  });
+
+  it.each(CASES)('%s: keeps the derived fields of hash mode in redact mode', (_name, raw) => {
+    const hashed = normalizeEvent(fresh(raw), context('hash'));
+    const redacted = normalizeEvent(fresh(raw), context('redact'));
+    expect(redacted.email_domain).toBe(hashed.email_domain);
+    expect(redacted.phone_country).toBe(hashed.phone_country);
+  });
+
+  const withRecipient = CASES.filter(
+    ([, raw]) => normalizeEvent(fresh(raw), context('hash')).recipient_hash !== undefined,
+  );
+
+  it('hashes a recipient for every messaging sample', () => {
+    const families = new Set(withRecipient.map(([, raw]) => raw.file));
+    expect([...families].sort()).toEqual(['campaign', 'email', 'eum', 'journey', 'ses', 'sms']);
+    expect(withRecipient.length).toBeGreaterThan(60);
+  });
+
+  it.each(withRecipient)('%s: writes the raw recipient in keep mode', (_name, raw) => {
+    const rec = normalizeEvent(fresh(raw), context('keep'));
+    expect(rec.recipient).toEqual(expect.any(String));
+    expect(raw.text).toContain(rec.recipient);
+    expect(rec.recipient_hash).toBeUndefined();
+  });
+});
+
+describe('normalizeEvent on arbitrary input', () => {
+  const FAMILIES = ['app', 'campaign', 'journey', 'email', 'sms', 'voice', 'push', 'custom', 'unknown'];
+  const OUTCOMES = [
+    'sent',
+    'delivered',
+    'opened',
+    'clicked',
+    'bounced',
+    'complained',
+    'rejected',
+    'failed',
+    'suppressed',
+    'pending',
+    'delayed',
+    'received',
+    'displayed',
+    'dismissed',
+    'opted_out',
+    'unsubscribed',
+    'subscription',
+    'session',
+    'sign_in',
+    'sign_up',
+    'auth_failed',
+    'purchase',
+    'unknown',
+    'other',
+  ];
+  const CHANNELS = ['EMAIL', 'SMS', 'PUSH', 'VOICE', 'IN_APP', 'CUSTOM'];
+  // Names that a plain-object lookup table answers with Object.prototype members.
+  const TRICKY = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', '_campaign.send'];
+
+  const word = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom(...TRICKY));
+  const timestamp = fc.oneof(
+    fc.integer({ min: -1, max: 2_000_000_000_000 }),
+    fc.integer({ min: 1, max: 2_000_000_000_000 }).map(String),
+    fc.constant(null),
+  );
+  const loose = fc.dictionary(word, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 });
+
+  function assertValid(rec: NormalizedRecord): void {
+    expect(FAMILIES).toContain(rec.family);
+    expect(OUTCOMES).toContain(rec.outcome);
+    if (rec.channel !== undefined) expect(CHANNELS).toContain(rec.channel);
+    if (rec.bounce_type !== undefined)
+      expect(['permanent', 'transient', 'undetermined']).toContain(rec.bounce_type);
+    expect(emptyValuePaths(rec)).toEqual([]);
+    expect(rec.arrival_time).toMatch(ISO_MS);
+    if (rec.event_time !== undefined) expect(rec.event_time).toMatch(ISO_MS);
+    for (const value of Object.values(rec.attributes ?? {})) expect(typeof value).toBe('string');
+    for (const value of Object.values(rec.metrics ?? {})) expect(Number.isFinite(value)).toBe(true);
+  }
+
+  it('normalizes any Pinpoint-shaped object into a valid record', () => {
+    const event = fc.record(
+      {
+        event_type: fc.oneof(
+          word.filter((s) => s.length > 0),
+          fc.constantFrom('_email.hardbounce', '_SMS.FAILURE', '_journey.send', '_session.stop'),
+        ),
+        event_timestamp: timestamp,
+        arrival_timestamp: timestamp,
+        attributes: fc.oneof(
+          loose,
+          fc.record({
+            campaign_send_status: word,
+            delivery_type: word,
+            record_status: word,
+            journey_activity_type: word,
+          }),
+        ),
+        metrics: loose,
+        session: fc.record({ start_timestamp: timestamp, stop_timestamp: timestamp }),
+        client_context: fc.record({ custom: fc.record({ endpoint: fc.oneof(fc.string(), fc.jsonValue()) }) }),
+        facets: fc.record({
+          email_channel: fc.record({
+            mail_event: fc.record({ mail: loose, bounce: fc.record({ bounce_type: word }), click: loose }),
+          }),
+        }),
+      },
+      { requiredKeys: ['event_type'] },
+    );
+    fc.assert(fc.property(event, (e) => assertValid(normalizeEvent(e as JsonObject, context()))));
+  });
+
+  it('normalizes any End User Messaging-shaped object into a valid record', () => {
+    const event = fc.record(
+      {
+        eventType: fc.oneof(
+          word.filter((s) => s.length > 0),
+          word.map((s) => `TEXT_${s}`),
+          word.map((s) => `VOICE_${s}`),
+        ),
+        eventTimestamp: timestamp,
+        messageRequestTimestamp: timestamp,
+        totalMessagePrice: fc.oneof(fc.double({ noNaN: true }), fc.string()),
+        isFinal: fc.jsonValue(),
+        destinationPhoneNumber: fc.oneof(fc.string(), fc.constant('+447700900123')),
+        context: loose,
+      },
+      { requiredKeys: ['eventType'] },
+    );
+    fc.assert(fc.property(event, (e) => assertValid(normalizeEvent(e as JsonObject, context()))));
+  });
+
+  it('normalizes any SES-shaped object into a valid record', () => {
+    const event = fc.record({
+      eventType: fc.oneof(
+        word.filter((s) => s.length > 0),
+        fc.constantFrom(...Object.keys(SES_DETAIL)),
+      ),
+      mail: fc.record({
+        tags: loose,
+        destination: fc.array(fc.string(), { maxLength: 2 }),
+        source: fc.string(),
+      }),
+      bounce: fc.record({ bounceType: word, timestamp: timestamp }),
+      subscription: fc.record({ newTopicPreferences: loose }),
+    });
+    fc.assert(fc.property(event, (e) => assertValid(normalizeEvent(e as JsonObject, context()))));
+  });
+});

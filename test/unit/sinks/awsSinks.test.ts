@@ -1,0 +1,170 @@
+import { gunzipSync } from 'node:zlib';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { SinkError } from '../../../src/errors';
+import type { Alert } from '../../../src/rules/alerts';
+import { alertBody, alertSubject } from '../../../src/sinks/aws/alertMessage';
+import { S3ArchiveSink } from '../../../src/sinks/aws/S3ArchiveSink';
+import { chunkEntries, SnsAlertSink } from '../../../src/sinks/aws/SnsAlertSink';
+import { kinesisBatchRef } from '../../../src/sinks/batchRef';
+
+const s3Mock = mockClient(S3Client);
+const snsMock = mockClient(SNSClient);
+beforeEach(() => {
+  s3Mock.reset();
+  snsMock.reset();
+});
+
+const batch = kinesisBatchRef(
+  'arn:aws:kinesis:us-east-1:1:stream/s',
+  'shardId-000000000001:1',
+  ['1', '2'],
+  0,
+);
+const object = {
+  zone: 'raw' as const,
+  key: 'raw/dt=1970-01-01/hour=00/kinesis/s/x.jsonl.gz',
+  lines: ['{"a":1}\n', '{"b":2}\n'],
+  metadata: { origin: 'kinesis', 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+};
+
+function alert(i: number, extra: Partial<Alert> = {}): Alert {
+  return {
+    alert_id: i.toString(16).padStart(32, '0'),
+    rule: `rule-${i % 3}`,
+    severity: 'high',
+    count: 2,
+    source: 'pinpoint',
+    family: 'email',
+    event_type: '_email.hardbounce',
+    app_id: 'app-1',
+    event_types: { '_email.hardbounce': 2 },
+    app_ids: ['app-1'],
+    batch: 'kinesis:s/shard/1..2',
+    samples: [{ event_id: 'e1', email_domain: 'example.com', recipient_hash: 'ab'.repeat(16) }],
+    ...extra,
+  };
+}
+
+describe('S3ArchiveSink', () => {
+  it('puts gzip JSON Lines under the prefix with SSE-S3 and reader metadata', async () => {
+    s3Mock.on(PutObjectCommand).resolves({});
+    await new S3ArchiveSink(new S3Client({}), { bucket: 'b', prefix: 'p/' }).put(object);
+    const input = s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({
+      Bucket: 'b',
+      Key: `p/${object.key}`,
+      ContentType: 'application/x-ndjson',
+      ContentEncoding: 'gzip',
+      Metadata: { origin: 'kinesis' },
+      ServerSideEncryption: 'AES256',
+    });
+    expect(gunzipSync(input?.Body as Buffer).toString()).toBe('{"a":1}\n{"b":2}\n');
+  });
+
+  it('uses SSE-KMS with the configured key', async () => {
+    s3Mock.on(PutObjectCommand).resolves({});
+    await new S3ArchiveSink(new S3Client({}), { bucket: 'b', prefix: '', kmsKeyId: 'alias/archive' }).put(
+      object,
+    );
+    expect(s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: 'alias/archive',
+      BucketKeyEnabled: true,
+    });
+  });
+
+  it('turns an S3 error into a retryable SinkError naming the object and the status', async () => {
+    s3Mock.on(PutObjectCommand).rejects(
+      Object.assign(new Error('Please reduce your request rate.'), {
+        name: 'SlowDown',
+        $metadata: { httpStatusCode: 503 },
+      }),
+    );
+    const put = new S3ArchiveSink(new S3Client({}), { bucket: 'b', prefix: '' }).put(object);
+    await expect(put).rejects.toBeInstanceOf(SinkError);
+    await expect(put).rejects.toThrow(/s3:\/\/b\/raw\/.* SlowDown \(HTTP 503\)/);
+    await expect(put).rejects.toMatchObject({ retryable: true });
+  });
+});
+
+describe('SnsAlertSink', () => {
+  const topic = 'arn:aws:sns:us-east-1:123456789012:alerts';
+
+  it('publishes with filterable attributes, a subject and a readable body', async () => {
+    snsMock.on(PublishBatchCommand).callsFake((input) => ({
+      Successful: input.PublishBatchRequestEntries.map((e: { Id: string }) => ({ Id: e.Id, MessageId: 'm' })),
+    }));
+    const res = await new SnsAlertSink(new SNSClient({}), { topicArn: topic }).publish([alert(1)], batch);
+    expect(res).toEqual({ failed: [] });
+    const entry = snsMock.commandCalls(PublishBatchCommand)[0]?.args[0].input.PublishBatchRequestEntries?.[0];
+    expect(Object.keys(entry?.MessageAttributes ?? {}).sort()).toEqual([
+      'app_id',
+      'event_type',
+      'family',
+      'rule',
+      'severity',
+      'source',
+    ]);
+    expect(entry?.Subject).toBe('[HIGH] rule-1: 2 x _email.hardbounce');
+    expect(entry?.Message).toContain('Alert id: 00000000000000000000000000000001');
+    expect(entry?.MessageGroupId).toBeUndefined();
+  });
+
+  it('sets the message group to the rule and the deduplication id to the alert id on a FIFO topic', async () => {
+    snsMock.on(PublishBatchCommand).resolves({ Successful: [{ Id: alert(7).alert_id, MessageId: 'm' }] });
+    await new SnsAlertSink(new SNSClient({}), { topicArn: `${topic}.fifo` }).publish([alert(7)], batch);
+    const entry = snsMock.commandCalls(PublishBatchCommand)[0]?.args[0].input.PublishBatchRequestEntries?.[0];
+    expect(entry?.MessageGroupId).toBe('rule-1');
+    expect(entry?.MessageDeduplicationId).toBe(alert(7).alert_id);
+  });
+
+  it('reports entries SNS lists as failed, or does not list at all, and the entries of a failed call', async () => {
+    const alerts = Array.from({ length: 15 }, (_, i) => alert(i));
+    snsMock
+      .on(PublishBatchCommand)
+      .resolvesOnce({
+        Successful: alerts.slice(0, 8).map((a) => ({ Id: a.alert_id, MessageId: 'm' })),
+        Failed: [{ Id: alerts[8]?.alert_id, Code: 'InternalError', SenderFault: false }],
+      })
+      .rejectsOnce(new Error('socket hang up'));
+    const failures: unknown[] = [];
+    const res = await new SnsAlertSink(new SNSClient({}), {
+      topicArn: topic,
+      onFailure: (d) => failures.push(d),
+    }).publish(alerts, batch);
+    expect(snsMock.commandCalls(PublishBatchCommand)).toHaveLength(2);
+    expect(res.failed).toEqual(alerts.slice(8).map((a) => a.alert_id));
+    expect(failures).toHaveLength(2);
+  });
+});
+
+describe('chunkEntries', () => {
+  it('splits at 10 entries', () => {
+    const entries = Array.from({ length: 23 }, (_, i) => ({ Id: `e${i}`, Message: 'x' }));
+    expect(chunkEntries(entries).map((c) => c.length)).toEqual([10, 10, 3]);
+  });
+
+  it('splits before 256 KiB per request', () => {
+    const entries = Array.from({ length: 5 }, (_, i) => ({ Id: `e${i}`, Message: 'x'.repeat(100 * 1024) }));
+    const chunks = chunkEntries(entries);
+    expect(chunks.map((c) => c.length)).toEqual([2, 2, 1]);
+    for (const c of chunks) {
+      expect(c.reduce((n, e) => n + Buffer.byteLength(e.Message ?? ''), 0)).toBeLessThanOrEqual(256 * 1024);
+    }
+  });
+});
+
+describe('alert message', () => {
+  it('keeps the subject ASCII and at most 100 characters', () => {
+    const subject = alertSubject(alert(1, { rule: `r-${'x'.repeat(120)}`, event_type: 'caf\u00e9\nnext' }));
+    expect(subject.length).toBeLessThanOrEqual(100);
+    expect(subject).toMatch(/^[\x20-\x7e]+$/);
+  });
+
+  it('ends the body with the alert as JSON', () => {
+    const body = alertBody(alert(2));
+    expect(JSON.parse(body.slice(body.indexOf('--- alert JSON ---') + 19))).toEqual(alert(2));
+  });
+});

@@ -1,0 +1,362 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JsonObject } from '../../../src/decode';
+import { type PiiMode, PiiProtector } from '../../../src/pii';
+import type { NormalizedRecord } from '../../../src/schema';
+import type { NormalizeContext } from '../../../src/sources/common';
+import { classifyEndUserMessaging, normalizeEndUserMessaging } from '../../../src/sources/endUserMessaging';
+
+const INGEST_MS = 1_763_650_000_000; // 2025-11-20T14:46:40.000Z
+const KEY = Buffer.from('test-key-0123456789');
+
+function context(mode: PiiMode = 'hash'): NormalizeContext {
+  return { eventId: 'evt-0001', ingestMs: INGEST_MS, pii: new PiiProtector(mode, KEY) };
+}
+
+function normalize(event: JsonObject, mode: PiiMode = 'hash'): NormalizedRecord {
+  return normalizeEndUserMessaging(event, event.eventType as string, context(mode));
+}
+
+function hashOf(value: string): string {
+  return new PiiProtector('hash', KEY).hash(value);
+}
+
+const RAW = JSON.parse(readFileSync(join(__dirname, '../../../events/raw/eum.json'), 'utf8')) as JsonObject[];
+
+function sample(eventType: string): JsonObject {
+  const found = RAW.find((e) => e.eventType === eventType);
+  if (found === undefined) throw new Error(`no EUM sample ${eventType}`);
+  return structuredClone(found);
+}
+
+/** The documented SMS example (End User Messaging user guide, "SMS example log"). */
+function docExample(): JsonObject {
+  return {
+    eventType: 'TEXT_SUCCESSFUL',
+    eventVersion: '1.0',
+    eventTimestamp: 1_686_975_103_470,
+    isFinal: true,
+    originationPhoneNumber: '+12065550152',
+    destinationPhoneNumber: '+14255550156',
+    isInternationalSend: false,
+    mcc: '310',
+    mnc: '800',
+    messageId: '862a8790-60c0-4430-9b2b-658bdexample',
+    messageRequestTimestamp: 1_686_975_103_170,
+    messageEncoding: 'GSM',
+    messageType: 'PROMOTIONAL',
+    messageStatus: 'SUCCESSFUL',
+    messageStatusDescription: 'Message has been accepted by phone carrier',
+    context: { account: 'bar' },
+    totalMessageParts: 1,
+    totalMessagePrice: 0.09582,
+    totalCarrierFee: 0.0,
+  };
+}
+
+describe('classifyEndUserMessaging', () => {
+  it.each<[string, NormalizedRecord['outcome']]>([
+    ['SENT', 'sent'],
+    ['DELIVERED', 'delivered'],
+    ['SUCCESSFUL', 'delivered'],
+    ['QUEUED', 'pending'],
+    ['PENDING', 'pending'],
+    ['BLOCKED', 'rejected'],
+    ['TTL_EXPIRED', 'failed'],
+    ['CARRIER_UNREACHABLE', 'failed'],
+    ['INVALID', 'failed'],
+    ['INVALID_MESSAGE', 'failed'],
+    ['CARRIER_BLOCKED', 'rejected'],
+    ['UNREACHABLE', 'failed'],
+    ['SPAM', 'rejected'],
+    ['UNKNOWN', 'unknown'],
+  ])('maps TEXT_%s and MEDIA_%s to outcome %s', (status, outcome) => {
+    expect(classifyEndUserMessaging(`TEXT_${status}`)).toEqual({ family: 'sms', outcome, channel: 'SMS' });
+    expect(classifyEndUserMessaging(`MEDIA_${status}`)).toEqual({ family: 'sms', outcome, channel: 'SMS' });
+  });
+
+  it.each<[string, NormalizedRecord['outcome']]>([
+    ['INITIATED', 'sent'],
+    ['RINGING', 'pending'],
+    ['ANSWERED', 'delivered'],
+    ['COMPLETED', 'delivered'],
+    ['BUSY', 'failed'],
+    ['NO_ANSWER', 'failed'],
+    ['FAILED', 'failed'],
+    ['TTL_EXPIRED', 'failed'],
+  ])('maps VOICE_%s to outcome %s', (status, outcome) => {
+    expect(classifyEndUserMessaging(`VOICE_${status}`)).toEqual({
+      family: 'voice',
+      outcome,
+      channel: 'VOICE',
+    });
+  });
+
+  it.each([
+    ['a new TEXT_ status', 'TEXT_SOMETHING_NEW', { family: 'sms', outcome: 'other', channel: 'SMS' }],
+    ['a new VOICE_ status', 'VOICE_VOICEMAIL', { family: 'voice', outcome: 'other', channel: 'VOICE' }],
+    ['a bare TEXT', 'TEXT', { family: 'sms', outcome: 'other', channel: 'SMS' }],
+    ['an unknown kind', 'RCS_DELIVERED', { family: 'unknown', outcome: 'other' }],
+    ['a lower-case type', 'text_delivered', { family: 'unknown', outcome: 'other' }],
+    ['a leading underscore', '_TEXT_SENT', { family: 'unknown', outcome: 'other' }],
+    ['an Object member as status', 'TEXT_constructor', { family: 'sms', outcome: 'other', channel: 'SMS' }],
+    ['__proto__ as status', 'VOICE___proto__', { family: 'voice', outcome: 'other', channel: 'VOICE' }],
+    ['toString as status', 'MEDIA_toString', { family: 'sms', outcome: 'other', channel: 'SMS' }],
+  ])('classifies %s (%s)', (_name, type, expected) => {
+    expect(classifyEndUserMessaging(type)).toEqual(expected);
+  });
+});
+
+describe('normalizeEndUserMessaging', () => {
+  it('normalizes the documented SMS example', () => {
+    expect(normalize(docExample())).toEqual({
+      schema_version: 1,
+      event_id: 'evt-0001',
+      source: 'end_user_messaging',
+      family: 'sms',
+      event_type: 'TEXT_SUCCESSFUL',
+      outcome: 'delivered',
+      event_time: '2023-06-17T04:11:43.470Z',
+      arrival_time: '2025-11-20T14:46:40.000Z',
+      ingest_time: '2025-11-20T14:46:40.000Z',
+      dt: '2025-11-20',
+      hour: '14',
+      channel: 'SMS',
+      message_id: '862a8790-60c0-4430-9b2b-658bdexample',
+      message_type: 'PROMOTIONAL',
+      message_parts: 1,
+      status: 'SUCCESSFUL',
+      status_message: 'Message has been accepted by phone carrier',
+      is_final: true,
+      price_usd: 0.09582,
+      carrier_fee_usd: 0,
+      delivery_latency_ms: 300,
+      recipient_hash: hashOf('+14255550156'),
+      sender_hash: hashOf('+12065550152'),
+      phone_country: 'US',
+      country: 'US',
+      attributes: {
+        account: 'bar',
+        mcc: '310',
+        mnc: '800',
+        message_encoding: 'GSM',
+        is_international_send: 'false',
+      },
+    });
+  });
+
+  it('takes the arrival time and partitions from the stream, having none of its own', () => {
+    const rec = normalizeEndUserMessaging(sample('TEXT_SENT'), 'TEXT_SENT', {
+      ...context(),
+      ingestMs: Date.UTC(2025, 10, 21, 7, 5, 0, 9),
+    });
+    expect(rec).toMatchObject({ arrival_time: '2025-11-21T07:05:00.009Z', dt: '2025-11-21', hour: '07' });
+    expect(rec.event_time).toBe('2025-11-20T16:53:20.412Z');
+  });
+
+  it('reads price and carrier fee in USD', () => {
+    expect(normalize(sample('TEXT_DELIVERED'))).toMatchObject({
+      price_usd: 0.00581,
+      carrier_fee_usd: 0.00302,
+    });
+  });
+
+  it('reads prices, parts and timestamps given as strings', () => {
+    const event = sample('TEXT_DELIVERED');
+    event.totalMessagePrice = '0.00581';
+    event.totalCarrierFee = '0.00302';
+    event.totalMessageParts = '3';
+    event.eventTimestamp = '1763657603417';
+    event.messageRequestTimestamp = '1763657600000';
+    event.isFinal = 'true';
+    expect(normalize(event)).toMatchObject({
+      price_usd: 0.00581,
+      carrier_fee_usd: 0.00302,
+      message_parts: 3,
+      delivery_latency_ms: 3417,
+      is_final: true,
+      event_time: '2025-11-20T16:53:23.417Z',
+    });
+  });
+
+  it('reads timestamps in seconds', () => {
+    const event = sample('TEXT_DELIVERED');
+    event.eventTimestamp = 1_763_657_603;
+    event.messageRequestTimestamp = 1_763_657_600;
+    expect(normalize(event)).toMatchObject({
+      event_time: '2025-11-20T16:53:23.000Z',
+      delivery_latency_ms: 3000,
+    });
+  });
+
+  it('writes the delivery latency of a delivered message only', () => {
+    expect(normalize(sample('TEXT_DELIVERED')).delivery_latency_ms).toBe(3417);
+    expect(normalize(sample('TEXT_SUCCESSFUL')).delivery_latency_ms).toBe(366);
+    expect(normalize(sample('MEDIA_DELIVERED')).delivery_latency_ms).toBe(4881);
+    expect(normalize(sample('TEXT_SENT')).delivery_latency_ms).toBeUndefined();
+    expect(normalize(sample('TEXT_BLOCKED')).delivery_latency_ms).toBeUndefined();
+  });
+
+  it('writes no delivery latency when the request time is missing or after the event', () => {
+    const missing = sample('TEXT_DELIVERED');
+    delete missing.messageRequestTimestamp;
+    const later = sample('TEXT_DELIVERED');
+    later.messageRequestTimestamp = (later.eventTimestamp as number) + 1;
+    expect(normalize(missing).delivery_latency_ms).toBeUndefined();
+    expect(normalize(later).delivery_latency_ms).toBeUndefined();
+  });
+
+  it('reads status, final flag and status description', () => {
+    expect(normalize(sample('VOICE_FAILED'))).toMatchObject({
+      family: 'voice',
+      outcome: 'failed',
+      channel: 'VOICE',
+      status: 'FAILED',
+      is_final: true,
+      status_message: 'The call could not be completed',
+    });
+    expect(normalize(sample('TEXT_SENT')).is_final).toBe(false);
+  });
+
+  it('scrubs phone numbers out of the status description', () => {
+    const event = sample('TEXT_INVALID');
+    event.messageStatusDescription = 'The destination phone number +12065550116 is invalid';
+    expect(normalize(event).status_message).toBe(
+      `The destination phone number hmac:${hashOf('+12065550116')} is invalid`,
+    );
+    expect(normalize(event, 'redact').status_message).toBe('The destination phone number [phone] is invalid');
+  });
+
+  it('hashes both phone numbers and derives the phone country', () => {
+    const rec = normalize(sample('TEXT_SUCCESSFUL'));
+    expect(rec).toMatchObject({ phone_country: 'GB', country: 'GB' });
+    expect(rec.recipient_hash).toMatch(/^[0-9a-f]{32}$/);
+    expect(rec.sender_hash).toMatch(/^[0-9a-f]{32}$/);
+    expect(JSON.stringify(rec)).not.toMatch(/\+\d{7,}/);
+  });
+
+  it('writes the raw numbers in keep mode and none in redact mode', () => {
+    const event = sample('TEXT_DELIVERED');
+    expect(normalize(event, 'keep')).toMatchObject({ recipient: '+14255550111', sender: '+12065550100' });
+    const redacted = normalize(event, 'redact');
+    expect(redacted.phone_country).toBe('US');
+    for (const key of ['recipient', 'recipient_hash', 'sender', 'sender_hash'] as const) {
+      expect(redacted[key]).toBeUndefined();
+    }
+  });
+
+  it('takes the country from isoCountryCode when the event carries it', () => {
+    const event = sample('TEXT_DELIVERED');
+    event.isoCountryCode = 'CA';
+    expect(normalize(event)).toMatchObject({ country: 'CA', phone_country: 'US' });
+  });
+
+  it('falls back to the phone country when isoCountryCode is missing', () => {
+    const event = sample('TEXT_CARRIER_UNREACHABLE');
+    delete event.isoCountryCode;
+    expect(normalize(event).country).toBe('DE');
+  });
+
+  it('writes no country when neither isoCountryCode nor a parsable number is present', () => {
+    const event = sample('TEXT_DELIVERED');
+    delete event.isoCountryCode;
+    delete event.destinationPhoneNumber;
+    const rec = normalize(event);
+    expect(rec.country).toBeUndefined();
+    expect(rec.phone_country).toBeUndefined();
+    expect(rec.recipient_hash).toBeUndefined();
+  });
+
+  it('merges context and transport details into the attributes', () => {
+    expect(normalize(sample('TEXT_DELIVERED')).attributes).toEqual({
+      userId: 'user-123',
+      orderId: 'ORD-58213',
+      mcc: '310',
+      mnc: '260',
+      message_encoding: 'GSM',
+      is_international_send: 'false',
+    });
+  });
+
+  it('lets a context key win over a transport detail of the same name', () => {
+    const event = sample('TEXT_DELIVERED');
+    event.context = { mcc: 'from-context' };
+    expect(normalize(event).attributes?.mcc).toBe('from-context');
+  });
+
+  it('leaves the input context untouched', () => {
+    const event = sample('TEXT_DELIVERED');
+    const before = structuredClone(event);
+    normalize(event);
+    normalize(event, 'keep');
+    expect(event).toEqual(before);
+  });
+
+  it('coerces context values that are not strings and drops null ones', () => {
+    const event = sample('TEXT_DELIVERED');
+    event.context = { retries: 2, vip: true, missing: null, meta: { a: 1 } };
+    delete event.mcc;
+    delete event.mnc;
+    delete event.messageEncoding;
+    delete event.isInternationalSend;
+    expect(normalize(event).attributes).toEqual({ retries: '2', vip: 'true', meta: '{"a":1}' });
+  });
+
+  it('scrubs personal data out of the context', () => {
+    const event = sample('TEXT_DELIVERED');
+    event.context = { email: 'ava.reader@example.com', note: 'call +447700900123' };
+    const rec = normalize(event);
+    expect(JSON.stringify(rec)).not.toContain('ava.reader@example.com');
+    expect(JSON.stringify(rec)).not.toContain('+447700900123');
+  });
+
+  it('writes no attributes when there is nothing to put in them', () => {
+    expect(normalize({ eventType: 'TEXT_SENT', messageId: 'm-1' }).attributes).toBeUndefined();
+  });
+
+  it('normalizes a bare event type without any other field', () => {
+    const rec = normalize({ eventType: 'VOICE_BUSY' });
+    expect(rec).toEqual({
+      schema_version: 1,
+      event_id: 'evt-0001',
+      source: 'end_user_messaging',
+      family: 'voice',
+      event_type: 'VOICE_BUSY',
+      outcome: 'failed',
+      arrival_time: '2025-11-20T14:46:40.000Z',
+      ingest_time: '2025-11-20T14:46:40.000Z',
+      dt: '2025-11-20',
+      hour: '14',
+      channel: 'VOICE',
+    });
+  });
+
+  it('normalizes fields of the wrong type without throwing', () => {
+    const rec = normalize({
+      eventType: 'TEXT_DELIVERED',
+      eventTimestamp: 'yesterday',
+      messageRequestTimestamp: {},
+      totalMessagePrice: 'free',
+      totalMessageParts: null,
+      isFinal: 'maybe',
+      destinationPhoneNumber: 14255550111,
+      context: 'not an object',
+    });
+    expect(rec).toMatchObject({ family: 'sms', outcome: 'delivered' });
+    for (const key of [
+      'event_time',
+      'price_usd',
+      'message_parts',
+      'is_final',
+      'delivery_latency_ms',
+    ] as const) {
+      expect(rec[key]).toBeUndefined();
+    }
+  });
+
+  it('classifies an unknown event type as family unknown without a channel', () => {
+    const rec = normalize({ ...sample('TEXT_SENT'), eventType: 'REGISTRATION_STATUS_CHANGE' });
+    expect(rec).toMatchObject({ source: 'end_user_messaging', family: 'unknown', outcome: 'other' });
+    expect(rec.channel).toBeUndefined();
+  });
+});
