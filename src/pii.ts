@@ -89,7 +89,9 @@ export class PiiProtector {
   url(url: string): string {
     if (this.mode === 'keep') return url;
     const cut = url.search(/[?#]/);
-    return cut === -1 ? url : url.slice(0, cut);
+    const path = cut === -1 ? url : url.slice(0, cut);
+    // Unsubscribe and preference links often carry the address in the path itself.
+    return path.includes('@') || path.includes('+') ? this.text(path) : path;
   }
 
   /** Free text (status messages, diagnostic codes) with any email address, phone number or IPv4 replaced. */

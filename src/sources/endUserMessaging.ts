@@ -80,8 +80,10 @@ export function normalizeEndUserMessaging(
   put(rec, 'country', str(event.isoCountryCode) ?? rec.phone_country);
 
   const requested = epochMs(event.messageRequestTimestamp);
+  // Delivery latency is request → delivery; for voice that is the answer, not the end of the call.
   if (
     cls.outcome === 'delivered' &&
+    eventType !== 'VOICE_COMPLETED' &&
     requested !== undefined &&
     eventMs !== undefined &&
     eventMs >= requested

@@ -298,7 +298,7 @@ function addAppContext(
   const session = obj(event.session);
   if (session !== undefined) {
     put(rec, 'session_id', str(session.session_id));
-    if (eventType === '_session.stop') {
+    if (eventType.toLowerCase() === '_session.stop') {
       const start = epochMs(session.start_timestamp);
       const stop = epochMs(session.stop_timestamp);
       if (start !== undefined && stop !== undefined && stop >= start) rec.session_duration_ms = stop - start;

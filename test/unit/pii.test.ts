@@ -406,3 +406,15 @@ describe('PiiProtector.attributes', () => {
     );
   });
 });
+
+describe('PiiProtector.url with an address in the path', () => {
+  it('replaces the address in the path as well as cutting the query', () => {
+    const out = new PiiProtector('hash', KEY).url(`https://example.com/unsubscribe/${EMAIL}/prefs?t=secret`);
+    expect(out).not.toContain(EMAIL);
+    expect(out).not.toContain('secret');
+    expect(out).toMatch(/^https:\/\/example\.com\/unsubscribe\/hmac:[0-9a-f]{32}\/prefs$/);
+    expect(new PiiProtector('redact', KEY).url(`https://example.com/u/${EMAIL}`)).toBe(
+      'https://example.com/u/[email]',
+    );
+  });
+});

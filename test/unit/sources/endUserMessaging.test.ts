@@ -360,3 +360,14 @@ describe('normalizeEndUserMessaging', () => {
     expect(rec.channel).toBeUndefined();
   });
 });
+
+describe('voice delivery latency', () => {
+  it('measures request to answer, and leaves it out of VOICE_COMPLETED', () => {
+    const answered = normalize(sample('VOICE_ANSWERED'));
+    expect(answered.delivery_latency_ms).toBe(
+      Number(sample('VOICE_ANSWERED').eventTimestamp) -
+        Number(sample('VOICE_ANSWERED').messageRequestTimestamp),
+    );
+    expect(normalize(sample('VOICE_COMPLETED')).delivery_latency_ms).toBeUndefined();
+  });
+});

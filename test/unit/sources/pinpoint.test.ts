@@ -730,3 +730,12 @@ describe('normalizePinpoint leniency', () => {
     expect(normalize(event)).toEqual(normalize(sample('email', '_email.delivered')));
   });
 });
+
+describe('session duration', () => {
+  it('is computed whatever the case of _session.stop', () => {
+    const stop = sample('app', '_session.stop');
+    const upper = normalize({ ...stop, event_type: '_SESSION.STOP' });
+    expect(upper.session_duration_ms).toBe(normalize(stop).session_duration_ms);
+    expect(upper.session_duration_ms).toBeGreaterThan(0);
+  });
+});
