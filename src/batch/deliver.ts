@@ -69,7 +69,7 @@ export async function deliver(
     ]);
   }
 
-  const objects = planArchiveObjects(batch, processed).filter((o) => options.zones.has(o.zone));
+  const objects = planArchiveObjects(batch, processed, options.zones);
   const written = await Promise.allSettled(objects.map((o) => sinks.archive.put(o, write())));
   const archiveErrors = written.flatMap((w) => (w.status === 'rejected' ? [w.reason] : []));
   const archivedObjects = written.length - archiveErrors.length;

@@ -42,7 +42,7 @@ export async function processFirehoseBatch(
     inputs.map((i) => i.id),
     (inputs[0] as InputRecord).ingestMs,
   );
-  const processed = runPipeline(inputs, runtime.settings);
+  const processed = runPipeline(inputs, runtime.settings, { keepRaw: runtime.config.firehoseArchiveRaw });
 
   const zones = new Set<ArchiveZone>(
     runtime.config.firehoseArchiveRaw ? ['raw', 'quarantine'] : ['quarantine'],

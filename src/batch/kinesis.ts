@@ -40,7 +40,7 @@ export async function processKinesisBatch(
     (inputs[0] as InputRecord).ingestMs,
   );
 
-  const processed = runPipeline(inputs, runtime.settings);
+  const processed = runPipeline(inputs, runtime.settings, { keepRaw: true });
   const delivery = await deliver(batch, processed, runtime.sinks, {
     zones: KINESIS_ZONES,
     alertSampleSize: runtime.config.alertSampleSize,

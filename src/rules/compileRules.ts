@@ -84,11 +84,27 @@ function compileRule(spec: RuleSpec): CompiledRule {
         }
       }
     }
-    const test = valueTest(list, key === 'event_type');
-    tests.push((r) => {
-      const v = r[key];
-      return v !== undefined && test(v.toLowerCase());
-    });
+    if (key === 'channel') {
+      // Channels are written upper-case by the normalizers: compare in that case, no folding per record.
+      const test = valueTest(
+        list.map((v) => v.toUpperCase()),
+        false,
+      );
+      tests.push((r) => r.channel !== undefined && test(r.channel));
+    } else if (vocabulary !== undefined) {
+      // Our own vocabularies (source, family, outcome, bounce_type) are always lower-case in records.
+      const test = valueTest(list, false);
+      tests.push((r) => {
+        const v = r[key];
+        return v !== undefined && test(v);
+      });
+    } else {
+      const test = valueTest(list, key === 'event_type');
+      tests.push((r) => {
+        const v = r[key];
+        return v !== undefined && test(v.toLowerCase());
+      });
+    }
   }
   const attributes = spec.match.attributes;
   if (attributes !== undefined) {

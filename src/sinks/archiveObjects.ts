@@ -8,15 +8,24 @@ import type { BatchRef } from './batchRef';
  * envelope so the batch can be replayed), quarantine (poison records with their reasons) and normalized
  * records (grouped by their own dt/hour partition, dropped records left out). Pure: no I/O.
  */
-export function planArchiveObjects(batch: BatchRef, processed: readonly ProcessedRecord[]): ArchiveObject[] {
-  const objects = [makeObject('raw', batch, batch.dt, batch.hour, processed.map(rawLine))];
+export function planArchiveObjects(
+  batch: BatchRef,
+  processed: readonly ProcessedRecord[],
+  zones: ReadonlySet<ArchiveZone> = ALL_ZONES,
+): ArchiveObject[] {
+  // Only the zones asked for are built: serializing a raw line costs as much as normalizing the record.
+  const objects = zones.has('raw')
+    ? [makeObject('raw', batch, batch.dt, batch.hour, processed.map(rawLine))]
+    : [];
   const quarantine: string[] = [];
   const normalized = new Map<string, { dt: string; hour: string; lines: string[] }>();
+  const wantQuarantine = zones.has('quarantine');
+  const wantNormalized = zones.has('normalized');
   for (const p of processed) {
     const outcome = p.outcome;
     if (outcome.kind === 'poison') {
-      quarantine.push(quarantineLine(p));
-    } else if (!outcome.dropped) {
+      if (wantQuarantine) quarantine.push(quarantineLine(p));
+    } else if (wantNormalized && !outcome.dropped) {
       const { dt, hour } = outcome.record;
       const part = `${dt}/${hour}`;
       let group = normalized.get(part);
@@ -31,6 +40,8 @@ export function planArchiveObjects(batch: BatchRef, processed: readonly Processe
   for (const g of normalized.values()) objects.push(makeObject('normalized', batch, g.dt, g.hour, g.lines));
   return objects;
 }
+
+const ALL_ZONES: ReadonlySet<ArchiveZone> = new Set(['raw', 'normalized', 'quarantine']);
 
 /** `raw/dt=2026-11-20/hour=13/kinesis/<stream>/<shard>_<first>_<last>.jsonl.gz` — the same for every retry. */
 export function archiveKey(zone: ArchiveZone, batch: BatchRef, dt: string, hour: string): string {
@@ -78,10 +89,9 @@ export interface QuarantineLine extends RawArchiveLine {
 function rawEntry(p: ProcessedRecord): RawArchiveLine {
   const entry: RawArchiveLine = { id: p.input.id, approximate_arrival_ms: p.input.ingestMs };
   if (p.input.partitionKey !== undefined) entry.partition_key = p.input.partitionKey;
-  const raw = p.decoded.raw;
-  // Bytes that were bad base64 are not "the bytes as received": keep the received field itself.
-  if (raw !== undefined && !(p.decoded.ok === false && p.decoded.reason === 'invalid_base64')) {
-    entry.data = raw;
+  // Without text (bad base64, invalid UTF-8) the received field itself is kept.
+  if (p.raw !== undefined) {
+    entry.data = p.raw;
   } else {
     entry.data_base64 = typeof p.input.data === 'string' ? p.input.data : p.input.data.toString('base64');
   }

@@ -74,7 +74,7 @@ export function normalizeEndUserMessaging(
   put(rec, 'price_usd', usd(num(event.totalMessagePrice)));
   put(rec, 'carrier_fee_usd', usd(num(event.totalCarrierFee)));
 
-  ctx.pii.recipient(rec, str(event.destinationPhoneNumber));
+  ctx.pii.recipient(rec, str(event.destinationPhoneNumber), str(event.isoCountryCode));
   ctx.pii.sender(rec, str(event.originationPhoneNumber));
   // `isoCountryCode` is the service's own answer; the number's calling code is the fallback.
   put(rec, 'country', str(event.isoCountryCode) ?? rec.phone_country);

@@ -264,7 +264,7 @@ function addSms(
     put(rec, 'message_type', attrs.message_type);
     put(rec, 'message_parts', num(attrs.number_of_message_parts));
     put(rec, 'country', attrs.iso_country_code);
-    ctx.pii.recipient(rec, attrs.destination_phone_number);
+    ctx.pii.recipient(rec, attrs.destination_phone_number, attrs.iso_country_code);
     ctx.pii.sender(rec, attrs.origination_phone_number);
   }
   const millicents = metrics?.price_in_millicents_usd;

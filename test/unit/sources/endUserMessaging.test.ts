@@ -245,10 +245,10 @@ describe('normalizeEndUserMessaging', () => {
     }
   });
 
-  it('takes the country from isoCountryCode when the event carries it', () => {
+  it('takes the country (and the phone country, without parsing the number) from isoCountryCode', () => {
     const event = sample('TEXT_DELIVERED');
     event.isoCountryCode = 'CA';
-    expect(normalize(event)).toMatchObject({ country: 'CA', phone_country: 'US' });
+    expect(normalize(event)).toMatchObject({ country: 'CA', phone_country: 'CA' });
   });
 
   it('falls back to the phone country when isoCountryCode is missing', () => {

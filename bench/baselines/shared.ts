@@ -1,0 +1,27 @@
+import type { JsonObject } from '../../src/decode';
+import { enrich } from '../../src/enrich';
+import { normalizeEvent } from '../../src/normalize';
+import type { PiiProtector } from '../../src/pii';
+import type { PipelineSettings } from '../../src/pipeline';
+import { eventIdOf } from '../../src/pipeline';
+import { routeRecord } from '../../src/rules/route';
+import type { NormalizedRecord } from '../../src/schema';
+
+/**
+ * The normalization every implementation in the benchmark performs once it has an event object: the same
+ * source normalizers, enrichment and rules as ours, so the comparison measures what surrounds them.
+ * Baselines compute the event id from a re-serialization, as a typical handler that only has the parsed
+ * object would.
+ */
+export function normalizeLikeUs(
+  event: JsonObject,
+  text: string,
+  ingestMs: number,
+  settings: PipelineSettings,
+  pii: PiiProtector,
+): { record: NormalizedRecord; drop: boolean } {
+  const record = normalizeEvent(event, { eventId: eventIdOf(text), ingestMs, pii });
+  enrich(record, settings.apps);
+  const { drop } = routeRecord(record, settings.rules);
+  return { record, drop };
+}
