@@ -1,5 +1,4 @@
 /** Our handlers, exactly as deployed (middy + the batch processors), with sinks that do no I/O. */
-import { gzipSync } from 'node:zlib';
 import middy from '@middy/core';
 import type {
   Context,
@@ -13,6 +12,7 @@ import { processFirehoseBatch } from '../src/batch/firehose';
 import { processKinesisBatch } from '../src/batch/kinesis';
 import { loadConfig } from '../src/config';
 import { createRuntime, type Runtime } from '../src/runtime';
+import { gzipLines } from '../src/sinks/gzipLines';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -22,11 +22,11 @@ export const noopSinks: Sinks = {
   alerts: { publish: async () => ({ failed: [] }) },
 };
 
-/** Does what the S3 adapter does before the network: gzip each archive object. */
+/** Does what the S3 adapter does before the network: gzip each archive object (at the default level). */
 export const gzipSinks: Sinks = {
   archive: {
     put: async (object) => {
-      gzipSync(object.lines.join(''));
+      await gzipLines(object.lines, loadConfig({}).archive.gzipLevel);
     },
   },
   alerts: { publish: async () => ({ failed: [] }) },

@@ -16,6 +16,8 @@ export interface Config {
     readonly bucket?: string;
     readonly prefix: string;
     readonly kmsKeyId?: string;
+    /** `ARCHIVE_GZIP_LEVEL`, 1–9, default 3: CPU per record is the product's cost; see src/sinks/gzipLines.ts. */
+    readonly gzipLevel: number;
   };
   readonly alertTopicArn?: string;
   /** SDK client settings of the AWS sinks. */
@@ -107,6 +109,7 @@ export function loadConfig(env: Env): Config {
     archive: {
       ...(bucket !== undefined && { bucket }),
       prefix: normalizePrefix(env.ARCHIVE_PREFIX),
+      gzipLevel: integer(env, 'ARCHIVE_GZIP_LEVEL', 3, 1, 9),
       ...(nonEmpty(env.ARCHIVE_KMS_KEY_ID) !== undefined && { kmsKeyId: nonEmpty(env.ARCHIVE_KMS_KEY_ID) }),
     },
     ...(alertTopicArn !== undefined && { alertTopicArn }),

@@ -49,7 +49,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
 async function createSinks(config: Config, logger: Logger): Promise<Sinks> {
   if (config.sinks === 'local') {
     return {
-      archive: new LocalArchiveSink(config.localSinkDir),
+      archive: new LocalArchiveSink(config.localSinkDir, config.archive.gzipLevel),
       alerts: new LocalAlertSink(config.localSinkDir),
     };
   }

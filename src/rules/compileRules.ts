@@ -9,6 +9,8 @@ export interface CompiledRule {
   readonly action: 'alert' | 'drop' | 'tag';
   readonly severity?: Severity;
   readonly tags?: readonly string[];
+  /** The sources the rule is limited to, if it names any: lets routing skip it for other sources. */
+  readonly sources?: ReadonlySet<string>;
   matches(record: NormalizedRecord): boolean;
 }
 
@@ -132,6 +134,13 @@ function compileRule(spec: RuleSpec): CompiledRule {
     ...(spec.description !== undefined && { description: spec.description }),
     ...(spec.severity !== undefined && { severity: spec.severity }),
     ...(spec.tags !== undefined && { tags: Object.freeze([...spec.tags]) }),
+    ...(spec.match.source !== undefined && {
+      sources: new Set(
+        (Array.isArray(spec.match.source) ? spec.match.source : [spec.match.source]).map((v) =>
+          v.toLowerCase(),
+        ),
+      ),
+    }),
   };
   return Object.freeze(rule);
 }

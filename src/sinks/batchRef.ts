@@ -3,7 +3,8 @@ import { partitionOf } from '../time';
 
 /** Identity of one batch: where it came from and a deterministic name for its archive objects. */
 export interface BatchRef {
-  origin: 'kinesis' | 'firehose';
+  /** `file`: records read from files by the CLI (`pinpoint-stream process`). */
+  origin: 'kinesis' | 'firehose' | 'file';
   /** Stream or delivery stream name. */
   stream: string;
   shard?: string;
@@ -74,6 +75,73 @@ export function firehoseBatchRef(
     hour,
     label: `firehose:${stream}/${ids.length} records`,
   };
+}
+
+/**
+ * Records read from a file by the CLI: named by a hash of the file name (as given) and the record ids, so
+ * that processing the same file again overwrites its objects. The stream is the file's base name.
+ */
+export function fileBatchRef(source: string, ids: readonly string[], firstArrivalMs: number): BatchRef {
+  const stream = safe(source.split(/[\\/]/).pop() || 'stdin');
+  const hash = createHash('sha256').update(source).update('\n');
+  for (const id of ids) hash.update(id).update('\n');
+  const { dt, hour } = partitionOf(firstArrivalMs);
+  return {
+    origin: 'file',
+    stream,
+    firstId: ids[0] ?? '',
+    lastId: ids[ids.length - 1] ?? '',
+    count: ids.length,
+    name: hash.digest('hex').slice(0, 32),
+    dt,
+    hour,
+    label: `file:${source}/${ids.length} records`,
+  };
+}
+
+const ARCHIVE_KEY =
+  /(?:^|\/)raw\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/(kinesis|firehose|file)\/([^/]+)\/([^/]+)\.jsonl\.gz$/;
+
+/**
+ * The batch a raw archive object was written for, rebuilt from its key (origin, stream, name and
+ * partition, exactly as written) and its records' ids or object metadata (shard, id range, count), so that a
+ * replay writes its normalized and quarantine objects under the same keys, and its alerts with the same
+ * batch label, as the original run. Returns undefined when the key is not a raw archive key.
+ *
+ * @param key the object key, with or without the archive prefix
+ * @param ids the ids of the object's raw lines, in order
+ * @param metadata the object's metadata (S3 user metadata or the local `.meta.json`), when available
+ */
+export function batchRefFromArchive(
+  key: string,
+  ids: readonly string[],
+  metadata: Readonly<Record<string, string>> = {},
+): BatchRef | undefined {
+  const m = ARCHIVE_KEY.exec(key);
+  if (m === null) return undefined;
+  const [, dt, hour, origin, stream, name] = m as unknown as [
+    string,
+    string,
+    string,
+    BatchRef['origin'],
+    string,
+    string,
+  ];
+  const firstId = metadata['first-id'] ?? ids[0] ?? '';
+  const lastId = metadata['last-id'] ?? ids[ids.length - 1] ?? '';
+  const count = Number(metadata['batch-record-count'] ?? ids.length);
+  const ref: BatchRef = { origin, stream, firstId, lastId, count, name, dt, hour, label: '' };
+  if (origin === 'kinesis') {
+    // The name is `<shard>_<first>_<last>`; sequence numbers hold no `_`.
+    const shard = metadata.shard ?? /^(.*)_[^_]*_[^_]*$/.exec(name)?.[1] ?? 'unknown-shard';
+    ref.shard = shard;
+    ref.label = `kinesis:${stream}/${shard}/${firstId}..${lastId}`;
+  } else if (origin === 'firehose') {
+    ref.label = `firehose:${stream}/${count} records`;
+  } else {
+    ref.label = `file:${stream}/${count} records`;
+  }
+  return ref;
 }
 
 function safe(s: string): string {

@@ -1,7 +1,7 @@
-import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SinkError } from '../../errors';
 import type { ArchiveObject, ArchiveSink, WriteOptions } from '../archive';
+import { gzipLines } from '../gzipLines';
 
 export interface S3ArchiveOptions {
   bucket: string;
@@ -9,6 +9,8 @@ export interface S3ArchiveOptions {
   prefix: string;
   /** SSE-KMS with this key; otherwise SSE-S3 (AES256). */
   kmsKeyId?: string;
+  /** gzip level 1–9. */
+  gzipLevel: number;
 }
 
 /**
@@ -26,11 +28,12 @@ export class S3ArchiveSink implements ArchiveSink {
     const { 'content-type': contentType, 'content-encoding': contentEncoding, ...metadata } = object.metadata;
     const key = `${this.options.prefix}${object.key}`;
     try {
+      const body = await gzipLines(object.lines, this.options.gzipLevel);
       await this.client.send(
         new PutObjectCommand({
           Bucket: this.options.bucket,
           Key: key,
-          Body: gzipSync(object.lines.join('')),
+          Body: body,
           ContentType: contentType,
           ContentEncoding: contentEncoding,
           Metadata: metadata,

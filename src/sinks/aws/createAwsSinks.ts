@@ -42,7 +42,12 @@ export function createAwsSinks(config: Config, logger: Logger): Sinks {
   });
   const sns = new SNSClient({ ...common, ...(snsEndpoint !== undefined && { endpoint: snsEndpoint }) });
   return {
-    archive: new S3ArchiveSink(s3, { bucket, prefix, ...(kmsKeyId !== undefined && { kmsKeyId }) }),
+    archive: new S3ArchiveSink(s3, {
+      bucket,
+      prefix,
+      gzipLevel: config.archive.gzipLevel,
+      ...(kmsKeyId !== undefined && { kmsKeyId }),
+    }),
     alerts: new SnsAlertSink(sns, {
       topicArn,
       onFailure: (detail) => logger.warn('SNS did not accept alerts', detail),

@@ -1,8 +1,8 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { SinkError } from '../../errors';
 import type { ArchiveObject, ArchiveSink } from '../archive';
+import { gzipLines } from '../gzipLines';
 
 /**
  * Archive on the local filesystem, with the key layout the S3 adapter uses: `<dir>/<key>` (gzip JSON Lines)
@@ -10,13 +10,16 @@ import type { ArchiveObject, ArchiveSink } from '../archive';
  * so a reader never sees half an object and a retry overwrites whole objects.
  */
 export class LocalArchiveSink implements ArchiveSink {
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly gzipLevel = 3,
+  ) {}
 
   async put(object: ArchiveObject): Promise<void> {
     const path = join(this.dir, object.key);
     try {
       await mkdir(dirname(path), { recursive: true });
-      await writeAtomically(path, gzipSync(object.lines.join('')));
+      await writeAtomically(path, await gzipLines(object.lines, this.gzipLevel));
       await writeAtomically(`${path}.meta.json`, `${JSON.stringify(object.metadata, null, 2)}\n`);
     } catch (err) {
       throw new SinkError('archive', `could not write ${path}: ${(err as Error).message}`, { cause: err });

@@ -50,7 +50,7 @@ function alert(i: number, extra: Partial<Alert> = {}): Alert {
 describe('S3ArchiveSink', () => {
   it('puts gzip JSON Lines under the prefix with SSE-S3 and reader metadata', async () => {
     s3Mock.on(PutObjectCommand).resolves({});
-    await new S3ArchiveSink(new S3Client({}), { bucket: 'b', prefix: 'p/' }).put(object);
+    await new S3ArchiveSink(new S3Client({}), { bucket: 'b', prefix: 'p/', gzipLevel: 3 }).put(object);
     const input = s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input;
     expect(input).toMatchObject({
       Bucket: 'b',
@@ -65,9 +65,12 @@ describe('S3ArchiveSink', () => {
 
   it('uses SSE-KMS with the configured key', async () => {
     s3Mock.on(PutObjectCommand).resolves({});
-    await new S3ArchiveSink(new S3Client({}), { bucket: 'b', prefix: '', kmsKeyId: 'alias/archive' }).put(
-      object,
-    );
+    await new S3ArchiveSink(new S3Client({}), {
+      bucket: 'b',
+      prefix: '',
+      kmsKeyId: 'alias/archive',
+      gzipLevel: 3,
+    }).put(object);
     expect(s3Mock.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({
       ServerSideEncryption: 'aws:kms',
       SSEKMSKeyId: 'alias/archive',
@@ -82,7 +85,7 @@ describe('S3ArchiveSink', () => {
         $metadata: { httpStatusCode: 503 },
       }),
     );
-    const put = new S3ArchiveSink(new S3Client({}), { bucket: 'b', prefix: '' }).put(object);
+    const put = new S3ArchiveSink(new S3Client({}), { bucket: 'b', prefix: '', gzipLevel: 3 }).put(object);
     await expect(put).rejects.toBeInstanceOf(SinkError);
     await expect(put).rejects.toThrow(/s3:\/\/b\/raw\/.* SlowDown \(HTTP 503\)/);
     await expect(put).rejects.toMatchObject({ retryable: true });
