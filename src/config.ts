@@ -54,6 +54,14 @@ export interface Config {
   /** Budget for the Firehose response body; Lambda's synchronous response limit is 6 MB. */
   readonly firehoseResponseLimitBytes: number;
   readonly logLevel: LogLevel;
+  readonly observability: {
+    /** `POWERTOOLS_SERVICE_NAME`, default `pinpoint-stream-processor`. */
+    readonly serviceName: string;
+    /** `POWERTOOLS_METRICS_NAMESPACE`, default `PinpointStreamProcessor`. */
+    readonly metricsNamespace: string;
+    /** `METRICS=on|off`; default on in Lambda, off elsewhere (local runs print no EMF lines). */
+    readonly metrics: boolean;
+  };
   /** True inside a real Lambda (not `sls invoke local`). */
   readonly inLambda: boolean;
 }
@@ -132,6 +140,11 @@ export function loadConfig(env: Env): Config {
     firehoseArchiveRaw: flag(env, 'FIREHOSE_ARCHIVE_RAW', false),
     firehoseResponseLimitBytes: integer(env, 'FIREHOSE_RESPONSE_LIMIT_BYTES', 6_000_000, 1024, 6_291_456),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info', true),
+    observability: {
+      serviceName: nonEmpty(env.POWERTOOLS_SERVICE_NAME) ?? 'pinpoint-stream-processor',
+      metricsNamespace: nonEmpty(env.POWERTOOLS_METRICS_NAMESPACE) ?? 'PinpointStreamProcessor',
+      metrics: oneOf(env, 'METRICS', ['on', 'off'] as const, inLambda ? 'on' : 'off', true) === 'on',
+    },
     inLambda,
   };
   return deepFreeze(config);

@@ -2,6 +2,7 @@ import type { Sinks } from './batch/deliver';
 import type { Config } from './config';
 import { ConfigError } from './errors';
 import { createJsonLogger, type Logger } from './logger';
+import { noTelemetry, type Telemetry } from './observability/telemetry';
 import type { PipelineSettings } from './pipeline';
 import { loadRules } from './rules/loadRules';
 import { LocalAlertSink } from './sinks/local/LocalAlertSink';
@@ -13,6 +14,7 @@ export interface Runtime {
   readonly settings: PipelineSettings;
   readonly sinks: Sinks;
   readonly logger: Logger;
+  readonly telemetry: Telemetry;
 }
 
 /** Used only outside Lambda when no key is configured: hashes are stable across local runs, and not secret. */
@@ -22,7 +24,10 @@ let warnedAboutDevelopmentKey = false;
 
 export interface RuntimeOverrides {
   sinks?: Sinks;
+  /** Default: JSON lines on stdout/stderr. The Lambda handlers pass Powertools Logger. */
   logger?: Logger;
+  /** Default: none. The Lambda handlers pass Powertools Metrics. */
+  telemetry?: Telemetry;
   /** Reads a secret's string value (Secrets Manager in production; a fake in tests). */
   fetchSecret?: (secretId: string) => Promise<string>;
 }
@@ -41,12 +46,13 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     piiMode: config.pii.mode,
     piiKey,
   });
-  const sinks = overrides.sinks ?? (await createSinks(config, logger));
+  const telemetry = overrides.telemetry ?? noTelemetry;
+  const sinks = overrides.sinks ?? (await createSinks(config, logger, telemetry));
   logger.debug('runtime ready', { sinks: config.sinks, rules: rules.length, piiMode: config.pii.mode });
-  return Object.freeze({ config, settings, sinks, logger });
+  return Object.freeze({ config, settings, sinks, logger, telemetry });
 }
 
-async function createSinks(config: Config, logger: Logger): Promise<Sinks> {
+async function createSinks(config: Config, logger: Logger, telemetry: Telemetry): Promise<Sinks> {
   if (config.sinks === 'local') {
     return {
       archive: new LocalArchiveSink(config.localSinkDir, config.archive.gzipLevel),
@@ -55,7 +61,7 @@ async function createSinks(config: Config, logger: Logger): Promise<Sinks> {
   }
   // Loaded only for SINKS=aws: local runs never load the AWS SDK.
   const { createAwsSinks } = await import('./sinks/aws/createAwsSinks');
-  return createAwsSinks(config, logger);
+  return createAwsSinks(config, logger, telemetry);
 }
 
 async function resolvePiiKey(

@@ -25,8 +25,10 @@ export interface DeliveryResult {
   /** True when every archive object and every alert was accepted. */
   delivered: boolean;
   errors: unknown[];
-  archivedObjects: number;
-  alertsSent: number;
+  /** Archive objects stored, with their uncompressed size. */
+  archived: Array<{ zone: ArchiveZone; bytes: number }>;
+  /** Alerts accepted by the alert sink. */
+  sentAlerts: Array<{ rule: string; severity: string }>;
 }
 
 /**
@@ -56,24 +58,30 @@ export async function deliver(
     const ms = budget();
     return Number.isFinite(ms) ? { signal: AbortSignal.timeout(Math.max(1, Math.floor(ms))) } : {};
   };
-  const failed = (errors: unknown[], archivedObjects = 0): DeliveryResult => ({
-    delivered: false,
+  const archived: DeliveryResult['archived'] = [];
+  const sentAlerts: DeliveryResult['sentAlerts'] = [];
+  const result = (errors: unknown[]): DeliveryResult => ({
+    delivered: errors.length === 0,
     errors,
-    archivedObjects,
-    alertsSent: 0,
+    archived,
+    sentAlerts,
   });
-  if (processed.length === 0) return { delivered: true, errors: [], archivedObjects: 0, alertsSent: 0 };
+  if (processed.length === 0) return result([]);
   if (budget() <= 0) {
-    return failed([
+    return result([
       new DeadlineError(`too close to the Lambda deadline to write ${batch.label}; nothing written`),
     ]);
   }
 
   const objects = planArchiveObjects(batch, processed, options.zones);
   const written = await Promise.allSettled(objects.map((o) => sinks.archive.put(o, write())));
-  const archiveErrors = written.flatMap((w) => (w.status === 'rejected' ? [w.reason] : []));
-  const archivedObjects = written.length - archiveErrors.length;
-  if (archiveErrors.length > 0) return failed(archiveErrors, archivedObjects);
+  const archiveErrors: unknown[] = [];
+  written.forEach((w, i) => {
+    const object = objects[i] as (typeof objects)[number];
+    if (w.status === 'rejected') archiveErrors.push(w.reason);
+    else archived.push({ zone: object.zone, bytes: object.lines.reduce((n, l) => n + l.length, 0) });
+  });
+  if (archiveErrors.length > 0) return result(archiveErrors);
 
   const matches = [];
   for (let i = 0; i < processed.length; i++) {
@@ -83,22 +91,24 @@ export async function deliver(
     }
   }
   const alerts = aggregateAlerts(matches, batch.label, options.alertSampleSize).map((g) => g.alert);
-  if (alerts.length === 0) return { delivered: true, errors: [], archivedObjects, alertsSent: 0 };
+  if (alerts.length === 0) return result([]);
   if (budget() <= 0) {
-    const error = new DeadlineError(`Lambda deadline reached before the alerts of ${batch.label} were sent`);
-    return failed([error], archivedObjects);
+    return result([
+      new DeadlineError(`Lambda deadline reached before the alerts of ${batch.label} were sent`),
+    ]);
   }
   try {
     const { failed: notAccepted } = await sinks.alerts.publish(alerts, batch, write());
+    const rejected = new Set(notAccepted);
+    for (const a of alerts)
+      if (!rejected.has(a.alert_id)) sentAlerts.push({ rule: a.rule, severity: a.severity });
     if (notAccepted.length > 0) {
-      const error = new SinkError(
-        'alerts',
-        `${notAccepted.length} of ${alerts.length} alerts were not accepted`,
-      );
-      return { ...failed([error], archivedObjects), alertsSent: alerts.length - notAccepted.length };
+      return result([
+        new SinkError('alerts', `${notAccepted.length} of ${alerts.length} alerts were not accepted`),
+      ]);
     }
   } catch (err) {
-    return failed([err], archivedObjects);
+    return result([err]);
   }
-  return { delivered: true, errors: [], archivedObjects, alertsSent: alerts.length };
+  return result([]);
 }

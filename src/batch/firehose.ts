@@ -53,6 +53,7 @@ export async function processFirehoseBatch(
     deadlineMarginMs: runtime.config.deadlineMarginMs,
     ...(remainingMs !== undefined && { remainingMs }),
   });
+  runtime.telemetry.batch({ path: 'firehose', processed, delivery, nowMs: Date.now() });
   const summary = summarize(processed);
   if (!delivery.delivered) {
     runtime.logger.error('firehose batch failed; failing the invocation so that Firehose retries it', {
@@ -71,8 +72,8 @@ export async function processFirehoseBatch(
     batch: batch.label,
     invocationId: event.invocationId,
     ...summary,
-    archivedObjects: delivery.archivedObjects,
-    alertsSent: delivery.alertsSent,
+    archivedObjects: delivery.archived.length,
+    alertsSent: delivery.sentAlerts.length,
     failedForSize: countSizeFailures(result.records, summary),
   });
   return result;

@@ -48,12 +48,13 @@ export async function processKinesisBatch(
     ...(remainingMs !== undefined && { remainingMs }),
   });
 
+  runtime.telemetry.batch({ path: 'kinesis', processed, delivery, nowMs: Date.now() });
   const summary = summarize(processed);
   const fields = {
     batch: batch.label,
     ...summary,
-    archivedObjects: delivery.archivedObjects,
-    alertsSent: delivery.alertsSent,
+    archivedObjects: delivery.archived.length,
+    alertsSent: delivery.sentAlerts.length,
   };
   if (delivery.delivered) {
     runtime.logger.info('kinesis batch processed', fields);

@@ -11,6 +11,8 @@ export interface S3ArchiveOptions {
   kmsKeyId?: string;
   /** gzip level 1–9. */
   gzipLevel: number;
+  /** Called after each PutObject with the SDK's attempt count (retries = attempts − 1), for metrics. */
+  onCall?: (attempts: number, ok: boolean) => void;
 }
 
 /**
@@ -29,7 +31,7 @@ export class S3ArchiveSink implements ArchiveSink {
     const key = `${this.options.prefix}${object.key}`;
     try {
       const body = await gzipLines(object.lines, this.options.gzipLevel);
-      await this.client.send(
+      const out = await this.client.send(
         new PutObjectCommand({
           Bucket: this.options.bucket,
           Key: key,
@@ -43,7 +45,9 @@ export class S3ArchiveSink implements ArchiveSink {
         }),
         write?.signal !== undefined ? { abortSignal: write.signal } : {},
       );
+      this.options.onCall?.(out.$metadata.attempts ?? 1, true);
     } catch (err) {
+      this.options.onCall?.(attemptsOf(err), false);
       throw new SinkError(
         'archive',
         `PutObject s3://${this.options.bucket}/${key} failed: ${describe(err)}`,
@@ -53,6 +57,11 @@ export class S3ArchiveSink implements ArchiveSink {
       );
     }
   }
+}
+
+/** The SDK's attempt count on a failed call (retries included), 1 when it does not say. */
+export function attemptsOf(err: unknown): number {
+  return (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
 }
 
 export function describe(err: unknown): string {

@@ -9,7 +9,7 @@ import type { AlertSink, PublishResult } from '../alerts';
 import type { WriteOptions } from '../archive';
 import type { BatchRef } from '../batchRef';
 import { alertBody, alertSubject } from './alertMessage';
-import { describe } from './S3ArchiveSink';
+import { attemptsOf, describe } from './S3ArchiveSink';
 
 /** PublishBatch limits: 10 entries and 256 KiB for the whole request (messages and attributes). */
 const MAX_ENTRIES = 10;
@@ -19,6 +19,8 @@ export interface SnsAlertOptions {
   topicArn: string;
   /** Called with each failed call or entry, for the log; never with message contents. */
   onFailure?: (detail: Record<string, unknown>) => void;
+  /** Called after each PublishBatch call with the SDK's attempt count, for metrics. */
+  onCall?: (attempts: number, ok: boolean) => void;
 }
 
 /**
@@ -46,6 +48,7 @@ export class SnsAlertSink implements AlertSink {
           new PublishBatchCommand({ TopicArn: this.options.topicArn, PublishBatchRequestEntries: chunk }),
           write?.signal !== undefined ? { abortSignal: write.signal } : {},
         );
+        this.options.onCall?.(out.$metadata.attempts ?? 1, (out.Failed ?? []).length === 0);
         const ok = new Set((out.Successful ?? []).map((s) => s.Id));
         for (const f of out.Failed ?? []) {
           this.options.onFailure?.({ alertId: f.Id, code: f.Code, senderFault: f.SenderFault });
@@ -53,6 +56,7 @@ export class SnsAlertSink implements AlertSink {
         // Anything not reported successful counts as failed, whether listed in Failed or missing altogether.
         for (const e of chunk) if (!ok.has(e.Id)) failed.push(e.Id as string);
       } catch (err) {
+        this.options.onCall?.(attemptsOf(err), false);
         this.options.onFailure?.({ error: describe(err), entries: chunk.length });
         for (const e of chunk) failed.push(e.Id as string);
       }

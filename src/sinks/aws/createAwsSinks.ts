@@ -4,6 +4,7 @@ import type { Sinks } from '../../batch/deliver';
 import type { Config } from '../../config';
 import { ConfigError } from '../../errors';
 import type { Logger } from '../../logger';
+import { noTelemetry, type Telemetry } from '../../observability/telemetry';
 import { S3ArchiveSink } from './S3ArchiveSink';
 import { SnsAlertSink } from './SnsAlertSink';
 
@@ -13,7 +14,7 @@ import { SnsAlertSink } from './SnsAlertSink';
  * `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_SNS` itself; with a custom S3 endpoint the client uses path-style
  * addressing and computes checksums only where required, as S3-compatible stores expect.
  */
-export function createAwsSinks(config: Config, logger: Logger): Sinks {
+export function createAwsSinks(config: Config, logger: Logger, telemetry: Telemetry = noTelemetry): Sinks {
   const { bucket, prefix, kmsKeyId } = config.archive;
   const topicArn = config.alertTopicArn;
   if (bucket === undefined || topicArn === undefined) {
@@ -46,11 +47,13 @@ export function createAwsSinks(config: Config, logger: Logger): Sinks {
       bucket,
       prefix,
       gzipLevel: config.archive.gzipLevel,
+      onCall: (attempts, ok) => telemetry.sinkCall('archive', attempts, ok),
       ...(kmsKeyId !== undefined && { kmsKeyId }),
     }),
     alerts: new SnsAlertSink(sns, {
       topicArn,
       onFailure: (detail) => logger.warn('SNS did not accept alerts', detail),
+      onCall: (attempts, ok) => telemetry.sinkCall('alerts', attempts, ok),
     }),
   };
 }

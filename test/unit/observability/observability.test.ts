@@ -1,0 +1,125 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { lambdaContext, loadHandler } from '../../helpers/loadHandler';
+import { kinesisEvent, TEST_PII_KEY } from '../../helpers/runtime';
+
+interface Emf {
+  _aws: {
+    CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }>;
+  };
+  [key: string]: unknown;
+}
+
+/** Runs the Kinesis handler with metrics on and returns every line it wrote to stdout and stderr. */
+async function run(event: KinesisStreamEvent, env: Record<string, string> = {}): Promise<string[]> {
+  const handler = loadHandler<KinesisStreamEvent, KinesisStreamBatchResponse>('kinesis', {
+    LOCAL_SINK_DIR: mkdtempSync(join(tmpdir(), 'obs-')),
+    PII_HASH_KEY: TEST_PII_KEY,
+    METRICS: 'on',
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  const lines: string[] = [];
+  const capture = (chunk: unknown) => {
+    lines.push(
+      ...String(chunk)
+        .split('\n')
+        .filter((l) => l.trim().length > 0),
+    );
+    return true;
+  };
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+  const log = jest.spyOn(console, 'log').mockImplementation((...a) => capture(a.join(' ')));
+  const info = jest.spyOn(console, 'info').mockImplementation((...a) => capture(a.join(' ')));
+  const warn = jest.spyOn(console, 'warn').mockImplementation((...a) => capture(a.join(' ')));
+  const error = jest.spyOn(console, 'error').mockImplementation((...a) => capture(a.join(' ')));
+  try {
+    await handler(event, lambdaContext());
+  } finally {
+    for (const s of [out, err, log, info, warn, error]) s.mockRestore();
+  }
+  return lines;
+}
+
+const emf = (lines: string[]): Emf[] =>
+  lines.flatMap((l) => {
+    try {
+      const j = JSON.parse(l);
+      return j._aws?.CloudWatchMetrics !== undefined ? [j as Emf] : [];
+    } catch {
+      return [];
+    }
+  });
+
+function metric(blobs: Emf[], name: string): Emf[] {
+  return blobs.filter((b) => b._aws.CloudWatchMetrics.some((m) => m.Metrics.some((x) => x.Name === name)));
+}
+
+describe('observability', () => {
+  it('emits EMF metrics with low-cardinality dimensions for records, poison, alerts and archive', async () => {
+    const blobs = emf(await run(kinesisEvent('mixed')));
+    expect(blobs.length).toBeGreaterThan(0);
+    expect(blobs[0]?._aws.CloudWatchMetrics[0]?.Namespace).toBe('PinpointStreamProcessor');
+    const recordsIn = metric(blobs, 'RecordsIn');
+    expect(recordsIn).toHaveLength(1);
+    expect(recordsIn[0]?.RecordsIn).toBe(30);
+    expect(recordsIn[0]?.Path).toBe('kinesis');
+    const out = metric(blobs, 'RecordsOut');
+    expect(out.reduce((n, b) => n + (b.RecordsOut as number), 0)).toBe(22);
+    for (const b of out)
+      expect(
+        Object.keys(b)
+          .filter((k) => k !== '_aws' && k !== 'RecordsOut')
+          .sort(),
+      ).toEqual(['Family', 'Outcome', 'Path', 'Source', 'service']);
+    const poison = metric(blobs, 'PoisonRecords');
+    expect(poison.reduce((n, b) => n + (b.PoisonRecords as number), 0)).toBe(8);
+    expect(new Set(poison.map((b) => b.Reason))).toEqual(
+      new Set([
+        'invalid_utf8',
+        'invalid_json',
+        'not_an_object',
+        'missing_event_type',
+        'empty_record',
+        'invalid_base64',
+      ]),
+    );
+    expect(metric(blobs, 'ArchiveObjects').map((b) => b.Zone)).toEqual(
+      expect.arrayContaining(['raw', 'normalized', 'quarantine']),
+    );
+    expect(metric(blobs, 'ArrivalLatencyMax')).toHaveLength(1);
+  });
+
+  it('counts alerts by rule and severity', async () => {
+    const blobs = emf(await run(kinesisEvent('email')));
+    const rules = metric(blobs, 'AlertsSent').map((b) => `${b.Rule}/${b.Severity}`);
+    expect(rules).toEqual(expect.arrayContaining(['email-hard-bounce/high', 'email-complaint/high']));
+  });
+
+  it('writes structured JSON logs with the Lambda context and the batch, and no personal data', async () => {
+    const lines = await run(kinesisEvent('email'));
+    const logs = lines.flatMap((l) => {
+      try {
+        const j = JSON.parse(l);
+        return j._aws === undefined ? [j] : [];
+      } catch {
+        return [];
+      }
+    });
+    const processed = logs.find((l) => l.message === 'kinesis batch processed');
+    expect(processed).toMatchObject({ level: 'INFO', function_request_id: 'test-request', records: 11 });
+    expect(String(processed?.batch)).toMatch(/^kinesis:pinpoint-events\/shardId-000000000002\//);
+    const text = lines.join('\n');
+    expect(text).not.toMatch(/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/);
+    expect(text).not.toMatch(/\+\d{7,15}/);
+    expect(text).not.toMatch(/\b(?:\d{1,3}\.){3}\d{1,3}\b/);
+  });
+
+  it('prints no metrics outside Lambda unless asked', async () => {
+    const blobs = emf(await run(kinesisEvent('email'), { METRICS: 'off' }));
+    expect(blobs).toHaveLength(0);
+  });
+});
