@@ -1,0 +1,1207 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { processFirehoseBatch } from '../../src/batch/firehose';
+import { processKinesisBatch } from '../../src/batch/kinesis';
+import { firehoseEvent, kinesisEvent, testRuntime } from '../helpers/runtime';
+
+/**
+ * The deployable stack, as CloudFormation sees it: `sls package` runs offline (no AWS credentials), and these
+ * tests read the template it writes. Conditions are evaluated by a small resolver below, so each deployment
+ * choice (Kinesis or Firehose destination, existing app / stream / bucket / secret) is checked on the
+ * resources it would really create.
+ */
+
+const run = promisify(execFile);
+const root = join(__dirname, '..', '..');
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+interface Resource {
+  Type: string;
+  Condition?: string;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  DependsOn?: string | string[];
+  Properties: JsonObject;
+}
+interface Parameter {
+  Type: 'String' | 'Number';
+  Default?: string;
+  AllowedValues?: string[];
+  AllowedPattern?: string;
+  MinValue?: number;
+  MaxValue?: number;
+}
+interface Template {
+  Parameters: Record<string, Parameter>;
+  Conditions: Record<string, Json>;
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, { Value: Json; Condition?: string }>;
+}
+
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+let template: Template;
+let packageOutput: string;
+
+beforeAll(async () => {
+  const out = mkdtempSync(join(tmpdir(), 'cfn-'));
+  const { stdout, stderr } = await run(
+    join(root, 'node_modules', '.bin', 'sls'),
+    ['package', '--package', out],
+    {
+      cwd: root,
+      // Offline: no credentials and no profile, so nothing can call AWS.
+      env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
+    },
+  );
+  packageOutput = `${stdout}\n${stderr}`;
+  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+}, 120_000);
+
+// ---------------------------------------------------------------------------------------------------------
+// A small CloudFormation resolver: parameters (defaults + overrides), Conditions, Fn::If and AWS::NoValue.
+// Other intrinsics (Ref to resources, Fn::GetAtt, Fn::Sub) stay as they are, with parameters substituted.
+
+const NO_VALUE = Symbol('NoValue');
+const PSEUDO = new Set([
+  'AWS::AccountId',
+  'AWS::Region',
+  'AWS::Partition',
+  'AWS::StackName',
+  'AWS::URLSuffix',
+]);
+
+interface Resolved {
+  params: Record<string, string>;
+  conditions: Record<string, boolean>;
+  resources: Record<string, Resource>;
+  outputs: Record<string, Json>;
+}
+
+function resolve(t: Template, overrides: Record<string, string> = {}): Resolved {
+  const params: Record<string, string> = {};
+  for (const [name, p] of Object.entries(t.Parameters)) params[name] = overrides[name] ?? p.Default ?? '';
+  for (const name of Object.keys(overrides)) {
+    if (!(name in t.Parameters)) throw new Error(`unknown parameter ${name}`);
+  }
+  const conditions: Record<string, boolean> = {};
+  const condition = (name: string): boolean => {
+    if (!(name in conditions)) {
+      if (!(name in t.Conditions)) throw new Error(`unknown condition ${name}`);
+      conditions[name] = evalCondition(t.Conditions[name] as Json);
+    }
+    return conditions[name] as boolean;
+  };
+  const scalar = (v: Json): string => {
+    const r = value(v);
+    if (typeof r !== 'string' && typeof r !== 'number') throw new Error(`not a scalar: ${JSON.stringify(v)}`);
+    return String(r);
+  };
+  const evalCondition = (c: Json): boolean => {
+    if (!isObject(c)) throw new Error(`bad condition ${JSON.stringify(c)}`);
+    const [fn, args] = Object.entries(c)[0] as [string, Json];
+    const list = args as Json[];
+    switch (fn) {
+      case 'Fn::Equals':
+        return scalar(list[0] as Json) === scalar(list[1] as Json);
+      case 'Fn::Not':
+        return !evalCondition(list[0] as Json);
+      case 'Fn::And':
+        return list.every((x) => evalCondition(x));
+      case 'Fn::Or':
+        return list.some((x) => evalCondition(x));
+      case 'Condition':
+        return condition(args as string);
+      default:
+        throw new Error(`unsupported condition function ${fn}`);
+    }
+  };
+  const subParams = (s: string): string =>
+    s.replace(/\$\{([A-Za-z0-9]+)\}/g, (m, name: string) => (name in params ? (params[name] as string) : m));
+  function value(node: Json): Json | typeof NO_VALUE {
+    if (Array.isArray(node)) {
+      return node.map((x) => value(x)).filter((x): x is Json => x !== NO_VALUE);
+    }
+    if (!isObject(node)) return node;
+    const keys = Object.keys(node);
+    if (keys.length === 1 && keys[0] === 'Fn::If') {
+      const [name, yes, no] = node['Fn::If'] as [string, Json, Json];
+      return value(condition(name) ? yes : no);
+    }
+    if (keys.length === 1 && keys[0] === 'Ref') {
+      const ref = node.Ref as string;
+      if (ref === 'AWS::NoValue') return NO_VALUE;
+      if (ref in params) return params[ref] as string;
+      return node;
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::Sub') {
+      const sub = node['Fn::Sub'];
+      if (typeof sub === 'string') return { 'Fn::Sub': subParams(sub) };
+      const [text, vars] = sub as [string, JsonObject];
+      return { 'Fn::Sub': [subParams(text), value(vars) as JsonObject] };
+    }
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(node)) {
+      const r = value(v);
+      if (r !== NO_VALUE) out[k] = r;
+    }
+    return out;
+  }
+  const resources: Record<string, Resource> = {};
+  for (const [id, r] of Object.entries(t.Resources)) {
+    if (r.Condition !== undefined && !condition(r.Condition)) continue;
+    resources[id] = value(r as unknown as Json) as unknown as Resource;
+  }
+  const outputs: Record<string, Json> = {};
+  for (const [id, o] of Object.entries(t.Outputs ?? {})) {
+    if (o.Condition !== undefined && !condition(o.Condition)) continue;
+    const v = value(o.Value);
+    if (v !== NO_VALUE) outputs[id] = v;
+  }
+  for (const name of Object.keys(t.Conditions)) condition(name);
+  return { params, conditions, resources, outputs };
+}
+
+/**
+ * Renders an intrinsic as text with stand-ins: Ref X → X, GetAtt X.Arn → arn:X, pseudo-parameters →
+ * aws / us-east-1 / 123456789012; `${!x}` in Fn::Sub → `${x}` (CloudFormation's escape).
+ */
+function render(node: Json): string {
+  if (typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean') return String(node);
+  if (!isObject(node)) throw new Error(`cannot render ${JSON.stringify(node)}`);
+  if ('Ref' in node) return pseudo(node.Ref as string) ?? (node.Ref as string);
+  if ('Fn::GetAtt' in node) {
+    const [id, attr] = node['Fn::GetAtt'] as [string, string];
+    return attr === 'Arn' ? `arn:${id}` : `${id}.${attr}`;
+  }
+  if ('Fn::Sub' in node) {
+    const sub = node['Fn::Sub'];
+    const [text, vars] = typeof sub === 'string' ? [sub, {}] : (sub as [string, JsonObject]);
+    return text.replace(/\$\{(!?)([A-Za-z0-9:.]+)\}/g, (_m, bang: string, name: string) => {
+      if (bang === '!') return `\${${name}}`;
+      if (name in vars) return render(vars[name] as Json);
+      const p = pseudo(name);
+      if (p !== undefined) return p;
+      return name.endsWith('.Arn') ? `arn:${name.slice(0, -4)}` : name;
+    });
+  }
+  if ('Fn::Join' in node) {
+    const [sep, parts] = node['Fn::Join'] as [string, Json];
+    return renderList(parts).join(sep);
+  }
+  throw new Error(`cannot render ${JSON.stringify(node)}`);
+}
+
+function renderList(node: Json): string[] {
+  if (Array.isArray(node)) return node.map(render);
+  if (isObject(node) && 'Fn::Split' in node) {
+    const [sep, text] = node['Fn::Split'] as [string, Json];
+    return render(text).split(sep);
+  }
+  return [render(node)];
+}
+
+function pseudo(name: string): string | undefined {
+  return (
+    { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '123456789012' } as Record<
+      string,
+      string
+    >
+  )[name];
+}
+
+/** Glob of IAM resource patterns (`*` within a segment or across, as IAM does). */
+function iamMatches(pattern: string, arn: string): boolean {
+  const re = new RegExp(`^${pattern.split('*').map(escapeRe).join('.*')}$`);
+  return re.test(arn);
+}
+/** `${name}`: a Glue projection or Fn::Sub placeholder, as text. */
+const placeholder = (name: string) => `\${${name}}`;
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+// ---------------------------------------------------------------------------------------------------------
+// Policy statements: every statement of every policy in the template, with where it comes from.
+
+interface Statement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: Json;
+  Action?: string | string[];
+  NotAction?: Json;
+  Resource?: Json;
+  NotResource?: Json;
+  Condition?: JsonObject;
+}
+interface Located {
+  resource: string;
+  type: string;
+  /** `KeyPolicy`, `AssumeRolePolicyDocument` or `PolicyDocument`. */
+  document: string;
+  statement: Statement;
+}
+
+/** Walks roles' Policies, managed policies, bucket/topic/queue policies and key policies alike. */
+function collectStatements(resources: Record<string, Resource>): Located[] {
+  const found: Located[] = [];
+  const documents = ['PolicyDocument', 'KeyPolicy', 'AssumeRolePolicyDocument'];
+  const walk = (node: Json, resource: string, type: string) => {
+    if (Array.isArray(node)) {
+      for (const x of node) walk(x, resource, type);
+      return;
+    }
+    if (!isObject(node)) return;
+    for (const [k, v] of Object.entries(node)) {
+      if (documents.includes(k) && isObject(v)) {
+        for (const s of flattenIf(v.Statement as Json)) {
+          found.push({ resource, type, document: k, statement: s as unknown as Statement });
+        }
+      } else {
+        walk(v, resource, type);
+      }
+    }
+  };
+  for (const [id, r] of Object.entries(resources)) walk(r.Properties, id, r.Type);
+  return found;
+}
+
+/** Both branches of every Fn::If (for scanning the unresolved template), minus AWS::NoValue. */
+function flattenIf(node: Json): Json[] {
+  if (Array.isArray(node)) return node.flatMap(flattenIf);
+  if (isObject(node) && 'Fn::If' in node) {
+    const [, yes, no] = node['Fn::If'] as [string, Json, Json];
+    return [...flattenIf(yes), ...flattenIf(no)];
+  }
+  if (isObject(node) && node.Ref === 'AWS::NoValue') return [];
+  return [node];
+}
+
+const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const actionsOf = (s: Statement): string[] => asList(s.Action);
+const resourcesOf = (s: Statement): Json[] => flattenIf(s.Resource ?? null).filter((r) => r !== null);
+
+/** Actions that touch data: reading or writing records, objects, messages, secrets, keys or log events. */
+const DATA_PLANE: RegExp[] = [
+  /^s3:.*Object/i,
+  /^sns:Publish$/i,
+  /^kinesis:(Put|Get)/i,
+  /^firehose:Put/i,
+  /^kms:(Decrypt|Encrypt|ReEncrypt|GenerateDataKey)/i,
+  /^sqs:(SendMessage|ReceiveMessage|DeleteMessage)/i,
+  /^secretsmanager:GetSecretValue$/i,
+  /^logs:PutLogEvents$/i,
+  /^lambda:InvokeFunction$/i,
+];
+const isDataPlane = (action: string) => action.includes('*') || DATA_PLANE.some((re) => re.test(action));
+
+/** Every leaf string under a Resource, whatever intrinsic wraps it. */
+function leafStrings(node: Json): string[] {
+  if (typeof node === 'string') return [node];
+  if (Array.isArray(node)) return node.flatMap(leafStrings);
+  if (isObject(node)) return Object.values(node).flatMap(leafStrings);
+  return [];
+}
+
+/** The statements of one role's inline policies, in a resolved template. */
+function roleStatements(r: Resolved, roleId: string): Statement[] {
+  const role = r.resources[roleId];
+  if (role === undefined) throw new Error(`no role ${roleId}`);
+  return (role.Properties.Policies as Json[]).flatMap(
+    (p) => ((p as JsonObject).PolicyDocument as JsonObject).Statement as unknown as Statement[],
+  );
+}
+
+function allowedOn(statements: Statement[], action: string): string[] {
+  return statements
+    .filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action))
+    .flatMap((s) => resourcesOf(s).map(render));
+}
+
+// The deployment choices the tests resolve the template for.
+const EXISTING = {
+  PinpointAppId: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6',
+  EventStreamDestination: 'Firehose',
+  KinesisStreamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/existing-events',
+  KinesisStreamKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+  ArchiveBucketName: 'existing-archive',
+  ArchiveKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/66666666-7777-8888-9999-000000000000',
+  ArchivePrefix: 'pinpoint/',
+  PiiHashKeySecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pii-hash-key-AbCdEf',
+  AlertEmail: 'ops@example.com',
+  KinesisShardCount: '4',
+};
+const SCENARIOS: Record<string, Record<string, string>> = {
+  defaults: {},
+  firehose: { EventStreamDestination: 'Firehose' },
+  none: { EventStreamDestination: 'None' },
+  existing: EXISTING,
+  'existing, kinesis': { ...EXISTING, EventStreamDestination: 'Kinesis' },
+  'existing, no keys': {
+    ...EXISTING,
+    EventStreamDestination: 'Kinesis',
+    KinesisStreamKmsKeyArn: '',
+    ArchiveKmsKeyArn: '',
+  },
+  'lifecycle off': {
+    RawInfrequentAccessDays: '0',
+    RawGlacierDays: '0',
+    RawExpirationDays: '0',
+    QuarantineExpirationDays: '0',
+    NoncurrentVersionExpirationDays: '0',
+    AthenaResultsExpirationDays: '0',
+    ArchiveVersioning: 'Suspended',
+  },
+};
+
+const KEY_IDS = ['StreamKey', 'ArchiveKey', 'AlertsKey'];
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe('sls package (offline)', () => {
+  it('packages without warnings or deprecations', () => {
+    expect(packageOutput).toContain('Service packaged');
+    expect(packageOutput).not.toMatch(/warn|deprecat/i);
+  });
+
+  it('passes cfn-lint (errors and warnings; known false positives listed)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'cfn-lint-'));
+    const file = join(out, 'template.json');
+    writeFileSync(file, JSON.stringify(template));
+    // W1030: a parameter that may be empty, used only under a condition that says it is not (cfn-lint does
+    // not follow that). W3005: osls adds DependsOn on the function's role. W3696: Pinpoint's end of support
+    // (docs/deploy.md).
+    const result = await run('cfn-lint', [file, '--ignore-checks', 'W1030', 'W3005', 'W3696']).then(
+      () => ({ code: 0, output: '' }),
+      (err: { code?: number | string; stdout?: string }) => ({ code: err.code, output: err.stdout ?? '' }),
+    );
+    if (result.code === 'ENOENT') throw new Error('cfn-lint is not installed (pip install cfn-lint)');
+    expect(result.output).toBe('');
+    expect(result.code).toBe(0);
+  }, 60_000);
+
+  it('has every parameter default within its own constraints, and one CloudFormation parameter per setting', () => {
+    const settings = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8')).params.default as Record<
+      string,
+      unknown
+    >;
+    const buildTime = ['memorySize', 'piiMode', 'logLevel'];
+    const cfnNames = Object.keys(template.Parameters).map((n) => n[0]?.toLowerCase() + n.slice(1));
+    expect(
+      Object.keys(settings)
+        .filter((k) => !buildTime.includes(k))
+        .sort(),
+    ).toEqual(cfnNames.sort());
+    for (const [name, p] of Object.entries(template.Parameters)) {
+      const d = p.Default;
+      expect({ name, d }).toEqual({ name, d: expect.any(String) });
+      if (p.AllowedValues) expect(p.AllowedValues).toContain(d);
+      if (p.AllowedPattern) expect(d).toMatch(new RegExp(p.AllowedPattern));
+      if (p.Type === 'Number') {
+        expect(Number.isFinite(Number(d))).toBe(true);
+        if (p.MinValue !== undefined) expect(Number(d)).toBeGreaterThanOrEqual(p.MinValue);
+        if (p.MaxValue !== undefined) expect(Number(d)).toBeLessThanOrEqual(p.MaxValue);
+      }
+    }
+  });
+
+  it('accepts the parameter values of every tested scenario', () => {
+    for (const overrides of Object.values(SCENARIOS)) {
+      for (const [name, v] of Object.entries(overrides)) {
+        const p = template.Parameters[name] as Parameter;
+        if (p.AllowedValues) expect(p.AllowedValues).toContain(v);
+        if (p.AllowedPattern) expect(v).toMatch(new RegExp(p.AllowedPattern));
+      }
+    }
+  });
+});
+
+describe.each(Object.entries(SCENARIOS))('template resolved for %s', (_name, overrides) => {
+  let r: Resolved;
+  beforeAll(() => {
+    r = resolve(template, overrides);
+  });
+
+  it('references only resources that exist under the same conditions', () => {
+    const ids = new Set(Object.keys(r.resources));
+    const missing: string[] = [];
+    const check = (node: Json) => {
+      if (Array.isArray(node)) return node.forEach(check);
+      if (!isObject(node)) return;
+      if (typeof node.Ref === 'string' && !PSEUDO.has(node.Ref) && !ids.has(node.Ref)) missing.push(node.Ref);
+      const getAtt = node['Fn::GetAtt'];
+      if (Array.isArray(getAtt) && !ids.has(getAtt[0] as string)) missing.push(getAtt[0] as string);
+      const sub = node['Fn::Sub'];
+      if (sub !== undefined) {
+        const [text, vars] = typeof sub === 'string' ? [sub, {}] : (sub as [string, JsonObject]);
+        for (const m of text.matchAll(/\$\{([A-Za-z0-9:]+)(\.[A-Za-z]+)?\}/g)) {
+          const name = m[1] as string;
+          if (!PSEUDO.has(name) && !(name in vars) && !ids.has(name)) missing.push(name);
+        }
+      }
+      Object.values(node).forEach(check);
+    };
+    for (const res of Object.values(r.resources)) {
+      check(res.Properties ?? null);
+      for (const d of asList(res.DependsOn)) if (!ids.has(d)) missing.push(d);
+    }
+    Object.values(r.outputs).forEach(check);
+    expect(missing).toEqual([]);
+  });
+
+  it('grants no data-plane action on a wildcard resource, and no wildcard action', () => {
+    const offending = collectStatements(r.resources)
+      // A key policy's Resource "*" means "this key": key policies are exempt, and they delegate to IAM.
+      .filter((l) => l.type !== 'AWS::KMS::Key' && l.statement.Effect === 'Allow')
+      .filter((l) => {
+        const actions = actionsOf(l.statement);
+        const resources = resourcesOf(l.statement);
+        if (l.statement.NotAction !== undefined || l.statement.NotResource !== undefined) return true;
+        if (actions.some((a) => a.includes('*'))) return true;
+        if (!actions.some(isDataPlane)) return false;
+        // Rendered, so that a Fn::Sub ending in ":*" or ":::*" is caught as well as a plain "*".
+        return resources.some((res) => /(^|:)\*$/.test(render(res)));
+      })
+      .map((l) => `${l.resource}: ${l.statement.Sid ?? JSON.stringify(l.statement.Action)}`);
+    expect(offending).toEqual([]);
+  });
+
+  it('uses each key only where its service needs it (kms:ViaService) outside key policies', () => {
+    for (const l of collectStatements(r.resources)) {
+      if (l.type === 'AWS::KMS::Key' || l.statement.Effect !== 'Allow') continue;
+      if (!actionsOf(l.statement).some((a) => a.startsWith('kms:'))) continue;
+      expect(Object.keys(l.statement.Condition?.StringEquals ?? {})).toContain('kms:ViaService');
+      for (const res of resourcesOf(l.statement)) {
+        const text = render(res);
+        const ok =
+          KEY_IDS.some((k) => text === `arn:${k}`) || /^arn:aws:kms:[a-z0-9-]+:\d{12}:key\//.test(text);
+        expect({ sid: l.statement.Sid, text, ok }).toEqual({ sid: l.statement.Sid, text, ok: true });
+      }
+    }
+  });
+
+  it('lets logs:PutLogEvents write only to the log groups of the stack', () => {
+    for (const l of collectStatements(r.resources)) {
+      if (!actionsOf(l.statement).includes('logs:PutLogEvents')) continue;
+      for (const res of resourcesOf(l.statement)) {
+        const getAtt = (res as JsonObject)['Fn::GetAtt'] as [string, string];
+        expect(getAtt[1]).toBe('Arn');
+        expect(r.resources[getAtt[0]]?.Type).toBe('AWS::Logs::LogGroup');
+      }
+    }
+  });
+
+  it('gives the PII secret to the two functions only', () => {
+    const holders = collectStatements(r.resources)
+      .filter((l) => actionsOf(l.statement).some((a) => a.startsWith('secretsmanager:')))
+      .map((l) => l.resource)
+      .sort();
+    expect(holders).toEqual(['FirehoseFunctionRole', 'KinesisFunctionRole']);
+  });
+});
+
+describe('template (defaults)', () => {
+  let r: Resolved;
+  beforeAll(() => {
+    r = resolve(template);
+  });
+  const res = (id: string): Resource => {
+    const x = r.resources[id];
+    if (x === undefined) throw new Error(`no resource ${id}`);
+    return x;
+  };
+  const props = (id: string) => res(id).Properties;
+
+  describe('functions', () => {
+    it('keeps the two functions, each with its own role, and no shared default role', () => {
+      expect(props('KinesisLambdaFunction').Handler).toBe('handlers/kinesis.handler');
+      expect(props('FirehoseLambdaFunction').Handler).toBe('handlers/firehose.handler');
+      expect(props('KinesisLambdaFunction').Runtime).toBe('nodejs22.x');
+      expect(props('KinesisLambdaFunction').Role).toEqual({ 'Fn::GetAtt': ['KinesisFunctionRole', 'Arn'] });
+      expect(props('FirehoseLambdaFunction').Role).toEqual({ 'Fn::GetAtt': ['FirehoseFunctionRole', 'Arn'] });
+      expect(r.resources.IamRoleLambdaExecution).toBeUndefined();
+      expect(props('KinesisLambdaFunction').MemorySize).toBe(256);
+    });
+
+    it('points both functions at the stack resources through their environment', () => {
+      for (const fn of ['KinesisLambdaFunction', 'FirehoseLambdaFunction']) {
+        const env = (props(fn).Environment as JsonObject).Variables as JsonObject;
+        expect(env).toMatchObject({
+          SINKS: 'aws',
+          ARCHIVE_BUCKET: { Ref: 'ArchiveBucket' },
+          ARCHIVE_PREFIX: '',
+          ARCHIVE_KMS_KEY_ID: { 'Fn::GetAtt': ['ArchiveKey', 'Arn'] },
+          ALERT_TOPIC_ARN: { Ref: 'AlertTopic' },
+          PII_HASH_KEY_SECRET_ID: { Ref: 'PiiHashKeySecret' },
+          PII_MODE: 'hash',
+          LOG_LEVEL: 'info',
+        });
+      }
+      const firehoseEnv = (props('FirehoseLambdaFunction').Environment as JsonObject).Variables as JsonObject;
+      expect(firehoseEnv.FIREHOSE_ARCHIVE_RAW).toBe('false');
+    });
+
+    it('passes existing resources to the functions when they are given', () => {
+      const x = resolve(template, EXISTING);
+      const env = ((x.resources.KinesisLambdaFunction as Resource).Properties.Environment as JsonObject)
+        .Variables as JsonObject;
+      expect(env).toMatchObject({
+        ARCHIVE_BUCKET: 'existing-archive',
+        ARCHIVE_PREFIX: 'pinpoint/',
+        ARCHIVE_KMS_KEY_ID: EXISTING.ArchiveKmsKeyArn,
+        PII_HASH_KEY_SECRET_ID: EXISTING.PiiHashKeySecretArn,
+      });
+    });
+  });
+
+  describe('Kinesis data stream and event source mapping', () => {
+    it('creates an on-demand stream encrypted with the stream key', () => {
+      expect(props('KinesisStream')).toMatchObject({
+        StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+        StreamEncryption: { EncryptionType: 'KMS', KeyId: { 'Fn::GetAtt': ['StreamKey', 'Arn'] } },
+        RetentionPeriodHours: '24',
+      });
+      expect(props('KinesisStream').ShardCount).toBeUndefined();
+    });
+
+    it('provisions shards when a shard count is given', () => {
+      const x = resolve(template, { KinesisShardCount: '3' });
+      expect((x.resources.KinesisStream as Resource).Properties).toMatchObject({
+        StreamModeDetails: { StreamMode: 'PROVISIONED' },
+        ShardCount: '3',
+      });
+    });
+
+    it('maps the stream to the kinesis function with partial failures, bisection and bounded retries', () => {
+      const esm = props('KinesisEventSourceMapping');
+      expect(esm).toMatchObject({
+        FunctionName: { 'Fn::GetAtt': ['KinesisLambdaFunction', 'Arn'] },
+        EventSourceArn: { 'Fn::GetAtt': ['KinesisStream', 'Arn'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BisectBatchOnFunctionError: true,
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: '500',
+        MaximumBatchingWindowInSeconds: '1',
+        ParallelizationFactor: '1',
+        DestinationConfig: {
+          OnFailure: { Destination: { 'Fn::GetAtt': ['KinesisDeadLetterQueue', 'Arn'] } },
+        },
+      });
+      // Finite: -1 (infinite) is outside the parameters' ranges.
+      const retries = template.Parameters.KinesisMaxRetryAttempts as Parameter;
+      const age = template.Parameters.KinesisMaxRecordAgeSeconds as Parameter;
+      expect(retries.MinValue).toBe(0);
+      expect(retries.MaxValue).toBe(10000);
+      expect(age.MinValue).toBe(60);
+      expect(age.MaxValue).toBe(604800);
+      expect(Number(esm.MaximumRetryAttempts)).toBe(10);
+      // Records skipped for age can still be replayed from the stream: the age stays below the retention.
+      expect(Number(esm.MaximumRecordAgeInSeconds)).toBeLessThan(
+        Number(r.params.KinesisRetentionHours) * 3600,
+      );
+    });
+
+    it('reads an existing stream when one is given', () => {
+      const x = resolve(template, EXISTING);
+      expect(x.resources.KinesisStream).toBeUndefined();
+      expect((x.resources.KinesisEventSourceMapping as Resource).Properties.EventSourceArn).toBe(
+        EXISTING.KinesisStreamArn,
+      );
+      const decrypt = roleStatements(x, 'KinesisFunctionRole').find((s) => s.Sid === 'DecryptStream');
+      expect(decrypt?.Resource).toBe(EXISTING.KinesisStreamKmsKeyArn);
+      const noKey = resolve(template, SCENARIOS['existing, no keys']);
+      expect(
+        roleStatements(noKey, 'KinesisFunctionRole').find((s) => s.Sid === 'DecryptStream'),
+      ).toBeUndefined();
+    });
+
+    it('sends failed batches to a KMS-encrypted dead-letter queue that denies plain HTTP', () => {
+      expect(props('KinesisDeadLetterQueue')).toMatchObject({
+        KmsMasterKeyId: { 'Fn::GetAtt': ['AlertsKey', 'Arn'] },
+        MessageRetentionPeriod: 1209600,
+      });
+      const deny = collectStatements(r.resources).find((l) => l.resource === 'KinesisDeadLetterQueuePolicy');
+      expect(deny?.statement).toMatchObject({
+        Effect: 'Deny',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      });
+      expect(allowedOn(roleStatements(r, 'KinesisFunctionRole'), 'sqs:SendMessage')).toEqual([
+        'arn:KinesisDeadLetterQueue',
+      ]);
+    });
+  });
+
+  describe('Firehose delivery stream', () => {
+    const s3 = () => props('DeliveryStream').ExtendedS3DestinationConfiguration as JsonObject;
+
+    it('is a direct-put stream encrypted with the stream key', () => {
+      expect(props('DeliveryStream')).toMatchObject({
+        DeliveryStreamType: 'DirectPut',
+        DeliveryStreamEncryptionConfigurationInput: {
+          KeyType: 'CUSTOMER_MANAGED_CMK',
+          KeyARN: { 'Fn::GetAtt': ['StreamKey', 'Arn'] },
+        },
+      });
+    });
+
+    it('runs the firehose function as its processor with a 1 MB buffer (3 MB at most)', () => {
+      const processing = s3().ProcessingConfiguration as JsonObject;
+      expect(processing.Enabled).toBe(true);
+      const [processor] = processing.Processors as [JsonObject];
+      expect(processor.Type).toBe('Lambda');
+      const parameters = Object.fromEntries(
+        (processor.Parameters as JsonObject[]).map((p) => [p.ParameterName, p.ParameterValue]),
+      );
+      expect(parameters).toMatchObject({
+        LambdaArn: { 'Fn::GetAtt': ['FirehoseLambdaFunction', 'Arn'] },
+        BufferSizeInMBs: '1',
+        BufferIntervalInSeconds: '60',
+      });
+      expect(template.Parameters.FirehoseProcessorBufferSizeMB?.MaxValue).toBe(3);
+      expect(allowedOn(roleStatements(r, 'DeliveryStreamRole'), 'lambda:InvokeFunction')).toEqual([
+        'arn:FirehoseLambdaFunction',
+      ]);
+    });
+
+    it('partitions dynamically on exactly the keys the firehose function returns', async () => {
+      const { runtime } = await testRuntime();
+      const result = await processFirehoseBatch(firehoseEvent('mixed'), runtime);
+      const keySets = new Set(
+        result.records
+          .filter((x) => x.result === 'Ok')
+          .map((x) => Object.keys(x.metadata?.partitionKeys ?? {}).join(',')),
+      );
+      expect([...keySets]).toEqual(['source,family,dt,hour']);
+
+      expect(s3().DynamicPartitioningConfiguration).toMatchObject({ Enabled: true });
+      const prefix = render(s3().Prefix as Json);
+      expect(prefix).toBe(
+        'firehose/source=!{partitionKeyFromLambda:source}/family=!{partitionKeyFromLambda:family}/' +
+          'dt=!{partitionKeyFromLambda:dt}/hour=!{partitionKeyFromLambda:hour}/',
+      );
+      const used = [...prefix.matchAll(/!\{partitionKeyFromLambda:([a-z_]+)\}/g)].map((m) => m[1]);
+      expect(used).toEqual(['source', 'family', 'dt', 'hour']);
+    });
+
+    it('writes errors under an error prefix by error type, compressed, with CloudWatch logging', () => {
+      expect(render(s3().ErrorOutputPrefix as Json)).toMatch(
+        /^firehose-errors\/!\{firehose:error-output-type\}\//,
+      );
+      expect(s3()).toMatchObject({
+        BucketARN: {
+          'Fn::Sub': [`arn:\${AWS::Partition}:s3:::\${Bucket}`, { Bucket: { Ref: 'ArchiveBucket' } }],
+        },
+        CompressionFormat: 'GZIP',
+        BufferingHints: { SizeInMBs: '64', IntervalInSeconds: '300' },
+        EncryptionConfiguration: {
+          KMSEncryptionConfig: { AWSKMSKeyARN: { 'Fn::GetAtt': ['ArchiveKey', 'Arn'] } },
+        },
+        CloudWatchLoggingOptions: {
+          Enabled: true,
+          LogGroupName: { Ref: 'DeliveryStreamLogGroup' },
+          LogStreamName: { Ref: 'DeliveryStreamS3LogStream' },
+        },
+      });
+    });
+
+    it('backs up the source records (the raw data) to the archive bucket', () => {
+      expect(s3().S3BackupMode).toBe('Enabled');
+      const backup = s3().S3BackupConfiguration as JsonObject;
+      expect(render(backup.Prefix as Json)).toMatch(/^firehose-raw\//);
+      expect(render(backup.BucketARN as Json)).toBe('arn:aws:s3:::ArchiveBucket');
+      expect(backup.CloudWatchLoggingOptions).toMatchObject({ Enabled: true });
+      expect(backup.EncryptionConfiguration).toEqual(s3().EncryptionConfiguration);
+    });
+
+    it('gives the delivery role its own prefixes only, and trusts Firehose for this account only', () => {
+      const statements = roleStatements(r, 'DeliveryStreamRole');
+      expect(allowedOn(statements, 's3:PutObject').sort()).toEqual([
+        'arn:aws:s3:::ArchiveBucket/firehose-errors/*',
+        'arn:aws:s3:::ArchiveBucket/firehose-raw-errors/*',
+        'arn:aws:s3:::ArchiveBucket/firehose-raw/*',
+        'arn:aws:s3:::ArchiveBucket/firehose/*',
+      ]);
+      const prefixes = [s3().Prefix, s3().ErrorOutputPrefix].map((p) => render(p as Json));
+      const backup = s3().S3BackupConfiguration as JsonObject;
+      prefixes.push(render(backup.Prefix as Json), render(backup.ErrorOutputPrefix as Json));
+      for (const p of prefixes) {
+        const key = `arn:aws:s3:::ArchiveBucket/${p}object.gz`;
+        expect(allowedOn(statements, 's3:PutObject').some((g) => iamMatches(g, key))).toBe(true);
+      }
+      expect(props('DeliveryStreamRole').AssumeRolePolicyDocument).toMatchObject({
+        Statement: [
+          {
+            Principal: { Service: 'firehose.amazonaws.com' },
+            Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      });
+    });
+  });
+
+  describe('Pinpoint event stream', () => {
+    const trust = (x: Resolved) =>
+      ((x.resources.PinpointEventStreamRole as Resource).Properties.AssumeRolePolicyDocument as JsonObject)
+        .Statement as unknown as Statement[];
+
+    it('creates a project and streams it to Kinesis by default', () => {
+      expect(res('PinpointApp').DeletionPolicy).toBe('Retain');
+      expect(props('PinpointEventStream')).toEqual({
+        ApplicationId: { Ref: 'PinpointApp' },
+        DestinationStreamArn: { 'Fn::GetAtt': ['KinesisStream', 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': ['PinpointEventStreamRole', 'Arn'] },
+      });
+    });
+
+    const sourceArn = (s: Statement | undefined): Json =>
+      ((s?.Condition?.ArnLike as JsonObject | undefined)?.['aws:SourceArn'] ?? null) as Json;
+
+    it('has a role only Pinpoint can assume, for this account and this project', () => {
+      const [s] = trust(r);
+      expect(trust(r)).toHaveLength(1);
+      expect(s).toMatchObject({
+        Effect: 'Allow',
+        Principal: { Service: 'pinpoint.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      });
+      expect(render(sourceArn(s))).toBe('arn:aws:mobiletargeting:us-east-1:123456789012:apps/PinpointApp');
+      const existing = resolve(template, EXISTING);
+      expect(render(sourceArn(trust(existing)[0]))).toBe(
+        `arn:aws:mobiletargeting:us-east-1:123456789012:apps/${EXISTING.PinpointAppId}`,
+      );
+    });
+
+    it('may only put records to the Kinesis stream (and use its key) when the destination is Kinesis', () => {
+      const statements = roleStatements(r, 'PinpointEventStreamRole');
+      expect(statements.map((s) => [asList(s.Action).sort(), resourcesOf(s).map(render)])).toEqual([
+        [['kinesis:DescribeStream', 'kinesis:PutRecords'], ['arn:KinesisStream']],
+        [['kms:GenerateDataKey'], ['arn:StreamKey']],
+      ]);
+    });
+
+    it('may only put records to the delivery stream when the destination is Firehose', () => {
+      const x = resolve(template, SCENARIOS.firehose);
+      expect((x.resources.PinpointEventStream as Resource).Properties.DestinationStreamArn).toEqual({
+        'Fn::GetAtt': ['DeliveryStream', 'Arn'],
+      });
+      const statements = roleStatements(x, 'PinpointEventStreamRole');
+      expect(statements.map((s) => [asList(s.Action).sort(), resourcesOf(s).map(render)])).toEqual([
+        [['firehose:DescribeDeliveryStream', 'firehose:PutRecordBatch'], ['arn:DeliveryStream']],
+      ]);
+    });
+
+    it('connects an existing project (and an existing stream, with its key) instead', () => {
+      const x = resolve(template, SCENARIOS['existing, kinesis']);
+      expect(x.resources.PinpointApp).toBeUndefined();
+      expect((x.resources.PinpointEventStream as Resource).Properties).toMatchObject({
+        ApplicationId: EXISTING.PinpointAppId,
+        DestinationStreamArn: EXISTING.KinesisStreamArn,
+      });
+      const statements = roleStatements(x, 'PinpointEventStreamRole');
+      expect(statements.map((s) => resourcesOf(s).map(render))).toEqual([
+        [EXISTING.KinesisStreamArn],
+        [EXISTING.KinesisStreamKmsKeyArn],
+      ]);
+    });
+
+    it('leaves the project alone with destination None', () => {
+      const x = resolve(template, SCENARIOS.none);
+      for (const id of ['PinpointApp', 'PinpointEventStream', 'PinpointEventStreamRole']) {
+        expect(x.resources[id]).toBeUndefined();
+      }
+    });
+  });
+
+  describe('archive bucket', () => {
+    it('is encrypted with its own key, private, versioned and kept when the stack goes', () => {
+      expect(res('ArchiveBucket')).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      expect(props('ArchiveBucket')).toMatchObject({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            {
+              ServerSideEncryptionByDefault: {
+                SSEAlgorithm: 'aws:kms',
+                KMSMasterKeyID: { 'Fn::GetAtt': ['ArchiveKey', 'Arn'] },
+              },
+              BucketKeyEnabled: true,
+            },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        VersioningConfiguration: { Status: 'Enabled' },
+      });
+      expect(res('ArchiveKey')).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      expect(res('PiiHashKeySecret')).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    });
+
+    it('denies every request without TLS (or below TLS 1.2)', () => {
+      const statements = collectStatements(r.resources).filter((l) => l.resource === 'ArchiveBucketPolicy');
+      const byCondition = statements.map((l) => l.statement);
+      for (const s of byCondition) {
+        expect(s).toMatchObject({ Effect: 'Deny', Principal: '*', Action: 's3:*' });
+        expect(resourcesOf(s).map(render)).toEqual(['arn:ArchiveBucket', 'arn:ArchiveBucket/*']);
+      }
+      expect(byCondition.map((s) => s.Condition)).toEqual([
+        { Bool: { 'aws:SecureTransport': 'false' } },
+        { NumericLessThan: { 's3:TlsVersion': '1.2' } },
+      ]);
+    });
+
+    it('moves raw data to Standard-IA then Glacier, expires the quarantine and old versions', () => {
+      const rules = (props('ArchiveBucket').LifecycleConfiguration as JsonObject).Rules as JsonObject[];
+      const byId = Object.fromEntries(rules.map((x) => [x.Id, x]));
+      for (const id of ['raw', 'firehose-raw']) {
+        expect(byId[id]).toEqual({
+          Id: id,
+          Status: 'Enabled',
+          Prefix: { 'Fn::Sub': `${id}/` },
+          Transitions: [
+            { StorageClass: 'STANDARD_IA', TransitionInDays: '30' },
+            { StorageClass: 'GLACIER', TransitionInDays: '90' },
+          ],
+        });
+      }
+      expect(byId['quarantine-expiry']).toMatchObject({
+        Prefix: { 'Fn::Sub': 'quarantine/' },
+        ExpirationInDays: '90',
+      });
+      expect(byId['athena-results-expiry']).toMatchObject({ ExpirationInDays: '30' });
+      expect(byId.housekeeping).toMatchObject({
+        NoncurrentVersionExpiration: { NoncurrentDays: '30' },
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+      });
+    });
+
+    it('drops the lifecycle rules that are switched off, and can expire raw data', () => {
+      const off = resolve(template, SCENARIOS['lifecycle off']);
+      const props = (off.resources.ArchiveBucket as Resource).Properties;
+      const rules = (props.LifecycleConfiguration as JsonObject).Rules as JsonObject[];
+      expect(rules.map((x) => x.Id)).toEqual(['housekeeping']);
+      expect(rules[0]?.NoncurrentVersionExpiration).toBeUndefined();
+      expect(props.VersioningConfiguration).toEqual({ Status: 'Suspended' });
+
+      const expiring = resolve(template, { RawGlacierDays: '0', RawExpirationDays: '400' });
+      const raw = (
+        ((expiring.resources.ArchiveBucket as Resource).Properties.LifecycleConfiguration as JsonObject)
+          .Rules as JsonObject[]
+      ).find((x) => x.Id === 'raw');
+      expect(raw).toMatchObject({
+        Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: '30' }],
+        ExpirationInDays: '400',
+      });
+    });
+
+    it('is not created when an existing bucket is given', () => {
+      const x = resolve(template, EXISTING);
+      for (const id of ['ArchiveBucket', 'ArchiveBucketPolicy', 'ArchiveKey', 'PiiHashKeySecret']) {
+        expect(x.resources[id]).toBeUndefined();
+      }
+    });
+
+    it('keeps a 48-character generated HMAC key in Secrets Manager', () => {
+      expect(props('PiiHashKeySecret').GenerateSecretString).toMatchObject({ PasswordLength: 48 });
+    });
+  });
+
+  describe('least privilege per function', () => {
+    async function writtenKeys(prefix: string) {
+      const kinesis = await testRuntime();
+      await processKinesisBatch(kinesisEvent('mixed'), kinesis.runtime);
+      const firehose = await testRuntime();
+      await processFirehoseBatch(firehoseEvent('mixed'), firehose.runtime);
+      const arn = (key: string) =>
+        `arn:aws:s3:::${prefix === '' ? 'ArchiveBucket' : 'existing-archive'}/${prefix}${key}`;
+      return {
+        kinesis: [...kinesis.archive.objects.values()].map((o) => ({ zone: o.zone, arn: arn(o.key) })),
+        firehose: [...firehose.archive.objects.values()].map((o) => ({ zone: o.zone, arn: arn(o.key) })),
+      };
+    }
+
+    it.each([
+      ['defaults', {}, ''],
+      ['an existing bucket with a prefix', EXISTING, 'pinpoint/'],
+    ])('lets each function write exactly the archive zones it writes (%s)', async (_n, overrides, prefix) => {
+      const x = resolve(template, overrides);
+      const kinesisPut = allowedOn(roleStatements(x, 'KinesisFunctionRole'), 's3:PutObject');
+      const firehosePut = allowedOn(roleStatements(x, 'FirehoseFunctionRole'), 's3:PutObject');
+      const bucket = prefix === '' ? 'ArchiveBucket' : 'existing-archive';
+      expect(kinesisPut).toEqual(
+        ['raw', 'normalized', 'quarantine'].map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`),
+      );
+      expect(firehosePut).toEqual([`arn:aws:s3:::${bucket}/${prefix}quarantine/*`]);
+
+      const keys = await writtenKeys(prefix);
+      expect(new Set(keys.kinesis.map((k) => k.zone))).toEqual(new Set(['raw', 'normalized', 'quarantine']));
+      expect(new Set(keys.firehose.map((k) => k.zone))).toEqual(new Set(['quarantine']));
+      for (const k of keys.kinesis) expect(kinesisPut.some((g) => iamMatches(g, k.arn))).toBe(true);
+      for (const k of keys.firehose) expect(firehosePut.some((g) => iamMatches(g, k.arn))).toBe(true);
+    });
+
+    it('allows sns:Publish on the alert topic only, and reads nothing from the bucket', () => {
+      for (const role of ['KinesisFunctionRole', 'FirehoseFunctionRole']) {
+        const statements = roleStatements(r, role);
+        expect(allowedOn(statements, 'sns:Publish')).toEqual(['AlertTopic']);
+        expect(statements.flatMap(actionsOf).filter((a) => /^s3:(Get|List|Delete)/.test(a))).toEqual([]);
+        expect(allowedOn(statements, 'secretsmanager:GetSecretValue')).toEqual(['PiiHashKeySecret']);
+      }
+    });
+
+    it('uses only the keys behind what each role touches', () => {
+      const keysOf = (x: Resolved, role: string) =>
+        [
+          ...new Set(
+            roleStatements(x, role)
+              .filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')))
+              .flatMap((s) => resourcesOf(s).map(render)),
+          ),
+        ].sort();
+      expect(keysOf(r, 'KinesisFunctionRole')).toEqual(['arn:AlertsKey', 'arn:ArchiveKey', 'arn:StreamKey']);
+      expect(keysOf(r, 'FirehoseFunctionRole')).toEqual(['arn:AlertsKey', 'arn:ArchiveKey']);
+      expect(keysOf(r, 'DeliveryStreamRole')).toEqual(['arn:ArchiveKey']);
+      expect(keysOf(r, 'PinpointEventStreamRole')).toEqual(['arn:StreamKey']);
+      const x = resolve(template, SCENARIOS['existing, no keys']);
+      expect(keysOf(x, 'KinesisFunctionRole')).toEqual(['arn:AlertsKey']);
+      expect(keysOf(x, 'DeliveryStreamRole')).toEqual([]);
+    });
+
+    it('trusts only Lambda in the function roles', () => {
+      for (const role of ['KinesisFunctionRole', 'FirehoseFunctionRole']) {
+        expect(props(role).AssumeRolePolicyDocument).toEqual({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        });
+      }
+    });
+
+    it('finds no wildcard resource anywhere in an Allow statement of the unresolved template', () => {
+      // Both branches of every Fn::If, so this holds for every parameter value, not just the scenarios.
+      const all = collectStatements(template.Resources).filter(
+        (l) => l.type !== 'AWS::KMS::Key' && l.statement.Effect === 'Allow',
+      );
+      expect(all.length).toBeGreaterThan(20);
+      const wildcards = all.filter((l) => leafStrings(l.statement.Resource ?? null).some((s) => s === '*'));
+      expect(wildcards.map((l) => l.resource)).toEqual([]);
+      // …and no statement without a Resource (a trust policy's statements have none, and name a principal).
+      for (const l of all) {
+        if (l.document === 'AssumeRolePolicyDocument') expect(l.statement.Principal).toBeDefined();
+        else expect(l.statement.Resource).toBeDefined();
+      }
+    });
+  });
+
+  describe('alerts and alarms', () => {
+    it('encrypts the alert topic with the alerts key, which CloudWatch alarms may use', () => {
+      expect(props('AlertTopic').KmsMasterKeyId).toEqual({ 'Fn::GetAtt': ['AlertsKey', 'Arn'] });
+      const keyStatements = collectStatements({ AlertsKey: res('AlertsKey') }).map((l) => l.statement);
+      expect(keyStatements).toContainEqual(
+        expect.objectContaining({
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        }),
+      );
+      const topicPolicy = collectStatements({ AlertTopicPolicy: res('AlertTopicPolicy') }).map(
+        (l) => l.statement,
+      );
+      expect(topicPolicy[0]).toMatchObject({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: 'AlertTopic' },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      });
+    });
+
+    it('subscribes an email address only when one is given', () => {
+      expect(r.resources.AlertEmailSubscription).toBeUndefined();
+      const x = resolve(template, { AlertEmail: 'ops@example.com' });
+      expect((x.resources.AlertEmailSubscription as Resource).Properties).toEqual({
+        TopicArn: { Ref: 'AlertTopic' },
+        Protocol: 'email',
+        Endpoint: 'ops@example.com',
+      });
+    });
+
+    it('alarms on iterator age, errors, throttles, Firehose processing failures and DLQ depth', () => {
+      const alarms = Object.entries(r.resources)
+        .filter(([, x]) => x.Type === 'AWS::CloudWatch::Alarm')
+        .map(([, x]) => x.Properties);
+      const find = (namespace: string, metric: string, dimension: Json) =>
+        alarms.filter(
+          (a) =>
+            a.Namespace === namespace &&
+            a.MetricName === metric &&
+            JSON.stringify((a.Dimensions as JsonObject[])[0]?.Value) === JSON.stringify(dimension),
+        );
+      const kinesisFn = { Ref: 'KinesisLambdaFunction' };
+      const firehoseFn = { Ref: 'FirehoseLambdaFunction' };
+      const expected = [
+        find('AWS/Lambda', 'IteratorAge', kinesisFn),
+        find('AWS/Lambda', 'Errors', kinesisFn),
+        find('AWS/Lambda', 'Errors', firehoseFn),
+        find('AWS/Lambda', 'Throttles', kinesisFn),
+        find('AWS/Lambda', 'Throttles', firehoseFn),
+        find('AWS/Firehose', 'ExecuteProcessing.Success', { Ref: 'DeliveryStream' }),
+        find('AWS/SQS', 'ApproximateNumberOfMessagesVisible', {
+          'Fn::GetAtt': ['KinesisDeadLetterQueue', 'QueueName'],
+        }),
+      ];
+      for (const found of expected) expect(found).toHaveLength(1);
+      expect(find('AWS/Lambda', 'IteratorAge', kinesisFn)[0]?.Threshold).toBe('300000');
+      for (const a of alarms) {
+        expect(a.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
+        expect(a.TreatMissingData).toBe('notBreaching');
+      }
+    });
+  });
+
+  describe('Glue and Athena', () => {
+    /** Columns of a CREATE EXTERNAL TABLE in docs/schema.md: `[name, type]` and the partition columns. */
+    function ddl(table: string) {
+      const doc = readFileSync(join(root, 'docs', 'schema.md'), 'utf8');
+      const m = doc.match(
+        new RegExp(`CREATE EXTERNAL TABLE ${table} \\(([\\s\\S]*?)\\n\\)\\nPARTITIONED BY \\((.*?)\\)`),
+      );
+      if (m === null) throw new Error(`no DDL for ${table} in docs/schema.md`);
+      const split = (text: string) =>
+        text
+          .split(/,(?![^<]*>)/)
+          .map((c) => c.trim().split(/\s+/))
+          .map(([name, type]) => ({ Name: name, Type: type }));
+      return { columns: split(m[1] as string), partitions: split(m[2] as string) };
+    }
+    const tableInput = (id: string) => props(id).TableInput as JsonObject;
+
+    it('creates a database with an Athena-friendly name', () => {
+      const input = props('GlueDatabase').DatabaseInput as JsonObject;
+      expect(render(input.Name as Json)).toBe('pinpoint_stream_processor_dev');
+    });
+
+    it.each([
+      ['FirehoseEventsTable', 'messaging_events'],
+      ['ArchiveEventsTable', 'messaging_events_archive'],
+    ])('defines %s with the columns of docs/schema.md', (id, name) => {
+      const input = tableInput(id);
+      const expected = ddl(name);
+      expect(input.Name).toBe(name);
+      expect((input.StorageDescriptor as JsonObject).Columns).toEqual(expected.columns);
+      expect(input.PartitionKeys).toEqual(expected.partitions);
+      expect(input.StorageDescriptor).toMatchObject({
+        InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+        OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+        SerdeInfo: {
+          SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+          Parameters: { 'case.insensitive': 'false' },
+        },
+      });
+      expect(input.Parameters).toMatchObject({
+        'projection.enabled': 'true',
+        'projection.dt.type': 'date',
+        'projection.dt.format': 'yyyy-MM-dd',
+        'projection.dt.range': '2020-01-01,NOW',
+        'projection.hour.type': 'integer',
+        'projection.hour.range': '0,23',
+        'projection.hour.digits': '2',
+      });
+    });
+
+    it('projects source and family of the Firehose table from the schema vocabularies', () => {
+      expect(tableInput('FirehoseEventsTable').Parameters).toMatchObject({
+        'projection.source.type': 'enum',
+        'projection.source.values': 'pinpoint,end_user_messaging,ses',
+        'projection.family.type': 'enum',
+        'projection.family.values': 'app,campaign,journey,email,sms,voice,push,custom,unknown',
+      });
+    });
+
+    it('locates the Firehose table where the delivery stream writes', () => {
+      const parameters = tableInput('FirehoseEventsTable').Parameters as JsonObject;
+      const location = render(parameters['storage.location.template'] as Json);
+      const s3 = props('DeliveryStream').ExtendedS3DestinationConfiguration as JsonObject;
+      const prefix = render(s3.Prefix as Json).replace(
+        /!\{partitionKeyFromLambda:([a-z]+)\}/g,
+        (_m, key: string) => placeholder(key),
+      );
+      expect(location).toBe(`s3://ArchiveBucket/${prefix}`);
+      expect(
+        render((tableInput('FirehoseEventsTable').StorageDescriptor as JsonObject).Location as Json),
+      ).toBe('s3://ArchiveBucket/firehose/');
+    });
+
+    it.each([
+      ['defaults', {}, 's3://ArchiveBucket/'],
+      ['an existing bucket with a prefix', EXISTING, 's3://existing-archive/pinpoint/'],
+    ])(
+      'locates the archive table over the normalized objects the kinesis function writes (%s)',
+      async (_n, o, base) => {
+        const x = resolve(template, o);
+        const input = (x.resources.ArchiveEventsTable as Resource).Properties.TableInput as JsonObject;
+        const location = render((input.Parameters as JsonObject)['storage.location.template'] as Json);
+        expect(location).toBe(`${base}normalized/dt=\${dt}/hour=\${hour}/`);
+        const { runtime, archive } = await testRuntime();
+        await processKinesisBatch(kinesisEvent('mixed'), runtime);
+        const normalized = archive.zone('normalized');
+        expect(normalized.length).toBeGreaterThan(0);
+        for (const object of normalized) {
+          const [, dt, hour] = object.key.match(/dt=([^/]+)\/hour=([^/]+)\//) ?? [];
+          const partition = location
+            .replace(placeholder('dt'), dt as string)
+            .replace(placeholder('hour'), hour as string);
+          expect(`${base}${object.key}`.startsWith(partition)).toBe(true);
+        }
+      },
+    );
+
+    it('gives Athena a workgroup whose results are encrypted in the archive bucket', () => {
+      expect(props('AthenaWorkGroup')).toMatchObject({
+        RecursiveDeleteOption: true,
+        WorkGroupConfiguration: {
+          EnforceWorkGroupConfiguration: true,
+          ResultConfiguration: {
+            EncryptionConfiguration: {
+              EncryptionOption: 'SSE_KMS',
+              KmsKey: { 'Fn::GetAtt': ['ArchiveKey', 'Arn'] },
+            },
+          },
+        },
+      });
+      const output = (
+        (props('AthenaWorkGroup').WorkGroupConfiguration as JsonObject).ResultConfiguration as JsonObject
+      ).OutputLocation as Json;
+      expect(render(output)).toBe('s3://ArchiveBucket/athena-results/');
+    });
+  });
+
+  describe('outputs', () => {
+    it('tells what to pass back in after a teardown', () => {
+      expect(Object.keys(r.outputs)).toEqual(
+        expect.arrayContaining([
+          'ArchiveBucketName',
+          'ArchiveKmsKeyArn',
+          'PiiHashKeySecretArn',
+          'PinpointAppId',
+        ]),
+      );
+    });
+
+    it('never outputs an empty value', () => {
+      for (const overrides of Object.values(SCENARIOS)) {
+        const x = resolve(template, overrides);
+        for (const [id, v] of Object.entries(x.outputs)) expect({ id, v }).not.toEqual({ id, v: '' });
+      }
+    });
+  });
+});
