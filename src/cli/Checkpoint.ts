@@ -1,0 +1,100 @@
+import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
+import { CliError, EXIT } from './io';
+
+interface Header {
+  checkpoint: 1;
+  bucket: string;
+  prefix: string;
+}
+
+/**
+ * The set of archive objects a replay has finished, in a file, so that a re-run skips them.
+ *
+ * JSON Lines: a header naming the bucket and prefix, then one `{"done": key}` line per object, appended (with
+ * O_APPEND, one short write) as soon as the object's output is stored. Appending keeps the cost per object
+ * constant however long the replay; a line torn by a crash fails to parse and is ignored, so that object is
+ * replayed again — harmless, its output keys are deterministic. Opening rewrites the file whole (temporary
+ * file renamed into place), which drops torn lines.
+ */
+export class Checkpoint {
+  private chain: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly path: string,
+    private readonly done: Set<string>,
+  ) {}
+
+  /**
+   * Opens (or starts, with `restart`) the checkpoint of a replay of `s3://bucket/prefix`.
+   * @throws CliError when the file belongs to another bucket or prefix, or is not a checkpoint
+   */
+  static async open(
+    path: string,
+    scope: { bucket: string; prefix: string },
+    restart: boolean,
+  ): Promise<Checkpoint> {
+    const done = new Set<string>();
+    if (!restart) {
+      let text: string | undefined;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          throw new CliError(EXIT.input, `cannot read checkpoint '${path}': ${(err as Error).message}`);
+        }
+      }
+      if (text !== undefined && text.trim() !== '') {
+        const [first = '', ...rest] = text.split('\n');
+        const header = parse(first) as Partial<Header> | undefined;
+        if (header?.checkpoint !== 1) {
+          throw new CliError(
+            EXIT.input,
+            `'${path}' is not a replay checkpoint; pass --restart or another --checkpoint`,
+          );
+        }
+        if (header.bucket !== scope.bucket || header.prefix !== scope.prefix) {
+          throw new CliError(
+            EXIT.input,
+            `checkpoint '${path}' belongs to s3://${header.bucket}/${header.prefix}; pass --restart or another --checkpoint`,
+          );
+        }
+        for (const line of rest) {
+          const entry = parse(line) as { done?: unknown } | undefined;
+          if (typeof entry?.done === 'string') done.add(entry.done);
+        }
+      }
+    }
+    const header: Header = { checkpoint: 1, bucket: scope.bucket, prefix: scope.prefix };
+    const body = [header, ...[...done].map((key) => ({ done: key }))]
+      .map((l) => `${JSON.stringify(l)}\n`)
+      .join('');
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, body);
+    await rename(tmp, path);
+    return new Checkpoint(path, done);
+  }
+
+  has(key: string): boolean {
+    return this.done.has(key);
+  }
+
+  get size(): number {
+    return this.done.size;
+  }
+
+  /** Records a finished object; resolves once the line is written. Calls are written in order. */
+  add(key: string): Promise<void> {
+    this.done.add(key);
+    const write = this.chain.then(() => appendFile(this.path, `${JSON.stringify({ done: key })}\n`));
+    this.chain = write.catch(() => undefined);
+    return write;
+  }
+}
+
+function parse(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}

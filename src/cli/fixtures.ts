@@ -1,0 +1,106 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join, relative, resolve } from 'node:path';
+import { arrivalOf, type FixtureRecord, toFirehoseEvent, toKinesisEvent } from '../fixtures/wrap';
+import { CliError, type CliIO, EXIT } from './io';
+import { decompressed, fragments, openSource, readError } from './readInput';
+
+export interface FixturesOptions {
+  /** Output folder, default `events`. */
+  out?: string;
+  /** One pair named after this for all inputs; default one pair per input, named after the file. */
+  name?: string;
+  shardId?: string;
+}
+
+/**
+ * `pinpoint-stream fixtures <raw events…>`: wraps raw service events into a Kinesis event-source-mapping event
+ * and a Firehose transformation event (src/fixtures/wrap.ts, as `npm run fixtures` does for events/raw), for
+ * `sls invoke local -p` and tests. Each event keeps its bytes (a line of JSON Lines as it is; array elements
+ * minified) and appears to arrive just after it happened. Prints the files written. Returns the exit code.
+ */
+export async function fixturesCommand(
+  files: readonly string[],
+  opts: FixturesOptions,
+  io: CliIO,
+): Promise<number> {
+  if (opts.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(opts.name)) {
+    throw new CliError(EXIT.input, `--name '${opts.name}': use letters, digits, '.', '_' and '-'`);
+  }
+  const groups: Array<{ name: string; records: FixtureRecord[] }> = [];
+  for (const file of files) {
+    const records = await readEvents(file, io);
+    if (opts.name !== undefined) {
+      if (groups.length === 0) groups.push({ name: opts.name, records: [] });
+      groups[0]?.records.push(...records);
+    } else {
+      groups.push({ name: nameOf(file), records });
+    }
+  }
+  const names = groups.map((g) => g.name);
+  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicate !== undefined) {
+    throw new CliError(EXIT.input, `two inputs would both write '${duplicate}'; pass --name to combine them`);
+  }
+  const outDir = resolve(io.cwd, opts.out ?? 'events');
+  await mkdir(outDir, { recursive: true });
+  for (const { name, records } of groups) {
+    const kinesis = join(outDir, `kinesis-${name}.json`);
+    const firehose = join(outDir, `firehose-${name}.json`);
+    await writeFile(
+      kinesis,
+      json(toKinesisEvent(records, { shardId: opts.shardId ?? 'shardId-000000000000' })),
+    );
+    await writeFile(firehose, json(toFirehoseEvent(records)));
+    await io.stdout.write(`${relative(io.cwd, kinesis)}\n${relative(io.cwd, firehose)}\n`);
+  }
+  return EXIT.ok;
+}
+
+/** The events of one file: a JSON object, a JSON array of objects, or JSON Lines (gzip or not). */
+async function readEvents(file: string, io: CliIO): Promise<FixtureRecord[]> {
+  const records: FixtureRecord[] = [];
+  const add = (event: unknown, text: string, where: string) => {
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+      throw new CliError(EXIT.input, `${where}: not a JSON object`);
+    }
+    const e = event as Record<string, unknown>;
+    const app = (e.application as { app_id?: unknown } | undefined)?.app_id;
+    records.push({
+      data: Buffer.from(text, 'utf8'),
+      arrivalMs: arrivalOf(e),
+      partitionKey: String(app ?? e.eventType ?? e.event_type ?? 'pk'),
+    });
+  };
+  try {
+    const path = file === '-' ? '-' : resolve(io.cwd, file);
+    for await (const f of fragments(decompressed(openSource(path, io.stdin)))) {
+      const where = `${file}:${f.line}`;
+      if (f.bytes !== undefined) throw new CliError(EXIT.input, `${where}: not UTF-8 text`);
+      let value: unknown = f.value;
+      if (!f.parsed) {
+        try {
+          value = JSON.parse(f.text);
+        } catch {
+          throw new CliError(EXIT.input, `${where}: not valid JSON`);
+        }
+      }
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) add(value[i], JSON.stringify(value[i]), `${where}[${i}]`);
+      } else add(value, f.multiline ? JSON.stringify(value) : f.text.trim(), where);
+    }
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(EXIT.input, `cannot read '${file}': ${readError(err)}`, { cause: err });
+  }
+  if (records.length === 0) throw new CliError(EXIT.input, `${file}: no events`);
+  return records;
+}
+
+function nameOf(file: string): string {
+  const base = file === '-' ? 'stdin' : basename(file).replace(/(\.(json|jsonl|ndjson|txt))?(\.gz)?$/i, '');
+  return base.replace(/[^A-Za-z0-9._-]/g, '_') || 'events';
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}

@@ -1,0 +1,181 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { version } from '../../package.json';
+import { ConfigError, DeadlineError, SinkError } from '../errors';
+import { fixturesCommand } from './fixtures';
+import { CliError, type CliIO, EXIT, oneLine, streamOutput } from './io';
+import { processCommand } from './process';
+import { replayCommand } from './replay';
+import { rulesCheckCommand } from './rulesCheck';
+
+/**
+ * The `pinpoint-stream` command line: commander parses the arguments, each command lives in its own file
+ * and returns its exit code. Data goes to stdout, everything else to stderr.
+ */
+export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
+  const program = new Command('pinpoint-stream')
+    .description(
+      'Normalize, enrich and route Amazon Pinpoint, End User Messaging and SES events outside Lambda: ' +
+        'process files, replay the S3 archive, build Lambda test events, check routing rules.',
+    )
+    .version(version, '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+    })
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 bad usage or input, 2 bad rules or configuration, 3 a sink failed,\n' +
+        '130 interrupted.\n\n' +
+        'Configuration comes from the environment variables the Lambda functions read (PII_MODE,\n' +
+        'PII_HASH_KEY, RULES_FILE, APP_METADATA, SINKS, ARCHIVE_BUCKET…). See docs/cli.md.',
+    );
+
+  program
+    .command('process')
+    .summary('run the pipeline over files or stdin')
+    .description(
+      'Run the pipeline (decode → normalize → enrich → route) over files of events and write normalized ' +
+        'records, quarantine and alerts to a local folder, in the key layout of the S3 archive. Ends with ' +
+        'a summary table.\n\n' +
+        'Inputs, gzip or not (detected by content): raw Pinpoint, End User Messaging or SES events as JSON ' +
+        'Lines, concatenated JSON ({…}{…}, as in Firehose S3 objects) or a JSON array; raw archive or ' +
+        'quarantine objects; Kinesis or Firehose Lambda events; normalized records (only the rules run ' +
+        'again). `-` reads stdin.',
+    )
+    .argument('<files...>', 'input files, or - for stdin')
+    .option('-o, --out <dir>', 'output folder (default: $LOCAL_SINK_DIR, else ./out)')
+    .option('--stdout', 'print normalized records as JSON Lines on stdout instead of writing files')
+    .option('--strict', 'exit 1 when any record is poison')
+    .addOption(
+      new Option('--batch-size <n>', 'records per batch (and per output object)')
+        .default(500)
+        .argParser(integer(1, 100_000)),
+    )
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (files: string[], opts) => setExitCode(await processCommand(files, opts, io)));
+
+  program
+    .command('replay')
+    .summary('replay archived raw batches from S3 to the configured sinks')
+    .description(
+      'Read the raw batches archived under s3://<bucket>/<prefix>raw/ and drive them through the pipeline ' +
+        'to the sinks the environment configures (SINKS=aws with ARCHIVE_BUCKET, ARCHIVE_PREFIX, ' +
+        'ALERT_TOPIC_ARN…, or SINKS=local): after a rule change, or to rebuild the normalized zone.\n\n' +
+        'Each batch keeps its identity, so normalized and quarantine objects get the keys of the original ' +
+        'run, and running again overwrites them. Raw objects are not rewritten. Finished objects are ' +
+        'recorded in the checkpoint file: an interrupted replay resumes where it stopped.',
+    )
+    .requiredOption('--bucket <name>', 'bucket holding the archive')
+    .option('--prefix <prefix>', 'archive prefix (the ARCHIVE_PREFIX of the original run)')
+    .option('--from <time>', 'first partition: YYYY-MM-DD or YYYY-MM-DDTHH (UTC), inclusive')
+    .option('--to <time>', 'last partition: YYYY-MM-DD or YYYY-MM-DDTHH (UTC), inclusive')
+    .option('--checkpoint <file>', 'checkpoint file', '.replay-checkpoint.json')
+    .option('--restart', 'ignore the checkpoint and replay everything again')
+    .option('--no-alerts', 'do not send alerts (rebuild the archive only)')
+    .addOption(
+      new Option('--concurrency <n>', 'objects replayed in parallel').default(4).argParser(integer(1, 64)),
+    )
+    .option('--json', 'print the summary as one JSON object')
+    .action(async (opts) => setExitCode(await replayCommand(opts, io)));
+
+  program
+    .command('fixtures')
+    .summary('wrap raw events into Kinesis and Firehose Lambda events')
+    .description(
+      'Wrap raw service events into a Kinesis and a Firehose Lambda event, for `sls invoke local -p` and ' +
+        'tests. Inputs hold a JSON object, a JSON array or JSON Lines. Writes <out>/kinesis-<name>.json and ' +
+        '<out>/firehose-<name>.json: one pair per input file, or one pair for all inputs with --name.',
+    )
+    .argument('<files...>', 'files of raw events')
+    .option('-o, --out <dir>', 'output folder', 'events')
+    .option(
+      '-n, --name <name>',
+      'one pair named <name> for all inputs (default: one per file, named after it)',
+    )
+    .option('--shard-id <id>', 'Kinesis shard id', 'shardId-000000000000')
+    .action(async (files: string[], opts) => setExitCode(await fixturesCommand(files, opts, io)));
+
+  const rules = program
+    .command('rules')
+    .summary('routing rules tools')
+    .description('Routing rules tools.')
+    .helpCommand(false);
+  rules
+    .command('check')
+    .summary('validate a rules file; show which rules match the sample events')
+    .description(
+      'Validate a rules file (YAML or JSON; the shipped defaults when none is given) and show, for the ' +
+        'sample events, which rules match each event type, and which rules match none. Exits 2 when the ' +
+        'file is invalid.',
+    )
+    .argument('[file]', 'rules file (default: the shipped default rules)')
+    .option('--events <dir>', 'sample events to match (default: the bundled events/raw)')
+    .action(async (file: string | undefined, opts) => setExitCode(await rulesCheckCommand(file, opts, io)));
+
+  return program;
+}
+
+/** Runs the CLI with arguments (without `node` and the script) and returns the exit code. Never exits. */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (err) {
+    // Commander has printed its own message (or the help) already.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.input;
+    const [exitCode, message] = describe(err);
+    await io.stderr.write(`error: ${message}\n`);
+    return exitCode;
+  }
+}
+
+function describe(err: unknown): [number, string] {
+  if (err instanceof CliError) return [err.exitCode, oneLine(err.message)];
+  if (err instanceof ConfigError) return [EXIT.config, oneLine(err.message)];
+  if (err instanceof SinkError || err instanceof DeadlineError) return [EXIT.sink, oneLine(err.message)];
+  return [EXIT.input, oneLine(err instanceof Error ? err.message : String(err))];
+}
+
+function integer(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+/** The process entry point (bin/pinpoint-stream.js): real streams, Ctrl-C handling, the exit code. */
+export async function main(): Promise<void> {
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    controller.abort();
+    process.stderr.write('\nstopping after the work in progress (Ctrl-C again to quit now)\n');
+  };
+  process.on('SIGINT', onSigint);
+  // `… | head`: the reader went away; that is not an error of ours.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  const code = await runCli(process.argv.slice(2), {
+    stdout: streamOutput(process.stdout),
+    stderr: streamOutput(process.stderr),
+    env: process.env,
+    cwd: process.cwd(),
+    stdin: process.stdin,
+    signal: controller.signal,
+  });
+  process.off('SIGINT', onSigint);
+  process.exitCode = code;
+}
+
+if (require.main === module) void main();

@@ -1,0 +1,200 @@
+import { stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { deliver, type Sinks } from '../batch/deliver';
+import { loadConfig } from '../config';
+import type { ProcessedRecord } from '../pipeline';
+import { createRuntime, type Runtime } from '../runtime';
+import type { ArchiveZone } from '../sinks/archive';
+import { fileBatchRef } from '../sinks/batchRef';
+import { type InputItem, readItems } from './inputItems';
+import { CliError, type CliIO, cliLogger, EXIT } from './io';
+import { processItems } from './processItems';
+import { createProgress } from './progress';
+import { RunTally } from './RunTally';
+import { decompressed, openSource, readError } from './readInput';
+
+export interface ProcessOptions {
+  /** Output folder (`--out`); else `LOCAL_SINK_DIR`; else `out`. */
+  out?: string;
+  /** Print normalized records to stdout instead of writing files. */
+  stdout?: boolean;
+  /** Exit 1 when any record is poison. */
+  strict?: boolean;
+  /** Records per pipeline batch (and per output object). */
+  batchSize?: number;
+  /** The summary as one JSON object instead of tables. */
+  json?: boolean;
+}
+
+/** The archive zones `process` writes: the input files are the raw data already. */
+const ZONES = new Set<ArchiveZone>(['normalized', 'quarantine']);
+
+/** With `--stdout` nothing is stored: records go to stdout, and the summary counts the rest. */
+const NO_SINKS: Sinks = {
+  archive: { put: async () => {} },
+  alerts: { publish: async () => ({ failed: [] }) },
+};
+
+interface Input {
+  path: string;
+  /** The name in ids, keys and the summary: the path as given, or `stdin`. */
+  name: string;
+  size: number;
+  mtimeMs?: number;
+}
+
+/**
+ * `pinpoint-stream process <file…|->`: runs the pipeline over files of raw events (JSON Lines, concatenated
+ * JSON, arrays, Lambda events, raw archive lines — gzip or not) or over already normalized records, and
+ * writes normalized records, quarantine and alerts with the local sinks, in the archive's key layout.
+ * Poison records are an outcome (exit 0) unless `--strict`. Returns the exit code.
+ */
+export async function processCommand(
+  files: readonly string[],
+  opts: ProcessOptions,
+  io: CliIO,
+): Promise<number> {
+  const inputs = await checkInputs(files, io);
+  const batchSize = opts.batchSize ?? 500;
+  const config = loadConfig({
+    LOCAL_SINK_DIR: 'out',
+    ...io.env,
+    PWD: io.cwd,
+    // Files in, files out: `process` never writes to AWS, whatever SINKS says.
+    SINKS: 'local',
+    ...(opts.out !== undefined && { LOCAL_SINK_DIR: opts.out }),
+  });
+  const runtime = await createRuntime(config, {
+    logger: cliLogger(io.stderr),
+    ...(opts.stdout === true && { sinks: NO_SINKS }),
+  });
+  const tally = new RunTally();
+  const progress = createProgress(io.stderr, 'process', 'files');
+  const report = opts.stdout === true ? io.stderr : io.stdout;
+  let interrupted = false;
+
+  if (inputs.every((i) => i.path !== '-')) {
+    progress.start(
+      inputs.reduce((n, i) => n + i.size, 0),
+      inputs.length,
+    );
+  }
+  try {
+    for (const input of inputs) {
+      const fallbackMs = input.mtimeMs ?? (io.now ?? Date.now)();
+      let batch: InputItem[] = [];
+      const flush = async () => {
+        if (batch.length === 0) return;
+        const processed = processItems(batch, runtime.settings);
+        await write(input.name, batch, processed, runtime, opts, io);
+        tally.add(input.name, processed);
+        progress.advance({ records: processed.length });
+        batch = [];
+      };
+      try {
+        const chunks = decompressed(openSource(input.path, io.stdin), (bytes) => progress.advance({ bytes }));
+        for await (const item of readItems(chunks, input.name, fallbackMs)) {
+          batch.push(item);
+          if (batch.length < batchSize) continue;
+          await flush();
+          // Ctrl-C: stop between batches, so that every batch is written whole.
+          if (io.signal?.aborted === true) {
+            interrupted = true;
+            break;
+          }
+        }
+      } catch (err) {
+        if (err instanceof CliError) throw err;
+        throw new CliError(EXIT.input, `${input.name}: ${readError(err)}`, { cause: err });
+      }
+      if (interrupted) break;
+      await flush();
+      progress.advance({ items: 1 });
+    }
+  } finally {
+    progress.stop();
+  }
+
+  const summary = tally.report();
+  if (opts.json === true) await report.write(`${JSON.stringify(summary)}\n`);
+  else {
+    await report.write(tally.render('input'));
+    await report.write(
+      opts.stdout === true
+        ? `\n${summary.poison} poison records and ${summary.alerts.reduce((n, a) => n + a.alerts, 0)} alerts not written (--stdout)\n`
+        : `\nOutput: ${displayPath(io.cwd, config.localSinkDir)}/ (normalized/, quarantine/, alerts/)\n`,
+    );
+  }
+  if (interrupted) {
+    await io.stderr.write('error: interrupted; the summary counts what was written before\n');
+    return EXIT.interrupted;
+  }
+  if (opts.strict === true && summary.poison > 0) {
+    const reasons = Object.entries(summary.poisonByReason)
+      .map(([r, n]) => `${r} ${n}`)
+      .join(', ');
+    await io.stderr.write(`error: ${summary.poison} poison records (${reasons}) and --strict\n`);
+    return EXIT.input;
+  }
+  return EXIT.ok;
+}
+
+async function write(
+  name: string,
+  batch: readonly InputItem[],
+  processed: readonly ProcessedRecord[],
+  runtime: Runtime,
+  opts: ProcessOptions,
+  io: CliIO,
+): Promise<void> {
+  if (opts.stdout === true) {
+    let text = '';
+    for (const p of processed) if (p.outcome.kind === 'ok' && !p.outcome.dropped) text += p.outcome.line;
+    if (text.length > 0) await io.stdout.write(text);
+    return;
+  }
+  const ids = batch.map((i) => i.input.id);
+  const ref = fileBatchRef(name, ids, (batch[0] as InputItem).input.ingestMs);
+  const result = await deliver(ref, processed, runtime.sinks, {
+    zones: ZONES,
+    alertSampleSize: runtime.config.alertSampleSize,
+    deadlineMarginMs: runtime.config.deadlineMarginMs,
+  });
+  if (!result.delivered) {
+    const first = result.errors[0];
+    throw new CliError(
+      EXIT.sink,
+      `could not write the output of ${name}: ${first instanceof Error ? first.message : String(first)}`,
+      { cause: first },
+    );
+  }
+}
+
+/** Every input exists and is a file (or `-` once), before anything is written. */
+async function checkInputs(files: readonly string[], io: CliIO): Promise<Input[]> {
+  if (files.filter((f) => f === '-').length > 1)
+    throw new CliError(EXIT.input, "'-' (stdin) may be given once");
+  const inputs: Input[] = [];
+  for (const file of files) {
+    if (file === '-') {
+      inputs.push({ path: '-', name: 'stdin', size: 0 });
+      continue;
+    }
+    const path = resolve(io.cwd, file);
+    let s: Awaited<ReturnType<typeof stat>>;
+    try {
+      s = await stat(path);
+    } catch (err) {
+      throw new CliError(EXIT.input, `cannot read '${file}': ${readError(err)}`, { cause: err });
+    }
+    if (!s.isFile()) throw new CliError(EXIT.input, `'${file}' is not a file`);
+    inputs.push({ path, name: file, size: s.size, mtimeMs: s.mtimeMs });
+  }
+  return inputs;
+}
+
+/** A path as a person would type it: relative below the working directory, absolute elsewhere. */
+function displayPath(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}

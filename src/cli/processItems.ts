@@ -1,0 +1,33 @@
+import { enrich } from '../enrich';
+import { type InputRecord, type PipelineSettings, type ProcessedRecord, runPipeline } from '../pipeline';
+import { routeRecord } from '../rules/route';
+import type { InputItem } from './inputItems';
+
+/**
+ * Runs one batch of items, in order: raw records through the pipeline (decode → normalize → enrich →
+ * route); records that are already normalized through enrich and the rules only (tags, drops and alerts
+ * follow the current rules file; the rest of the record is kept as it is).
+ */
+export function processItems(items: readonly InputItem[], settings: PipelineSettings): ProcessedRecord[] {
+  const raws: InputRecord[] = [];
+  for (const item of items) if (item.kind === 'raw') raws.push(item.input);
+  const processed = runPipeline(raws, settings);
+  if (raws.length === items.length) return processed;
+  let next = 0;
+  return items.map((item) =>
+    item.kind === 'raw' ? (processed[next++] as ProcessedRecord) : reroute(item, settings),
+  );
+}
+
+function reroute(
+  item: Extract<InputItem, { kind: 'normalized' }>,
+  settings: PipelineSettings,
+): ProcessedRecord {
+  const { record, input } = item;
+  enrich(record, settings.apps);
+  const { drop, alerts } = routeRecord(record, settings.rules);
+  return {
+    input,
+    outcome: { kind: 'ok', record, line: `${JSON.stringify(record)}\n`, dropped: drop, alerts },
+  };
+}

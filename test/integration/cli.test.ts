@@ -1,0 +1,250 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { CliIO } from '../../src/cli/io';
+import { replayCommand } from '../../src/cli/replay';
+import { lambdaContext, loadHandler } from '../helpers/loadHandler';
+import { kinesisEvent, TEST_PII_KEY } from '../helpers/runtime';
+import { S3Reader } from '../support/s3Reader';
+import { type Started, startS3rver } from '../support/servers';
+import { SnsTestServer } from '../support/snsServer';
+
+jest.setTimeout(120_000);
+
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'pinpoint-stream.js');
+const BUCKET = 'archive';
+const TOPIC = 'arn:aws:sns:us-east-1:123456789012:pinpoint-alerts.fifo';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a bin as a child process (asynchronously: s3rver and the SNS server live in this process). */
+function run(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; input?: string; bin?: string } = {},
+): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [options.bin ?? BIN, ...args],
+      {
+        cwd: options.cwd ?? ROOT,
+        env: {
+          ...process.env,
+          PII_HASH_KEY: TEST_PII_KEY,
+          // The SDK warns on stderr under Node 20 that its 2027 releases need Node 22: not what is tested here.
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          ...options.env,
+        },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end(options.input ?? '');
+  });
+}
+
+const temp = (name: string) => mkdtempSync(join(tmpdir(), `cli-it-${name}-`));
+
+beforeAll(() => {
+  // The bin runs dist/cli.js when it exists: build it, so that the tests run the current sources bundled.
+  execFileSync('npm', ['run', '--silent', 'build:cli'], { cwd: ROOT, stdio: 'pipe' });
+});
+
+describe('the pinpoint-stream bin', () => {
+  it.each([[[]], [['process']], [['replay']], [['fixtures']], [['rules']], [['rules', 'check']]])(
+    'prints help for %p with --help, exit 0',
+    async (command: string[]) => {
+      const r = await run([...command, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: pinpoint-stream ${command.join(' ')}`.trimEnd()));
+      expect(r.stderr).toBe('');
+    },
+  );
+
+  it('runs from the TypeScript sources through tsx when there is no build', async () => {
+    // A copy of the package without dist/: the launcher falls back to tsx.
+    const dir = temp('nobuild');
+    mkdirSync(join(dir, 'bin'));
+    for (const entry of ['src', 'node_modules', 'package.json', 'events', 'tsconfig.json']) {
+      symlinkSync(join(ROOT, entry), join(dir, entry));
+    }
+    writeFileSync(join(dir, 'bin', 'pinpoint-stream.js'), require('node:fs').readFileSync(BIN));
+    const r = await run(['rules', 'check'], { bin: join(dir, 'bin', 'pinpoint-stream.js'), cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^default rules: valid/);
+  });
+
+  it('prints nothing but normalized JSON Lines on stdout with process --stdout', async () => {
+    const r = await run(['process', '--stdout', 'events/kinesis-mixed.json', 'events/raw/ses.json']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(22 + 11);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ schema_version: 1 });
+    expect(r.stderr).toMatch(/^total +41 +33 +0 +8$/m);
+  });
+
+  it('reads stdin', async () => {
+    const input = require('../../events/raw/eum.json')
+      .map((e: unknown) => JSON.stringify(e))
+      .join('\n');
+    const r = await run(['process', '--stdout', '-'], { input });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(25);
+  });
+
+  it('writes the output folder and prints the summary on stdout', async () => {
+    const out = temp('out');
+    const r = await run(['process', '--out', out, 'events/raw/email.json']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^events\/raw\/email\.json +11 +11 +0 +0$/m);
+    expect(r.stdout).toMatch(/^Output: .*\/ \(normalized\/, quarantine\/, alerts\/\)$/m);
+  });
+
+  it('exits 1 on a missing input, 2 on bad rules, 3 on a sink failure, with one line on stderr', async () => {
+    const missing = await run(['process', 'no-such-file.jsonl']);
+    expect(missing).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "error: cannot read 'no-such-file.jsonl': ENOENT: no such file or directory\n",
+    });
+
+    const dir = temp('codes');
+    writeFileSync(
+      join(dir, 'rules.yaml'),
+      'version: 1\nrules:\n  - { name: y, match: { family: emial }, action: drop }\n',
+    );
+    const badRules = await run(['process', '--stdout', 'events/raw/email.json'], {
+      env: { RULES_FILE: join(dir, 'rules.yaml') },
+    });
+    expect(badRules.code).toBe(2);
+    expect(badRules.stdout).toBe('');
+    expect(badRules.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^error: .*match\.family: 'emial' is not one of/),
+    ]);
+    expect((await run(['rules', 'check', join(dir, 'rules.yaml')])).code).toBe(2);
+
+    writeFileSync(join(dir, 'file'), '');
+    const sink = await run(['process', '--out', join(dir, 'file'), 'events/raw/email.json']);
+    expect(sink.code).toBe(3);
+    expect(sink.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^error: could not write the output of /),
+    ]);
+
+    expect((await run(['process', '--no-such-option', 'x'])).code).toBe(1);
+    expect((await run(['process', '--strict', '--stdout', 'events/kinesis-mixed.json'])).code).toBe(1);
+  });
+});
+
+describe('replay from S3 (s3rver) to the AWS sinks', () => {
+  let s3: Started;
+  let sns: SnsTestServer;
+  let snsUrl: string;
+  let reader: S3Reader;
+  let originalAlerts: string[];
+
+  const sinkEnv = (prefix: string): Record<string, string> => ({
+    SINKS: 'aws',
+    ARCHIVE_BUCKET: BUCKET,
+    ARCHIVE_PREFIX: prefix,
+    ALERT_TOPIC_ARN: TOPIC,
+    AWS_ENDPOINT_URL_S3: s3.url,
+    AWS_ENDPOINT_URL_SNS: snsUrl,
+    PII_HASH_KEY: TEST_PII_KEY,
+    LOG_LEVEL: 'silent',
+  });
+
+  beforeAll(async () => {
+    s3 = await startS3rver([BUCKET]);
+    sns = new SnsTestServer();
+    snsUrl = await sns.start();
+    reader = new S3Reader(s3.url, BUCKET);
+    const handler = loadHandler<KinesisStreamEvent, KinesisStreamBatchResponse>('kinesis', sinkEnv('A'));
+    for (const name of ['email', 'mixed', 'sms']) {
+      expect(await handler(kinesisEvent(name), lambdaContext())).toEqual({ batchItemFailures: [] });
+    }
+    originalAlerts = sns.delivered.map((m) => m.deduplicationId as string).sort();
+  });
+
+  afterAll(async () => {
+    await sns.stop();
+    await s3.stop();
+  });
+
+  const zones = async (prefix: string) =>
+    new Map([
+      ...(await reader.snapshot(`${prefix}/normalized/`)),
+      ...[...(await reader.snapshot(`${prefix}/quarantine/`))].map(([k, v]) => [`q/${k}`, v] as const),
+    ]);
+
+  it('writes the normalized and quarantine objects of the original run under the same keys, and is safe to re-run', async () => {
+    const dir = temp('replay');
+    const args = ['replay', '--bucket', BUCKET, '--prefix', 'A/', '--checkpoint', join(dir, 'cp.json')];
+    const accepted = sns.accepted.length;
+    const r = await run(args, { env: sinkEnv('B'), cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^3 objects replayed, 0 skipped/);
+
+    const original = await zones('A');
+    expect(original.size).toBeGreaterThan(5);
+    expect(await zones('B')).toEqual(original);
+    const metadata = async (p: string) =>
+      (await reader.read(`${p}/normalized/${[...original.keys()][0]}`)).metadata;
+    expect(await metadata('B')).toEqual(await metadata('A'));
+    // The same alerts again, with the same ids: the FIFO topic accepts them and delivers none twice.
+    expect(
+      sns.accepted
+        .slice(accepted)
+        .map((m) => m.deduplicationId)
+        .sort(),
+    ).toEqual(originalAlerts);
+    expect(sns.delivered.map((m) => m.deduplicationId).sort()).toEqual(originalAlerts);
+
+    const again = await run(args, { env: sinkEnv('B'), cwd: dir });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^0 objects replayed, 3 skipped/);
+  });
+
+  it('resumes an interrupted replay from its checkpoint', async () => {
+    const dir = temp('resume');
+    const controller = new AbortController();
+    const io = (signal?: AbortSignal): CliIO => ({
+      stdout: { write: () => {} },
+      stderr: { write: () => {} },
+      env: sinkEnv('C'),
+      cwd: dir,
+      ...(signal !== undefined && { signal }),
+    });
+    const opts = { bucket: BUCKET, prefix: 'A', concurrency: 1, alerts: false };
+    expect(await replayCommand(opts, io(controller.signal), { onObjectDone: () => controller.abort() })).toBe(
+      130,
+    );
+    expect((await reader.keys('C/normalized/')).length).toBeGreaterThan(0);
+    expect(await replayCommand(opts, io())).toBe(0);
+    expect(await zones('C')).toEqual(await zones('A'));
+  });
+
+  it('exits 1 with one line when the bucket cannot be listed', async () => {
+    const r = await run(
+      ['replay', '--bucket', 'no-such-bucket', '--checkpoint', join(temp('nobucket'), 'cp.json')],
+      {
+        env: sinkEnv('D'),
+      },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/^error: cannot list s3:\/\/no-such-bucket\/raw\/: NoSuchBucket/),
+    ]);
+  });
+});

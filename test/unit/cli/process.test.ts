@@ -1,0 +1,223 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { processKinesisBatch } from '../../../src/batch/kinesis';
+import { runCli } from '../../../src/cli/main';
+import { processCommand } from '../../../src/cli/process';
+import { FAMILIES, kinesisEvent, rawEvents, testRuntime } from '../../helpers/runtime';
+import { captureIO, nonBlankLines, tempDir } from './cliIO';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const RAW_FILES = FAMILIES.map((f) => join(ROOT, 'events', 'raw', `${f}.json`));
+const TOTAL_RAW = FAMILIES.reduce((n, f) => n + rawEvents(f).length, 0);
+
+/** Every file under a folder, by path relative to it. */
+function files(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(relative(dir, p), readFileSync(p));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function gzLines(map: Map<string, Buffer>, zone: string): string[] {
+  return [...map]
+    .filter(([k]) => k.startsWith(`${zone}/`) && k.endsWith('.jsonl.gz'))
+    .flatMap(([, v]) => nonBlankLines(gunzipSync(v).toString()));
+}
+
+describe('process', () => {
+  it('writes normalized records, quarantine and alerts in the archive layout, and sums up', async () => {
+    const out = tempDir('out');
+    const { io, stdout } = captureIO();
+    const files = [...RAW_FILES, join(ROOT, 'events', 'kinesis-mixed.json')];
+    expect(await processCommand(files, { out }, io)).toBe(0);
+    const written = filesUnder(out);
+    const normalized = gzLines(written, 'normalized');
+    expect(normalized).toHaveLength(TOTAL_RAW + 22);
+    for (const line of normalized) expect(JSON.parse(line)).toMatchObject({ schema_version: 1 });
+    expect(gzLines(written, 'quarantine')).toHaveLength(8);
+    const keys = [...written.keys()];
+    expect(
+      keys.some((k) =>
+        /^normalized\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/file\/email\.json\/[0-9a-f]{32}\.jsonl\.gz$/.test(k),
+      ),
+    ).toBe(true);
+    expect(keys.some((k) => /^alerts\/dt=.*\/file\/ses\.json\/[0-9a-f]{32}\.jsonl$/.test(k))).toBe(true);
+    const text = stdout();
+    expect(text).toMatch(/^input +records +normalized +dropped +poison$/m);
+    expect(text).toMatch(/^total +119 +111 +0 +8$/m);
+    expect(text).toMatch(/^invalid_base64 +1$/m);
+    expect(text).toMatch(/^sms-blocked +high +1 +2$/m);
+  });
+
+  it('rewrites the same files with the same content when run again', async () => {
+    const out = tempDir('again');
+    await processCommand(RAW_FILES, { out }, captureIO().io);
+    const first = filesUnder(out);
+    await processCommand(RAW_FILES, { out }, captureIO().io);
+    expect(filesUnder(out)).toEqual(first);
+  });
+
+  it('gives the normalized records the Kinesis handler gave, from its raw archive object', async () => {
+    const { runtime, archive } = await testRuntime();
+    await processKinesisBatch(kinesisEvent('mixed'), runtime);
+    const [raw] = archive.zone('raw');
+    const dir = tempDir('archive');
+    const file = join(dir, 'raw.jsonl.gz');
+    writeFileSync(file, gzipSync((raw?.lines ?? []).join('')));
+    const { io, stdout } = captureIO();
+    expect(await processCommand([file], { stdout: true }, io)).toBe(0);
+    expect(nonBlankLines(stdout()).sort()).toEqual(
+      archive
+        .lines('normalized')
+        .map((l) => l.trimEnd())
+        .sort(),
+    );
+  });
+
+  it('prints only normalized JSON Lines with --stdout, writes no file, and sums up on stderr', async () => {
+    const cwd = tempDir('stdout');
+    const { io, stdout, stderr } = captureIO({ cwd });
+    expect(await processCommand([join(ROOT, 'events', 'kinesis-mixed.json')], { stdout: true }, io)).toBe(0);
+    const lines = nonBlankLines(stdout());
+    expect(lines).toHaveLength(22);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ schema_version: 1 });
+    expect(stderr()).toMatch(/8 poison records and \d+ alerts not written \(--stdout\)/);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it('reads stdin, gzip or not, and concatenated objects', async () => {
+    const events = rawEvents('email');
+    const concatenated = gzipSync(events.map((e) => JSON.stringify(e)).join(''));
+    const { io, stdout } = captureIO({ stdin: Readable.from([concatenated]) });
+    expect(await processCommand(['-'], { stdout: true, json: true }, io)).toBe(0);
+    expect(nonBlankLines(stdout())).toHaveLength(events.length);
+  });
+
+  it('counts poison as an outcome (exit 0), and fails with --strict (exit 1)', async () => {
+    const file = join(ROOT, 'events', 'firehose-mixed.json');
+    const out = tempDir('strict');
+    expect(await processCommand([file], { out }, captureIO().io)).toBe(0);
+    const strict = captureIO();
+    expect(await processCommand([file], { out, strict: true }, strict.io)).toBe(1);
+    expect(strict.stderr()).toMatch(
+      /^error: 8 poison records \(empty_record 1, invalid_base64 1, .*\) and --strict\n$/,
+    );
+  });
+
+  it('applies the configured rules: drops, tags, and rules over records already normalized', async () => {
+    const env = { RULES_FILE: join(ROOT, 'rules.example.yaml') };
+    const { io, stdout, stderr } = captureIO({ env });
+    await processCommand([join(ROOT, 'events', 'raw', 'app.json')], { stdout: true, json: true }, io);
+    const lines = nonBlankLines(stdout());
+    expect(JSON.parse(stderr())).toMatchObject({ records: 14, normalized: 13, dropped: 1 });
+    expect(lines).toHaveLength(13);
+
+    // The normalized output read back: the rules run again; nothing else changes.
+    const dir = tempDir('normalized');
+    const untagged = lines.map((l) => {
+      const { tags: _t, ...rest } = JSON.parse(l);
+      return JSON.stringify(rest);
+    });
+    writeFileSync(join(dir, 'n.jsonl'), `${untagged.join('\n')}\n`);
+    const again = captureIO({ env });
+    await processCommand([join(dir, 'n.jsonl')], { stdout: true }, again.io);
+    expect(nonBlankLines(again.stdout())).toEqual(lines);
+  });
+
+  it('writes the summary as JSON with --json', async () => {
+    const { io, stdout } = captureIO();
+    await processCommand([join(ROOT, 'events', 'raw', 'sms.json')], { out: tempDir('json'), json: true }, io);
+    expect(JSON.parse(stdout())).toMatchObject({
+      records: 10,
+      normalized: 10,
+      poison: 0,
+      inputs: [{ input: expect.stringMatching(/sms\.json$/), records: 10 }],
+      alerts: expect.arrayContaining([{ rule: 'sms-blocked', severity: 'high', alerts: 1, records: 2 }]),
+    });
+  });
+
+  it('prints no personal data in the summary, even when records keep it', async () => {
+    const { io, stdout, stderr } = captureIO({ env: { PII_MODE: 'keep' } });
+    await processCommand(RAW_FILES, { stdout: true }, io);
+    expect(stdout()).toMatch(/@example\.com/); // the records do keep it…
+    const summary = stderr();
+    expect(summary).not.toMatch(/@|\+\d{7,}|\b\d{1,3}(\.\d{1,3}){3}\b/); // …the summary does not
+  });
+});
+
+describe('process exit codes (through runCli)', () => {
+  const run = async (argv: string[], env: Record<string, string> = {}) => {
+    const c = captureIO({ env, cwd: tempDir('codes') });
+    const code = await runCli(argv, c.io);
+    return { code, stdout: c.stdout(), stderr: c.stderr() };
+  };
+
+  it('exits 1 with one line when an input file is missing', async () => {
+    const r = await run(['process', 'nope.json']);
+    expect(r).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "error: cannot read 'nope.json': ENOENT: no such file or directory\n",
+    });
+  });
+
+  it('exits 1 with one line when a gzip file is corrupt', async () => {
+    const dir = tempDir('corrupt');
+    const gz = gzipSync(JSON.stringify(rawEvents('email')));
+    writeFileSync(join(dir, 'bad.gz'), gz.subarray(0, gz.length - 12));
+    const r = await run(['process', '--stdout', join(dir, 'bad.gz')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*bad\.gz: not a valid gzip file \(.*\)\n$/m);
+  });
+
+  it('exits 2 with one line when the rules file is invalid', async () => {
+    const dir = tempDir('rules');
+    writeFileSync(
+      join(dir, 'rules.yaml'),
+      'version: 1\nrules:\n  - name: x\n    match: { famly: email }\n    action: drop\n',
+    );
+    const r = await run(['process', join(ROOT, 'events', 'raw', 'email.json')], {
+      RULES_FILE: join(dir, 'rules.yaml'),
+    });
+    expect(r.code).toBe(2);
+    expect(nonBlankLines(r.stderr)).toEqual([
+      expect.stringMatching(
+        /^error: .*rules\.yaml is invalid: rule 'x' \(rules\[0\]\): match\.famly: unknown key/,
+      ),
+    ]);
+  });
+
+  it('exits 2 on a bad setting', async () => {
+    const r = await run(['process', join(ROOT, 'events', 'raw', 'email.json')], { PII_MODE: 'scramble' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("error: PII_MODE='scramble' is not valid; accepted values: hash, redact, keep\n");
+  });
+
+  it('exits 3 when the output cannot be written', async () => {
+    const dir = tempDir('sink');
+    writeFileSync(join(dir, 'taken'), 'a file, not a folder');
+    const r = await run(['process', '--out', join(dir, 'taken'), join(ROOT, 'events', 'raw', 'email.json')]);
+    expect(r.code).toBe(3);
+    expect(nonBlankLines(r.stderr)).toEqual([
+      expect.stringMatching(/^error: could not write the output of .*email\.json: /),
+    ]);
+  });
+
+  it('exits 1 on bad usage', async () => {
+    expect((await run(['process'])).code).toBe(1);
+    expect((await run(['process', '--batch-size', '0', 'x'])).stderr).toMatch(/expected an integer from 1/);
+  });
+});
+
+function filesUnder(dir: string): Map<string, Buffer> {
+  mkdirSync(dir, { recursive: true });
+  return files(dir);
+}

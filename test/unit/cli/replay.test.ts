@@ -1,0 +1,251 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { processFirehoseBatch } from '../../../src/batch/firehose';
+import { processKinesisBatch } from '../../../src/batch/kinesis';
+import { Checkpoint } from '../../../src/cli/Checkpoint';
+import { CliError } from '../../../src/cli/io';
+import { partitionBound, replayCommand } from '../../../src/cli/replay';
+import type { ObjectStore, StoredObjectInfo } from '../../../src/cli/S3ObjectStore';
+import { loadConfig } from '../../../src/config';
+import { createRuntime } from '../../../src/runtime';
+import { archiveKey } from '../../../src/sinks/archiveObjects';
+import { batchRefFromArchive, firehoseBatchRef, kinesisBatchRef } from '../../../src/sinks/batchRef';
+import { firehoseEvent, kinesisEvent, silentLogger, TEST_PII_KEY } from '../../helpers/runtime';
+import { captureIO, tempDir } from './cliIO';
+
+/** The local archive sink's folder, read as a bucket: keys are paths, metadata comes from `.meta.json`. */
+class FolderStore implements ObjectStore {
+  gets = 0;
+  constructor(private readonly dir: string) {}
+  async list(_bucket: string, prefix: string): Promise<StoredObjectInfo[]> {
+    return [...walk(this.dir)]
+      .filter((k) => k.startsWith(prefix) && !k.endsWith('.meta.json'))
+      .map((key) => ({ key, size: readFileSync(join(this.dir, key)).length }));
+  }
+  async get(_bucket: string, key: string) {
+    this.gets++;
+    const path = join(this.dir, key);
+    const meta = existsSync(`${path}.meta.json`) ? JSON.parse(readFileSync(`${path}.meta.json`, 'utf8')) : {};
+    return { body: readFileSync(path), metadata: meta };
+  }
+  close() {}
+}
+
+function walk(dir: string, root = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name), root) : [relative(root, join(dir, e.name))],
+  );
+}
+
+/** Files of some zones, by path, with their bytes. */
+function snapshot(dir: string, zones: string[]): Map<string, string> {
+  return new Map(
+    walk(dir)
+      .filter((k) => zones.some((z) => k.startsWith(`${z}/`)))
+      .sort()
+      .map((k) => [k, readFileSync(join(dir, k)).toString('base64')]),
+  );
+}
+
+const KINESIS = ['email', 'mixed', 'sms'];
+
+/** An original run: the Kinesis path (and a Firehose batch with raw archiving) with local sinks into `dir`. */
+async function originalRun(dir: string): Promise<void> {
+  const env = {
+    SINKS: 'local',
+    LOCAL_SINK_DIR: dir,
+    PII_HASH_KEY: TEST_PII_KEY,
+    FIREHOSE_ARCHIVE_RAW: 'true',
+  };
+  const runtime = await createRuntime(loadConfig(env), { logger: silentLogger });
+  for (const name of KINESIS) await processKinesisBatch(kinesisEvent(name), runtime);
+  await processFirehoseBatch(firehoseEvent('ses'), runtime);
+}
+
+describe('replay', () => {
+  let original: string;
+  let store: FolderStore;
+  let rawObjects: number;
+
+  beforeAll(async () => {
+    original = tempDir('original');
+    await originalRun(original);
+    store = new FolderStore(original);
+    rawObjects = (await store.list('b', 'raw/')).filter((o) => o.key.endsWith('.jsonl.gz')).length;
+  });
+
+  const replayEnv = (dir: string) => ({ SINKS: 'local', LOCAL_SINK_DIR: dir });
+
+  it('rebuilds the normalized and quarantine zones and the alerts key for key, byte for byte', async () => {
+    const out = tempDir('replayed');
+    const c = captureIO({ env: replayEnv(out), cwd: out });
+    expect(await replayCommand({ bucket: 'b' }, c.io, { store })).toBe(0);
+    const kinesisZones = snapshot(original, ['normalized', 'quarantine', 'alerts']);
+    expect(kinesisZones.size).toBeGreaterThan(10);
+    const replayed = snapshot(out, ['normalized', 'quarantine', 'alerts']);
+    // Everything the original run wrote is rewritten identically; the Firehose batch, whose normalized records
+    // went to Firehose itself, adds its normalized objects.
+    for (const [key, bytes] of kinesisZones) expect([key, replayed.get(key)]).toEqual([key, bytes]);
+    expect(
+      [...replayed.keys()].filter((k) => !kinesisZones.has(k)).every((k) => k.includes('/firehose/')),
+    ).toBe(true);
+    expect(snapshot(out, ['raw']).size).toBe(0);
+    expect(c.stdout()).toMatch(new RegExp(`^${rawObjects} objects replayed, 0 skipped`));
+    expect(c.stdout()).toMatch(/^records +normalized +dropped +poison\n +\d+ +\d+ +0 +8$/m);
+  });
+
+  it('skips the objects in the checkpoint, and replays none when run again', async () => {
+    const out = tempDir('again');
+    const c1 = captureIO({ env: replayEnv(out), cwd: out });
+    expect(await replayCommand({ bucket: 'b', json: true }, c1.io, { store })).toBe(0);
+    const gets = store.gets;
+    const c2 = captureIO({ env: replayEnv(out), cwd: out });
+    expect(await replayCommand({ bucket: 'b', json: true }, c2.io, { store })).toBe(0);
+    expect(JSON.parse(c2.stdout())).toMatchObject({ objects: 0, skipped: rawObjects, left: 0, records: 0 });
+    expect(store.gets).toBe(gets);
+    const c3 = captureIO({ env: replayEnv(out), cwd: out });
+    expect(await replayCommand({ bucket: 'b', json: true, restart: true }, c3.io, { store })).toBe(0);
+    expect(JSON.parse(c3.stdout())).toMatchObject({ objects: rawObjects, skipped: 0 });
+  });
+
+  it('stops on Ctrl-C after the object in progress, and resumes from the checkpoint', async () => {
+    const out = tempDir('interrupted');
+    const controller = new AbortController();
+    const c1 = captureIO({ env: replayEnv(out), cwd: out, signal: controller.signal });
+    const code = await replayCommand({ bucket: 'b', concurrency: 1 }, c1.io, {
+      store,
+      onObjectDone: () => controller.abort(),
+    });
+    expect(code).toBe(130);
+    expect(c1.stdout()).toMatch(new RegExp(`^1 object replayed, 0 skipped .*, ${rawObjects - 1} left`));
+    expect(c1.stderr()).toMatch(/interrupted with \d+ objects left; run the same command again to resume/);
+    const c2 = captureIO({ env: replayEnv(out), cwd: out });
+    expect(await replayCommand({ bucket: 'b', json: true }, c2.io, { store })).toBe(0);
+    expect(JSON.parse(c2.stdout())).toMatchObject({ objects: rawObjects - 1, skipped: 1 });
+    const full = tempDir('full');
+    await replayCommand({ bucket: 'b' }, captureIO({ env: replayEnv(full), cwd: full }).io, { store });
+    expect(snapshot(out, ['normalized', 'quarantine', 'alerts'])).toEqual(
+      snapshot(full, ['normalized', 'quarantine', 'alerts']),
+    );
+  });
+
+  it('replays only the partitions from --from to --to', async () => {
+    const out = tempDir('range');
+    const keys = (await store.list('b', 'raw/')).map((o) => o.key);
+    const hours = [...new Set(keys.map((k) => /dt=([^/]+)\/hour=(\d\d)/.exec(k)?.slice(1).join('T')))].sort();
+    const pick = hours[1] as string;
+    const c = captureIO({ env: replayEnv(out), cwd: out });
+    expect(
+      await replayCommand({ bucket: 'b', from: pick, to: `${pick}:59:59Z`, json: true }, c.io, { store }),
+    ).toBe(0);
+    const expected = keys.filter((k) => k.includes(`dt=${pick.slice(0, 10)}/hour=${pick.slice(11)}/`)).length;
+    expect(JSON.parse(c.stdout())).toMatchObject({ objects: expected });
+    expect(expected).toBeGreaterThan(0);
+    expect(expected).toBeLessThan(rawObjects);
+  });
+
+  it('leaves the object out of the checkpoint and exits 3 when a sink fails', async () => {
+    const out = tempDir('sinkfail');
+    writeFileSync(join(out, 'not-a-folder'), '');
+    const c = captureIO({ env: replayEnv(join(out, 'not-a-folder')), cwd: out });
+    const failure = replayCommand({ bucket: 'b', concurrency: 1 }, c.io, { store });
+    await expect(failure).rejects.toMatchObject({ exitCode: 3 });
+    await expect(failure).rejects.toThrow(/could not write the output of raw\/dt=/);
+    expect(readFileSync(join(out, '.replay-checkpoint.json'), 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('rejects a checkpoint of another bucket or prefix, and a bad time', async () => {
+    const out = tempDir('scope');
+    await Checkpoint.open(join(out, 'cp.json'), { bucket: 'other', prefix: '' }, false);
+    const c = captureIO({ env: replayEnv(out), cwd: out });
+    await expect(replayCommand({ bucket: 'b', checkpoint: 'cp.json' }, c.io, { store })).rejects.toThrow(
+      /checkpoint '.*cp\.json' belongs to s3:\/\/other\/; pass --restart or another --checkpoint/,
+    );
+    await expect(replayCommand({ bucket: 'b', from: '2025-13-01' }, c.io, { store })).rejects.toThrow(
+      CliError,
+    );
+    await expect(
+      replayCommand({ bucket: 'b', from: '2025-11-21', to: '2025-11-20' }, c.io, { store }),
+    ).rejects.toThrow(/is after --to/);
+  });
+});
+
+describe('partitionBound', () => {
+  it('reads dates and date-hours as UTC partitions, whole days inclusive', () => {
+    expect(partitionBound('2025-11-20', 'from')).toBe('2025-11-20T00');
+    expect(partitionBound('2025-11-20', 'to')).toBe('2025-11-20T23');
+    expect(partitionBound('2025-11-20T07', 'to')).toBe('2025-11-20T07');
+    expect(partitionBound('2025-11-20 07:30', 'from')).toBe('2025-11-20T07');
+    expect(partitionBound('2025-11-20T07:30:00.000Z', 'from')).toBe('2025-11-20T07');
+    expect(partitionBound(undefined, 'from')).toBeUndefined();
+    for (const bad of ['2025-02-30', '2025-11-20T24', '20251120', '2025-11-20T07+02:00', 'yesterday']) {
+      expect(() => partitionBound(bad, 'from')).toThrow(CliError);
+    }
+  });
+});
+
+describe('Checkpoint', () => {
+  it('remembers finished keys across opens, ignores a torn last line, and starts over with restart', async () => {
+    const path = join(tempDir('cp'), 'cp.json');
+    const scope = { bucket: 'b', prefix: 'p/' };
+    const cp = await Checkpoint.open(path, scope, false);
+    await Promise.all([cp.add('k1'), cp.add('k2')]);
+    writeFileSync(path, `${readFileSync(path, 'utf8')}{"done":"k3`);
+    const again = await Checkpoint.open(path, scope, false);
+    expect([again.has('k1'), again.has('k2'), again.has('k3'), again.size]).toEqual([true, true, false, 2]);
+    expect(readFileSync(path, 'utf8')).toBe(
+      '{"checkpoint":1,"bucket":"b","prefix":"p/"}\n{"done":"k1"}\n{"done":"k2"}\n',
+    );
+    expect((await Checkpoint.open(path, scope, true)).size).toBe(0);
+  });
+
+  it('refuses a file that is not a checkpoint', async () => {
+    const path = join(tempDir('notcp'), 'x.json');
+    writeFileSync(path, '{"something":"else"}\n');
+    await expect(Checkpoint.open(path, { bucket: 'b', prefix: '' }, false)).rejects.toThrow(
+      /is not a replay checkpoint/,
+    );
+  });
+});
+
+describe('batchRefFromArchive', () => {
+  const ids = [
+    '49656178632478946225718230919431271478127036462117879810',
+    '49656178632478946225718230919431271478127036462118879810',
+  ];
+
+  it('rebuilds the Kinesis batch of a raw key, with or without metadata', () => {
+    const original = kinesisBatchRef(
+      'arn:aws:kinesis:us-east-1:123456789012:stream/pinpoint-events',
+      `shardId-000000000003:${ids[0]}`,
+      ids,
+      Date.UTC(2025, 10, 20, 13, 5),
+    );
+    const key = `archive/${archiveKey('raw', original, original.dt, original.hour)}`;
+    expect(batchRefFromArchive(key, ids)).toEqual(original);
+    expect(
+      batchRefFromArchive(key, [], {
+        shard: original.shard as string,
+        'first-id': original.firstId,
+        'last-id': original.lastId,
+        'batch-record-count': '2',
+      }),
+    ).toEqual(original);
+  });
+
+  it('rebuilds the Firehose batch of a raw key', () => {
+    const original = firehoseBatchRef(
+      'arn:aws:firehose:us-east-1:123456789012:deliverystream/pinpoint-events',
+      ['a', 'b', 'c'],
+      Date.UTC(2025, 10, 20, 23, 59),
+    );
+    expect(
+      batchRefFromArchive(archiveKey('raw', original, original.dt, original.hour), ['a', 'b', 'c']),
+    ).toEqual(original);
+  });
+
+  it('says when a key is not a raw archive key', () => {
+    expect(batchRefFromArchive('normalized/dt=2025-11-20/hour=13/kinesis/s/x.jsonl.gz', [])).toBeUndefined();
+    expect(batchRefFromArchive('raw/2025/x.jsonl.gz', [])).toBeUndefined();
+  });
+});

@@ -1,0 +1,97 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../../../src/cli/main';
+import { rulesCheckCommand } from '../../../src/cli/rulesCheck';
+import { DEFAULT_RULES } from '../../../src/rules/defaultRules';
+import { rawEvents } from '../../helpers/runtime';
+import { captureIO, tempDir } from './cliIO';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+describe('rules check', () => {
+  it('checks the default rules against the bundled sample events', async () => {
+    const { io, stdout, stderr } = captureIO();
+    expect(await rulesCheckCommand(undefined, {}, io)).toBe(0);
+    const out = stdout();
+    expect(out).toMatch(
+      new RegExp(
+        `^default rules: valid, ${DEFAULT_RULES.length} rules \\(${DEFAULT_RULES.length} alert\\)$`,
+        'm',
+      ),
+    );
+    expect(out).toMatch(/^89 sample events from 7 files in /m);
+    expect(out).toMatch(/^pinpoint\/email +_email\.hardbounce +1 +email-hard-bounce \(alert high\)$/m);
+    expect(out).toMatch(/^ses\/email +Delivery +1 +-$/m);
+    expect(stderr()).toBe('');
+  });
+
+  it('shows every action of a rules file, and the rules that match nothing', async () => {
+    const dir = tempDir('rules');
+    writeFileSync(
+      join(dir, 'rules.yaml'),
+      [
+        'version: 1',
+        'include_defaults: false',
+        'rules:',
+        '  - { name: no-tests, match: { event_type: "_test.*" }, action: drop }',
+        '  - { name: vip, match: { family: [email, sms] }, action: tag, tags: [vip, gold] }',
+        '  - { name: never, match: { event_type: nothing-like-this }, action: alert, severity: low }',
+      ].join('\n'),
+    );
+    const { io, stdout } = captureIO({ cwd: dir });
+    expect(await rulesCheckCommand('rules.yaml', {}, io)).toBe(0);
+    const out = stdout();
+    expect(out).toMatch(/^rules\.yaml: valid, 3 rules \(1 alert, 1 drop, 1 tag\)$/m);
+    expect(out).toMatch(/^pinpoint\/custom +_test\.event +1 +no-tests \(drop\)$/m);
+    expect(out).toMatch(/^pinpoint\/sms +_SMS\.OPTOUT +1 +vip \(tag vip,gold\)$/m);
+    expect(out).toMatch(/Rules that match no sample event:\n {2}never \(alert low\)\n$/);
+  });
+
+  it('matches the events of another folder with --events, and counts what is not an event', async () => {
+    const dir = tempDir('events');
+    mkdirSync(join(dir, 'ev'));
+    writeFileSync(join(dir, 'ev', 'some.jsonl'), `${JSON.stringify(rawEvents('ses')[0])}\n{"no":"type"}\n`);
+    writeFileSync(join(dir, 'ev', 'README.md'), 'not an event file');
+    const { io, stdout } = captureIO({ cwd: dir });
+    expect(await rulesCheckCommand(undefined, { events: 'ev' }, io)).toBe(0);
+    expect(stdout()).toMatch(/^2 sample events from 1 files in ev$/m);
+    expect(stdout()).toMatch(/^ses\/email +Send +1 +-$/m);
+    expect(stdout()).toMatch(/^Not events \(quarantined\): missing_event_type 1$/m);
+  });
+
+  it('exits 2 with every problem of an invalid file, one per line', async () => {
+    const dir = tempDir('invalid');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'version: 1\nrules:\n  - name: x\n    match: { famly: email }\n    action: alert\n    severity: high\n  - name: y\n    match: { family: emial }\n    action: drop\n',
+    );
+    const c = captureIO({ cwd: dir });
+    expect(await runCli(['rules', 'check', 'bad.yaml'], c.io)).toBe(2);
+    expect(c.stdout()).toBe('');
+    expect(c.stderr()).toMatch(
+      /^error: bad\.yaml is invalid:\n {2}- rule 'x' \(rules\[0\]\): match\.famly: unknown key\n/,
+    );
+  });
+
+  it('exits 2 when the vocabulary check fails, and when the file cannot be read', async () => {
+    const dir = tempDir('vocab');
+    writeFileSync(
+      join(dir, 'v.yaml'),
+      'version: 1\nrules:\n  - { name: y, match: { family: emial }, action: drop }\n',
+    );
+    const c = captureIO({ cwd: dir });
+    expect(await runCli(['rules', 'check', 'v.yaml'], c.io)).toBe(2);
+    expect(c.stderr()).toMatch(/match\.family: 'emial' is not one of/);
+    const missing = captureIO({ cwd: dir });
+    expect(await runCli(['rules', 'check', 'nope.yaml'], missing.io)).toBe(2);
+    expect(missing.stderr()).toBe(
+      "error: cannot read rules file 'nope.yaml': ENOENT: no such file or directory\n",
+    );
+  });
+
+  it('accepts the example rules file', async () => {
+    const { io, stdout } = captureIO({ cwd: ROOT });
+    expect(await rulesCheckCommand('rules.example.yaml', {}, io)).toBe(0);
+    expect(stdout()).toMatch(/^pinpoint\/custom +_test\.event +1 +drop-test-events \(drop\)$/m);
+  });
+});
