@@ -4,49 +4,57 @@
  */
 export const SCHEMA_VERSION = 1;
 
-export type Source = 'pinpoint' | 'end_user_messaging' | 'ses';
+// The closed vocabularies, as values (rules are validated against them at cold start) and as types.
+export const SOURCES = ['pinpoint', 'end_user_messaging', 'ses'] as const;
+export type Source = (typeof SOURCES)[number];
 
-export type Family =
-  | 'app'
-  | 'campaign'
-  | 'journey'
-  | 'email'
-  | 'sms'
-  | 'voice'
-  | 'push'
-  | 'custom'
-  | 'unknown';
+export const FAMILIES = [
+  'app',
+  'campaign',
+  'journey',
+  'email',
+  'sms',
+  'voice',
+  'push',
+  'custom',
+  'unknown',
+] as const;
+export type Family = (typeof FAMILIES)[number];
 
-export type Channel = 'EMAIL' | 'SMS' | 'PUSH' | 'VOICE' | 'IN_APP' | 'CUSTOM';
+export const CHANNELS = ['EMAIL', 'SMS', 'PUSH', 'VOICE', 'IN_APP', 'CUSTOM'] as const;
+export type Channel = (typeof CHANNELS)[number];
 
 /** One cross-source vocabulary for "what happened". */
-export type Outcome =
-  | 'sent'
-  | 'delivered'
-  | 'opened'
-  | 'clicked'
-  | 'bounced'
-  | 'complained'
-  | 'rejected'
-  | 'failed'
-  | 'suppressed'
-  | 'pending'
-  | 'delayed'
-  | 'received'
-  | 'displayed'
-  | 'dismissed'
-  | 'opted_out'
-  | 'unsubscribed'
-  | 'subscription'
-  | 'session'
-  | 'sign_in'
-  | 'sign_up'
-  | 'auth_failed'
-  | 'purchase'
-  | 'unknown'
-  | 'other';
+export const OUTCOMES = [
+  'sent',
+  'delivered',
+  'opened',
+  'clicked',
+  'bounced',
+  'complained',
+  'rejected',
+  'failed',
+  'suppressed',
+  'pending',
+  'delayed',
+  'received',
+  'displayed',
+  'dismissed',
+  'opted_out',
+  'unsubscribed',
+  'subscription',
+  'session',
+  'sign_in',
+  'sign_up',
+  'auth_failed',
+  'purchase',
+  'unknown',
+  'other',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
 
-export type BounceClass = 'permanent' | 'transient' | 'undetermined';
+export const BOUNCE_CLASSES = ['permanent', 'transient', 'undetermined'] as const;
+export type BounceClass = (typeof BOUNCE_CLASSES)[number];
 
 export interface NormalizedRecord {
   schema_version: number;

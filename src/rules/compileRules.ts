@@ -1,5 +1,5 @@
 import { RulesValidationError } from '../errors';
-import type { NormalizedRecord } from '../schema';
+import { BOUNCE_CLASSES, CHANNELS, FAMILIES, type NormalizedRecord, OUTCOMES, SOURCES } from '../schema';
 import type { MatchSpec, RuleSpec, Severity } from './ruleSchema';
 
 /** A rule ready to test records against: every condition pre-lower-cased and pre-compiled. */
@@ -18,36 +18,11 @@ type Test = (record: NormalizedRecord) => boolean;
 
 /** Values the closed vocabularies accept, so that `family: emial` fails at cold start instead of never matching. */
 const VOCABULARY: Partial<Record<keyof MatchSpec, readonly string[]>> = {
-  source: ['pinpoint', 'end_user_messaging', 'ses'],
-  family: ['app', 'campaign', 'journey', 'email', 'sms', 'voice', 'push', 'custom', 'unknown'],
-  channel: ['email', 'sms', 'push', 'voice', 'in_app', 'custom'],
-  bounce_type: ['permanent', 'transient', 'undetermined'],
-  outcome: [
-    'sent',
-    'delivered',
-    'opened',
-    'clicked',
-    'bounced',
-    'complained',
-    'rejected',
-    'failed',
-    'suppressed',
-    'pending',
-    'delayed',
-    'received',
-    'displayed',
-    'dismissed',
-    'opted_out',
-    'unsubscribed',
-    'subscription',
-    'session',
-    'sign_in',
-    'sign_up',
-    'auth_failed',
-    'purchase',
-    'unknown',
-    'other',
-  ],
+  source: SOURCES,
+  family: FAMILIES,
+  channel: CHANNELS.map((c) => c.toLowerCase()),
+  bounce_type: BOUNCE_CLASSES,
+  outcome: OUTCOMES,
 };
 
 const FIELD_KEYS = [

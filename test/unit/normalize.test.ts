@@ -5,7 +5,12 @@ import type { JsonObject } from '../../src/decode';
 import { PoisonRecordError } from '../../src/errors';
 import { normalizeEvent } from '../../src/normalize';
 import { type PiiMode, PiiProtector } from '../../src/pii';
-import type { NormalizedRecord } from '../../src/schema';
+import {
+  CHANNELS as CHANNEL_VALUES,
+  FAMILIES as FAMILY_VALUES,
+  type NormalizedRecord,
+  OUTCOMES as OUTCOME_VALUES,
+} from '../../src/schema';
 import type { NormalizeContext } from '../../src/sources/common';
 
 const INGEST_MS = 1_763_650_000_000; // 2025-11-20T14:46:40.000Z
@@ -522,34 +527,9 @@ describe('normalizeEvent personal data', () => {
 });
 
 describe('normalizeEvent on arbitrary input', () => {
-  const FAMILIES = ['app', 'campaign', 'journey', 'email', 'sms', 'voice', 'push', 'custom', 'unknown'];
-  const OUTCOMES = [
-    'sent',
-    'delivered',
-    'opened',
-    'clicked',
-    'bounced',
-    'complained',
-    'rejected',
-    'failed',
-    'suppressed',
-    'pending',
-    'delayed',
-    'received',
-    'displayed',
-    'dismissed',
-    'opted_out',
-    'unsubscribed',
-    'subscription',
-    'session',
-    'sign_in',
-    'sign_up',
-    'auth_failed',
-    'purchase',
-    'unknown',
-    'other',
-  ];
-  const CHANNELS = ['EMAIL', 'SMS', 'PUSH', 'VOICE', 'IN_APP', 'CUSTOM'];
+  const FAMILIES: readonly string[] = FAMILY_VALUES;
+  const OUTCOMES: readonly string[] = OUTCOME_VALUES;
+  const CHANNELS: readonly string[] = CHANNEL_VALUES;
   // Names that a plain-object lookup table answers with Object.prototype members.
   const TRICKY = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', '_campaign.send'];
 
