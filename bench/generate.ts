@@ -22,7 +22,8 @@ function prng(seed: number): () => number {
   };
 }
 
-const RAW_DIR = join(__dirname, '..', 'events', 'raw');
+// Run from the repository root (npm run bench): the benchmark itself runs as a bundle in bench/.build/.
+const RAW_DIR = join(process.cwd(), 'events', 'raw');
 const load = (family: string): Json[] => JSON.parse(readFileSync(join(RAW_DIR, `${family}.json`), 'utf8'));
 
 /** Share of each family in a realistic mixed stream (email-heavy, as Pinpoint streams usually are). */

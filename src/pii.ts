@@ -32,6 +32,8 @@ const URL_VALUE = /^https?:\/\//i;
 const MAY_BE_IP = /^(?=.*[.:])[0-9A-Fa-f.:]{3,45}$/;
 /** An `@`, a `+` or a digit-dot-digit: what any email address, phone number or IPv4 in free text contains. */
 const MAY_HOLD_PII = /[@+]|\d\.\d/;
+/** A phone number has `+`, an address `@`, an IP `.` or `:`, a URL `:`. */
+const NEEDS_A_LOOK = /[@+.:]/;
 
 const HASH_HEX_CHARS = 32;
 
@@ -130,7 +132,10 @@ export class PiiProtector {
 
   private attributeValue(key: string, value: string): string {
     if (value.length === 0) return value;
-    if (PII_ATTRIBUTE_KEYS.has(key.toLowerCase())) return this.token(value, 'value');
+    if (PII_ATTRIBUTE_KEYS.has(key) || PII_ATTRIBUTE_KEYS.has(key.toLowerCase())) return this.token(value, 'value');
+    // Ids, statuses, counts and names (most attribute values) hold none of these characters, and every check
+    // below needs one of them: one scan instead of four regexes per value.
+    if (!NEEDS_A_LOOK.test(value)) return value;
     if (PHONE_VALUE.test(value) || (MAY_BE_IP.test(value) && isIP(value) !== 0))
       return this.token(value, 'value');
     // The query and fragment go first, whatever else the URL holds: they may carry tokens, not only addresses.
