@@ -132,7 +132,8 @@ export class PiiProtector {
 
   private attributeValue(key: string, value: string): string {
     if (value.length === 0) return value;
-    if (PII_ATTRIBUTE_KEYS.has(key) || PII_ATTRIBUTE_KEYS.has(key.toLowerCase())) return this.token(value, 'value');
+    if (PII_ATTRIBUTE_KEYS.has(key) || PII_ATTRIBUTE_KEYS.has(key.toLowerCase()))
+      return this.token(value, 'value');
     // Ids, statuses, counts and names (most attribute values) hold none of these characters, and every check
     // below needs one of them: one scan instead of four regexes per value.
     if (!NEEDS_A_LOOK.test(value)) return value;
