@@ -53,8 +53,8 @@ export async function processFirehoseBatch(
     deadlineMarginMs: runtime.config.deadlineMarginMs,
     ...(remainingMs !== undefined && { remainingMs }),
   });
-  runtime.telemetry.batch({ path: 'firehose', processed, delivery, nowMs: Date.now() });
-  const summary = summarize(processed);
+  const summary = summarize(processed, Date.now());
+  runtime.telemetry.batch({ path: 'firehose', summary, delivery });
   if (!delivery.delivered) {
     runtime.logger.error('firehose batch failed; failing the invocation so that Firehose retries it', {
       batch: batch.label,

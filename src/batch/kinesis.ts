@@ -48,8 +48,8 @@ export async function processKinesisBatch(
     ...(remainingMs !== undefined && { remainingMs }),
   });
 
-  runtime.telemetry.batch({ path: 'kinesis', processed, delivery, nowMs: Date.now() });
-  const summary = summarize(processed);
+  const summary = summarize(processed, Date.now());
+  runtime.telemetry.batch({ path: 'kinesis', summary, delivery });
   const fields = {
     batch: batch.label,
     ...summary,

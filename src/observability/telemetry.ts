@@ -1,16 +1,14 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DeliveryResult } from '../batch/deliver';
+import type { BatchSummary } from '../batch/summary';
 import { SinkError } from '../errors';
-import type { ProcessedRecord } from '../pipeline';
 
 /** What one batch did, for metrics: counts only, never payloads. */
 export interface BatchReport {
   path: 'kinesis' | 'firehose';
-  processed: readonly ProcessedRecord[];
+  summary: BatchSummary;
   delivery: DeliveryResult;
-  /** When the handler finished the batch (Unix ms), for arrival-to-processing latency. */
-  nowMs: number;
 }
 
 /** Port for metrics: the batch processors report, an adapter turns reports into CloudWatch metrics. */
@@ -43,40 +41,18 @@ export class PowertoolsTelemetry implements Telemetry {
   constructor(private readonly metrics: Metrics) {}
 
   batch(report: BatchReport): void {
-    const { path, processed, delivery, nowMs } = report;
+    const { path, summary, delivery } = report;
     this.metrics.addDimension('Path', path);
-    this.metrics.addMetric('RecordsIn', MetricUnit.Count, processed.length);
-
-    const out = new Map<string, number>();
-    const poison = new Map<string, number>();
-    let dropped = 0;
-    let latencyMax = 0;
-    let latencySum = 0;
-    for (const p of processed) {
-      const latency = Math.max(0, nowMs - p.input.ingestMs);
-      latencySum += latency;
-      if (latency > latencyMax) latencyMax = latency;
-      const o = p.outcome;
-      if (o.kind === 'poison') poison.set(o.reason, (poison.get(o.reason) ?? 0) + 1);
-      else if (o.dropped) dropped++;
-      else {
-        const key = `${o.record.source}\u0000${o.record.family}\u0000${o.record.outcome}`;
-        out.set(key, (out.get(key) ?? 0) + 1);
-      }
-    }
-    this.metrics.addMetric('RecordsDropped', MetricUnit.Count, dropped);
+    this.metrics.addMetric('RecordsIn', MetricUnit.Count, summary.records);
+    this.metrics.addMetric('RecordsDropped', MetricUnit.Count, summary.dropped);
     this.metrics.addMetric('BatchesNotDelivered', MetricUnit.Count, delivery.delivered ? 0 : 1);
-    if (processed.length > 0) {
-      this.metrics.addMetric('ArrivalLatencyMax', MetricUnit.Milliseconds, latencyMax);
-      this.metrics.addMetric(
-        'ArrivalLatencyAvg',
-        MetricUnit.Milliseconds,
-        Math.round(latencySum / processed.length),
-      );
+    if (summary.records > 0) {
+      this.metrics.addMetric('ArrivalLatencyMax', MetricUnit.Milliseconds, summary.arrivalLatencyMaxMs);
+      this.metrics.addMetric('ArrivalLatencyAvg', MetricUnit.Milliseconds, summary.arrivalLatencyAvgMs);
     }
 
-    for (const [key, n] of out) {
-      const [source, family, outcome] = key.split('\u0000') as [string, string, string];
+    for (const [key, n] of Object.entries(summary.byOutcome)) {
+      const [source, family, outcome] = key.split('/') as [string, string, string];
       this.single('RecordsOut', MetricUnit.Count, n, {
         Path: path,
         Source: source,
@@ -84,7 +60,7 @@ export class PowertoolsTelemetry implements Telemetry {
         Outcome: outcome,
       });
     }
-    for (const [reason, n] of poison)
+    for (const [reason, n] of Object.entries(summary.poisonByReason))
       this.single('PoisonRecords', MetricUnit.Count, n, { Path: path, Reason: reason });
     for (const a of delivery.sentAlerts) {
       this.single('AlertsSent', MetricUnit.Count, 1, { Rule: a.rule, Severity: a.severity });
