@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { type PiiMode, PiiProtector } from '../../src/pii';
 import type { NormalizedRecord } from '../../src/schema';
+import { normalizedRecord } from '../helpers/factories';
 
 const KEY = Buffer.from('unit-test-key-0123456789');
 const OTHER_KEY = Buffer.from('another-test-key-9876543210');
@@ -12,11 +13,9 @@ const US_PHONE = '+14255550199';
 const GB_PHONE = '+447700900123';
 const DE_PHONE = '+4915123456789';
 
-function record(): NormalizedRecord {
-  return {
-    schema_version: 1,
+const record = (): NormalizedRecord =>
+  normalizedRecord({
     event_id: 'e1',
-    source: 'pinpoint',
     family: 'sms',
     event_type: '_SMS.SUCCESS',
     outcome: 'delivered',
@@ -24,8 +23,7 @@ function record(): NormalizedRecord {
     ingest_time: '2024-01-01T00:00:00.000Z',
     dt: '2024-01-01',
     hour: '00',
-  };
-}
+  });
 
 /** The fields the PII methods may add, so that tests compare only those. */
 function piiFields(rec: NormalizedRecord): Partial<NormalizedRecord> {

@@ -8,24 +8,16 @@ import { type CompiledRule, compileRules } from '../../../src/rules/compileRules
 import { loadRules } from '../../../src/rules/loadRules';
 import { routeRecord } from '../../../src/rules/route';
 import type { NormalizedRecord } from '../../../src/schema';
+import { normalizedRecord } from '../../helpers/factories';
 
-function record(overrides: Partial<NormalizedRecord> = {}): NormalizedRecord {
-  return {
-    schema_version: 1,
-    event_id: 'e-1',
-    source: 'pinpoint',
-    family: 'email',
+const record = (overrides: Partial<NormalizedRecord> = {}): NormalizedRecord =>
+  normalizedRecord({
     event_type: '_email.hardbounce',
     outcome: 'bounced',
     event_time: '2025-11-20T14:00:00.000Z',
-    arrival_time: '2025-11-20T14:46:40.000Z',
-    ingest_time: '2025-11-20T14:46:40.000Z',
-    dt: '2025-11-20',
-    hour: '14',
     app_id: 'app-1',
     ...overrides,
-  };
-}
+  });
 
 const [bounce, complaint, anything] = compileRules([
   {

@@ -6,23 +6,9 @@ import { normalizeEvent } from '../../../src/normalize';
 import { PiiProtector } from '../../../src/pii';
 import { type CompiledRule, compileRules } from '../../../src/rules/compileRules';
 import type { MatchSpec, RuleSpec } from '../../../src/rules/ruleSchema';
-import type { NormalizedRecord } from '../../../src/schema';
+import { normalizedRecord } from '../../helpers/factories';
 
-function record(overrides: Partial<NormalizedRecord> = {}): NormalizedRecord {
-  return {
-    schema_version: 1,
-    event_id: 'e-1',
-    source: 'pinpoint',
-    family: 'email',
-    event_type: '_email.send',
-    outcome: 'sent',
-    arrival_time: '2025-11-20T14:46:40.000Z',
-    ingest_time: '2025-11-20T14:46:40.000Z',
-    dt: '2025-11-20',
-    hour: '14',
-    ...overrides,
-  };
-}
+const record = normalizedRecord;
 
 /** One drop rule matching `match`. */
 function matcher(match: MatchSpec): CompiledRule {

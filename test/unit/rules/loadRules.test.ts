@@ -4,25 +4,11 @@ import { RulesValidationError } from '../../../src/errors';
 import { DEFAULT_RULES } from '../../../src/rules/defaultRules';
 import { loadRules } from '../../../src/rules/loadRules';
 import { routeRecord } from '../../../src/rules/route';
-import type { NormalizedRecord } from '../../../src/schema';
+import { normalizedRecord } from '../../helpers/factories';
 
 const DEFAULT_NAMES = DEFAULT_RULES.map((r) => r.name);
 
-function record(overrides: Partial<NormalizedRecord> = {}): NormalizedRecord {
-  return {
-    schema_version: 1,
-    event_id: 'e-1',
-    source: 'pinpoint',
-    family: 'email',
-    event_type: '_email.send',
-    outcome: 'sent',
-    arrival_time: '2025-11-20T14:46:40.000Z',
-    ingest_time: '2025-11-20T14:46:40.000Z',
-    dt: '2025-11-20',
-    hour: '14',
-    ...overrides,
-  };
-}
+const record = normalizedRecord;
 
 /** The error loadRules throws for a file; fails the test when it does not throw one. */
 function errorOf(text: string): RulesValidationError {

@@ -1,23 +1,16 @@
 import { compileRules } from '../../../src/rules/compileRules';
 import { routeRecord } from '../../../src/rules/route';
 import type { NormalizedRecord } from '../../../src/schema';
+import { normalizedRecord } from '../../helpers/factories';
 
-function record(overrides: Partial<NormalizedRecord> = {}): NormalizedRecord {
-  return {
-    schema_version: 1,
-    event_id: 'e-1',
-    source: 'pinpoint',
+const record = (overrides: Partial<NormalizedRecord> = {}): NormalizedRecord =>
+  normalizedRecord({
     family: 'sms',
     event_type: '_SMS.FAILURE',
     outcome: 'rejected',
-    arrival_time: '2025-11-20T14:46:40.000Z',
-    ingest_time: '2025-11-20T14:46:40.000Z',
-    dt: '2025-11-20',
-    hour: '14',
     status: 'BLOCKED',
     ...overrides,
-  };
-}
+  });
 
 const rules = compileRules([
   { name: 'sms-alert', match: { family: 'sms' }, action: 'alert', severity: 'high' },
