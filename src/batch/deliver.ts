@@ -84,13 +84,11 @@ export async function deliver(
   if (archiveErrors.length > 0) return result(archiveErrors);
 
   const matches = [];
-  for (let i = 0; i < processed.length; i++) {
-    const outcome = (processed[i] as ProcessedRecord).outcome;
-    if (outcome.kind === 'ok' && outcome.alerts.length > 0) {
-      matches.push({ index: i, record: outcome.record, rules: outcome.alerts });
-    }
+  for (const { outcome } of processed) {
+    if (outcome.kind === 'ok' && outcome.alerts.length > 0)
+      matches.push({ record: outcome.record, rules: outcome.alerts });
   }
-  const alerts = aggregateAlerts(matches, batch.label, options.alertSampleSize).map((g) => g.alert);
+  const alerts = aggregateAlerts(matches, batch.label, options.alertSampleSize);
   if (alerts.length === 0) return result([]);
   if (budget() <= 0) {
     return result([

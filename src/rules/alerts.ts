@@ -52,39 +52,27 @@ export interface Alert {
   samples: AlertSample[];
 }
 
-/** An alert with the batch positions of the records it stands for (to map a failed send back to records). */
-export interface AlertGroup {
-  alert: Alert;
-  indices: number[];
-}
-
 /**
- * Aggregates per-record alert matches into one alert per rule. Records are given in batch order.
- *
- * @param matches per record: its batch index, the record, and the alert rules it matched
+ * Aggregates per-record alert matches into one alert per rule, in the order rules first match. Records are
+ * given in batch order.
  */
 export function aggregateAlerts(
-  matches: Iterable<{ index: number; record: NormalizedRecord; rules: readonly CompiledRule[] }>,
+  matches: Iterable<{ record: NormalizedRecord; rules: readonly CompiledRule[] }>,
   batch: string,
   sampleSize: number,
-): AlertGroup[] {
-  const byRule = new Map<string, { rule: CompiledRule; records: NormalizedRecord[]; indices: number[] }>();
-  for (const { index, record, rules } of matches) {
+): Alert[] {
+  const byRule = new Map<string, { rule: CompiledRule; records: NormalizedRecord[] }>();
+  for (const { record, rules } of matches) {
     for (const rule of rules) {
       let group = byRule.get(rule.name);
       if (group === undefined) {
-        group = { rule, records: [], indices: [] };
+        group = { rule, records: [] };
         byRule.set(rule.name, group);
       }
       group.records.push(record);
-      group.indices.push(index);
     }
   }
-  const out: AlertGroup[] = [];
-  for (const { rule, records, indices } of byRule.values()) {
-    out.push({ alert: buildAlert(rule, records, batch, sampleSize), indices });
-  }
-  return out;
+  return [...byRule.values()].map(({ rule, records }) => buildAlert(rule, records, batch, sampleSize));
 }
 
 function buildAlert(

@@ -31,27 +31,27 @@ const [bounce, complaint, anything] = compileRules([
   { name: 'anything', match: { source: 'pinpoint' }, action: 'alert', severity: 'info' },
 ]) as [CompiledRule, CompiledRule, CompiledRule];
 
-type Match = { index: number; record: NormalizedRecord; rules: readonly CompiledRule[] };
+type Match = { record: NormalizedRecord; rules: readonly CompiledRule[] };
 
 /** Matches as the pipeline builds them: each record with the alert rules it matched, in rule order. */
 function matchesOf(records: NormalizedRecord[], rules: readonly CompiledRule[]): Match[] {
-  return records.map((r, index) => ({ index, record: r, rules: rules.filter((rule) => rule.matches(r)) }));
+  return records.map((r) => ({ record: r, rules: rules.filter((rule) => rule.matches(r)) }));
 }
 
 const idsOf = (records: NormalizedRecord[], rule: CompiledRule = bounce) =>
-  aggregateAlerts(matchesOf(records, [rule]), 'batch', 3).map((g) => g.alert.alert_id);
+  aggregateAlerts(matchesOf(records, [rule]), 'batch', 3).map((a) => a.alert_id);
 
 describe('aggregateAlerts', () => {
-  it('makes one alert per rule for the whole batch, with the batch positions of its records', () => {
+  it('makes one alert per rule for the whole batch, standing for its records in batch order', () => {
     const records = [
       record({ event_id: 'a' }),
       record({ event_id: 'b', event_type: '_email.complaint', outcome: 'complained' }),
       record({ event_id: 'c' }),
     ];
     const groups = aggregateAlerts(matchesOf(records, [bounce, complaint]), 'stream/shard-0', 3);
-    expect(groups.map((g) => [g.alert.rule, g.alert.count, g.indices])).toEqual([
-      ['bounce', 2, [0, 2]],
-      ['complaint', 1, [1]],
+    expect(groups.map((g) => [g.rule, g.count, g.samples.map((x) => x.event_id)])).toEqual([
+      ['bounce', 2, ['a', 'c']],
+      ['complaint', 1, ['b']],
     ]);
   });
 
@@ -70,7 +70,7 @@ describe('aggregateAlerts', () => {
     delete records[3]?.app_id;
     delete records[3]?.event_time;
     const [group] = aggregateAlerts(matchesOf(records, [bounce]), 'batch-1', 3);
-    expect(group?.alert).toMatchObject({
+    expect(group).toMatchObject({
       rule: 'bounce',
       severity: 'high',
       description: 'hard bounces',
@@ -84,7 +84,7 @@ describe('aggregateAlerts', () => {
       last_event_time: '2025-11-20T14:10:00.000Z',
       batch: 'batch-1',
     });
-    expect(group?.alert.event_types).toEqual({ '_email.hardbounce': 2, Bounce: 2 });
+    expect(group?.event_types).toEqual({ '_email.hardbounce': 2, Bounce: 2 });
   });
 
   it('leaves out the app, the time span and the description when there are none', () => {
@@ -92,18 +92,18 @@ describe('aggregateAlerts', () => {
     delete r.app_id;
     delete r.event_time;
     const [group] = aggregateAlerts(matchesOf([r], [complaint]), 'b', 3);
-    expect(group?.alert.rule).toBe('complaint');
-    expect(group?.alert.app_ids).toEqual([]);
-    expect(group?.alert).not.toHaveProperty('app_id');
-    expect(group?.alert).not.toHaveProperty('first_event_time');
-    expect(group?.alert).not.toHaveProperty('last_event_time');
-    expect(group?.alert).not.toHaveProperty('description');
+    expect(group?.rule).toBe('complaint');
+    expect(group?.app_ids).toEqual([]);
+    expect(group).not.toHaveProperty('app_id');
+    expect(group).not.toHaveProperty('first_event_time');
+    expect(group).not.toHaveProperty('last_event_time');
+    expect(group).not.toHaveProperty('description');
   });
 
   it('keeps at most sampleSize samples, the first records of the batch', () => {
     const records = ['a', 'b', 'c', 'd', 'e'].map((id) => record({ event_id: id }));
     const sampled = (size: number) =>
-      aggregateAlerts(matchesOf(records, [bounce]), 'b', size)[0]?.alert.samples.map((s) => s.event_id);
+      aggregateAlerts(matchesOf(records, [bounce]), 'b', size)[0]?.samples.map((s) => s.event_id);
     expect(sampled(3)).toEqual(['a', 'b', 'c']);
     expect(sampled(10)).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(sampled(0)).toEqual([]);
@@ -117,9 +117,9 @@ describe('aggregateAlerts', () => {
   describe('order', () => {
     it('lists the rules a record matched in rule order', () => {
       const groups = aggregateAlerts(matchesOf([record()], [bounce, anything]), 'b', 3);
-      expect(groups.map((g) => g.alert.rule)).toEqual(['bounce', 'anything']);
+      expect(groups.map((g) => g.rule)).toEqual(['bounce', 'anything']);
       const reversed = aggregateAlerts(matchesOf([record()], [anything, bounce]), 'b', 3);
-      expect(reversed.map((g) => g.alert.rule)).toEqual(['anything', 'bounce']);
+      expect(reversed.map((g) => g.rule)).toEqual(['anything', 'bounce']);
     });
 
     it('lists rules in the order they first match in the batch', () => {
@@ -129,9 +129,9 @@ describe('aggregateAlerts', () => {
         record({ event_id: 'c', event_type: '_email.complaint' }),
       ];
       const groups = aggregateAlerts(matchesOf(records, [bounce, complaint]), 'b', 3);
-      expect(groups.map((g) => [g.alert.rule, g.indices])).toEqual([
-        ['complaint', [0, 2]],
-        ['bounce', [1]],
+      expect(groups.map((g) => [g.rule, g.samples.map((x) => x.event_id)])).toEqual([
+        ['complaint', ['a', 'c']],
+        ['bounce', ['b']],
       ]);
     });
   });
@@ -159,7 +159,7 @@ describe('aggregateAlerts', () => {
       const records = batch();
       const groups = aggregateAlerts(matchesOf(records, [bounce, anything]), 'b', 3);
       expect(groups).toHaveLength(2);
-      expect(groups[0]?.alert.alert_id).not.toBe(groups[1]?.alert.alert_id);
+      expect(groups[0]?.alert_id).not.toBe(groups[1]?.alert_id);
     });
 
     it('does not run the rule name into the first event id', () => {
@@ -216,7 +216,7 @@ describe('aggregateAlerts', () => {
         metrics: { n: 1 },
       });
       const [group] = aggregateAlerts(matchesOf([r], [bounce]), 'b', 3);
-      const sample = group?.alert.samples[0];
+      const sample = group?.samples[0];
       expect(sample).toMatchObject({
         event_id: 'e-1',
         event_type: '_email.hardbounce',
@@ -227,7 +227,7 @@ describe('aggregateAlerts', () => {
         recipient_hash: 'f'.repeat(32),
       });
       for (const key of FORBIDDEN) expect(sample).not.toHaveProperty(key);
-      const text = JSON.stringify(group?.alert);
+      const text = JSON.stringify(group);
       expect(text).not.toContain('jane.doe');
       expect(text).not.toContain('news@');
       expect(text).not.toContain('203.0.113.7');
@@ -247,7 +247,7 @@ describe('aggregateAlerts', () => {
         for (const event of events) {
           const r = normalizeEvent(event, { eventId: `e-${n}`, ingestMs: 1763650000000, pii });
           const { alerts } = routeRecord(r, rules);
-          if (alerts.length > 0) matches.push({ index: n, record: r, rules: alerts });
+          if (alerts.length > 0) matches.push({ record: r, rules: alerts });
           n++;
         }
       }
@@ -256,7 +256,7 @@ describe('aggregateAlerts', () => {
       // In keep mode the records do carry addresses: the check below is not vacuous.
       expect(matches.some((m) => m.record.recipient?.includes('@'))).toBe(true);
       expect(matches.some((m) => m.record.recipient?.startsWith('+'))).toBe(true);
-      for (const { alert } of groups) {
+      for (const alert of groups) {
         for (const sample of alert.samples)
           for (const key of FORBIDDEN) expect(sample).not.toHaveProperty(key);
         const text = JSON.stringify(alert);
