@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import metadata from 'libphonenumber-js/min/metadata';
+import { createHmacHex } from './hmac';
 import type { NormalizedRecord } from './schema';
 
 /** `hash` (default): keyed hashes + harmless derived fields; `redact`: derived fields only; `keep`: raw values. */
@@ -37,6 +37,18 @@ const NEEDS_A_LOOK = /[@+.:]/;
 
 const HASH_HEX_CHARS = 32;
 
+/** One HMAC function per key (its pad buffers are built once, not per batch). */
+const hmacByKey = new WeakMap<Buffer, (value: string) => string>();
+
+function hmacFor(key: Buffer): (value: string) => string {
+  let hmac = hmacByKey.get(key);
+  if (hmac === undefined) {
+    hmac = createHmacHex(key);
+    hmacByKey.set(key, hmac);
+  }
+  return hmac;
+}
+
 const callingCodeCountries = (metadata as { country_calling_codes: Record<string, string[]> })
   .country_calling_codes;
 
@@ -47,17 +59,20 @@ const callingCodeCountries = (metadata as { country_calling_codes: Record<string
 export class PiiProtector {
   private readonly hashes = new Map<string, string>();
   private readonly phoneCountries = new Map<string, string | undefined>();
+  private readonly hmac: (value: string) => string;
 
   constructor(
     readonly mode: PiiMode,
-    private readonly key: Buffer,
-  ) {}
+    key: Buffer,
+  ) {
+    this.hmac = hmacFor(key);
+  }
 
   /** Keyed hash of a value, so joins across records keep working without the value itself. */
   hash(value: string): string {
     let h = this.hashes.get(value);
     if (h === undefined) {
-      h = createHmac('sha256', this.key).update(value).digest('hex').slice(0, HASH_HEX_CHARS);
+      h = this.hmac(value).slice(0, HASH_HEX_CHARS);
       this.hashes.set(value, h);
     }
     return h;
