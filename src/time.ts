@@ -1,19 +1,22 @@
 const DAY_MS = 86_400_000;
 
 // `new Date(ms).toISOString()` costs about 3 µs a call on Node 20 here, and every record needs three
-// timestamps. Events of one batch fall on one or two days, so the date part is cached per day and the
-// time of day is formatted with integer arithmetic (≈0.2 µs).
-let cachedDay = Number.NaN;
-let cachedDate = '';
+// timestamps. The date part is cached per day — a map, not a last-day slot: one record's event, arrival and
+// ingest times can fall on different days (a device reports days late, a batch spans midnight), and a single
+// slot then missed on every call — and the time of day is formatted with integer arithmetic (≈0.2 µs).
+const dates = new Map<number, string>();
+const MAX_CACHED_DAYS = 4096;
 
 const PAD2: string[] = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
 
 function datePart(day: number): string {
-  if (day !== cachedDay) {
-    cachedDay = day;
-    cachedDate = new Date(day * DAY_MS).toISOString().slice(0, 10);
+  let date = dates.get(day);
+  if (date === undefined) {
+    if (dates.size >= MAX_CACHED_DAYS) dates.clear();
+    date = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    dates.set(day, date);
   }
-  return cachedDate;
+  return date;
 }
 
 /** Unix ms → `YYYY-MM-DDTHH:MM:SS.mmmZ`, identical to `Date.prototype.toISOString` for years 1970–9999. */

@@ -60,6 +60,15 @@ describe('isoFromMs', () => {
       '2031-07-04T12:00:00.000Z',
     ]);
   });
+
+  it('stays right past the number of days it caches (the cache is emptied, not wrong)', () => {
+    const start = Date.UTC(2001, 0, 1, 6, 30);
+    for (let d = 0; d < 10_000; d += 1) {
+      const ms = start + d * DAY_MS;
+      expect(isoFromMs(ms)).toBe(new Date(ms).toISOString());
+    }
+    expect(isoFromMs(start)).toBe('2001-01-01T06:30:00.000Z');
+  });
 });
 
 describe('partitionOf', () => {
