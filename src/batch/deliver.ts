@@ -1,5 +1,5 @@
 import { DeadlineError, SinkError } from '../errors';
-import type { ProcessedRecord } from '../pipeline';
+import { type ProcessedRecord, recordOf } from '../pipeline';
 import { aggregateAlerts } from '../rules/alerts';
 import type { AlertSink } from '../sinks/alerts';
 import type { ArchiveSink, ArchiveZone } from '../sinks/archive';
@@ -86,7 +86,7 @@ export async function deliver(
   const matches = [];
   for (const { outcome } of processed) {
     if (outcome.kind === 'ok' && outcome.alerts.length > 0)
-      matches.push({ record: outcome.record, rules: outcome.alerts });
+      matches.push({ record: recordOf(outcome), rules: outcome.alerts });
   }
   const alerts = aggregateAlerts(matches, batch.label, options.alertSampleSize);
   if (alerts.length === 0) return result([]);

@@ -42,7 +42,10 @@ export async function processFirehoseBatch(
     inputs.map((i) => i.id),
     (inputs[0] as InputRecord).ingestMs,
   );
-  const processed = runPipeline(inputs, runtime.settings, { keepRaw: runtime.config.firehoseArchiveRaw });
+  const processed = runPipeline(inputs, runtime.settings, {
+    keepRaw: runtime.config.firehoseArchiveRaw,
+    encoding: 'base64',
+  });
 
   const zones = new Set<ArchiveZone>(
     runtime.config.firehoseArchiveRaw ? ['raw', 'quarantine'] : ['quarantine'],
@@ -99,12 +102,12 @@ export function toFirehoseRecords(
     if (o.kind === 'poison') rec = failed(p);
     else if (o.dropped) rec = { recordId: p.input.id, result: 'Dropped', data: '' };
     else {
-      const r = o.record;
+      const k = o.keys;
       rec = {
         recordId: p.input.id,
         result: 'Ok',
-        data: Buffer.from(o.line, 'utf8').toString('base64'),
-        metadata: { partitionKeys: { source: r.source, family: r.family, dt: r.dt, hour: r.hour } },
+        data: o.encoding === 'base64' ? o.line : Buffer.from(o.line, 'utf8').toString('base64'),
+        metadata: { partitionKeys: { source: k.source, family: k.family, dt: k.dt, hour: k.hour } },
       };
     }
     out[i] = rec;

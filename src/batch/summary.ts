@@ -40,7 +40,7 @@ export function summarize(processed: readonly ProcessedRecord[], nowMs: number):
     } else if (o.dropped) s.dropped++;
     else {
       s.ok++;
-      const key = `${o.record.source}/${o.record.family}/${o.record.outcome}`;
+      const key = `${o.keys.source}/${o.keys.family}/${o.keys.outcome}`;
       s.byOutcome[key] = (s.byOutcome[key] ?? 0) + 1;
     }
   }

@@ -49,7 +49,7 @@ export class RunTally {
       }
       if (o.dropped) counts.dropped++;
       else counts.normalized++;
-      const key = `${o.record.source}\t${o.record.family}\t${o.record.outcome}`;
+      const key = `${o.keys.source}\t${o.keys.family}\t${o.keys.outcome}`;
       const e = this.events.get(key) ?? { records: 0, dropped: 0 };
       e.records++;
       if (o.dropped) e.dropped++;

@@ -1,5 +1,11 @@
 import { enrich } from '../enrich';
-import { type InputRecord, type PipelineSettings, type ProcessedRecord, runPipeline } from '../pipeline';
+import {
+  type InputRecord,
+  okOutcome,
+  type PipelineSettings,
+  type ProcessedRecord,
+  runPipeline,
+} from '../pipeline';
 import { routeRecord } from '../rules/route';
 import type { InputItem } from './inputItems';
 
@@ -11,7 +17,8 @@ import type { InputItem } from './inputItems';
 export function processItems(items: readonly InputItem[], settings: PipelineSettings): ProcessedRecord[] {
   const raws: InputRecord[] = [];
   for (const item of items) if (item.kind === 'raw') raws.push(item.input);
-  const processed = runPipeline(raws, settings);
+  // The CLI prints and tallies records: it keeps them all.
+  const processed = runPipeline(raws, settings, { keepRecords: true });
   if (raws.length === items.length) return processed;
   let next = 0;
   return items.map((item) =>
@@ -26,8 +33,5 @@ function reroute(
   const { record, input } = item;
   enrich(record, settings.apps);
   const { drop, alerts } = routeRecord(record, settings.rules);
-  return {
-    input,
-    outcome: { kind: 'ok', record, line: `${JSON.stringify(record)}\n`, dropped: drop, alerts },
-  };
+  return { input, outcome: okOutcome(record, drop, alerts, { keepRecords: true }) };
 }

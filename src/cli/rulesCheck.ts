@@ -2,7 +2,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
-import type { PipelineSettings } from '../pipeline';
+import { type PipelineSettings, recordOf } from '../pipeline';
 import type { CompiledRule } from '../rules/compileRules';
 import { loadRules } from '../rules/loadRules';
 import { formatTable } from './formatTable';
@@ -79,7 +79,7 @@ export async function rulesCheckCommand(
         poison.set(o.reason, (poison.get(o.reason) ?? 0) + 1);
         continue;
       }
-      const r = o.record;
+      const r = recordOf(o);
       const matched = rules.filter((rule) => rule.matches(r));
       for (const m of matched) used.add(m.name);
       const where = `${r.source}/${r.family}`;

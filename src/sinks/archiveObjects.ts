@@ -1,4 +1,4 @@
-import type { ProcessedRecord } from '../pipeline';
+import { lineText, type ProcessedRecord } from '../pipeline';
 import { SCHEMA_VERSION } from '../schema';
 import type { ArchiveObject, ArchiveZone } from './archive';
 import type { BatchRef } from './batchRef';
@@ -26,14 +26,14 @@ export function planArchiveObjects(
     if (outcome.kind === 'poison') {
       if (wantQuarantine) quarantine.push(quarantineLine(p));
     } else if (wantNormalized && !outcome.dropped) {
-      const { dt, hour } = outcome.record;
+      const { dt, hour } = outcome.keys;
       const part = `${dt}/${hour}`;
       let group = normalized.get(part);
       if (group === undefined) {
         group = { dt, hour, lines: [] };
         normalized.set(part, group);
       }
-      group.lines.push(outcome.line);
+      group.lines.push(lineText(outcome));
     }
   }
   if (quarantine.length > 0) objects.push(makeObject('quarantine', batch, batch.dt, batch.hour, quarantine));

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { eventIdOf, runPipeline } from '../../src/pipeline';
+import { eventIdOf, lineText, recordOf, runPipeline } from '../../src/pipeline';
 import { rawEvents, testRuntime } from '../helpers/runtime';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
@@ -19,10 +19,68 @@ describe('event ids', () => {
     const processed = runPipeline(
       variants.map((v, i) => ({ id: String(i), data: b64(v), ingestMs: 1_700_000_000_000 })),
       runtime.settings,
+      { keepRecords: true },
     );
     const ids = processed.map((p) =>
-      p.outcome.kind === 'ok' ? p.outcome.record.event_id : p.outcome.reason,
+      p.outcome.kind === 'ok' ? recordOf(p.outcome).event_id : p.outcome.reason,
     );
     expect(ids).toEqual(variants.map(() => eventIdOf(json)));
+  });
+});
+
+describe('outcomes', () => {
+  const inputsOf = (family: string) =>
+    rawEvents(family).map((e, i) => ({
+      id: String(i),
+      data: b64(JSON.stringify(e)),
+      ingestMs: 1_764_000_000_000,
+    }));
+
+  it('keep the record only for alert matches unless asked, and the keys of every record', async () => {
+    const { runtime } = await testRuntime();
+    const inputs = inputsOf('email');
+    const lean = runPipeline(inputs, runtime.settings);
+    const full = runPipeline(inputs, runtime.settings, { keepRecords: true });
+    let alerting = 0;
+    lean.forEach((p, i) => {
+      const o = p.outcome;
+      const f = full[i]?.outcome;
+      if (o.kind !== 'ok' || f?.kind !== 'ok') throw new Error('expected normalized records');
+      const r = recordOf(f);
+      expect(o.keys).toEqual({
+        source: r.source,
+        family: r.family,
+        outcome: r.outcome,
+        dt: r.dt,
+        hour: r.hour,
+      });
+      expect(o.line).toBe(`${JSON.stringify(r)}\n`);
+      if (o.alerts.length > 0) {
+        alerting++;
+        expect(recordOf(o)).toEqual(r);
+      } else {
+        expect(o.record).toBeUndefined();
+        expect(() => recordOf(o)).toThrow(/keepRecords/);
+      }
+    });
+    expect(alerting).toBeGreaterThan(0); // hard bounces and complaints match the default rules
+    expect(alerting).toBeLessThan(lean.length);
+  });
+
+  it('write the line in base64 when asked, the same line as the text one', async () => {
+    const { runtime } = await testRuntime();
+    const inputs = inputsOf('sms');
+    const text = runPipeline(inputs, runtime.settings);
+    const base64 = runPipeline(inputs, runtime.settings, { encoding: 'base64' });
+    base64.forEach((p, i) => {
+      const o = p.outcome;
+      const t = text[i]?.outcome;
+      if (o.kind !== 'ok' || t?.kind !== 'ok') throw new Error('expected normalized records');
+      expect(o.encoding).toBe('base64');
+      expect(t.encoding).toBe('text');
+      expect(Buffer.from(o.line, 'base64').toString('utf8')).toBe(t.line);
+      expect(lineText(o)).toBe(t.line);
+      expect(lineText(t)).toBe(t.line);
+    });
   });
 });
