@@ -11,6 +11,10 @@ export interface CompiledRule {
   readonly tags?: readonly string[];
   /** The sources the rule is limited to, if it names any: lets routing skip it for other sources. */
   readonly sources?: ReadonlySet<string>;
+  /** The families the rule is limited to, if it names any. */
+  readonly families?: ReadonlySet<string>;
+  /** The event types the rule is limited to, if it names any: a test of the lower-cased type. */
+  readonly eventTypes?: (lowerCaseType: string) => boolean;
   matches(record: NormalizedRecord): boolean;
 }
 
@@ -47,6 +51,7 @@ export function compileRules(specs: readonly RuleSpec[]): CompiledRule[] {
 
 function compileRule(spec: RuleSpec): CompiledRule {
   const tests: Test[] = [];
+  let eventTypes: ((lowerCaseType: string) => boolean) | undefined;
   for (const key of FIELD_KEYS) {
     const values = spec.match[key];
     if (values === undefined) continue;
@@ -77,6 +82,7 @@ function compileRule(spec: RuleSpec): CompiledRule {
       });
     } else {
       const test = valueTest(list, key === 'event_type');
+      if (key === 'event_type') eventTypes = test;
       tests.push((r) => {
         const v = r[key];
         return v !== undefined && test(v.toLowerCase());
@@ -109,15 +115,15 @@ function compileRule(spec: RuleSpec): CompiledRule {
     ...(spec.description !== undefined && { description: spec.description }),
     ...(spec.severity !== undefined && { severity: spec.severity }),
     ...(spec.tags !== undefined && { tags: Object.freeze([...spec.tags]) }),
-    ...(spec.match.source !== undefined && {
-      sources: new Set(
-        (Array.isArray(spec.match.source) ? spec.match.source : [spec.match.source]).map((v) =>
-          v.toLowerCase(),
-        ),
-      ),
-    }),
+    ...(spec.match.source !== undefined && { sources: lowerCaseSet(spec.match.source) }),
+    ...(spec.match.family !== undefined && { families: lowerCaseSet(spec.match.family) }),
+    ...(eventTypes !== undefined && { eventTypes }),
   };
   return Object.freeze(rule);
+}
+
+function lowerCaseSet(values: string | readonly string[]): ReadonlySet<string> {
+  return new Set((typeof values === 'string' ? [values] : values).map((v) => v.toLowerCase()));
 }
 
 /** Exact values go in a Set; globs (`*`, `?`) become one anchored RegExp. */

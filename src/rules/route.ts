@@ -10,19 +10,44 @@ export interface RouteDecision {
 
 const NO_ALERTS: CompiledRule[] = [];
 
-/** Per rule list, the rules that can match each source, in file order (rules of any source in every list). */
-const bySource = new WeakMap<readonly CompiledRule[], Map<string, readonly CompiledRule[]>>();
+type Candidates = Map<string, Map<string, Map<string, readonly CompiledRule[]>>>;
 
-function rulesFor(rules: readonly CompiledRule[], source: string): readonly CompiledRule[] {
-  let index = bySource.get(rules);
-  if (index === undefined) {
-    index = new Map();
-    bySource.set(rules, index);
+/**
+ * Per rule list, the rules that can match each source, family and event type, in file order — found once per
+ * distinct combination instead of testing every rule on every record (most records match no rule at all).
+ * Event types come from the data, custom ones without bound: the index starts over past MAX_INDEXED entries.
+ */
+const candidateIndex = new WeakMap<readonly CompiledRule[], { candidates: Candidates; size: number }>();
+const MAX_INDEXED = 10_000;
+
+function candidatesFor(rules: readonly CompiledRule[], record: NormalizedRecord): readonly CompiledRule[] {
+  let index = candidateIndex.get(rules);
+  if (index === undefined || index.size >= MAX_INDEXED) {
+    index = { candidates: new Map(), size: 0 };
+    candidateIndex.set(rules, index);
   }
-  let list = index.get(source);
+  const { source, family, event_type: type } = record;
+  let byFamily = index.candidates.get(source);
+  if (byFamily === undefined) {
+    byFamily = new Map();
+    index.candidates.set(source, byFamily);
+  }
+  let byType = byFamily.get(family);
+  if (byType === undefined) {
+    byType = new Map();
+    byFamily.set(family, byType);
+  }
+  let list = byType.get(type);
   if (list === undefined) {
-    list = rules.filter((r) => r.sources === undefined || r.sources.has(source));
-    index.set(source, list);
+    const lower = type.toLowerCase();
+    list = rules.filter(
+      (r) =>
+        (r.sources === undefined || r.sources.has(source)) &&
+        (r.families === undefined || r.families.has(family)) &&
+        (r.eventTypes === undefined || r.eventTypes(lower)),
+    );
+    byType.set(type, list);
+    index.size++;
   }
   return list;
 }
@@ -34,7 +59,7 @@ function rulesFor(rules: readonly CompiledRule[], source: string): readonly Comp
 export function routeRecord(record: NormalizedRecord, rules: readonly CompiledRule[]): RouteDecision {
   let drop = false;
   let alerts = NO_ALERTS;
-  for (const rule of rulesFor(rules, record.source)) {
+  for (const rule of candidatesFor(rules, record)) {
     if (!rule.matches(record)) continue;
     if (rule.action === 'drop') drop = true;
     else if (rule.action === 'alert') {

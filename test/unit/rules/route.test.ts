@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { compileRules } from '../../../src/rules/compileRules';
 import { routeRecord } from '../../../src/rules/route';
+import type { RuleSpec } from '../../../src/rules/ruleSchema';
 import type { NormalizedRecord } from '../../../src/schema';
 import { normalizedRecord } from '../../helpers/factories';
 
@@ -71,5 +73,79 @@ describe('routeRecord', () => {
     const second = routeRecord(record({ status: 'OK' }), rules).alerts;
     expect(first).not.toBe(second);
     expect(routeRecord(record({ family: 'app', status: 'OK' }), rules).alerts).toEqual([]);
+  });
+});
+
+describe('routeRecord with many rules and event types', () => {
+  const sources = ['pinpoint', 'ses', 'end_user_messaging'] as const;
+  const families = ['email', 'sms', 'app', 'custom'] as const;
+  const types = [
+    '_email.send',
+    '_EMAIL.Send',
+    '_sms.failure',
+    'Bounce',
+    'TEXT_BLOCKED',
+    'purchase',
+    'Purchase',
+  ];
+  const oneOrMany = <T>(arb: fc.Arbitrary<T>) => fc.oneof(arb, fc.array(arb, { minLength: 1, maxLength: 3 }));
+  const spec = fc.record(
+    {
+      source: oneOrMany(fc.constantFrom(...sources)),
+      family: oneOrMany(fc.constantFrom(...families)),
+      event_type: oneOrMany(fc.constantFrom(...types, '_email.*', '*BLOCK*', 'p?rchase')),
+      status: fc.constantFrom('BLOCKED', 'SPAM'),
+    },
+    { requiredKeys: [] },
+  );
+  const rulesArb = fc
+    .array(fc.tuple(spec, fc.constantFrom('alert', 'drop', 'tag')), { minLength: 1, maxLength: 8 })
+    .map((list) =>
+      compileRules(
+        list.map(
+          ([match, action], i): RuleSpec =>
+            action === 'tag'
+              ? { name: `r${i}`, match, action, tags: [`t${i}`] }
+              : action === 'alert'
+                ? { name: `r${i}`, match, action, severity: 'low' }
+                : { name: `r${i}`, match, action },
+        ),
+      ),
+    );
+  const recordArb = fc
+    .record({
+      source: fc.constantFrom(...sources),
+      family: fc.constantFrom(...families),
+      event_type: fc.constantFrom(...types),
+      status: fc.constantFrom('BLOCKED', 'SPAM', 'OK'),
+    })
+    .map((r) => normalizedRecord(r));
+
+  it('decides as testing every rule on every record would', () => {
+    fc.assert(
+      fc.property(rulesArb, fc.array(recordArb, { minLength: 1, maxLength: 20 }), (rules, records) => {
+        for (const r of records) {
+          const matching = rules.filter((rule) => rule.matches(r));
+          const decision = routeRecord(r, rules);
+          expect(decision.drop).toBe(matching.some((m) => m.action === 'drop'));
+          expect(decision.alerts.map((a) => a.name)).toEqual(
+            matching.filter((m) => m.action === 'alert').map((m) => m.name),
+          );
+          const tags = [...new Set(matching.flatMap((m) => m.tags ?? []))];
+          expect(r.tags ?? []).toEqual(tags);
+        }
+      }),
+    );
+  });
+
+  it('stays right with more distinct event types than it indexes', () => {
+    const custom = compileRules([
+      { name: 'big-spenders', match: { event_type: 'purchase_*' }, action: 'alert', severity: 'low' },
+    ]);
+    for (let i = 0; i < 25_000; i++) {
+      const type = i % 2 === 0 ? `purchase_${i}` : `view_${i}`;
+      const { alerts } = routeRecord(normalizedRecord({ family: 'custom', event_type: type }), custom);
+      expect(alerts.length).toBe(i % 2 === 0 ? 1 : 0);
+    }
   });
 });
