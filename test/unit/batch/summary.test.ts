@@ -1,0 +1,40 @@
+import { summarize } from '../../../src/batch/summary';
+import { type ProcessedRecord, recordOf, runPipeline } from '../../../src/pipeline';
+import { kinesisEvent, testRuntime } from '../../helpers/runtime';
+
+describe('summarize', () => {
+  it('counts every record once: normalized by source/family/outcome, dropped, poison by reason', async () => {
+    const { runtime } = await testRuntime();
+    const event = kinesisEvent('mixed');
+    const inputs = event.Records.map((r) => ({
+      id: r.kinesis.sequenceNumber,
+      data: r.kinesis.data,
+      ingestMs: Math.round(r.kinesis.approximateArrivalTimestamp * 1000),
+    }));
+    inputs.push({ id: 'bad', data: 'not base64!', ingestMs: inputs[0]?.ingestMs ?? 0 });
+    const processed: ProcessedRecord[] = runPipeline(inputs, runtime.settings, { keepRecords: true });
+    const nowMs = Math.max(...inputs.map((i) => i.ingestMs)) + 1000;
+    const s = summarize(processed, nowMs);
+
+    const expected: Record<string, number> = {};
+    const poison: Record<string, number> = {};
+    for (const p of processed) {
+      if (p.outcome.kind === 'poison') poison[p.outcome.reason] = (poison[p.outcome.reason] ?? 0) + 1;
+      if (p.outcome.kind !== 'ok' || p.outcome.dropped) continue;
+      const r = recordOf(p.outcome);
+      const key = `${r.source}/${r.family}/${r.outcome}`;
+      expected[key] = (expected[key] ?? 0) + 1;
+    }
+    expect(s.byOutcome).toEqual(expected);
+    expect(Object.keys(expected).length).toBeGreaterThan(5);
+    expect(s.records).toBe(inputs.length);
+    expect(s.ok + s.dropped + s.poison).toBe(inputs.length);
+    expect(s.poisonByReason).toEqual(poison);
+    expect(s.poisonByReason.invalid_base64).toBeGreaterThanOrEqual(1);
+    expect(s.arrivalLatencyMaxMs).toBe(nowMs - Math.min(...inputs.map((i) => i.ingestMs)));
+  });
+
+  it('is all zeros for an empty batch', () => {
+    expect(summarize([], 0)).toMatchObject({ records: 0, ok: 0, byOutcome: {}, arrivalLatencyAvgMs: 0 });
+  });
+});
