@@ -5,7 +5,7 @@ import type {
 } from 'aws-lambda';
 import { SinkError } from '../errors';
 import { errorFields } from '../logger';
-import { type InputRecord, type ProcessedRecord, type RecordKeys, runPipeline } from '../pipeline';
+import { type InputRecord, type ProcessedRecord, runPipeline } from '../pipeline';
 import type { Runtime } from '../runtime';
 import type { ArchiveZone } from '../sinks/archive';
 import { firehoseBatchRef } from '../sinks/batchRef';
@@ -99,14 +99,9 @@ export function toFirehoseRecords(
     const p = processed[i] as ProcessedRecord;
     const o = p.outcome;
     let rec: FirehoseTransformationResultRecord;
-    let size: number;
-    if (o.kind === 'poison') {
-      rec = failed(p);
-      size = sizeOf(rec);
-    } else if (o.dropped) {
-      rec = { recordId: p.input.id, result: 'Dropped', data: '' };
-      size = sizeOf(rec);
-    } else {
+    if (o.kind === 'poison') rec = failed(p);
+    else if (o.dropped) rec = { recordId: p.input.id, result: 'Dropped', data: '' };
+    else {
       const k = o.keys;
       rec = {
         recordId: p.input.id,
@@ -114,11 +109,10 @@ export function toFirehoseRecords(
         data: o.encoding === 'base64' ? o.line : Buffer.from(o.line, 'utf8').toString('base64'),
         metadata: { partitionKeys: { source: k.source, family: k.family, dt: k.dt, hour: k.hour } },
       };
-      size = sizeOf(rec, k);
     }
     out[i] = rec;
-    sizes[i] = size;
-    total += size;
+    sizes[i] = sizeOf(rec);
+    total += sizes[i] as number;
   }
   for (let i = processed.length - 1; i >= 0 && total > limitBytes; i--) {
     if ((out[i] as FirehoseTransformationResultRecord).result !== 'Ok') continue;
@@ -144,21 +138,12 @@ function failed(p: ProcessedRecord): FirehoseTransformationResultRecord {
   return { recordId: p.input.id, result: 'ProcessingFailed', data };
 }
 
-function sizeOf(rec: FirehoseTransformationResultRecord, keys?: RecordKeys): number {
-  const n = RECORD_OVERHEAD_BYTES + rec.recordId.length + (rec.data?.length ?? 0);
-  if (keys === undefined) return n;
-  // The four partition keys, each as `"name":"value",`.
-  return (
-    n +
-    PARTITION_KEY_NAMES_BYTES +
-    keys.source.length +
-    keys.family.length +
-    keys.dt.length +
-    keys.hour.length
-  );
+function sizeOf(rec: FirehoseTransformationResultRecord): number {
+  let n = RECORD_OVERHEAD_BYTES + rec.recordId.length + (rec.data?.length ?? 0);
+  const keys = rec.metadata?.partitionKeys;
+  if (keys !== undefined) for (const k in keys) n += k.length + (keys[k] as string).length + 6;
+  return n;
 }
-
-const PARTITION_KEY_NAMES_BYTES = ['source', 'family', 'dt', 'hour'].reduce((n, k) => n + k.length + 6, 0);
 
 function countSizeFailures(
   records: readonly FirehoseTransformationResultRecord[],

@@ -29,9 +29,6 @@ export function summarize(processed: readonly ProcessedRecord[], nowMs: number):
     arrivalLatencyAvgMs: 0,
   };
   let latencySum = 0;
-  // Counted in nested maps of our own vocabulary strings: a `source/family/outcome` key built per record
-  // would be one string allocation per record.
-  const counts = new Map<string, Map<string, Map<string, number>>>();
   for (const p of processed) {
     const latency = Math.max(0, nowMs - p.input.ingestMs);
     latencySum += latency;
@@ -43,23 +40,10 @@ export function summarize(processed: readonly ProcessedRecord[], nowMs: number):
     } else if (o.dropped) s.dropped++;
     else {
       s.ok++;
-      const { source, family, outcome } = o.keys;
-      let byFamily = counts.get(source);
-      if (byFamily === undefined) {
-        byFamily = new Map();
-        counts.set(source, byFamily);
-      }
-      let byOutcome = byFamily.get(family);
-      if (byOutcome === undefined) {
-        byOutcome = new Map();
-        byFamily.set(family, byOutcome);
-      }
-      byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
+      const key = `${o.keys.source}/${o.keys.family}/${o.keys.outcome}`;
+      s.byOutcome[key] = (s.byOutcome[key] ?? 0) + 1;
     }
   }
-  for (const [source, byFamily] of counts)
-    for (const [family, byOutcome] of byFamily)
-      for (const [outcome, n] of byOutcome) s.byOutcome[`${source}/${family}/${outcome}`] = n;
   if (processed.length > 0) s.arrivalLatencyAvgMs = Math.round(latencySum / processed.length);
   return s;
 }
