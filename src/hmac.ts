@@ -1,12 +1,10 @@
 import * as crypto from 'node:crypto';
+import { oneShotHash } from './hash';
 
 const BLOCK = 64;
 const DIGEST = 32;
 /** Longest value, in UTF-8 bytes, that goes through the fast path; longer ones use `createHmac`. */
 const MAX_FAST_BYTES = 4096;
-
-type OneShot = (algorithm: string, data: Uint8Array, outputEncoding: 'hex' | 'latin1') => string;
-const oneShot = (crypto as { hash?: OneShot }).hash;
 
 /**
  * HMAC-SHA256 (RFC 2104) of a string, as hex — the same output as
@@ -19,8 +17,8 @@ const oneShot = (crypto as { hash?: OneShot }).hash;
  */
 export function createHmacHex(key: Buffer): (value: string) => string {
   const slow = (value: string) => crypto.createHmac('sha256', key).update(value).digest('hex');
-  if (oneShot === undefined) return slow;
-  const hash = oneShot;
+  if (oneShotHash === undefined) return slow;
+  const hash = oneShotHash;
   const k = key.length > BLOCK ? crypto.createHash('sha256').update(key).digest() : key;
   // inner: (K ⊕ ipad) ‖ value, written into one scratch buffer; outer: (K ⊕ opad) ‖ inner digest.
   const inner = Buffer.alloc(BLOCK + MAX_FAST_BYTES, 0x36);

@@ -1,7 +1,7 @@
-import * as crypto from 'node:crypto';
 import { type DecodeResult, decodeBytes, decodeData } from './decode';
 import { type AppMetadataMap, enrich } from './enrich';
 import { type PoisonReason, PoisonRecordError } from './errors';
+import { sha256Hex } from './hash';
 import { normalizeEvent } from './normalize';
 import { type PiiMode, PiiProtector } from './pii';
 import type { CompiledRule } from './rules/compileRules';
@@ -188,12 +188,3 @@ export function lineText(outcome: OkOutcome): string {
 export function eventIdOf(text: string | Buffer): string {
   return sha256Hex(text).slice(0, 32);
 }
-
-// The one-shot `crypto.hash` (Node ≥ 20.12) hashes a 1.4 KB record in about half the time of
-// createHash().update().digest() (measured here: 1.1 µs against 1.7 µs).
-const oneShot = (crypto as { hash?: (algorithm: string, data: string | Buffer, encoding: 'hex') => string })
-  .hash;
-const sha256Hex: (text: string | Buffer) => string =
-  oneShot !== undefined
-    ? (text) => oneShot('sha256', text, 'hex')
-    : (text) => crypto.createHash('sha256').update(text).digest('hex');

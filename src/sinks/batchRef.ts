@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../hash';
 import { partitionOf } from '../time';
 
 /** Identity of one batch: where it came from and a deterministic name for its archive objects. */
@@ -150,5 +150,5 @@ function safe(s: string): string {
  */
 function idsHash(prefix: string, ids: readonly string[]): string {
   const text = ids.length === 0 ? prefix : `${prefix}${ids.join('\n')}\n`;
-  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+  return sha256Hex(text).slice(0, 32);
 }
