@@ -1,4 +1,5 @@
 import type { JsonObject } from './decode';
+import { MAX_EPOCH_MS } from './time';
 
 /** Lenient readers for messy real-world fields: numbers arrive as strings, objects go missing. */
 
@@ -38,9 +39,6 @@ export function arr(value: unknown): unknown[] | undefined {
 /** Below this a Unix timestamp must be in seconds: 1e11 ms is March 1973, 1e11 s is the year 5138. */
 const SECONDS_CUTOFF = 1e11;
 
-/** 10000-01-01T00:00:00Z: the first instant past the years a `YYYY` date can show. */
-const MAX_MS = 253402300800000;
-
 /**
  * ISO-8601 as SES writes it (`2017-08-05T00:41:02.669Z`), also without seconds, fraction or offset. Checked
  * before `Date.parse`, whose legacy fallback reads junk such as `"Item 5"` or `"hello 2024"` as dates.
@@ -60,12 +58,12 @@ export function epochMs(value: unknown): number | undefined {
     if (iso === null) return undefined;
     // Date.parse reads a date-time without an offset as local time; event times are UTC.
     n = Date.parse(iso[1] === undefined && text.length > 10 ? `${text}Z` : text);
-    return Number.isFinite(n) && n >= 0 && n < MAX_MS ? n : undefined;
+    return Number.isFinite(n) && n >= 0 && n < MAX_EPOCH_MS ? n : undefined;
   }
   if (n <= 0) return undefined;
   if (n < SECONDS_CUTOFF) n *= 1000;
   n = Math.round(n);
-  return n < MAX_MS ? n : undefined;
+  return n < MAX_EPOCH_MS ? n : undefined;
 }
 
 /** A JSON-encoded object inside a string field (Pinpoint's endpoint record, `customer_context`). Broken → undefined. */
