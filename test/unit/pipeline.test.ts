@@ -84,3 +84,28 @@ describe('outcomes', () => {
     });
   });
 });
+
+describe('app metadata', () => {
+  const event = (appId: string) => ({
+    id: appId,
+    data: b64(JSON.stringify({ event_type: '_session.start', application: { app_id: appId } })),
+    ingestMs: 1_764_000_000_000,
+  });
+
+  it('comes from the configured entry of the app id, and from nothing else', async () => {
+    const { runtime } = await testRuntime({
+      APP_METADATA: JSON.stringify({ a1: { name: 'Shop', environment: 'prod', owner: 'team-a' } }),
+    });
+    const ids = ['a1', 'constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'unknown'];
+    const processed = runPipeline(ids.map(event), runtime.settings, { keepRecords: true });
+    const apps = processed.map((p) => {
+      if (p.outcome.kind !== 'ok') throw new Error(`expected a record: ${p.outcome.detail}`);
+      const r = recordOf(p.outcome);
+      return [r.app_id, r.app_name, r.app_environment, r.app_owner];
+    });
+    expect(apps).toEqual([
+      ['a1', 'Shop', 'prod', 'team-a'],
+      ...ids.slice(1).map((id) => [id, undefined, undefined, undefined]),
+    ]);
+  });
+});
