@@ -109,3 +109,22 @@ describe('app metadata', () => {
     ]);
   });
 });
+
+describe('hostile nesting', () => {
+  it('quarantines 5,000 levels of nesting as too_deeply_nested, wherever they are', async () => {
+    const { runtime } = await testRuntime();
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const texts = [
+      `{"event_type":"_custom","attributes":{"x":${deep}}}`,
+      `{"eventType":"TEXT_SENT","context":{"x":${deep}}}`,
+      `{"event_type":"_custom","x":${deep}}`,
+    ];
+    const processed = runPipeline(
+      texts.map((t, i) => ({ id: String(i), data: b64(t), ingestMs: 1_764_000_000_000 })),
+      runtime.settings,
+    );
+    for (const p of processed) {
+      expect(p.outcome).toMatchObject({ kind: 'poison', reason: 'too_deeply_nested' });
+    }
+  });
+});
