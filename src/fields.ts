@@ -25,6 +25,35 @@ export function num(value: unknown): number | undefined {
   return undefined;
 }
 
+/** Range of an Athena `int` column (32-bit signed). */
+const INT_MIN = -2_147_483_648;
+const INT_MAX = 2_147_483_647;
+
+/**
+ * A value for an Athena `int` column (`message_parts`, `recipient_count`): a number or numeric string,
+ * rounded to the nearest integer; undefined outside the 32-bit range. Athena's JSON SerDe fails every query
+ * over a partition that holds one `1.5` or `3e9` in an `int` column, so nothing else may be written there.
+ */
+export function int32(value: unknown): number | undefined {
+  const n = num(value);
+  if (n === undefined) return undefined;
+  const r = Math.round(n);
+  // `+ 0` turns -0 (Math.round(-0.2)) into 0.
+  return r >= INT_MIN && r <= INT_MAX ? r + 0 : undefined;
+}
+
+/**
+ * A value for an Athena `bigint` column (`delivery_latency_ms`, `session_duration_ms`): a number or numeric
+ * string, rounded to the nearest integer; undefined outside the safe-integer range (±2^53 − 1), past which a
+ * double is no longer an exact integer and `JSON.stringify` writes `1e+21`, which `bigint` cannot read.
+ */
+export function int64(value: unknown): number | undefined {
+  const n = num(value);
+  if (n === undefined) return undefined;
+  const r = Math.round(n);
+  return Number.isSafeInteger(r) ? r + 0 : undefined;
+}
+
 export function bool(value: unknown): boolean | undefined {
   if (typeof value === 'boolean') return value;
   if (value === 'true') return true;

@@ -146,9 +146,22 @@ function processDecoded(
       detail: `normalizer failed: ${(err as Error).message}`,
     };
   }
+  dropNonFiniteDoubles(record);
   enrich(record, settings.apps);
   const { drop, alerts } = routeRecord(record, settings.rules);
   return okOutcome(record, drop, alerts, output);
+}
+
+/**
+ * Glue `double` columns read finite numbers only: a price past ~1.8e298 overflows to Infinity when rounded to
+ * 10 decimals, and JSON writes Infinity as `null`, which the schema never writes. (`metrics` values are finite
+ * already: the reader that fills them keeps finite numbers only; integer columns use the integer readers.)
+ */
+function dropNonFiniteDoubles(record: NormalizedRecord): void {
+  if (record.price_usd !== undefined && !Number.isFinite(record.price_usd)) delete record.price_usd;
+  if (record.carrier_fee_usd !== undefined && !Number.isFinite(record.carrier_fee_usd)) {
+    delete record.carrier_fee_usd;
+  }
 }
 
 /** The outcome of a normalized (and routed) record. Also used by the CLI for records it only re-routes. */
