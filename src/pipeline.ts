@@ -17,6 +17,11 @@ export interface InputRecord {
   /** When the record entered the stream (approximate arrival), Unix ms. */
   ingestMs: number;
   partitionKey?: string;
+  /**
+   * Set when the envelope had no usable `data` (missing, null, a number…): the record is poison whatever
+   * else it carries, and `data` is `''`.
+   */
+  invalid?: { reason: PoisonReason; detail: string };
 }
 
 /** What the pipeline needs, decided once at cold start. */
@@ -106,7 +111,12 @@ export function runPipeline(
   const out: ProcessedRecord[] = new Array(inputs.length);
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i] as InputRecord;
-    const decoded = typeof input.data === 'string' ? decodeData(input.data) : decodeBytes(input.data);
+    const decoded =
+      input.invalid !== undefined
+        ? { ok: false as const, bytes: NO_BYTES, ...input.invalid }
+        : typeof input.data === 'string'
+          ? decodeData(input.data)
+          : decodeBytes(input.data);
     const outcome = processDecoded(decoded, input, settings, pii, output);
     // The parsed event and the decoded bytes are not kept: a 6 MB batch of parsed events surviving until the
     // end of the batch doubled the garbage collector's work (measured: GC 23% of the Firehose handler's time).
@@ -115,6 +125,8 @@ export function runPipeline(
   }
   return out;
 }
+
+const NO_BYTES = Buffer.alloc(0);
 
 interface OutputOptions {
   keepRecords: boolean;

@@ -10,6 +10,7 @@ import type { Runtime } from '../runtime';
 import type { ArchiveZone } from '../sinks/archive';
 import { firehoseBatchRef } from '../sinks/batchRef';
 import { deliver } from './deliver';
+import { nameSafeIds, readFirehoseEvent } from './envelope';
 import { summarize } from './summary';
 
 /** Bytes of JSON around one record in the response, beyond its id, data and partition keys (measured: ~90). */
@@ -29,17 +30,14 @@ export async function processFirehoseBatch(
   runtime: Runtime,
   remainingMs?: () => number,
 ): Promise<FirehoseTransformationResult> {
-  const records = event.records ?? [];
-  if (records.length === 0) return { records: [] };
+  const envelope = readFirehoseEvent(event, Date.now());
+  if (!envelope.wellFormed) runtime.logger.warn('firehose event without a records array: nothing to process');
+  const inputs = envelope.inputs;
+  if (inputs.length === 0) return { records: [] };
 
-  const inputs: InputRecord[] = records.map((r) => ({
-    id: r.recordId,
-    data: r.data,
-    ingestMs: r.approximateArrivalTimestamp,
-  }));
   const batch = firehoseBatchRef(
-    event.deliveryStreamArn,
-    inputs.map((i) => i.id),
+    envelope.deliveryStreamArn,
+    nameSafeIds(inputs.map((i) => i.id)),
     (inputs[0] as InputRecord).ingestMs,
   );
   const processed = runPipeline(inputs, runtime.settings, {
@@ -61,7 +59,7 @@ export async function processFirehoseBatch(
   if (!delivery.delivered) {
     runtime.logger.error('firehose batch failed; failing the invocation so that Firehose retries it', {
       batch: batch.label,
-      invocationId: event.invocationId,
+      invocationId: envelope.invocationId,
       ...summary,
       errors: delivery.errors.map(errorFields),
     });
@@ -73,7 +71,7 @@ export async function processFirehoseBatch(
   const result = { records: toFirehoseRecords(processed, runtime.config.firehoseResponseLimitBytes) };
   runtime.logger.info('firehose batch processed', {
     batch: batch.label,
-    invocationId: event.invocationId,
+    invocationId: envelope.invocationId,
     ...summary,
     archivedObjects: delivery.archived.length,
     alertsSent: delivery.sentAlerts.length,

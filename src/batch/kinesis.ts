@@ -4,6 +4,7 @@ import { type InputRecord, runPipeline } from '../pipeline';
 import type { Runtime } from '../runtime';
 import { kinesisBatchRef } from '../sinks/batchRef';
 import { deliver } from './deliver';
+import { nameSafeIds, readKinesisEvent } from './envelope';
 import { summarize } from './summary';
 
 const KINESIS_ZONES = new Set(['raw', 'normalized', 'quarantine'] as const);
@@ -22,21 +23,15 @@ export async function processKinesisBatch(
   runtime: Runtime,
   remainingMs?: () => number,
 ): Promise<KinesisStreamBatchResponse> {
-  const records = event.Records ?? [];
-  if (records.length === 0) return { batchItemFailures: [] };
+  const envelope = readKinesisEvent(event, Date.now());
+  if (!envelope.wellFormed) runtime.logger.warn('kinesis event without a Records array: nothing to process');
+  const inputs = envelope.inputs;
+  if (inputs.length === 0) return { batchItemFailures: [] };
 
-  const inputs: InputRecord[] = records.map((r) => ({
-    id: r.kinesis.sequenceNumber,
-    data: r.kinesis.data,
-    // approximateArrivalTimestamp is in seconds with decimals.
-    ingestMs: Math.round(r.kinesis.approximateArrivalTimestamp * 1000),
-    partitionKey: r.kinesis.partitionKey,
-  }));
-  const first = records[0] as (typeof records)[number];
   const batch = kinesisBatchRef(
-    first.eventSourceARN,
-    first.eventID,
-    inputs.map((i) => i.id),
+    envelope.streamArn,
+    envelope.eventId,
+    nameSafeIds(inputs.map((i) => i.id)),
     (inputs[0] as InputRecord).ingestMs,
   );
 
@@ -66,5 +61,5 @@ export async function processKinesisBatch(
     ...fields,
     errors: delivery.errors.map(errorFields),
   });
-  return { batchItemFailures: records.map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber })) };
+  return { batchItemFailures: inputs.map((i) => ({ itemIdentifier: i.id })) };
 }
