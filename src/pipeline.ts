@@ -90,11 +90,17 @@ export interface PipelineOptions {
   keepRecords?: boolean;
   /** How each line is written (default `text`); Firehose asks for `base64` so that the line is not held twice. */
   encoding?: LineEncoding;
+  /**
+   * Asked between records (never before the first, so every call makes progress): when it answers true the
+   * pipeline stops there and returns the outcomes of the records before. The handlers pass their deadline.
+   */
+  shouldStop?: () => boolean;
 }
 
 /**
  * The pure core: decode → normalize → enrich → route → serialize, for each record of a batch, in order.
- * Every input gets exactly one outcome; nothing here does I/O or reads the clock.
+ * Every input gets exactly one outcome — or, when `shouldStop` ends the run early, every input of the returned
+ * prefix does; the rest are untouched. Nothing here does I/O or reads the clock (`shouldStop` may).
  */
 export function runPipeline(
   inputs: readonly InputRecord[],
@@ -108,8 +114,13 @@ export function runPipeline(
     keepRecords: options.keepRecords === true,
     encoding: options.encoding ?? 'text',
   };
+  const shouldStop = options.shouldStop;
   const out: ProcessedRecord[] = new Array(inputs.length);
   for (let i = 0; i < inputs.length; i++) {
+    if (i > 0 && shouldStop !== undefined && shouldStop()) {
+      out.length = i;
+      break;
+    }
     const input = inputs[i] as InputRecord;
     const decoded =
       input.invalid !== undefined

@@ -3,12 +3,13 @@ import type {
   FirehoseTransformationResult,
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
-import { SinkError } from '../errors';
+import { DeadlineError, SinkError } from '../errors';
 import { errorFields } from '../logger';
 import { type InputRecord, type ProcessedRecord, runPipeline } from '../pipeline';
 import type { Runtime } from '../runtime';
 import type { ArchiveZone } from '../sinks/archive';
 import { firehoseBatchRef } from '../sinks/batchRef';
+import { startDeadline, warnOnceIfAdapted } from './deadline';
 import { deliver } from './deliver';
 import { nameSafeIds, readFirehoseEvent } from './envelope';
 import { summarize } from './summary';
@@ -22,7 +23,8 @@ const RECORD_OVERHEAD_BYTES = 128;
  * `Dropped` when a rule says so, `ProcessingFailed` with the original data for poison.
  *
  * A sink failure fails the whole invocation (Firehose retries it, then writes the batch to the error prefix);
- * nothing is acknowledged without its quarantine objects and alerts.
+ * nothing is acknowledged without its quarantine objects and alerts. So does nearing the deadline: the records
+ * stop between two of them and the invocation fails early, rather than being killed half-way.
  * https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html
  */
 export async function processFirehoseBatch(
@@ -40,10 +42,32 @@ export async function processFirehoseBatch(
     nameSafeIds(inputs.map((i) => i.id)),
     (inputs[0] as InputRecord).ingestMs,
   );
+  const deadline = startDeadline(remainingMs, runtime.config.deadlineMarginMs);
+  warnOnceIfAdapted(deadline, runtime.config.deadlineMarginMs, runtime.logger);
   const processed = runPipeline(inputs, runtime.settings, {
     keepRaw: runtime.config.firehoseArchiveRaw,
     encoding: 'base64',
+    shouldStop: deadline.stopRecords,
   });
+  if (processed.length < inputs.length) {
+    // Firehose takes every record back or none: nothing is written, and the retry processes the whole batch.
+    const error = new DeadlineError(
+      `${processed.length} of ${inputs.length} records processed when the deadline margin was reached; failing the invocation so that Firehose retries it`,
+    );
+    const summary = summarize(processed, Date.now(), { received: inputs.length });
+    runtime.telemetry.batch({
+      path: 'firehose',
+      summary,
+      delivery: { delivered: false, errors: [error], archived: [], sentAlerts: [] },
+    });
+    runtime.logger.error('firehose batch cut short near the deadline; failing the invocation', {
+      batch: batch.label,
+      invocationId: envelope.invocationId,
+      ...summary,
+      marginMs: deadline.marginMs,
+    });
+    throw error;
+  }
 
   const zones = new Set<ArchiveZone>(
     runtime.config.firehoseArchiveRaw ? ['raw', 'quarantine'] : ['quarantine'],
@@ -51,7 +75,7 @@ export async function processFirehoseBatch(
   const delivery = await deliver(batch, processed, runtime.sinks, {
     zones,
     alertSampleSize: runtime.config.alertSampleSize,
-    deadlineMarginMs: runtime.config.deadlineMarginMs,
+    deadlineMarginMs: deadline.marginMs,
     ...(remainingMs !== undefined && { remainingMs }),
   });
   const summary = summarize(processed, Date.now());

@@ -280,3 +280,27 @@ describe('Glue conformance', () => {
     );
   });
 });
+
+describe('stopping between records', () => {
+  it('asks between records, never before the first, and returns the outcomes of the records before the stop', async () => {
+    const { runtime } = await testRuntime();
+    const inputs = rawEvents('sms').map((e, i) => ({
+      id: String(i),
+      data: b64(JSON.stringify(e)),
+      ingestMs: 1_764_000_000_000,
+    }));
+    for (const stopAt of [1, 4, inputs.length]) {
+      let asked = 0;
+      const processed = runPipeline(inputs, runtime.settings, { shouldStop: () => ++asked >= stopAt });
+      const expected = Math.min(stopAt, inputs.length);
+      expect(processed.map((p) => p.input.id)).toEqual(inputs.slice(0, expected).map((i) => i.id));
+      expect(asked).toBe(Math.min(stopAt, inputs.length - 1));
+    }
+    let asked = 0;
+    expect(runPipeline(inputs, runtime.settings, { shouldStop: () => ++asked < 0 })).toHaveLength(
+      inputs.length,
+    );
+    // Asked once per boundary between two records: n - 1 clock reads for n records.
+    expect(asked).toBe(inputs.length - 1);
+  });
+});

@@ -1,8 +1,9 @@
 import type { FirehoseTransformationResultRecord } from 'aws-lambda';
 import { processFirehoseBatch, toFirehoseRecords } from '../../../src/batch/firehose';
-import { SinkError } from '../../../src/errors';
+import { DeadlineError, SinkError } from '../../../src/errors';
 import { toFirehoseEvent } from '../../../src/fixtures/wrap';
 import { runPipeline } from '../../../src/pipeline';
+import { FakeLambdaClock, withRecordCost } from '../../helpers/clock';
 import { FAMILIES, firehoseEvent, testRuntime } from '../../helpers/runtime';
 
 const decode = (r: FirehoseTransformationResultRecord) =>
@@ -97,6 +98,43 @@ describe('processFirehoseBatch', () => {
     const { runtime, alerts } = await testRuntime();
     alerts.failRules.add('ses-complaint');
     await expect(processFirehoseBatch(firehoseEvent('ses'), runtime)).rejects.toThrow(/sink write/);
+  });
+
+  describe('near the deadline', () => {
+    it('fails the invocation between records, before one more could leave less than two margins', async () => {
+      // 25 records of 1 s, 20 s left, margin 1 s: after 17 records 3 s are left; one more would leave 2 s.
+      const test = await testRuntime({ DEADLINE_MARGIN_MS: '1000' });
+      const clock = new FakeLambdaClock(20_000);
+      const event = firehoseEvent('eum');
+      expect(event.records).toHaveLength(25);
+      const run = processFirehoseBatch(event, withRecordCost(test.runtime, clock, 1000), clock.remainingMs);
+      await expect(run).rejects.toBeInstanceOf(DeadlineError);
+      await expect(run).rejects.toThrow(/^17 of 25 records processed/);
+      expect(clock.nowMs).toBe(17_000);
+      // Nothing is written: the retry processes the whole batch again.
+      expect(test.archive.calls).toBe(0);
+      expect(test.alerts.published).toHaveLength(0);
+    });
+
+    it('answers in full when the records fit the time', async () => {
+      const test = await testRuntime({ DEADLINE_MARGIN_MS: '1000' });
+      const clock = new FakeLambdaClock(20_000);
+      const event = firehoseEvent('sms');
+      const res = await processFirehoseBatch(
+        event,
+        withRecordCost(test.runtime, clock, 1000),
+        clock.remainingMs,
+      );
+      expect(res.records).toHaveLength(event.records.length);
+    });
+
+    it('processes a whole batch when the function’s timeout is at or below DEADLINE_MARGIN_MS', async () => {
+      const { runtime } = await testRuntime();
+      const event = firehoseEvent('mixed');
+      const end = Date.now() + 3000;
+      const res = await processFirehoseBatch(event, runtime, () => end - Date.now());
+      expect(res.records.map((r) => r.recordId)).toEqual(event.records.map((r) => r.recordId));
+    });
   });
 
   it('returns an empty response for an empty invocation', async () => {
