@@ -39,15 +39,19 @@ export async function processFirehoseBatch(
   );
   const deadline = startDeadline(remainingMs, runtime.config.deadlineMarginMs);
   warnOnceIfAdapted(deadline, runtime.config.deadlineMarginMs, runtime.logger);
-  const processed = runPipeline(inputs, runtime.settings, {
-    keepRaw: runtime.config.firehoseArchiveRaw,
-    encoding: 'base64',
-    shouldStop: deadline.stopRecords,
-  });
+  const processed = deadline.tooLate
+    ? []
+    : runPipeline(inputs, runtime.settings, {
+        keepRaw: runtime.config.firehoseArchiveRaw,
+        encoding: 'base64',
+        shouldStop: deadline.stopRecords,
+      });
   if (processed.length < inputs.length) {
     // Firehose takes every record back or none: nothing is written, and the retry processes the whole batch.
     const error = new DeadlineError(
-      `${processed.length} of ${inputs.length} records processed when the deadline margin was reached; failing the invocation so that Firehose retries it`,
+      deadline.tooLate
+        ? `the invocation started with ${deadline.startMs} ms left, no more than its ${deadline.marginMs} ms deadline margin; failing it so that Firehose retries it`
+        : `${processed.length} of ${inputs.length} records processed when the deadline margin was reached; failing the invocation so that Firehose retries it`,
     );
     const summary = summarize(processed, Date.now(), { received: inputs.length });
     runtime.telemetry.batch({

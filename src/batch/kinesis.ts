@@ -1,4 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { DeadlineError } from '../errors';
 import { errorFields } from '../logger';
 import { type InputRecord, runPipeline } from '../pipeline';
 import type { Runtime } from '../runtime';
@@ -37,6 +38,25 @@ export async function processKinesisBatch(
 
   const deadline = startDeadline(remainingMs, config.deadlineMarginMs);
   warnOnceIfAdapted(deadline, config.deadlineMarginMs, logger);
+  if (deadline.tooLate) {
+    const error = new DeadlineError(
+      `the invocation started with ${deadline.startMs} ms left, no more than its ${deadline.marginMs} ms deadline margin`,
+    );
+    const summary = summarize([], Date.now(), { received: inputs.length });
+    runtime.telemetry.batch({
+      path: 'kinesis',
+      summary,
+      delivery: { delivered: false, errors: [error], archived: [], sentAlerts: [] },
+    });
+    logger.error(
+      'kinesis batch returned unprocessed: too close to the deadline to start; raise the timeout',
+      {
+        ...summary,
+        errors: [errorFields(error)],
+      },
+    );
+    return { batchItemFailures: inputs.map((i) => ({ itemIdentifier: i.id })) };
+  }
   const processed = runPipeline(inputs, runtime.settings, {
     keepRaw: true,
     shouldStop: deadline.stopRecords,

@@ -1,4 +1,9 @@
-import { MAX_MARGIN_SHARE, startDeadline, warnOnceIfAdapted } from '../../../src/batch/deadline';
+import {
+  MAX_MARGIN_SHARE,
+  MIN_MARGIN_MS,
+  startDeadline,
+  warnOnceIfAdapted,
+} from '../../../src/batch/deadline';
 import type { Logger } from '../../../src/logger';
 
 /** A remaining-time function the test sets by hand. */
@@ -10,6 +15,7 @@ function clock(startMs: number) {
 describe('startDeadline', () => {
   it('keeps DEADLINE_MARGIN_MS when it is at most a fifth of the time the invocation starts with', () => {
     expect(MAX_MARGIN_SHARE).toBe(0.2);
+    expect(MIN_MARGIN_MS).toBe(500);
     const d = startDeadline(clock(60_000).remainingMs, 3000);
     expect(d).toMatchObject({ marginMs: 3000, adapted: false, startMs: 60_000 });
     expect(startDeadline(clock(15_000).remainingMs, 3000)).toMatchObject({ marginMs: 3000, adapted: false });
@@ -17,17 +23,27 @@ describe('startDeadline', () => {
 
   it.each([
     // Lambda's default timeout equals the default margin: the case that stalled every shard.
-    [3000, 3000, 600],
-    [2500, 3000, 500],
-    [1000, 3000, 200],
-    [14_999, 3000, 2999],
-    [0, 3000, 0],
-    [-50, 3000, 0],
-  ])('starting with %i ms and a %i ms margin, uses a margin of %i ms', (start, configured, margin) => {
-    const d = startDeadline(clock(start).remainingMs, configured);
-    expect(d.marginMs).toBe(margin);
-    expect(d.adapted).toBe(margin < configured);
-  });
+    [3000, 3000, 600, false],
+    [2500, 3000, 500, false],
+    [14_999, 3000, 2999, false],
+    // Never below 500 ms, unless DEADLINE_MARGIN_MS asks for less.
+    [2000, 3000, 500, false],
+    [1000, 3000, 500, false],
+    [1000, 100, 100, false],
+    [1000, 0, 0, false],
+    // Too late to start anything: the batch goes back.
+    [500, 3000, 500, true],
+    [0, 3000, 500, true],
+    [-50, 3000, 500, true],
+  ])(
+    'starting with %i ms and a %i ms margin, uses a margin of %i ms (too late: %s)',
+    (start, configured, margin, late) => {
+      const d = startDeadline(clock(start).remainingMs, configured);
+      expect(d.marginMs).toBe(margin);
+      expect(d.adapted).toBe(margin < configured);
+      expect(d.tooLate).toBe(late);
+    },
+  );
 
   it('stops records exactly when the next one, as costly as the costliest so far, would leave two margins', () => {
     const c = clock(10_000);

@@ -123,6 +123,19 @@ describe('processFirehoseBatch', () => {
       expect(test.alerts.published).toHaveLength(0);
     });
 
+    it('fails the invocation at once, processing and writing nothing, when it starts too late', async () => {
+      const test = await testRuntime();
+      const clock = new FakeLambdaClock(400);
+      const run = processFirehoseBatch(
+        firehoseEvent('sms'),
+        withRecordCost(test.runtime, clock, 1),
+        clock.remainingMs,
+      );
+      await expect(run).rejects.toThrow(/started with 400 ms left, no more than its 500 ms deadline margin/);
+      expect(clock.nowMs).toBe(0);
+      expect(test.archive.calls).toBe(0);
+    });
+
     it('answers in full when the records fit the time', async () => {
       const test = await testRuntime({ DEADLINE_MARGIN_MS: '1000' });
       const clock = new FakeLambdaClock(20_000);
