@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
@@ -235,16 +235,13 @@ describe('replay from S3 (s3rver) to the AWS sinks', () => {
     expect(await zones('C')).toEqual(await zones('A'));
   });
 
-  it('exits 1 with one line when the bucket cannot be listed', async () => {
-    const r = await run(
-      ['replay', '--bucket', 'no-such-bucket', '--checkpoint', join(temp('nobucket'), 'cp.json')],
-      {
-        env: sinkEnv('D'),
-      },
-    );
+  it('exits 1 with one line when the bucket cannot be listed, and leaves no checkpoint', async () => {
+    const dir = temp('nobucket');
+    const r = await run(['replay', '--bucket', 'no-such-bucket'], { env: sinkEnv('D'), cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr.trimEnd().split('\n')).toEqual([
       expect.stringMatching(/^error: cannot list s3:\/\/no-such-bucket\/raw\/: NoSuchBucket/),
     ]);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
