@@ -3,7 +3,7 @@ import { version } from '../../package.json';
 import { ConfigError, DeadlineError, SinkError } from '../errors';
 import { fixturesCommand } from './fixtures';
 import { CliError, type CliIO, EXIT, oneLine, streamOutput } from './io';
-import { processCommand } from './process';
+import { BATCH_RECORDS, processCommand } from './process';
 import { replayCommand } from './replay';
 import { rulesCheckCommand } from './rulesCheck';
 
@@ -49,8 +49,8 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .option('--stdout', 'print normalized records as JSON Lines on stdout instead of writing files')
     .option('--strict', 'exit 1 when any record is poison')
     .addOption(
-      new Option('--batch-size <n>', 'records per batch (and per output object)')
-        .default(500)
+      new Option('--batch-size <n>', 'records per batch at most (a batch also ends at 8 MiB of data)')
+        .default(BATCH_RECORDS)
         .argParser(integer(1, 100_000)),
     )
     .option('--json', 'print the summary as one JSON object')
