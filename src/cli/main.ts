@@ -95,6 +95,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
       'one pair named <name> for all inputs (default: one per file, named after it)',
     )
     .option('--shard-id <id>', 'Kinesis shard id', 'shardId-000000000000')
+    .option('--json', 'print the files written as one JSON object')
     .action(async (files: string[], opts) => setExitCode(await fixturesCommand(files, opts, io)));
 
   const rules = program
@@ -112,6 +113,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     )
     .argument('[file]', 'rules file (default: the shipped default rules)')
     .option('--events <dir>', 'sample events to match (default: the bundled events/raw)')
+    .option('--json', 'print the result as one JSON object')
     .action(async (file: string | undefined, opts) => setExitCode(await rulesCheckCommand(file, opts, io)));
 
   return program;
