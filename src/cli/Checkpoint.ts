@@ -10,22 +10,28 @@ interface Header {
 /**
  * The set of archive objects a replay has finished, in a file, so that a re-run skips them.
  *
- * JSON Lines: a header naming the bucket and prefix, then one `{"done": key}` line per object, appended (with
- * O_APPEND, one short write) as soon as the object's output is stored. Appending keeps the cost per object
- * constant however long the replay; a line torn by a crash fails to parse and is ignored, so that object is
- * replayed again — harmless, its output keys are deterministic. Opening rewrites the file whole (temporary
- * file renamed into place), which drops torn lines.
+ * JSON Lines: a header naming the bucket and prefix, then one `{"done": key}` line per object. Nothing is
+ * written before the first object is finished: then the file is written whole (temporary file renamed into
+ * place, which also drops a line torn by a crash), and every later object appends its line (O_APPEND, one
+ * short write), which keeps the cost per object constant however long the replay. So a replay that fails
+ * before it has replayed anything (no region, no credentials, a bucket that cannot be listed) leaves no
+ * checkpoint behind, or the previous one as it was, and does not block a replay of another bucket. A line
+ * torn by a crash fails to parse and is ignored, so that object is replayed again — harmless, its output keys
+ * are deterministic.
  */
 export class Checkpoint {
   private chain: Promise<void> = Promise.resolve();
+  private started = false;
 
   private constructor(
     readonly path: string,
+    private readonly header: Header,
     private readonly done: Set<string>,
   ) {}
 
   /**
-   * Opens (or starts, with `restart`) the checkpoint of a replay of `s3://bucket/prefix`.
+   * Opens (or starts, with `restart`) the checkpoint of a replay of `s3://bucket/prefix`. Reads only: the file
+   * is written when the first object is finished ({@link add}).
    * @throws CliError when the file belongs to another bucket or prefix, or is not a checkpoint
    */
   static async open(
@@ -64,14 +70,7 @@ export class Checkpoint {
         }
       }
     }
-    const header: Header = { checkpoint: 1, bucket: scope.bucket, prefix: scope.prefix };
-    const body = [header, ...[...done].map((key) => ({ done: key }))]
-      .map((l) => `${JSON.stringify(l)}\n`)
-      .join('');
-    const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, body);
-    await rename(tmp, path);
-    return new Checkpoint(path, done);
+    return new Checkpoint(path, { checkpoint: 1, bucket: scope.bucket, prefix: scope.prefix }, done);
   }
 
   has(key: string): boolean {
@@ -85,7 +84,23 @@ export class Checkpoint {
   /** Records a finished object; resolves once the line is written. Calls are written in order. */
   add(key: string): Promise<void> {
     this.done.add(key);
-    const write = this.chain.then(() => appendFile(this.path, `${JSON.stringify({ done: key })}\n`));
+    let op: () => Promise<void>;
+    if (this.started) {
+      const line = `${JSON.stringify({ done: key })}\n`;
+      op = () => appendFile(this.path, line);
+    } else {
+      // The first object done: the whole file, with what was done before (this key included).
+      this.started = true;
+      const body = [this.header, ...[...this.done].map((k) => ({ done: k }))]
+        .map((l) => `${JSON.stringify(l)}\n`)
+        .join('');
+      op = async () => {
+        const tmp = `${this.path}.${process.pid}.tmp`;
+        await writeFile(tmp, body);
+        await rename(tmp, this.path);
+      };
+    }
+    const write = this.chain.then(op);
     this.chain = write.catch(() => undefined);
     return write;
   }

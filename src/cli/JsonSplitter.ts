@@ -31,6 +31,20 @@ const BACKSLASH = 0x5c;
  * Either ends the open value as a fragment of its own (it then fails to parse and becomes poison), and so
  * does a value over `maxPendingChars`. Anything between values that cannot start one (a scalar, garbage)
  * is a fragment up to the end of its line.
+ *
+ * Why not a library. `stream-json` (`jsonStreaming: true`) and `@streamparser/json` (`separator: ''`) read
+ * `}{`-concatenated values and JSON Lines too, but they hand back parsed values, not the text of each value
+ * (a record must keep its bytes exactly), and they stop at the first bad value where this goes on with the
+ * next line. And they are slower. 54 MB of generated Pinpoint/EUM/SES events (bench/generate.ts, 40,000
+ * events), 64 KiB chunks from memory to parsed values, best of 3, Node 20, 2 shared cores:
+ *
+ * | layout                    | this splitter (readInput) | @streamparser/json 0.0.26 | stream-json 3.8.0 |
+ * |---------------------------|---------------------------|---------------------------|-------------------|
+ * | JSON Lines                | 0.26 s, 209 MB/s          | 1.10 s, 50 MB/s           | 4.47 s, 12 MB/s   |
+ * | concatenated, no newline  | 0.72 s, 76 MB/s           | 1.05 s, 51 MB/s           | 3.02 s, 18 MB/s   |
+ *
+ * A test (JsonSplitter.test.ts) holds this splitter to the same values as `@streamparser/json` on random
+ * inputs in both layouts and any chunking.
  */
 export class JsonSplitter {
   private parts: string[] = [];

@@ -1,4 +1,4 @@
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config';
 
 export interface StoredObjectInfo {
@@ -37,15 +37,13 @@ export class S3ObjectStore implements ObjectStore {
 
   async list(bucket: string, prefix: string): Promise<StoredObjectInfo[]> {
     const out: StoredObjectInfo[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-      );
+    for await (const page of paginateListObjectsV2(
+      { client: this.client },
+      { Bucket: bucket, Prefix: prefix },
+    )) {
       for (const o of page.Contents ?? [])
         if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0 });
-      token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
-    } while (token !== undefined);
+    }
     return out;
   }
 

@@ -10,6 +10,14 @@ export interface FixturesOptions {
   /** One pair named after this for all inputs; default one pair per input, named after the file. */
   name?: string;
   shardId?: string;
+  /** The files written as one JSON object on stdout ({@link FixturesReport}) instead of their names. */
+  json?: boolean;
+}
+
+/** `fixtures --json` (documented in docs/cli.md; add fields, never rename them). */
+export interface FixturesReport {
+  /** One pair per name, in the order written; paths relative to the working directory. */
+  written: Array<{ name: string; events: number; kinesis: string; firehose: string }>;
 }
 
 /**
@@ -43,6 +51,7 @@ export async function fixturesCommand(
   }
   const outDir = resolve(io.cwd, opts.out ?? 'events');
   await mkdir(outDir, { recursive: true });
+  const report: FixturesReport = { written: [] };
   for (const { name, records } of groups) {
     const kinesis = join(outDir, `kinesis-${name}.json`);
     const firehose = join(outDir, `firehose-${name}.json`);
@@ -51,8 +60,16 @@ export async function fixturesCommand(
       json(toKinesisEvent(records, { shardId: opts.shardId ?? 'shardId-000000000000' })),
     );
     await writeFile(firehose, json(toFirehoseEvent(records)));
-    await io.stdout.write(`${relative(io.cwd, kinesis)}\n${relative(io.cwd, firehose)}\n`);
+    const written = {
+      name,
+      events: records.length,
+      kinesis: relative(io.cwd, kinesis),
+      firehose: relative(io.cwd, firehose),
+    };
+    report.written.push(written);
+    if (opts.json !== true) await io.stdout.write(`${written.kinesis}\n${written.firehose}\n`);
   }
+  if (opts.json === true) await io.stdout.write(`${JSON.stringify(report)}\n`);
   return EXIT.ok;
 }
 

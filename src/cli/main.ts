@@ -3,7 +3,7 @@ import { version } from '../../package.json';
 import { ConfigError, DeadlineError, SinkError } from '../errors';
 import { fixturesCommand } from './fixtures';
 import { CliError, type CliIO, EXIT, oneLine, streamOutput } from './io';
-import { processCommand } from './process';
+import { BATCH_RECORDS, processCommand } from './process';
 import { replayCommand } from './replay';
 import { rulesCheckCommand } from './rulesCheck';
 
@@ -49,8 +49,8 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .option('--stdout', 'print normalized records as JSON Lines on stdout instead of writing files')
     .option('--strict', 'exit 1 when any record is poison')
     .addOption(
-      new Option('--batch-size <n>', 'records per batch (and per output object)')
-        .default(500)
+      new Option('--batch-size <n>', 'records per batch at most (a batch also ends at 8 MiB of data)')
+        .default(BATCH_RECORDS)
         .argParser(integer(1, 100_000)),
     )
     .option('--json', 'print the summary as one JSON object')
@@ -95,6 +95,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
       'one pair named <name> for all inputs (default: one per file, named after it)',
     )
     .option('--shard-id <id>', 'Kinesis shard id', 'shardId-000000000000')
+    .option('--json', 'print the files written as one JSON object')
     .action(async (files: string[], opts) => setExitCode(await fixturesCommand(files, opts, io)));
 
   const rules = program
@@ -112,6 +113,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     )
     .argument('[file]', 'rules file (default: the shipped default rules)')
     .option('--events <dir>', 'sample events to match (default: the bundled events/raw)')
+    .option('--json', 'print the result as one JSON object')
     .action(async (file: string | undefined, opts) => setExitCode(await rulesCheckCommand(file, opts, io)));
 
   return program;

@@ -14,6 +14,38 @@ import { decompressed, readError } from './readInput';
 export interface RulesCheckOptions {
   /** Folder of sample events (default: the bundled events/raw). */
   events?: string;
+  /** The result as one JSON object on stdout ({@link RulesCheckReport}) instead of text. */
+  json?: boolean;
+}
+
+/** `rules check --json` of a valid file (documented in docs/cli.md; add fields, never rename them). */
+export interface RulesCheckReport {
+  /** The rules file as given; null for the shipped defaults. */
+  file: string | null;
+  valid: true;
+  /** The rules in force, in order, with how many sample events each matches. */
+  rules: Array<{
+    name: string;
+    action: 'alert' | 'drop' | 'tag';
+    severity?: string;
+    tags?: string[];
+    events: number;
+  }>;
+  /** The sample events: the folder as given (null for the bundled events/raw), its files, its events. */
+  samples: { folder: string | null; files: number; events: number };
+  /** One row per kind of event and set of matching rules, sorted as in the table. */
+  matches: Array<{ source: string; family: string; event_type: string; events: number; rules: string[] }>;
+  /** Sample records that are not events, by poison reason. */
+  poisonByReason: Record<string, number>;
+  /** Names of the rules that match no sample event. */
+  unused: string[];
+}
+
+/** `rules check --json` of an invalid file (exit 2): every problem the validator found. */
+export interface RulesCheckFailure {
+  file: string | null;
+  valid: false;
+  problems: string[];
 }
 
 const SAMPLE_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
@@ -44,6 +76,14 @@ export async function rulesCheckCommand(
     rules = loadRules(text, file);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
+    if (opts.json === true) {
+      const failure: RulesCheckFailure = {
+        file: file ?? null,
+        valid: false,
+        problems: problems(err.message, file ?? 'default rules'),
+      };
+      await io.stdout.write(`${JSON.stringify(failure)}\n`);
+    }
     // The validator lists every problem, one per line: all of them help here.
     await io.stderr.write(`error: ${err.message}\n`);
     return EXIT.config;
@@ -60,9 +100,12 @@ export async function rulesCheckCommand(
   }
   // Redact: the check shows event types and rule names only, and needs no key.
   const settings: PipelineSettings = { rules, apps: {}, piiMode: 'redact', piiKey: Buffer.alloc(0) };
-  const rows = new Map<string, { where: string; type: string; matched: CompiledRule[]; events: number }>();
+  const rows = new Map<
+    string,
+    { source: string; family: string; where: string; type: string; matched: CompiledRule[]; events: number }
+  >();
   const poison = new Map<string, number>();
-  const used = new Set<string>();
+  const used = new Map<string, number>();
   let events = 0;
   for (const name of names) {
     const items: InputItem[] = [];
@@ -81,13 +124,50 @@ export async function rulesCheckCommand(
       }
       const r = recordOf(o);
       const matched = rules.filter((rule) => rule.matches(r));
-      for (const m of matched) used.add(m.name);
+      for (const m of matched) used.set(m.name, (used.get(m.name) ?? 0) + 1);
       const where = `${r.source}/${r.family}`;
       const key = `${where}\t${r.event_type}\t${matched.map((m) => m.name).join(',')}`;
-      const row = rows.get(key) ?? { where, type: r.event_type, matched, events: 0 };
+      const row = rows.get(key) ?? {
+        source: r.source,
+        family: r.family,
+        where,
+        type: r.event_type,
+        matched,
+        events: 0,
+      };
       row.events++;
       rows.set(key, row);
     }
+  }
+
+  const sorted = [...rows.values()].sort(
+    (a, b) => a.where.localeCompare(b.where) || a.type.localeCompare(b.type) || b.events - a.events,
+  );
+  const unused = rules.filter((r) => !used.has(r.name));
+  if (opts.json === true) {
+    const report: RulesCheckReport = {
+      file: file ?? null,
+      valid: true,
+      rules: rules.map((r) => ({
+        name: r.name,
+        action: r.action,
+        ...(r.action === 'alert' && { severity: r.severity ?? 'medium' }),
+        ...(r.action === 'tag' && { tags: [...(r.tags ?? [])] }),
+        events: used.get(r.name) ?? 0,
+      })),
+      samples: { folder: opts.events ?? null, files: names.length, events },
+      matches: sorted.map((r) => ({
+        source: r.source,
+        family: r.family,
+        event_type: r.type,
+        events: r.events,
+        rules: r.matched.map((m) => m.name),
+      })),
+      poisonByReason: Object.fromEntries([...poison].sort(([a], [b]) => a.localeCompare(b))),
+      unused: unused.map((r) => r.name),
+    };
+    await io.stdout.write(`${JSON.stringify(report)}\n`);
+    return EXIT.ok;
   }
 
   const counts = (['alert', 'drop', 'tag'] as const)
@@ -98,9 +178,6 @@ export async function rulesCheckCommand(
   const where = opts.events ?? 'the bundled events/raw';
   let out = `${file ?? 'default rules'}: valid, ${rules.length} rules (${counts || 'none'})\n`;
   out += `${events} sample events from ${names.length} files in ${where}\n\n`;
-  const sorted = [...rows.values()].sort(
-    (a, b) => a.where.localeCompare(b.where) || a.type.localeCompare(b.type) || b.events - a.events,
-  );
   out += formatTable(
     ['source/family', 'event type', 'events', 'matching rules'],
     sorted.map((r) => [
@@ -113,13 +190,25 @@ export async function rulesCheckCommand(
   if (poison.size > 0) {
     out += `\nNot events (quarantined): ${[...poison].map(([reason, n]) => `${reason} ${n}`).join(', ')}\n`;
   }
-  const unused = rules.filter((r) => !used.has(r.name));
   out +=
     unused.length > 0
       ? `\nRules that match no sample event:\n${unused.map((r) => `  ${describeRule(r)}\n`).join('')}`
       : '\nEvery rule matches at least one sample event.\n';
   await io.stdout.write(out);
   return EXIT.ok;
+}
+
+/**
+ * The problems in a rules error, without the file name that starts it: the validator's list (`  - …`
+ * lines), or the rest of the message as one problem.
+ */
+function problems(message: string, origin: string): string[] {
+  const [, ...listed] = message.split(/\n {2}- /);
+  if (listed.length > 0) return listed.map((p) => p.trim());
+  for (const prefix of [`${origin} is invalid: `, `${origin}: `]) {
+    if (message.startsWith(prefix)) return [message.slice(prefix.length).trim()];
+  }
+  return [message.trim()];
 }
 
 /** `email-hard-bounce (alert high)`, `drop-tests (drop)`, `vip (tag vip,gold)`. */

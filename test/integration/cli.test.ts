@@ -1,5 +1,14 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
@@ -55,11 +64,6 @@ function run(
 
 const temp = (name: string) => mkdtempSync(join(tmpdir(), `cli-it-${name}-`));
 
-beforeAll(() => {
-  // The bin runs dist/cli.js when it exists: build it, so that the tests run the current sources bundled.
-  execFileSync('npm', ['run', '--silent', 'build:cli'], { cwd: ROOT, stdio: 'pipe' });
-});
-
 describe('the pinpoint-stream bin', () => {
   it.each([[[]], [['process']], [['replay']], [['fixtures']], [['rules']], [['rules', 'check']]])(
     'prints help for %p with --help, exit 0',
@@ -71,17 +75,45 @@ describe('the pinpoint-stream bin', () => {
     },
   );
 
-  it('runs from the TypeScript sources through tsx when there is no build', async () => {
-    // A copy of the package without dist/: the launcher falls back to tsx.
-    const dir = temp('nobuild');
+  it('builds its bundle when there is none, and again when a source is newer, never running stale code', async () => {
+    // A copy of the package with its own src/ and no dist/; node_modules and events are shared.
+    const dir = temp('build');
     mkdirSync(join(dir, 'bin'));
-    for (const entry of ['src', 'node_modules', 'package.json', 'events', 'tsconfig.json']) {
-      symlinkSync(join(ROOT, entry), join(dir, entry));
+    cpSync(join(ROOT, 'src'), join(dir, 'src'), { recursive: true });
+    for (const file of ['package.json', 'tsconfig.json', 'bin/pinpoint-stream.js']) {
+      cpSync(join(ROOT, file), join(dir, file));
     }
-    writeFileSync(join(dir, 'bin', 'pinpoint-stream.js'), require('node:fs').readFileSync(BIN));
-    const r = await run(['rules', 'check'], { bin: join(dir, 'bin', 'pinpoint-stream.js'), cwd: dir });
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^default rules: valid/);
+    for (const entry of ['node_modules', 'events']) symlinkSync(join(ROOT, entry), join(dir, entry));
+    const bin = join(dir, 'bin', 'pinpoint-stream.js');
+    const bundle = join(dir, 'dist', 'cli.js');
+
+    const first = await run(['rules', 'check'], { bin, cwd: dir });
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout).toMatch(/^default rules: valid/);
+    const built = statSync(bundle).mtimeMs;
+
+    // Nothing changed: the same bundle runs.
+    expect((await run(['--version'], { bin, cwd: dir })).stdout).toBe('0.1.0\n');
+    expect(statSync(bundle).mtimeMs).toBe(built);
+
+    // An edit to src/ shows at the next run.
+    const main = join(dir, 'src', 'cli', 'main.ts');
+    writeFileSync(
+      main,
+      readFileSync(main, 'utf8').replace("'Routing rules tools.'", "'Routing rules tools, edited.'"),
+    );
+    const edited = await run(['rules', '--help'], { bin, cwd: dir });
+    expect(edited).toMatchObject({ code: 0, stderr: '' });
+    expect(edited.stdout).toMatch(/^Routing rules tools, edited\.$/m);
+    expect(statSync(bundle).mtimeMs).toBeGreaterThan(built);
+
+    // A source that does not compile: the bin says so and runs nothing.
+    writeFileSync(join(dir, 'src', 'cli', 'broken.ts'), 'export const x = ;\n');
+    writeFileSync(main, `import './broken';\n${readFileSync(main, 'utf8')}`);
+    const broken = await run(['--version'], { bin, cwd: dir });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toBe('');
+    expect(broken.stderr).toMatch(/^error: could not build .*dist\/cli\.js/m);
   });
 
   it('prints nothing but normalized JSON Lines on stdout with process --stdout', async () => {
@@ -235,16 +267,13 @@ describe('replay from S3 (s3rver) to the AWS sinks', () => {
     expect(await zones('C')).toEqual(await zones('A'));
   });
 
-  it('exits 1 with one line when the bucket cannot be listed', async () => {
-    const r = await run(
-      ['replay', '--bucket', 'no-such-bucket', '--checkpoint', join(temp('nobucket'), 'cp.json')],
-      {
-        env: sinkEnv('D'),
-      },
-    );
+  it('exits 1 with one line when the bucket cannot be listed, and leaves no checkpoint', async () => {
+    const dir = temp('nobucket');
+    const r = await run(['replay', '--bucket', 'no-such-bucket'], { env: sinkEnv('D'), cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr.trimEnd().split('\n')).toEqual([
       expect.stringMatching(/^error: cannot list s3:\/\/no-such-bucket\/raw\/: NoSuchBucket/),
     ]);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

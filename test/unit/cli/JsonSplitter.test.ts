@@ -1,5 +1,8 @@
+import { Readable } from 'node:stream';
+import { JSONParser } from '@streamparser/json';
 import fc from 'fast-check';
 import { type Fragment, JsonSplitter } from '../../../src/cli/JsonSplitter';
+import { fragments } from '../../../src/cli/readInput';
 
 function split(text: string, maxPendingChars?: number): Fragment[] {
   const s = new JsonSplitter(maxPendingChars);
@@ -12,6 +15,27 @@ function split(text: string, maxPendingChars?: number): Fragment[] {
 }
 
 const texts = (fs: Fragment[]) => fs.map((f) => f.text.trim());
+
+/** What the CLI reads from bytes arriving in chunks of `size`: the values of {@link fragments}. */
+async function ours(bytes: Buffer, size: number): Promise<unknown[]> {
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+  const out: unknown[] = [];
+  for await (const f of fragments(Readable.from(chunks))) out.push(f.parsed ? f.value : JSON.parse(f.text));
+  return out;
+}
+
+/** What @streamparser/json finds in the same bytes, with `separator: ''` (values one after another). */
+function library(bytes: Buffer, size: number): unknown[] {
+  const out: unknown[] = [];
+  const parser = new JSONParser({ separator: '', paths: ['$'], keepStack: false });
+  parser.onValue = ({ value }) => {
+    out.push(value);
+  };
+  for (let i = 0; i < bytes.length; i += size) parser.write(bytes.subarray(i, i + size));
+  parser.end();
+  return out;
+}
 const values = (fs: Fragment[]) => fs.map((f) => (f.parsed ? f.value : JSON.parse(f.text)));
 
 describe('JsonSplitter', () => {
@@ -91,6 +115,35 @@ describe('JsonSplitter', () => {
         const pretty = input.map((v) => JSON.stringify(v, null, 2)).join('\n');
         expect(values(split(pretty))).toEqual(expected);
       }),
+    );
+  });
+
+  it('reads the same values as @streamparser/json from JSON Lines and concatenated JSON, in any chunking', async () => {
+    // Kept instead of the library: see the figures in JsonSplitter.ts. This holds the two to the same result.
+    const text = fc.string({ unit: fc.constantFrom('grapheme', 'binary', 'grapheme-ascii') });
+    const value = fc.oneof(
+      fc.dictionary(text, fc.jsonValue()),
+      fc.array(fc.jsonValue()),
+      fc.dictionary(fc.constantFrom('}{', '"', '\\', '[', ']', '{"a":1}'), text),
+    );
+    const layout = fc.constantFrom('\n', '', ' ', '\r\n', '\n\n', '\t', 'pretty', 'pretty-concatenated');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(value, { minLength: 1, maxLength: 10 }),
+        layout,
+        fc.integer({ min: 1, max: 64 }),
+        async (input, sep, size) => {
+          const body =
+            sep === 'pretty' || sep === 'pretty-concatenated'
+              ? input.map((v) => JSON.stringify(v, null, 2)).join(sep === 'pretty' ? '\n' : '')
+              : input.map((v) => JSON.stringify(v)).join(sep);
+          const bytes = Buffer.from(body, 'utf8');
+          const expected = library(bytes, size);
+          expect(expected).toEqual(JSON.parse(JSON.stringify(input)));
+          expect(await ours(bytes, size)).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

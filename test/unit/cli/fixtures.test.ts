@@ -46,6 +46,30 @@ describe('fixtures', () => {
     );
   });
 
+  it('lists the files written as one JSON object with --json', async () => {
+    const out = tempDir('json');
+    const { io, stdout } = captureIO({ cwd: out });
+    const raw = (f: string) => join(ROOT, 'events', 'raw', `${f}.json`);
+    expect(await runCli(['fixtures', '--json', '--out', 'ev', raw('email'), raw('sms')], io)).toBe(0);
+    expect(JSON.parse(stdout())).toEqual({
+      written: [
+        {
+          name: 'email',
+          events: rawEvents('email').length,
+          kinesis: 'ev/kinesis-email.json',
+          firehose: 'ev/firehose-email.json',
+        },
+        {
+          name: 'sms',
+          events: rawEvents('sms').length,
+          kinesis: 'ev/kinesis-sms.json',
+          firehose: 'ev/firehose-sms.json',
+        },
+      ],
+    });
+    expect(readFileSync(join(out, 'ev', 'kinesis-sms.json'), 'utf8')).toMatch(/"Records"/);
+  });
+
   it('exits 1 with the place of the problem when an input is not an event', async () => {
     const dir = tempDir('bad');
     writeFileSync(join(dir, 'bad.jsonl'), '{"event_type":"x"}\n{"event_type":\n');

@@ -144,6 +144,31 @@ describe('process', () => {
     });
   });
 
+  it('writes many small records into few objects: batches end by bytes or --batch-size', async () => {
+    const [sms] = rawEvents('sms');
+    const dir = tempDir('many');
+    const file = join(dir, 'many.jsonl');
+    // 25,000 events of one hour, ~1 KB each: 24 MB, in 50 batches of 500 records before.
+    const lines = Array.from({ length: 25_000 }, (_, i) =>
+      JSON.stringify({ ...sms, client: { client_id: `client-${i}` } }),
+    );
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const bytes = lines.reduce((n, l) => n + l.length, 0);
+    const normalizedObjects = async (opts: { batchSize?: number; batchBytes?: number }) => {
+      const out = tempDir('many-out');
+      const { io, stdout } = captureIO();
+      expect(await processCommand([file], { out, json: true, ...opts }, io)).toBe(0);
+      expect(JSON.parse(stdout())).toMatchObject({ records: 25_000, normalized: 25_000 });
+      const keys = [...filesUnder(out).keys()];
+      expect(gzLines(filesUnder(out), 'normalized')).toHaveLength(25_000);
+      return keys.filter((k) => k.startsWith('normalized/') && k.endsWith('.jsonl.gz')).length;
+    };
+    // By default a batch ends at 8 MiB of data (or 10,000 records).
+    expect(await normalizedObjects({})).toBe(Math.ceil(bytes / (8 * 1024 * 1024)));
+    // --batch-size caps the records of a batch, whichever comes first.
+    expect(await normalizedObjects({ batchSize: 20_000, batchBytes: 1024 * 1024 * 1024 })).toBe(2);
+  }, 60_000);
+
   it('prints no personal data in the summary, even when records keep it', async () => {
     const { io, stdout, stderr } = captureIO({ env: { PII_MODE: 'keep' } });
     await processCommand(RAW_FILES, { stdout: true }, io);

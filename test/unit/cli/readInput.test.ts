@@ -54,6 +54,15 @@ describe('lines', () => {
     const out = (await collect(lines(chunked(Buffer.from(TEXT), 2)))).map((b) => b.toString());
     expect(out).toEqual(['{"a":1}', '{"b":"é"}', '', 'last']);
   });
+
+  it('joins a line of many megabytes cut into small chunks once, not at every chunk', async () => {
+    // 16 MiB in 1 KiB chunks: joining at every chunk would copy ~128 GiB, far past the time limit.
+    const line = Buffer.alloc(16 * 1024 * 1024, 0x61);
+    const input = Buffer.concat([Buffer.from('{"a":1}\r\n'), line, Buffer.from('\r\n'), line]);
+    const out = await collect(lines(chunked(input, 1024)));
+    expect(out.map((b) => b.length)).toEqual([7, line.length, line.length]);
+    expect(out[1]?.equals(line)).toBe(true);
+  }, 20_000);
 });
 
 describe('fragments', () => {

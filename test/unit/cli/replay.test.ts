@@ -151,12 +151,58 @@ describe('replay', () => {
     const failure = replayCommand({ bucket: 'b', concurrency: 1 }, c.io, { store });
     await expect(failure).rejects.toMatchObject({ exitCode: 3 });
     await expect(failure).rejects.toThrow(/could not write the output of raw\/dt=/);
-    expect(readFileSync(join(out, '.replay-checkpoint.json'), 'utf8').trim().split('\n')).toHaveLength(1);
+    // Nothing was replayed: no checkpoint either.
+    expect(existsSync(join(out, '.replay-checkpoint.json'))).toBe(false);
+  });
+
+  it('leaves no checkpoint when it fails before replaying anything, so another bucket can start', async () => {
+    const out = tempDir('noregion');
+    const noRegion: ObjectStore = {
+      list: async () => {
+        throw new Error('Region is missing');
+      },
+      get: async () => {
+        throw new Error('not called');
+      },
+      close: () => {},
+    };
+    const c1 = captureIO({ env: replayEnv(out), cwd: out });
+    await expect(replayCommand({ bucket: 'other' }, c1.io, { store: noRegion })).rejects.toThrow(
+      'cannot list s3://other/raw/: Region is missing',
+    );
+    expect(existsSync(join(out, '.replay-checkpoint.json'))).toBe(false);
+    const c2 = captureIO({ env: replayEnv(out), cwd: out });
+    expect(await replayCommand({ bucket: 'b', json: true }, c2.io, { store })).toBe(0);
+    expect(JSON.parse(c2.stdout())).toMatchObject({ objects: rawObjects, skipped: 0 });
+    expect(readFileSync(join(out, '.replay-checkpoint.json'), 'utf8').trim().split('\n')).toHaveLength(
+      rawObjects + 1,
+    );
+  });
+
+  it('keeps the checkpoint of earlier progress as it was when a later run fails before any progress', async () => {
+    const out = tempDir('keep');
+    const interrupted = new AbortController();
+    const c1 = captureIO({ env: replayEnv(out), cwd: out, signal: interrupted.signal });
+    expect(
+      await replayCommand({ bucket: 'b', concurrency: 1 }, c1.io, {
+        store,
+        onObjectDone: () => interrupted.abort(),
+      }),
+    ).toBe(130);
+    const path = join(out, '.replay-checkpoint.json');
+    const before = readFileSync(path, 'utf8');
+    expect(before.trim().split('\n')).toHaveLength(2);
+    writeFileSync(join(out, 'not-a-folder'), '');
+    const c2 = captureIO({ env: replayEnv(join(out, 'not-a-folder')), cwd: out });
+    await expect(replayCommand({ bucket: 'b', concurrency: 1 }, c2.io, { store })).rejects.toMatchObject({
+      exitCode: 3,
+    });
+    expect(readFileSync(path, 'utf8')).toBe(before);
   });
 
   it('rejects a checkpoint of another bucket or prefix, and a bad time', async () => {
     const out = tempDir('scope');
-    await Checkpoint.open(join(out, 'cp.json'), { bucket: 'other', prefix: '' }, false);
+    await (await Checkpoint.open(join(out, 'cp.json'), { bucket: 'other', prefix: '' }, false)).add('k');
     const c = captureIO({ env: replayEnv(out), cwd: out });
     await expect(replayCommand({ bucket: 'b', checkpoint: 'cp.json' }, c.io, { store })).rejects.toThrow(
       /checkpoint '.*cp\.json' belongs to s3:\/\/other\/; pass --restart or another --checkpoint/,
@@ -193,10 +239,25 @@ describe('Checkpoint', () => {
     writeFileSync(path, `${readFileSync(path, 'utf8')}{"done":"k3`);
     const again = await Checkpoint.open(path, scope, false);
     expect([again.has('k1'), again.has('k2'), again.has('k3'), again.size]).toEqual([true, true, false, 2]);
+    // The first key done rewrites the file whole, without the torn line; the next ones are appended.
+    await again.add('k4');
+    await again.add('k5');
     expect(readFileSync(path, 'utf8')).toBe(
-      '{"checkpoint":1,"bucket":"b","prefix":"p/"}\n{"done":"k1"}\n{"done":"k2"}\n',
+      '{"checkpoint":1,"bucket":"b","prefix":"p/"}\n{"done":"k1"}\n{"done":"k2"}\n{"done":"k4"}\n{"done":"k5"}\n',
     );
     expect((await Checkpoint.open(path, scope, true)).size).toBe(0);
+  });
+
+  it('writes nothing until the first object is done', async () => {
+    const dir = tempDir('lazy');
+    const path = join(dir, 'cp.json');
+    await Checkpoint.open(path, { bucket: 'b', prefix: '' }, false);
+    expect(existsSync(path)).toBe(false);
+    writeFileSync(path, '{"checkpoint":1,"bucket":"b","prefix":""}\n{"done":"k1"}\n');
+    const restarted = await Checkpoint.open(path, { bucket: 'b', prefix: '' }, true);
+    expect(readFileSync(path, 'utf8')).toMatch(/k1/);
+    await restarted.add('k2');
+    expect(readFileSync(path, 'utf8')).toBe('{"checkpoint":1,"bucket":"b","prefix":""}\n{"done":"k2"}\n');
   });
 
   it('refuses a file that is not a checkpoint', async () => {

@@ -89,6 +89,105 @@ describe('rules check', () => {
     );
   });
 
+  it('prints the same result as one JSON object with --json', async () => {
+    const dir = tempDir('json');
+    mkdirSync(join(dir, 'ev'));
+    writeFileSync(join(dir, 'ev', 'some.jsonl'), `${JSON.stringify(rawEvents('sms')[0])}\n{"no":"type"}\n`);
+    writeFileSync(
+      join(dir, 'rules.yaml'),
+      [
+        'version: 1',
+        'include_defaults: false',
+        'rules:',
+        '  - { name: vip, match: { family: sms }, action: tag, tags: [vip] }',
+        '  - { name: never, match: { event_type: nothing-like-this }, action: alert, severity: low }',
+        '  - { name: no-tests, match: { event_type: "_test.*" }, action: drop }',
+      ].join('\n'),
+    );
+    const { io, stdout, stderr } = captureIO({ cwd: dir });
+    expect(await runCli(['rules', 'check', '--json', '--events', 'ev', 'rules.yaml'], io)).toBe(0);
+    expect(stderr()).toBe('');
+    expect(JSON.parse(stdout())).toEqual({
+      file: 'rules.yaml',
+      valid: true,
+      rules: [
+        { name: 'vip', action: 'tag', tags: ['vip'], events: 1 },
+        { name: 'never', action: 'alert', severity: 'low', events: 0 },
+        { name: 'no-tests', action: 'drop', events: 0 },
+      ],
+      samples: { folder: 'ev', files: 1, events: 2 },
+      matches: [
+        {
+          source: 'pinpoint',
+          family: 'sms',
+          event_type: rawEvents('sms')[0]?.event_type,
+          events: 1,
+          rules: ['vip'],
+        },
+      ],
+      poisonByReason: { missing_event_type: 1 },
+      unused: ['never', 'no-tests'],
+    });
+  });
+
+  it('gives the bundled samples and default rules the same counts in JSON as in text', async () => {
+    const text = captureIO();
+    const json = captureIO();
+    expect(await rulesCheckCommand(undefined, {}, text.io)).toBe(0);
+    expect(await rulesCheckCommand(undefined, { json: true }, json.io)).toBe(0);
+    const report = JSON.parse(json.stdout());
+    expect(report).toMatchObject({
+      file: null,
+      valid: true,
+      samples: { folder: null, files: 7, events: 89 },
+    });
+    expect(report.rules).toHaveLength(DEFAULT_RULES.length);
+    expect(report.unused).toEqual([]);
+    const tableRows = text
+      .stdout()
+      .split('\n')
+      .filter((l) => /^[a-z_]+\/[a-z]+ {2,}/.test(l) && !l.startsWith('source/family'));
+    expect(report.matches).toHaveLength(tableRows.length);
+    expect(report.matches).toContainEqual({
+      source: 'pinpoint',
+      family: 'email',
+      event_type: '_email.hardbounce',
+      events: 1,
+      rules: ['email-hard-bounce'],
+    });
+  });
+
+  it('prints every problem of an invalid file as JSON with --json, and still exits 2', async () => {
+    const dir = tempDir('invalid-json');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'version: 1\nrules:\n  - name: x\n    match: { famly: email }\n    action: alert\n    severity: high\n  - name: y\n    match: { family: emial }\n    action: drop\n',
+    );
+    writeFileSync(
+      join(dir, 'v.yaml'),
+      'version: 1\nrules:\n  - { name: y, match: { family: emial }, action: drop }\n',
+    );
+    const run = async (file: string) => {
+      const c = captureIO({ cwd: dir });
+      const code = await runCli(['rules', 'check', '--json', file], c.io);
+      return { code, report: JSON.parse(c.stdout()), stderr: c.stderr() };
+    };
+    const bad = await run('bad.yaml');
+    expect(bad.code).toBe(2);
+    expect(bad.report).toEqual({
+      file: 'bad.yaml',
+      valid: false,
+      problems: expect.arrayContaining(["rule 'x' (rules[0]): match.famly: unknown key"]),
+    });
+    expect(bad.report.problems.length).toBeGreaterThan(1);
+    expect(bad.stderr).toMatch(/^error: bad\.yaml is invalid:\n/);
+    const vocab = await run('v.yaml');
+    expect(vocab.code).toBe(2);
+    expect(vocab.report.problems).toEqual([
+      expect.stringMatching(/^rule 'y': match\.family: 'emial' is not one of/),
+    ]);
+  });
+
   it('accepts the example rules file', async () => {
     const { io, stdout } = captureIO({ cwd: ROOT });
     expect(await rulesCheckCommand('rules.example.yaml', {}, io)).toBe(0);
