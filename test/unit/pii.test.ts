@@ -258,7 +258,11 @@ describe('PiiProtector.text', () => {
   });
 
   it('uses kind placeholders in redact mode', () => {
-    expect(protector('redact').text(`${EMAIL} ${US_PHONE} 10.0.0.1`)).toBe('[email] [phone] [ip]');
+    expect(protector('redact').text(`${EMAIL}, ${US_PHONE}, 10.0.0.1`)).toBe('[email], [phone], [ip]');
+  });
+
+  it('takes a number and an IP address joined by a space as one span, of the IP kind', () => {
+    expect(protector('redact').text(`${US_PHONE} 10.0.0.1`)).toBe('[ip]');
   });
 
   it('keeps text without personal data, including SMTP status codes and invalid IPv4-like numbers', () => {
@@ -318,7 +322,7 @@ describe('PiiProtector.attributes', () => {
     expect(out).toEqual({
       destination_phone_number: '[value]',
       who: '[email]',
-      ip6: '[value]',
+      ip6: '[ip]',
       note: 'reply to [email]',
     });
   });
