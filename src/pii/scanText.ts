@@ -221,34 +221,57 @@ function isAsciiLetter(c: number): boolean {
 }
 
 /**
- * What the string may hold, from one cheap pass: most values (statuses, names, ids without long digit runs) hold
- * nothing any detector looks for and are not scanned further.
+ * What the string may hold, from one cheap pass: most values (statuses, names, hexadecimal ids) hold nothing
+ * any detector looks for and are not scanned further.
  */
 const MAY_EMAIL = 1;
 const MAY_IPV4 = 2;
 const MAY_IPV6 = 4;
 const MAY_PHONE = 8;
 
+// What the pre-check notes of each ASCII character, as bits (a digit also counts itself in bit 0).
+const P_DIGIT = 1;
+const P_HEX_LETTER = 2;
+const P_OTHER = 4;
+const P_DOT = 8;
+const P_COLON = 16;
+const P_AT = 32;
+const P_PERCENT = 64;
+const PRECHECK = new Uint8Array(128).fill(P_OTHER);
+for (let c = 48; c <= 57; c++) PRECHECK[c] = P_DIGIT;
+for (const c of 'abcdefABCDEF') PRECHECK[c.charCodeAt(0)] = P_HEX_LETTER;
+PRECHECK[HYPHEN] = 0;
+PRECHECK[DOT] = P_OTHER | P_DOT;
+PRECHECK[COLON] = P_OTHER | P_COLON;
+PRECHECK[AT] = P_OTHER | P_AT;
+PRECHECK[PERCENT] = P_OTHER | P_PERCENT;
+
 function precheck(s: string, n: number): number {
+  let bits = 0;
   let digits = 0;
+  let hexLetters = 0;
   let dots = 0;
   let colons = 0;
-  let at = false;
-  let percent = false;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits++;
-    else if (c === DOT) dots++;
-    else if (c === COLON) colons++;
-    else if (c === AT) at = true;
-    else if (c === PERCENT) percent = true;
-    else if (c >= 128) {
-      if (c === FULLWIDTH_AT) at = true;
+    if (c < 128) {
+      const p = PRECHECK[c] as number;
+      bits |= p;
+      digits += p & P_DIGIT;
+      hexLetters += (p & P_HEX_LETTER) >> 1;
+      dots += (p & P_DOT) >> 3;
+      colons += (p & P_COLON) >> 4;
+    } else {
+      bits |= P_OTHER;
+      if (c === FULLWIDTH_AT) bits |= P_AT;
       else if (isUnicodeDigit(c)) digits++;
     }
   }
+  // The commonest identifier of all, a hexadecimal one (UUID, SES message id, 32-hex id), holds nothing.
+  if ((bits & P_OTHER) === 0 && hexLetters > 0 && digits + hexLetters >= MIN_HEX_ID_DIGITS) return 0;
   let may = 0;
-  if (at || percent) may |= MAY_EMAIL;
+  if ((bits & (P_AT | P_PERCENT)) !== 0) may |= MAY_EMAIL;
+  const percent = (bits & P_PERCENT) !== 0;
   if (digits >= 4 && (dots >= 3 || percent)) may |= MAY_IPV4;
   if (colons >= 2 || percent) may |= MAY_IPV6;
   if (digits >= MIN_PHONE_DIGITS) may |= MAY_PHONE;

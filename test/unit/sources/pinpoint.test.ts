@@ -518,7 +518,7 @@ describe('normalizePinpoint endpoint record', () => {
     const phone = JSON.stringify({ ChannelType: 'SMS', User: { UserId: '+447700900123' } });
     expect(normalize(endpointEvent(email)).user_id).toBe(`hmac:${hashOf('jane.doe@example.com')}`);
     expect(normalize(endpointEvent(phone)).user_id).toBe(`hmac:${hashOf('+447700900123')}`);
-    expect(normalize(endpointEvent(email), 'redact').user_id).toBe('[value]');
+    expect(normalize(endpointEvent(email), 'redact').user_id).toBe('[email]');
     expect(normalize(endpointEvent(email), 'keep').user_id).toBe('Jane.Doe@example.com');
   });
 
