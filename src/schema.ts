@@ -56,6 +56,10 @@ export type Outcome = (typeof OUTCOMES)[number];
 export const BOUNCE_CLASSES = ['permanent', 'transient', 'undetermined'] as const;
 export type BounceClass = (typeof BOUNCE_CLASSES)[number];
 
+/** Coarse class of a user agent (email open/click, complaint), written in every PII mode. */
+export const USER_AGENT_CLASSES = ['mobile', 'tablet', 'desktop', 'bot', 'email_proxy', 'unknown'] as const;
+export type UserAgentClass = (typeof USER_AGENT_CLASSES)[number];
+
 export interface NormalizedRecord {
   schema_version: number;
   event_id: string;
@@ -106,7 +110,11 @@ export interface NormalizedRecord {
   complaint_type?: string;
   reject_reason?: string;
   link?: string;
+  /** Raw user agent: `keep` mode only. */
   user_agent?: string;
+  user_agent_class?: UserAgentClass;
+  /** Keyed hash of the user agent: `hash` mode only. */
+  user_agent_hash?: string;
 
   /** Personal data, according to the PII mode: `*_hash` in hash mode, raw value in keep mode, absent in redact mode. */
   recipient?: string;

@@ -1,4 +1,5 @@
 import { enrich } from '../enrich';
+import { PiiProtector } from '../pii';
 import {
   type InputRecord,
   okOutcome,
@@ -11,8 +12,8 @@ import type { InputItem } from './inputItems';
 
 /**
  * Runs one batch of items, in order: raw records through the pipeline (decode → normalize → enrich →
- * route); records that are already normalized through enrich and the rules only (tags, drops and alerts
- * follow the current rules file; the rest of the record is kept as it is).
+ * route); records that are already normalized through the PII mode, enrich and the rules only (tags, drops
+ * and alerts follow the current rules file; the rest of the record is kept as it is).
  */
 export function processItems(items: readonly InputItem[], settings: PipelineSettings): ProcessedRecord[] {
   const raws: InputRecord[] = [];
@@ -31,6 +32,8 @@ function reroute(
   settings: PipelineSettings,
 ): ProcessedRecord {
   const { record, input } = item;
+  // Written in another PII mode (or by hand), it may hold raw personal data: this run's mode applies to it too.
+  new PiiProtector(settings.piiMode, settings.piiKey).normalizedRecord(record);
   enrich(record, settings.apps);
   const { drop, alerts } = routeRecord(record, settings.rules);
   return { input, outcome: okOutcome(record, drop, alerts, { keepRecords: true }) };

@@ -68,8 +68,7 @@ export function normalizeEndUserMessaging(
   put(rec, 'message_type', str(event.messageType));
   put(rec, 'message_parts', int32(event.totalMessageParts));
   put(rec, 'status', str(event.messageStatus));
-  const description = str(event.messageStatusDescription);
-  if (description !== undefined) rec.status_message = ctx.pii.text(description);
+  put(rec, 'status_message', str(event.messageStatusDescription));
   put(rec, 'is_final', bool(event.isFinal));
   put(rec, 'price_usd', usd(num(event.totalMessagePrice)));
   put(rec, 'carrier_fee_usd', usd(num(event.totalCarrierFee)));
@@ -105,7 +104,7 @@ export function normalizeEndUserMessaging(
     if (s !== undefined && attrs[key] === undefined) attrs[key] = s;
   }
   for (const _ in attrs) {
-    rec.attributes = ctx.pii.attributes(attrs);
+    rec.attributes = attrs;
     break;
   }
   return rec;

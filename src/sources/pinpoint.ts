@@ -179,8 +179,7 @@ export function normalizePinpoint(
     put(rec, 'journey_activity_id', attrs.journey_activity_id);
     put(rec, 'delivery_type', attrs.delivery_type ?? attrs.journey_activity_type);
     put(rec, 'status', attrs.campaign_send_status ?? attrs.journey_send_status ?? attrs.record_status);
-    const statusMessage = attrs.journey_send_status_message;
-    if (statusMessage !== undefined) rec.status_message = ctx.pii.text(statusMessage);
+    put(rec, 'status_message', attrs.journey_send_status_message);
     put(rec, 'status_code', attrs.journey_send_status_code);
   }
 
@@ -190,7 +189,7 @@ export function normalizePinpoint(
   addEndpoint(rec, event, ctx);
   addAppContext(rec, event, application, eventType);
 
-  if (attrs !== undefined) rec.attributes = ctx.pii.attributes(attrs);
+  if (attrs !== undefined) rec.attributes = attrs;
   if (metrics !== undefined) rec.metrics = metrics;
   return rec;
 }
@@ -234,22 +233,15 @@ function addEmailFacets(
     put(rec, 'bounce_sub_type', str(bounce.bounce_sub_type));
   }
   if (complaint !== undefined) put(rec, 'complaint_type', str(complaint.complaint_feedback_type));
-  if (reject !== undefined) {
-    const reason = str(reject.reason);
-    if (reason !== undefined) rec.reject_reason = ctx.pii.text(reason);
-  }
-  if (failure !== undefined) {
-    // `_email.rendering_failure`: a snake_case copy of SES's `failure{errorMessage, templateName}`.
-    const message = str(failure.error_message);
-    if (message !== undefined) rec.status_message = ctx.pii.text(message);
-  }
+  if (reject !== undefined) put(rec, 'reject_reason', str(reject.reason));
+  // `_email.rendering_failure`: a snake_case copy of SES's `failure{errorMessage, templateName}`.
+  if (failure !== undefined) put(rec, 'status_message', str(failure.error_message));
   if (delivery !== undefined) put(rec, 'delivery_latency_ms', int64(delivery.processing_time_millis));
   const engagement = click ?? open;
   if (engagement !== undefined) {
     ctx.pii.ip(rec, str(engagement.ip_address));
-    put(rec, 'user_agent', str(engagement.user_agent));
-    const link = str(click?.link);
-    if (link !== undefined) rec.link = ctx.pii.url(link);
+    ctx.pii.userAgent(rec, str(engagement.user_agent));
+    put(rec, 'link', str(click?.link));
   }
 }
 
@@ -281,9 +273,8 @@ function addEndpoint(rec: NormalizedRecord, event: JsonObject, ctx: NormalizeCon
   put(rec, 'endpoint_channel_type', str(endpoint.ChannelType));
   put(rec, 'endpoint_status', str(endpoint.EndpointStatus));
   put(rec, 'endpoint_opt_out', str(endpoint.OptOut));
-  // Apps often use the email address or phone number as the user id: protect it like free text.
-  const userId = str(obj(endpoint.User)?.UserId);
-  if (userId !== undefined) rec.user_id = ctx.pii.text(userId);
+  // Apps often use the email address or phone number as the user id: `PiiProtector.record` protects it.
+  put(rec, 'user_id', str(obj(endpoint.User)?.UserId));
   if (rec.recipient_hash === undefined && rec.recipient === undefined && rec.email_domain === undefined) {
     ctx.pii.recipient(rec, str(endpoint.Address));
   }

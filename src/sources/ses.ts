@@ -85,11 +85,9 @@ export function normalizeSes(event: JsonObject, eventType: string, ctx: Normaliz
       case 'Complaint':
         put(rec, 'complaint_type', str(detail.complaintFeedbackType));
         break;
-      case 'Reject': {
-        const reason = str(detail.reason);
-        if (reason !== undefined) rec.reject_reason = ctx.pii.text(reason);
+      case 'Reject':
+        put(rec, 'reject_reason', str(detail.reason));
         break;
-      }
       case 'Delivery': {
         put(rec, 'delivery_latency_ms', int64(detail.processingTimeMillis));
         break;
@@ -97,24 +95,20 @@ export function normalizeSes(event: JsonObject, eventType: string, ctx: Normaliz
       case 'DeliveryDelay':
         put(rec, 'status', str(detail.delayType));
         break;
-      case 'Rendering Failure': {
-        const message = str(detail.errorMessage);
-        if (message !== undefined) rec.status_message = ctx.pii.text(message);
+      case 'Rendering Failure':
+        put(rec, 'status_message', str(detail.errorMessage));
         break;
-      }
       case 'Open':
-      case 'Click': {
+      case 'Click':
         ctx.pii.ip(rec, str(detail.ipAddress));
-        put(rec, 'user_agent', str(detail.userAgent));
-        const link = str(detail.link);
-        if (link !== undefined) rec.link = ctx.pii.url(link);
+        ctx.pii.userAgent(rec, str(detail.userAgent));
+        put(rec, 'link', str(detail.link));
         break;
-      }
     }
   }
 
   const tags = sesTags(mail?.tags);
-  if (tags !== undefined) rec.attributes = ctx.pii.attributes(tags);
+  if (tags !== undefined) rec.attributes = tags;
   return rec;
 }
 

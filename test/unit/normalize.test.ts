@@ -526,6 +526,71 @@ describe('normalizeEvent personal data', () => {
   });
 });
 
+describe('normalizeEvent identifiers', () => {
+  /** The ids of the samples that are ordinary identifiers: UUIDs, hex ids, SES message ids, session ids. */
+  const IDS = ['app_id', 'session_id', 'campaign_id', 'journey_id', 'journey_run_id', 'message_id'] as const;
+
+  it.each(CASES)('%s: keeps ordinary identifiers, versions and event types as received', (_name, raw) => {
+    const kept = normalizeEvent(fresh(raw), context('keep'));
+    const hashed = normalizeEvent(fresh(raw), context('hash'));
+    expect(hashed.event_type).toBe(kept.event_type);
+    expect(hashed.app_version).toBe(kept.app_version);
+    expect(hashed.account_id).toBe(kept.account_id);
+    for (const id of IDS) {
+      // A sample's SMS message id `1111-2222-3333` has the digits of a phone number: hashed, knowingly.
+      if (kept[id] !== undefined && !/^[\d-]+$/.test(kept[id] as string)) expect(hashed[id]).toBe(kept[id]);
+    }
+  });
+
+  it.each(CASES)('%s: never writes a raw user agent outside keep mode', (_name, raw) => {
+    for (const mode of ['hash', 'redact'] as const) {
+      expect(normalizeEvent(fresh(raw), context(mode)).user_agent).toBeUndefined();
+    }
+  });
+
+  it('replaces an identifier field that holds an address, a number or an IP, in every source', () => {
+    const pinpoint: JsonObject = {
+      event_type: 'signup jane@example.com',
+      arrival_timestamp: 1_763_650_000_000,
+      application: { app_id: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6', version_name: '1.2.3 (+1 415 555 0100)' },
+      client: { client_id: '(415) 555-0102' },
+      session: { session_id: 'sess 203.0.113.7' },
+      device: { model: 'fe80::1%eth0', locale: { code: 'en_US' } },
+      attributes: { campaign_id: 'c-07700 900106', 'user jane@example.com': 'yes' },
+      metrics: { '+44 7700 900123': 1 },
+    };
+    const rec = normalizeEvent(pinpoint, context('redact'));
+    expect(rec).toMatchObject({
+      event_type: '[value]',
+      app_id: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6',
+      app_version: '[value]',
+      endpoint_id: '[phone]',
+      session_id: '[value]',
+      device_model: '[ip]',
+      locale: 'en_US',
+      campaign_id: '[value]',
+      attributes: { campaign_id: 'c-[phone]', '[key]': 'yes' },
+      metrics: { '[phone]': 1 },
+    });
+    expect(rec.family).toBe('custom');
+
+    const eum = normalizeEvent(
+      { eventType: 'TEXT_DELIVERED', messageId: 'm 14155550105', context: { '2001:db8::7': 'x' } },
+      context('redact'),
+    );
+    expect(eum).toMatchObject({ message_id: '[value]', attributes: { '[ip]': 'x' } });
+
+    const ses = normalizeEvent(
+      {
+        eventType: 'Bounce',
+        mail: { messageId: 'jane@example.com', tags: { 'who jane@example.com': ['a'] } },
+      },
+      context('redact'),
+    );
+    expect(ses).toMatchObject({ message_id: '[email]', attributes: { '[key]': 'a' } });
+  });
+});
+
 describe('normalizeEvent on arbitrary input', () => {
   const FAMILIES: readonly string[] = FAMILY_VALUES;
   const OUTCOMES: readonly string[] = OUTCOME_VALUES;

@@ -258,7 +258,11 @@ describe('PiiProtector.text', () => {
   });
 
   it('uses kind placeholders in redact mode', () => {
-    expect(protector('redact').text(`${EMAIL} ${US_PHONE} 10.0.0.1`)).toBe('[email] [phone] [ip]');
+    expect(protector('redact').text(`${EMAIL}, ${US_PHONE}, 10.0.0.1`)).toBe('[email], [phone], [ip]');
+  });
+
+  it('takes a number and an IP address joined by a space as one span, of the IP kind', () => {
+    expect(protector('redact').text(`${US_PHONE} 10.0.0.1`)).toBe('[ip]');
   });
 
   it('keeps text without personal data, including SMTP status codes and invalid IPv4-like numbers', () => {
@@ -318,7 +322,7 @@ describe('PiiProtector.attributes', () => {
     expect(out).toEqual({
       destination_phone_number: '[value]',
       who: '[email]',
-      ip6: '[value]',
+      ip6: '[ip]',
       note: 'reply to [email]',
     });
   });
@@ -414,5 +418,282 @@ describe('PiiProtector.url with an address in the path', () => {
     expect(new PiiProtector('redact', KEY).url(`https://example.com/u/${EMAIL}`)).toBe(
       'https://example.com/u/[email]',
     );
+  });
+});
+
+describe('PiiProtector.identifier', () => {
+  it.each([
+    ['a UUID', '6e1a3f0e-0000-4000-8000-000000000000'],
+    ['the nil UUID', '00000000-0000-0000-0000-000000000000'],
+    ['an upper-case UUID', 'B7A3E2C1-4D5F-4A6B-9C8D-7E6F5A4B3C2D'],
+    ['an SES message id', '010001791f1a6a8b-bcf2fb77-ab22-4f9e-8d6c-3d9bd50ee3bb-000000'],
+    ['a 32-hex Pinpoint id', 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6'],
+    ['an Amplify session id', 'b7a3e2c1-20251120-014025012'],
+    ['an id with an ISO timestamp', 'run-2024-01-01T10:00:00.000Z'],
+    ['an id with a compact ISO timestamp', 'export_20240101T000000Z'],
+    ['an id with a date', 'export-2024-01-01'],
+    ['a version', '1.2.3'],
+    ['an SDK version pair', '0.9.1:2.4.8'],
+    ['an event type', '_email.hardbounce'],
+    ['an SMS event type', '_SMS.SUCCESS'],
+    ['a status', 'FAILURE_PERMANENT'],
+    ['a device model', 'iPhone15,2'],
+    ['a Samsung model', 'SM-S921B'],
+    ['a locale', 'en_US'],
+    ['a Cognito id', 'us-east-1:6e1a3f0e-0000-4000-8000-000000000000'],
+    ['an order id', 'ORD-60117'],
+    ['a short custom id', 'user-123'],
+  ])('keeps %s unchanged', (_label, value) => {
+    for (const mode of ['hash', 'redact'] as const) expect(protector(mode).identifier(value)).toBe(value);
+  });
+
+  it.each([
+    ['an email address inside', 'lead jane@example.com', 'lead jane@example.com'],
+    ['a national phone number inside', 'sms-(415) 555-0102', 'sms-(415) 555-0102'],
+    ['an IPv6 address inside', 'host fe80::1%eth0', 'host fe80::1%eth0'],
+  ])('replaces a value with %s by the hash of the whole value', (_label, value, hashed) => {
+    expect(protector('hash').identifier(value)).toBe(`hmac:${hmac(hashed)}`);
+    expect(protector('redact').identifier(value)).toBe('[value]');
+    expect(protector('keep').identifier(value)).toBe(value);
+  });
+
+  it('gives a value that is one address or number the token it gets everywhere else', () => {
+    const p = protector('hash');
+    expect(p.identifier(' Jane@Example.com ')).toBe(`hmac:${hmac('jane@example.com')}`);
+    expect(p.identifier('+1 (425) 555-0199')).toBe(`hmac:${hmac(US_PHONE)}`);
+    expect(protector('redact').identifier('+1 (425) 555-0199')).toBe('[phone]');
+  });
+});
+
+describe('PiiProtector.text: formats', () => {
+  it.each([
+    ['(415) 555-0102'],
+    ['+1 415 555 0104'],
+    ['07700 900106'],
+    ['14155550105'],
+    ['+49 (0)151 2345 6789'],
+    ['415.555.0100'],
+    ['tel:+14155550101'],
+    ['2001:db8::1'],
+    ['fe80::1%eth0'],
+    ['[2001:db8::1]:8443'],
+    ['ü@bücher.de'],
+    ['user@localhost'],
+    ['user%40example.com'],
+  ])('leaves no digit or address of %s in a message', (value) => {
+    const out = protector('redact').text(`Failed for ${value}, retry`);
+    expect(out).not.toContain(value.replace(/^\[|\]:\d+$/g, ''));
+    const digits = value.replace(/\D/g, '');
+    if (digits.length >= 7) expect(out.replace(/\D/g, '')).not.toContain(digits.slice(0, 7));
+    expect(out).toMatch(/^Failed for .*\[(phone|email|ip)\].*, retry$/);
+  });
+
+  it('hashes a number in a message like the recipient written in E.164', () => {
+    const p = protector('hash');
+    expect(p.text('Number +1 (425) 555-0199 is opted out')).toBe(
+      `Number hmac:${hmac(US_PHONE)} is opted out`,
+    );
+  });
+
+  it('hashes the first 1,000 spans of one value and marks the rest', () => {
+    const text = Array.from({ length: 1002 }, (_, i) => `u${i}@x.io`).join(' ');
+    const out = protector('hash').text(text).split(' ');
+    expect(out).toHaveLength(1002);
+    expect(out.slice(0, 1000).every((t) => TOKEN.test(t))).toBe(true);
+    expect(out.slice(1000)).toEqual(['[email]', '[email]']);
+  });
+});
+
+describe('PiiProtector.url: paths', () => {
+  it('replaces numbers, encoded addresses and IP hosts in what is kept', () => {
+    const p = protector('redact');
+    expect(p.url('https://example.com/u/4155550100/prefs?x=1')).toBe('https://example.com/u/[phone]/prefs');
+    expect(p.url('https://example.com/u/jane%40example.com')).toBe('https://example.com/u/[email]');
+    expect(p.url('https://example.com/u/%2B14155550100')).toBe('https://example.com/u/[phone]');
+    expect(p.url('http://192.0.2.10/open')).toBe('http://[ip]/open');
+    expect(p.url('http://[2001:db8::1]:8080/open')).toBe('http://[[ip]]:8080/open');
+  });
+});
+
+describe('PiiProtector.attributes: keys', () => {
+  it('replaces a key that holds personal data, and protects its value as usual', () => {
+    const out = protector('hash').attributes({
+      campaign_id: 'c1',
+      [EMAIL]: 'opted_in',
+      [US_PHONE]: GB_PHONE,
+    });
+    expect(out).toEqual({
+      campaign_id: 'c1',
+      [`hmac:${hmac(EMAIL)}`]: 'opted_in',
+      [`hmac:${hmac(US_PHONE)}`]: `hmac:${hmac(GB_PHONE)}`,
+    });
+    expect(Object.keys(out)).toEqual(['campaign_id', `hmac:${hmac(EMAIL)}`, `hmac:${hmac(US_PHONE)}`]);
+  });
+
+  it('numbers the keys it redacts so that no value is lost', () => {
+    const out = protector('redact').attributes({
+      'a 4155550100': '1',
+      'b 4155550101': '2',
+      'c 4155550102': '3',
+    });
+    expect(out).toEqual({ '[key]': '1', '[key]#2': '2', '[key]#3': '3' });
+  });
+
+  it('keeps a __proto__ key as a plain key', () => {
+    const attrs = JSON.parse(`{"__proto__": "x", "${EMAIL}": "y"}`) as Record<string, string>;
+    const out = protector('redact').attributes(attrs);
+    expect(Object.keys(out)).toEqual(['__proto__', '[email]']);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+  });
+
+  it('checks known PII keys against the original key', () => {
+    expect(protector('redact').attributes({ Email: 'jane' })).toEqual({ Email: '[value]' });
+  });
+});
+
+describe('PiiProtector.metrics', () => {
+  it('replaces keys that hold personal data and keeps the numbers', () => {
+    const metrics = { score: 3, [`visits ${US_PHONE}`]: 2 };
+    expect(protector('hash').metrics(metrics)).toEqual({
+      score: 3,
+      [`hmac:${hmac(`visits ${US_PHONE}`)}`]: 2,
+    });
+    expect(protector('redact').metrics(metrics)).toEqual({ score: 3, '[key]': 2 });
+    expect(protector('keep').metrics(metrics)).toBe(metrics);
+  });
+
+  it('returns the same map when no key needs changing', () => {
+    const metrics = { price_in_millicents_usd: 645, 'level.2': 1 };
+    expect(protector('hash').metrics(metrics)).toBe(metrics);
+  });
+});
+
+describe('PiiProtector.userAgent', () => {
+  const UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148';
+
+  it('writes the hash and the class in hash mode, the class in redact mode, the raw value in keep mode', () => {
+    const hashed = record();
+    const redacted = record();
+    const kept = record();
+    protector('hash').userAgent(hashed, UA);
+    protector('redact').userAgent(redacted, UA);
+    protector('keep').userAgent(kept, UA);
+    expect(piiFields(hashed)).toEqual({ user_agent_class: 'mobile', user_agent_hash: hmac(UA) });
+    expect(piiFields(redacted)).toEqual({ user_agent_class: 'mobile' });
+    expect(piiFields(kept)).toEqual({ user_agent: UA, user_agent_class: 'mobile' });
+  });
+
+  it('leaves the record untouched when there is no user agent', () => {
+    const rec = record();
+    protector('hash').userAgent(rec, undefined);
+    expect(rec).toEqual(record());
+  });
+});
+
+describe('PiiProtector.record', () => {
+  const full = (): NormalizedRecord =>
+    normalizedRecord({
+      event_id: '0123456789abcdef0123456789abcdef',
+      event_type: `signup ${EMAIL}`,
+      account_id: '123456789012',
+      endpoint_id: '(415) 555-0102',
+      session_id: 'b7a3e2c1-20251120-014025012',
+      message_id: '010001791f1a6a8b-bcf2fb77-ab22-4f9e-8d6c-3d9bd50ee3bb-000000',
+      device_model: `Pixel of ${GB_PHONE}`,
+      app_version: '1.2.3',
+      status_message: `Number ${US_PHONE} is opted out`,
+      reject_reason: 'from 192.0.2.10',
+      link: `https://example.com/u/${EMAIL}?t=secret`,
+      email_domain: '[10.0.0.1]',
+      app_name: 'Example +1 415 555 0100 app',
+      tags: ['vip'],
+      attributes: { [EMAIL]: 'x', note: `call ${US_PHONE}` },
+      metrics: { [US_PHONE]: 1 },
+    });
+
+  it('protects each field by its policy in hash mode', () => {
+    const rec = full();
+    protector('hash').record(rec);
+    expect(rec).toMatchObject({
+      event_id: '0123456789abcdef0123456789abcdef',
+      event_type: `hmac:${hmac(`signup ${EMAIL}`)}`,
+      account_id: '123456789012',
+      endpoint_id: `hmac:${hmac('4155550102')}`,
+      session_id: 'b7a3e2c1-20251120-014025012',
+      message_id: '010001791f1a6a8b-bcf2fb77-ab22-4f9e-8d6c-3d9bd50ee3bb-000000',
+      device_model: `hmac:${hmac(`Pixel of ${GB_PHONE}`)}`,
+      app_version: '1.2.3',
+      status_message: `Number hmac:${hmac(US_PHONE)} is opted out`,
+      reject_reason: `from hmac:${hmac('192.0.2.10')}`,
+      link: `https://example.com/u/hmac:${hmac(EMAIL)}`,
+      email_domain: `hmac:${hmac('[10.0.0.1]')}`,
+      // Configuration, not event data.
+      app_name: 'Example +1 415 555 0100 app',
+      tags: ['vip'],
+      attributes: { [`hmac:${hmac(EMAIL)}`]: 'x', note: `call hmac:${hmac(US_PHONE)}` },
+      metrics: { [`hmac:${hmac(US_PHONE)}`]: 1 },
+    });
+  });
+
+  it('writes redaction markers in redact mode', () => {
+    const rec = full();
+    protector('redact').record(rec);
+    expect(rec).toMatchObject({
+      event_type: '[value]',
+      endpoint_id: '[phone]',
+      device_model: '[value]',
+      status_message: 'Number [phone] is opted out',
+      link: 'https://example.com/u/[email]',
+      attributes: { '[email]': 'x', note: 'call [phone]' },
+    });
+  });
+
+  it('treats an account id that is not 12 digits as an identifier', () => {
+    const rec = normalizedRecord({ account_id: EMAIL });
+    protector('redact').record(rec);
+    expect(rec.account_id).toBe('[email]');
+  });
+
+  it('changes nothing in keep mode', () => {
+    const rec = full();
+    protector('keep').record(rec);
+    expect(rec).toEqual(full());
+  });
+
+  it('leaves its own tokens as they are when run again', () => {
+    const once = full();
+    protector('hash').record(once);
+    const twice = structuredClone(once);
+    protector('hash').record(twice);
+    expect(twice).toEqual(once);
+  });
+});
+
+describe('PiiProtector.normalizedRecord', () => {
+  it('brings a record written in keep mode to the hash-mode shape', () => {
+    const rec = normalizedRecord({
+      recipient: EMAIL,
+      sender: US_PHONE,
+      ip_address: '192.0.2.10',
+      user_agent: 'curl/8.0',
+      email_domain: 'example.com',
+      status_message: `to ${EMAIL}`,
+    });
+    protector('hash').normalizedRecord(rec);
+    expect(piiFields(rec)).toEqual({
+      recipient_hash: hmac(EMAIL),
+      sender_hash: hmac(US_PHONE),
+      ip_hash: hmac('192.0.2.10'),
+      user_agent_hash: hmac('curl/8.0'),
+      user_agent_class: 'bot',
+      email_domain: 'example.com',
+      status_message: `to hmac:${hmac(EMAIL)}`,
+    });
+  });
+
+  it('drops the raw personal fields in redact mode', () => {
+    const rec = normalizedRecord({ recipient: EMAIL, ip_address: '192.0.2.10' });
+    protector('redact').normalizedRecord(rec);
+    expect(piiFields(rec)).toEqual({});
   });
 });

@@ -13,8 +13,12 @@ function context(mode: PiiMode = 'hash'): NormalizeContext {
   return { eventId: 'evt-0001', ingestMs: INGEST_MS, pii: new PiiProtector(mode, KEY) };
 }
 
+/** The source normalizer, then the protection `normalizeEvent` applies to its output. */
 function normalize(event: JsonObject, mode: PiiMode = 'hash'): NormalizedRecord {
-  return normalizeEndUserMessaging(event, event.eventType as string, context(mode));
+  const ctx = context(mode);
+  const rec = normalizeEndUserMessaging(event, event.eventType as string, ctx);
+  ctx.pii.record(rec);
+  return rec;
 }
 
 function hashOf(value: string): string {

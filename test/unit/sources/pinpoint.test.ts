@@ -13,8 +13,12 @@ function context(mode: PiiMode = 'hash'): NormalizeContext {
   return { eventId: 'evt-0001', ingestMs: INGEST_MS, pii: new PiiProtector(mode, KEY) };
 }
 
+/** The source normalizer, then the protection `normalizeEvent` applies to its output. */
 function normalize(event: JsonObject, mode: PiiMode = 'hash'): NormalizedRecord {
-  return normalizePinpoint(event, event.event_type as string, context(mode));
+  const ctx = context(mode);
+  const rec = normalizePinpoint(event, event.event_type as string, ctx);
+  ctx.pii.record(rec);
+  return rec;
 }
 
 function hashOf(value: string): string {
@@ -311,11 +315,23 @@ describe('normalizePinpoint email', () => {
     expect(normalize(event).status_message).toBeUndefined();
   });
 
-  it('hashes the IP of an open and keeps the user agent', () => {
-    const rec = normalize(sample('email', '_email.open'));
+  it('hashes the IP and the user agent of an open, and classes the user agent', () => {
+    const event = sample('email', '_email.open');
+    const ua = (mailEvent(event).open as JsonObject).user_agent as string;
+    const rec = normalize(event);
     expect(rec.ip_hash).toBe(hashOf('198.51.100.77'));
-    expect(rec.user_agent).toMatch(/^Mozilla\/5\.0 \(iPhone/);
+    expect(rec).toMatchObject({ user_agent_class: 'mobile', user_agent_hash: hashOf(ua) });
+    expect(rec.user_agent).toBeUndefined();
     expect(rec.ip_address).toBeUndefined();
+  });
+
+  it('keeps the raw user agent in keep mode only', () => {
+    const event = sample('email', '_email.open');
+    expect(normalize(event, 'keep').user_agent).toMatch(/^Mozilla\/5\.0 \(iPhone/);
+    const redacted = normalize(event, 'redact');
+    expect(redacted.user_agent_class).toBe('mobile');
+    expect(redacted.user_agent).toBeUndefined();
+    expect(redacted.user_agent_hash).toBeUndefined();
   });
 
   it('writes the clicked link without its query string', () => {

@@ -13,8 +13,12 @@ function context(mode: PiiMode = 'hash'): NormalizeContext {
   return { eventId: 'evt-0001', ingestMs: INGEST_MS, pii: new PiiProtector(mode, KEY) };
 }
 
+/** The source normalizer, then the protection `normalizeEvent` applies to its output. */
 function normalize(event: JsonObject, mode: PiiMode = 'hash'): NormalizedRecord {
-  return normalizeSes(event, (event.eventType ?? event.notificationType) as string, context(mode));
+  const ctx = context(mode);
+  const rec = normalizeSes(event, (event.eventType ?? event.notificationType) as string, ctx);
+  ctx.pii.record(rec);
+  return rec;
 }
 
 function hashOf(value: string): string {
@@ -212,11 +216,19 @@ describe('normalizeSes', () => {
     expect(normalize(event)).toMatchObject({ family: 'email', outcome: 'unsubscribed' });
   });
 
-  it('hashes the IP of an open and keeps the user agent', () => {
-    const rec = normalize(sample('Open'));
-    expect(rec).toMatchObject({ outcome: 'opened', ip_hash: hashOf('192.0.2.41') });
-    expect(rec.user_agent).toContain('Chrome/131.0.0.0');
+  it('hashes the IP and the user agent of an open, and classes the user agent', () => {
+    const event = sample('Open');
+    const ua = detail(event, 'open').userAgent as string;
+    const rec = normalize(event);
+    expect(rec).toMatchObject({
+      outcome: 'opened',
+      ip_hash: hashOf('192.0.2.41'),
+      user_agent_hash: hashOf(ua),
+    });
+    expect(rec.user_agent_class).toBe('desktop');
+    expect(rec.user_agent).toBeUndefined();
     expect(rec.ip_address).toBeUndefined();
+    expect(normalize(event, 'keep').user_agent).toContain('Chrome/131.0.0.0');
   });
 
   it('hashes an IPv6 address', () => {
