@@ -1,0 +1,77 @@
+import type { FirehoseTransformationResult } from 'aws-lambda';
+import { processFirehoseBatch } from '../../src/batch/firehose';
+import { batchArb, recordArb } from './arbitraries';
+import { firehoseEventOf } from './envelopes';
+import { recordsFor } from './fuzzConfig';
+import { fuzzRuntime } from './fuzzRuntime';
+import { firehoseViolations } from './invariants';
+import { FuzzRun } from './property';
+
+const RECORDS = recordsFor('firehose');
+const BATCH = 100;
+
+/**
+ * processFirehoseBatch over generated batches, with the fuzz rules, the raw archive on
+ * (FIREHOSE_ARCHIVE_RAW) and in-memory sinks that all work. One pass; one test per invariant.
+ */
+describe(`fuzz: processFirehoseBatch over ${RECORDS} generated records`, () => {
+  const run = new FuzzRun('firehose batches');
+
+  beforeAll(async () => {
+    const fz = await fuzzRuntime();
+    await run.run(batchArb(recordArb, BATCH), Math.ceil(RECORDS / BATCH), async (records) => {
+      fz.reset();
+      const { event, batch } = firehoseEventOf(records);
+      let res: FirehoseTransformationResult | undefined;
+      let error: unknown;
+      try {
+        res = await processFirehoseBatch(event, fz.runtime);
+      } catch (err) {
+        error = err;
+      }
+      const outputs = {
+        objects: [...fz.archive.objects.values()],
+        alerts: fz.alerts.published,
+        logs: fz.logger.entries,
+      };
+      const violations = firehoseViolations(batch, res, error, outputs, { rawArchive: true });
+      return { violations, records, datas: batch.datas };
+    });
+  }, 300_000);
+
+  it('pushes every generated record through the processor', () => {
+    expect(run.records).toBeGreaterThanOrEqual(RECORDS);
+  });
+
+  it('never throws', () => {
+    run.expectNone('no-throw');
+  });
+
+  it('returns every recordId exactly once, in order, as Ok, Dropped or ProcessingFailed, conserved in the quarantine', () => {
+    run.expectNone('one-outcome');
+  });
+
+  it('keeps every record in the raw archive exactly once, byte for byte', () => {
+    run.expectNone('raw-archive');
+  });
+
+  it('returns Ok data as one JSON line ending in one \\n with valid partition keys, within 6,000,000 bytes', () => {
+    run.expectNone('firehose-response');
+  });
+
+  it('writes every *_time as YYYY-MM-DDTHH:MM:SS.mmmZ that parses back to itself, and valid dt/hour', () => {
+    run.expectNone('times');
+  });
+
+  it('returns rows that conform to the Glue table messaging_events', () => {
+    run.expectNone('glue');
+  });
+
+  it('writes archive objects under safe keys with S3-compatible metadata', () => {
+    run.expectNone('archive-objects');
+  });
+
+  it('adds app metadata only for the apps APP_METADATA lists', () => {
+    run.expectNone('app-metadata');
+  });
+});
