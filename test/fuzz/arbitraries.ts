@@ -164,44 +164,86 @@ export const oddValue: fc.Arbitrary<unknown> = fc.oneof(
 // Mutations of a parsed event.
 
 type Mutation =
-  | { pick: number; op: 'delete' }
-  | { pick: number; op: 'set'; value: unknown }
-  | { pick: number; op: 'rename'; key: string }
-  | { pick: number; op: 'add'; key: string; value: unknown }
-  | { pick: number; op: 'numberAsString' }
-  | { pick: number; op: 'wrap'; how: 'object' | 'array' }
-  | { pick: number; op: 'case'; how: 'upper' | 'lower' };
+  | { pick: number; focus: boolean; op: 'delete' }
+  | { pick: number; focus: boolean; op: 'set'; value: unknown }
+  | { pick: number; focus: boolean; op: 'rename'; key: string }
+  | { pick: number; focus: boolean; op: 'add'; key: string; value: unknown }
+  | { pick: number; focus: boolean; op: 'numberAsString' }
+  | { pick: number; focus: boolean; op: 'wrap'; how: 'object' | 'array' }
+  | { pick: number; focus: boolean; op: 'case'; how: 'upper' | 'lower' };
 
 const pick = fc.nat();
+/** Most mutations hit a field the normalizers read (docs/schema.md §2), the rest anything at all. */
+const focus = fc.integer({ min: 0, max: 9 }).map((n) => n < 7);
+
+/** Paths the normalizers read, by docs/schema.md §2 (array indices included). */
+const READ_PATHS = [
+  /^(event_type|event_timestamp|arrival_timestamp|awsAccountId|eventType|notificationType|eventTimestamp)$/,
+  /^(messageId|messageType|totalMessageParts|messageStatus|messageStatusDescription|isFinal|totalMessagePrice)$/,
+  /^(totalCarrierFee|destinationPhoneNumber|originationPhoneNumber|isoCountryCode|messageRequestTimestamp)$/,
+  /^(mcc|mnc|messageEncoding|isInternationalSend|configurationSet)$/,
+  /^application(\.(app_id|version_name|sdk(\.name)?))?$/,
+  /^client(\.client_id)?$/,
+  /^(attributes|metrics|context)(\..*)?$/,
+  /^session(\.(session_id|start_timestamp|stop_timestamp))?$/,
+  /^device(\.(make|model|platform(\.name)?|locale(\.(code|country))?))?$/,
+  /^client_context(\.custom(\.endpoint(\.(ChannelType|EndpointStatus|OptOut|Address|User(\.UserId)?))?)?)?$/,
+  /^facets(\.email_channel(\.mail_event(\.(mail(\.(message_id|destination|from_address).*)?|bounce.*|complaint.*|delivery.*|open.*|click.*|reject.*|failure.*))?)?)?$/,
+  /^mail(\.(timestamp|sendingAccountId|messageId|destination|source|tags).*)?$/,
+  /^(send|delivery|bounce|complaint|reject|open|click|failure|deliveryDelay|subscription)(\..*)?$/,
+];
+
+export function isReadPath(path: string): boolean {
+  return READ_PATHS.some((re) => re.test(path));
+}
+
+/** Keys that find Object.prototype members on a plain lookup come first: they break maps in subtle ways. */
+const keyArb = fc.oneof(
+  fc.constantFrom('__proto__', 'constructor', 'toString'),
+  fc.constantFrom(...HOSTILE_KEYS),
+  fc.string({ maxLength: 12 }),
+);
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ pick, op: fc.constant('delete' as const) }) },
-  { weight: 5, arbitrary: fc.record({ pick, op: fc.constant('set' as const), value: oddValue }) },
+  { weight: 3, arbitrary: fc.record({ pick, focus, op: fc.constant('delete' as const) }) },
+  { weight: 5, arbitrary: fc.record({ pick, focus, op: fc.constant('set' as const), value: oddValue }) },
   {
     weight: 1,
     arbitrary: fc.record({
       pick,
+      focus,
       op: fc.constant('rename' as const),
-      key: fc.oneof(fc.constantFrom(...HOSTILE_KEYS), fc.string({ maxLength: 12 })),
+      key: keyArb,
     }),
   },
   {
     weight: 2,
     arbitrary: fc.record({
       pick,
+      focus,
       op: fc.constant('add' as const),
-      key: fc.oneof(fc.constantFrom(...HOSTILE_KEYS), fc.string({ maxLength: 12 })),
+      key: keyArb,
       value: oddValue,
     }),
   },
-  { weight: 2, arbitrary: fc.record({ pick, op: fc.constant('numberAsString' as const) }) },
+  { weight: 2, arbitrary: fc.record({ pick, focus, op: fc.constant('numberAsString' as const) }) },
   {
     weight: 1,
-    arbitrary: fc.record({ pick, op: fc.constant('wrap' as const), how: fc.constantFrom('object', 'array') }),
+    arbitrary: fc.record({
+      pick,
+      focus,
+      op: fc.constant('wrap' as const),
+      how: fc.constantFrom('object', 'array'),
+    }),
   },
   {
     weight: 1,
-    arbitrary: fc.record({ pick, op: fc.constant('case' as const), how: fc.constantFrom('upper', 'lower') }),
+    arbitrary: fc.record({
+      pick,
+      focus,
+      op: fc.constant('case' as const),
+      how: fc.constantFrom('upper', 'lower'),
+    }),
   },
 );
 
@@ -223,12 +265,19 @@ function applyMutation(event: JsonObject, m: Mutation): string | undefined {
       if (v !== null && typeof v === 'object' && !Array.isArray(v))
         objects.push({ target: v as JsonObject, path: s.path });
     }
-    const o = objects[m.pick % objects.length] as (typeof objects)[number];
+    // Focused adds go into the maps the normalizers copy (attributes, metrics, EUM context, SES tags).
+    const read = m.focus
+      ? objects.filter((o) => /(^|\.)(attributes|metrics|context|tags)$/.test(o.path))
+      : [];
+    const pool = read.length > 0 ? read : objects;
+    const o = pool[m.pick % pool.length] as (typeof objects)[number];
     setOwn(o.target, m.key, m.value);
     return `add ${o.path === '' ? '' : `${o.path}.`}${JSON.stringify(clip(m.key, 20))} = ${preview(m.value)}`;
   }
-  if (slots.length === 0) return undefined;
-  const slot = slots[m.pick % slots.length] as Slot;
+  const read = m.focus ? slots.filter((s) => isReadPath(s.path)) : [];
+  const pool = read.length > 0 ? read : slots;
+  if (pool.length === 0) return undefined;
+  const slot = pool[m.pick % pool.length] as Slot;
   const value = getSlot(slot);
   switch (m.op) {
     case 'delete':

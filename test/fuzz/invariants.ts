@@ -8,7 +8,7 @@ import type { ArchiveObject } from '../../src/sinks/archive';
 import type { BatchCase } from './envelopes';
 import { FUZZ_APPS, type LogEntry } from './fuzzRuntime';
 import { clip, type GlueTable, glueTables, glueViolations, show } from './glue';
-import { type Leak, leaksInText, leaksInValue, type Planted } from './personalData';
+import { type Leak, leaksInText, leaksInValue } from './personalData';
 
 /**
  * The invariants of the fuzz suite, as functions from what a batch processor was given and what it did to
@@ -582,24 +582,38 @@ function okRecordViolations(
 // ---------------------------------------------------------------------------------------------------------
 // Personal data in the outputs.
 
-/** Every output except the raw archive and the quarantine (which keep records as received), for a leak search. */
+/** One public output, and the records it comes from when that is known (else: the whole batch). */
+export interface PublicOutput {
+  at: string;
+  value: unknown;
+  records?: readonly number[];
+}
+
+/**
+ * Every output except the raw archive and the quarantine (which keep records as received), for a leak
+ * search: normalized lines (with the records of their event id), Firehose `Ok` records, archive keys and
+ * metadata, alerts and log entries.
+ */
 export function publicOutputs(
+  batch: BatchCase,
   outputs: Outputs,
   firehose: FirehoseTransformationResult | undefined,
-): Array<{ at: string; value: unknown }> {
-  const items: Array<{ at: string; value: unknown }> = [];
+): PublicOutput[] {
+  const items: PublicOutput[] = [];
   for (const o of outputs.objects) {
     if (o.zone === 'raw' || o.zone === 'quarantine') continue;
     items.push({ at: 'archive key', value: o.key }, { at: `metadata of ${o.key}`, value: o.metadata });
     o.lines.forEach((line, i) => {
-      items.push({ at: `${o.zone} line ${i}`, value: parseLine(line).row ?? line });
+      const row = parseLine(line).row as { event_id?: unknown } | undefined;
+      const records = batch.oracles.flatMap((oracle, r) => (oracle.eventId === row?.event_id ? [r] : []));
+      items.push({ at: `${o.zone} line ${i}`, value: row ?? line, ...(records.length > 0 && { records }) });
     });
   }
   firehose?.records.forEach((r, i) => {
     if (r.result !== 'Ok' || typeof r.data !== 'string') return;
     const text = Buffer.from(r.data, 'base64').toString('utf8');
-    items.push({ at: `firehose Ok record ${i}`, value: parseLine(text).row ?? text });
-    items.push({ at: `firehose record ${i} metadata`, value: r.metadata });
+    items.push({ at: `firehose Ok record ${i}`, value: parseLine(text).row ?? text, records: [i] });
+    items.push({ at: `firehose record ${i} metadata`, value: r.metadata, records: [i] });
   });
   outputs.alerts.forEach((a, i) => {
     items.push({ at: `alert ${i}`, value: a });
@@ -611,18 +625,20 @@ export function publicOutputs(
 }
 
 /** Every planted value found in a public output, with the record it was planted in and where it came out. */
-export function leakViolations(
-  planted: ReadonlyArray<{ record: number; planted: Planted }>,
-  items: ReadonlyArray<{ at: string; value: unknown }>,
-): Violation[] {
-  const all = planted.map((p) => p.planted);
+export function leakViolations(batch: BatchCase, items: readonly PublicOutput[]): Violation[] {
+  const planted = batch.records.flatMap((r, record) => r.planted.map((p) => ({ record, planted: p })));
   const recordOf = new Map(planted.map((p) => [p.planted, p.record]));
   const v: Violation[] = [];
   for (const item of items) {
+    const from = item.records;
+    const candidates = planted
+      .filter((p) => from === undefined || from.includes(p.record))
+      .map((p) => p.planted);
+    if (candidates.length === 0) continue;
     const leaks: Leak[] =
       typeof item.value === 'string'
-        ? leaksInText(item.value, all, item.at)
-        : leaksInValue(item.value, all, item.at);
+        ? leaksInText(item.value, candidates, item.at)
+        : leaksInValue(item.value, candidates, item.at);
     for (const leak of leaks) {
       v.push({
         invariant: 'personal-data',

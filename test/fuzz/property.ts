@@ -31,7 +31,10 @@ export class FuzzRun {
   readonly seed: number;
   batches = 0;
   records = 0;
-  private readonly found = new Map<Invariant, { count: number; batches: number; examples: Example[] }>();
+  private readonly found = new Map<
+    Invariant,
+    { count: number; batches: number; kinds: Map<string, number>; examples: Example[] }
+  >();
 
   constructor(readonly name: string) {
     this.seed = seedFor(name);
@@ -63,10 +66,11 @@ export class FuzzRun {
     for (const [invariant, violations] of byInvariant) {
       let f = this.found.get(invariant);
       if (f === undefined) {
-        f = { count: 0, batches: 0, examples: [] };
+        f = { count: 0, batches: 0, kinds: new Map(), examples: [] };
         this.found.set(invariant, f);
       }
       f.count += violations.length;
+      for (const v of violations) f.kinds.set(kindOf(v.message), (f.kinds.get(kindOf(v.message)) ?? 0) + 1);
       f.batches++;
       if (f.examples.length < EXAMPLES_PER_INVARIANT) f.examples.push({ batch: k, report, violations });
     }
@@ -80,13 +84,15 @@ export class FuzzRun {
   expectNone(invariant: Invariant): void {
     const f = this.found.get(invariant);
     if (f === undefined) return;
-    const all = f.examples.flatMap((e) => e.violations);
     const lines = [
       `fuzz run "${this.name}" breaks ${invariant}: ${f.count} violation(s) in ${f.batches} of ${this.batches} batches ` +
         `(${this.records} records; seed ${this.seed}, batch k = fc.sample(arb, {seed: ${this.seed} + k, numRuns: 1}); ` +
         `FUZZ_SEED=${BASE_SEED} replays the suite)`,
-      `kinds (in the example batches):`,
-      ...kinds(all),
+      `${f.kinds.size} kind(s):`,
+      ...[...f.kinds]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 20)
+        .map(([kind, n]) => `  ${n} × ${kind}`),
     ];
     for (const e of f.examples) {
       lines.push(
@@ -102,15 +108,6 @@ export class FuzzRun {
 /** The kind of a violation: its message with quoted values and numbers blurred, to count alike ones together. */
 function kindOf(message: string): string {
   return clip(message.replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/\d+/g, 'N'), 140);
-}
-
-function kinds(violations: readonly Violation[]): string[] {
-  const counts = new Map<string, number>();
-  for (const v of violations) counts.set(kindOf(v.message), (counts.get(kindOf(v.message)) ?? 0) + 1);
-  return [...counts]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 15)
-    .map(([kind, n]) => `  ${n} × ${kind}`);
 }
 
 /** A record's bytes as text for a failure message: decoded, clipped. */
