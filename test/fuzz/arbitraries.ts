@@ -605,12 +605,46 @@ const garbageArb: fc.Arbitrary<GenRecord> = fc.oneof(
   }),
 );
 
+/**
+ * App ids that are Object.prototype members, next to apps APP_METADATA lists (test/fuzz/fuzzRuntime.ts) and
+ * one it does not: only the listed ones may get app_name, app_environment and app_owner.
+ */
+export const APP_IDS = [
+  'constructor',
+  'toString',
+  '__proto__',
+  'hasOwnProperty',
+  'valueOf',
+  'isPrototypeOf',
+  'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6',
+  'f0e1d2c3b4a5968778695a4b3c2d1e0f',
+  '00000000000000000000000000000000',
+];
+
+const PINPOINT_FIXTURES = FIXTURES.filter((f) => SOURCE_OF[f.family] === 'pinpoint');
+
+export const appIdArb: fc.Arbitrary<GenRecord> = fc
+  .record({ fixture: fc.constantFrom(...PINPOINT_FIXTURES), appId: fc.constantFrom(...APP_IDS) })
+  .map(({ fixture, appId }) => {
+    const event = structuredClone(fixture.event);
+    event.application = { ...(event.application as JsonObject), app_id: appId };
+    return {
+      data: b64(JSON.stringify(event)),
+      label: `${fixture.label} with app_id ${JSON.stringify(appId)}`,
+      expect: 'ok' as const,
+      source: 'pinpoint',
+      eventType: typeOf(fixture.event),
+      planted: [],
+    };
+  });
+
 /** The record mix of the batch properties. */
 export const recordArb: fc.Arbitrary<GenRecord> = fc.oneof(
   { weight: 2, arbitrary: pristineArb },
   { weight: 2, arbitrary: benignArb },
   { weight: 8, arbitrary: mutatedArb },
   { weight: 1, arbitrary: dropArb },
+  { weight: 1, arbitrary: appIdArb },
   { weight: 3, arbitrary: garbageArb },
 );
 

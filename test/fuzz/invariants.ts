@@ -192,6 +192,10 @@ const KEY =
 export function objectViolations(objects: readonly ArchiveObject[]): string[] {
   const out: string[] = [];
   for (const o of objects) {
+    if (typeof o.key !== 'string') {
+      out.push(`archive key ${show(o.key)} is not a string`);
+      continue;
+    }
     const segments = o.key.split('/');
     if (!KEY.test(o.key) || segments.some((s) => s === '.' || s === '..')) {
       out.push(
@@ -201,7 +205,11 @@ export function objectViolations(objects: readonly ArchiveObject[]): string[] {
     const keyBytes = Buffer.byteLength(o.key, 'utf8');
     if (keyBytes > 1024) out.push(`archive key is ${keyBytes} bytes (S3 allows 1,024)`);
     let size = 0;
-    for (const [k, v] of Object.entries(o.metadata)) {
+    for (const [k, v] of Object.entries(o.metadata as Record<string, unknown>)) {
+      if (typeof v !== 'string') {
+        out.push(`metadata ${k} of ${clip(o.key, 60)} is ${show(v)}, not a string`);
+        continue;
+      }
       size += Buffer.byteLength(k) + Buffer.byteLength(v);
       if (!/^[\x20-\x7e]*$/.test(v))
         out.push(`metadata ${k} of ${clip(o.key, 60)} is not printable ASCII: ${show(v)}`);
@@ -239,10 +247,32 @@ function recovers(line: ArchivedLine, data: unknown): boolean {
   return line.data_base64 === data;
 }
 
-function fits(line: ArchivedLine, batch: BatchCase, i: number): boolean {
+/**
+ * How surely a line is the record's: -1 not at all; otherwise one point for each of id and bytes the record
+ * has (as strings) and the line matches. Records whose envelope lacks both match any line, weakest.
+ */
+function fitScore(line: ArchivedLine, batch: BatchCase, i: number): number {
   const id = batch.ids[i];
-  if (typeof id === 'string' && line.id !== id) return false;
-  return recovers(line, batch.datas[i]);
+  const data = batch.datas[i];
+  if (typeof id === 'string' && line.id !== id) return -1;
+  if (!recovers(line, data)) return -1;
+  return (typeof id === 'string' ? 1 : 0) + (typeof data === 'string' ? 1 : 0);
+}
+
+/** The record a line belongs to: the surest fit, a record not matched yet first. */
+function bestFit(line: ArchivedLine, batch: BatchCase, counts: readonly number[]): number {
+  let best = -1;
+  let bestScore = -1;
+  for (let i = 0; i < counts.length; i++) {
+    const score = fitScore(line, batch, i);
+    if (score < 0) continue;
+    const ranked = score * 2 + (counts[i] === 0 ? 1 : 0);
+    if (ranked > bestScore) {
+      best = i;
+      bestScore = ranked;
+    }
+  }
+  return best;
 }
 
 /**
@@ -264,8 +294,7 @@ function matchLines(
       continue;
     }
     const line = row as ArchivedLine;
-    let match = counts.findIndex((n, i) => n === 0 && fits(line, batch, i));
-    if (match === -1) match = counts.findIndex((_, i) => fits(line, batch, i));
+    const match = bestFit(line, batch, counts);
     if (match === -1) {
       v.push({
         invariant,
@@ -652,7 +681,11 @@ export function leakViolations(batch: BatchCase, items: readonly PublicOutput[])
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** An error's name and message (Node's own errors come from another realm under jest: no `instanceof`). */
 export function errorText(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${clip(err.message, 300)}`;
+  if (err !== null && typeof err === 'object' && 'message' in err) {
+    const e = err as { name?: unknown; message: unknown };
+    return `${String(e.name ?? 'Error')}: ${clip(String(e.message), 300)}`;
+  }
   return show(err);
 }

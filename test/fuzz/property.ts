@@ -45,12 +45,14 @@ export class FuzzRun {
     return (this.seed + k) | 0;
   }
 
+  /** Runs batches `first` … `first + runs - 1`. */
   async run<T>(
     arb: fc.Arbitrary<T>,
     runs: number,
     body: (value: T, k: number) => Promise<BatchReport>,
+    first = 0,
   ): Promise<void> {
-    for (let k = 0; k < runs; k++) {
+    for (let k = first; k < first + runs; k++) {
       const [value] = fc.sample(arb, { seed: this.seedOf(k), numRuns: 1 });
       const report = await body(value as T, k);
       this.add(k, report);
