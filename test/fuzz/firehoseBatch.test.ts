@@ -1,6 +1,7 @@
 import type { FirehoseTransformationResult } from 'aws-lambda';
+import fc from 'fast-check';
 import { processFirehoseBatch } from '../../src/batch/firehose';
-import { batchArb, recordArb } from './arbitraries';
+import { batchArb, type GenRecord, recordArb } from './arbitraries';
 import { firehoseEventOf } from './envelopes';
 import { recordsFor } from './fuzzConfig';
 import { fuzzRuntime } from './fuzzRuntime';
@@ -73,5 +74,63 @@ describe(`fuzz: processFirehoseBatch over ${RECORDS} generated records`, () => {
 
   it('adds app metadata only for the apps APP_METADATA lists', () => {
     run.expectNone('app-metadata');
+  });
+});
+
+/**
+ * Tiny records grow when normalized (ids, times, app metadata): a batch of them far under Firehose's 6 MB
+ * request limit can make a response over 6 MB, which fails the whole invocation. The processor must keep the
+ * response within 6,000,000 bytes (README: the last records come back ProcessingFailed with their data).
+ */
+describe('fuzz: processFirehoseBatch under response-size pressure', () => {
+  const run = new FuzzRun('firehose size pressure');
+  const tiny = fc.oneof(
+    fc
+      .nat({ max: 9999 })
+      .map((n) => ({ event_type: `e${n}`, application: { app_id: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6' } })),
+    fc.nat({ max: 9999 }).map((n) => ({ event_type: '_session.start', session: { session_id: `s${n}` } })),
+    fc.constantFrom({ eventType: 'TEXT_SENT', isFinal: 'false' }, { eventType: 'VOICE_FAILED' }),
+    fc.nat().map((n) => ({ eventType: 'Send', mail: { messageId: `m${n}` } })),
+  );
+  const tinyRecord: fc.Arbitrary<GenRecord> = tiny.map((event) => ({
+    data: Buffer.from(JSON.stringify(event)).toString('base64'),
+    label: `tiny ${JSON.stringify(event)}`,
+    expect: 'ok',
+    planted: [],
+  }));
+
+  beforeAll(async () => {
+    const fz = await fuzzRuntime({ FIREHOSE_ARCHIVE_RAW: 'false' });
+    const batches = fc.integer({ min: 9_000, max: 14_000 }).chain((n) => batchArb(tinyRecord, n));
+    await run.run(batches, 2, async (records) => {
+      fz.reset();
+      const { event, batch } = firehoseEventOf(records);
+      let res: FirehoseTransformationResult | undefined;
+      let error: unknown;
+      try {
+        res = await processFirehoseBatch(event, fz.runtime);
+      } catch (err) {
+        error = err;
+      }
+      const outputs = {
+        objects: [...fz.archive.objects.values()],
+        alerts: fz.alerts.published,
+        logs: fz.logger.entries,
+      };
+      const violations = firehoseViolations(batch, res, error, outputs, {
+        rawArchive: false,
+        sizePressure: true,
+      });
+      return { violations, records, datas: batch.datas };
+    });
+  }, 300_000);
+
+  it('never throws, not even for a response that would outgrow 6 MB', () => {
+    run.expectNone('no-throw');
+  });
+
+  it('returns every recordId once, in order, and keeps the response within 6,000,000 bytes', () => {
+    run.expectNone('one-outcome');
+    run.expectNone('firehose-response');
   });
 });
