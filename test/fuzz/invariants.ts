@@ -668,10 +668,17 @@ export function leakViolations(batch: BatchCase, items: readonly PublicOutput[])
         ? leaksInText(item.value, candidates, item.at)
         : leaksInValue(item.value, candidates, item.at);
     for (const leak of leaks) {
+      const record = recordOf.get(leak.planted);
+      // The same value planted in another record of the batch may be the one that came out.
+      const also = planted.filter((p) => p.record !== record && p.planted.needles.includes(leak.needle));
       v.push({
         invariant: 'personal-data',
-        record: recordOf.get(leak.planted),
-        message: `planted ${leak.planted.kind} ${show(leak.planted.value)} (at ${leak.planted.where}) leaks as ${show(leak.needle)} in ${leak.at}`,
+        record,
+        message:
+          `planted ${leak.planted.kind} ${show(leak.planted.value)} (at ${leak.planted.where}) leaks as ${show(leak.needle)} in ${leak.at}` +
+          (also.length > 0
+            ? ` (also planted in record(s) ${also.map((p) => `#${p.record}`).join(', ')})`
+            : ''),
       });
     }
   }

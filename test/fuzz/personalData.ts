@@ -61,23 +61,30 @@ const emailArb: fc.Arbitrary<PiiValue> = fc
     return { kind: 'email' as const, text, needles: [address.toLowerCase(), encoded.toLowerCase()] };
   });
 
-/** National and international formats; `NN` is replaced by two digits. */
+/**
+ * National and international formats of fictional numbers; `AAA` is replaced by an area code, `NN` by two
+ * digits (NANP 555-01NN, Ofcom 07700 900NNN and their like are reserved for fiction).
+ */
 const PHONE_FORMATS = [
-  '+141555501NN',
-  '(415) 555-01NN',
-  '+1 415 555 01NN',
-  '07700 9001NN',
-  '141555501NN',
-  '+44 7700 9001NN',
-  '415.555.01NN',
-  '+49 30 901820NN',
-  '+33 1 09 75 83 NN',
+  '+1AAA55501NN',
+  '(AAA) 555-01NN',
+  '+1 AAA 555 01NN',
+  '07700 900ANN',
+  '1AAA55501NN',
+  '+44 7700 900ANN',
+  'AAA.555.01NN',
+  '+49 30 9018ANN',
+  '+33 1 09 75 8A NN',
 ];
 
 const phoneArb: fc.Arbitrary<PiiValue> = fc
-  .record({ format: fc.constantFrom(...PHONE_FORMATS), n: fc.integer({ min: 10, max: 99 }) })
-  .map(({ format, n }) => {
-    const text = format.replace('NN', String(n));
+  .record({
+    format: fc.constantFrom(...PHONE_FORMATS),
+    area: fc.constantFrom('415', '212', '312', '646', '206', '503', '617'),
+    n: fc.integer({ min: 10, max: 99 }),
+  })
+  .map(({ format, area, n }) => {
+    const text = format.replace('AAA', area).replace('A', area.slice(-1)).replace('NN', String(n));
     return { kind: 'phone' as const, text, needles: [text.toLowerCase(), digitsOnly(text)] };
   })
   .filter((p) => !corpusDigits.includes(p.needles[1] as string));
