@@ -124,7 +124,7 @@ describe('fuzz: bounded time per record, 1 MB values', () => {
         } else if (
           c.saysTooDeep &&
           !/stack/i.test(String(q.detail)) &&
-          !/nest|depth|deep/i.test(String(q.detail))
+          !/nest|depth|deep|level/i.test(String(q.detail))
         ) {
           violations.push(
             `${c.name}: ${path} quarantined it as ${String(q.reason)} without saying it is too deep: ${String(q.detail)}`,

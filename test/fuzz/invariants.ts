@@ -44,15 +44,12 @@ export interface Outputs {
   logs: readonly LogEntry[];
 }
 
-export const POISON_REASONS = [
-  'empty_record',
-  'invalid_base64',
-  'invalid_utf8',
-  'invalid_json',
-  'not_an_object',
-  'missing_event_type',
-  'normalize_failed',
-];
+/**
+ * A poison reason: a stable snake_case word (README, Troubleshooting: `invalid_base64`, `invalid_utf8`,
+ * `invalid_json`, `not_an_object`, `missing_event_type`, `empty_record`, `normalize_failed`; a new one may be
+ * added, so the word is checked, not the list).
+ */
+const POISON_REASON = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 
 const FIREHOSE_RESULTS = new Set(['Ok', 'Dropped', 'ProcessingFailed']);
 const RESPONSE_LIMIT_BYTES = 6_000_000;
@@ -79,7 +76,10 @@ export function isoViolation(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Every `*_time` key anywhere in a value (records, alerts, samples). */
+/** Maps whose keys come from the data (an attribute may well be called `delivery_time`): not walked. */
+const DATA_MAPS = new Set(['attributes', 'metrics', 'tags', 'event_types']);
+
+/** Every `*_time` key of a record or alert, and of the objects inside it (alert samples), maps excepted. */
 export function timeViolations(value: unknown, where: string): string[] {
   const out: string[] = [];
   const walk = (v: unknown, path: string, depth: number) => {
@@ -91,6 +91,7 @@ export function timeViolations(value: unknown, where: string): string[] {
       return;
     }
     for (const [k, x] of Object.entries(v)) {
+      if (DATA_MAPS.has(k)) continue;
       if (k.endsWith('_time')) {
         const bad = isoViolation(x);
         if (bad !== undefined) out.push(`${path}.${k}: ${bad}`);
@@ -305,8 +306,9 @@ function matchLines(
     counts[match] = (counts[match] as number) + 1;
     const bad = (message: string) => v.push({ invariant, record: match, message });
     if (zone === 'quarantine') {
-      if (!POISON_REASONS.includes(line.reason as string))
-        bad(`quarantine reason ${show(line.reason)} is not a poison reason`);
+      if (typeof line.reason !== 'string' || !POISON_REASON.test(line.reason)) {
+        bad(`quarantine reason ${show(line.reason)} is not a poison reason (a snake_case word)`);
+      }
       if (typeof line.detail !== 'string' || line.detail.length === 0) bad('quarantine line has no detail');
       else if (/call stack|stack size/i.test(line.detail))
         bad(`quarantine detail is a stack overflow: ${show(line.detail)}`);

@@ -109,7 +109,13 @@ export class FuzzRun {
 
 /** The kind of a violation: its message with quoted values and numbers blurred, to count alike ones together. */
 function kindOf(message: string): string {
-  return clip(message.replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/\d+/g, 'N'), 140);
+  return clip(
+    message
+      .replace(/"(?:[^"\\]|\\.)*"/g, '"…"')
+      .replace(/\b[0-9a-f]{32}\b/g, '<event id>')
+      .replace(/\d+/g, 'N'),
+    140,
+  );
 }
 
 /** A record's bytes as text for a failure message: decoded, clipped. */
