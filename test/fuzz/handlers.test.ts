@@ -153,6 +153,11 @@ describe.each(['hash', 'redact'] as const)(
       run.expectNone('glue');
     });
 
+    it('writes archive files under safe keys with S3-compatible metadata, app metadata only for listed apps', () => {
+      run.expectNone('archive-objects');
+      run.expectNone('app-metadata');
+    });
+
     it('lets no planted personal data into normalized files, Firehose data, alert files or log lines', () => {
       run.expectNone('personal-data');
     });
