@@ -1,15 +1,11 @@
-import type {
-  FirehoseTransformationResult,
-  KinesisStreamBatchResponse,
-  KinesisStreamEvent,
-} from 'aws-lambda';
+import type { KinesisStreamEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { processFirehoseBatch } from '../../src/batch/firehose';
 import { processKinesisBatch } from '../../src/batch/kinesis';
 import { appIdArb, batchArb, type GenRecord, recordArb } from './arbitraries';
 import { caseOfFirehose, caseOfKinesis, firehoseEventOf, kinesisEventOf } from './envelopes';
 import { recordsFor } from './fuzzConfig';
-import { type FuzzRuntime, fuzzRuntime } from './fuzzRuntime';
+import { fuzzRuntime } from './fuzzRuntime';
 import { clip } from './glue';
 import { firehoseViolations, kinesisViolations } from './invariants';
 import { FuzzRun } from './property';
@@ -119,18 +115,6 @@ function apply(target: Record<string, unknown>, change: Replacement | null): voi
   else target[change.field] = change.value;
 }
 
-async function call<T>(f: () => Promise<T>): Promise<{ res?: T; error?: unknown }> {
-  try {
-    return { res: await f() };
-  } catch (error) {
-    return { error };
-  }
-}
-
-function outputsOf(fz: FuzzRuntime) {
-  return { objects: [...fz.archive.objects.values()], alerts: fz.alerts.published, logs: fz.logger.entries };
-}
-
 /**
  * Hostile envelopes around generated records: records without `data` or with `data` null, a number, an
  * object; missing or garbage sequence numbers and record ids; arrival timestamps missing, fractional, strings,
@@ -144,7 +128,6 @@ describe(`fuzz: hostile envelopes (${RECORDS} records through each processor)`, 
     const fz = await fuzzRuntime();
     const runs = Math.ceil(RECORDS / BATCH);
     await run.run(envelopeCaseArb('sequenceNumber', 'seconds'), runs, async (c) => {
-      fz.reset();
       const { event } = kinesisEventOf(c.records);
       event.Records.forEach((r, i) => {
         apply(r.kinesis as unknown as Record<string, unknown>, c.changes[i] ?? null);
@@ -160,15 +143,10 @@ describe(`fuzz: hostile envelopes (${RECORDS} records through each processor)`, 
         }
       }
       const batch = caseOfKinesis(c.records, hostile);
-      const { res, error } = await call(() =>
+      const { res, error, outputs } = await fz.through(() =>
         processKinesisBatch(hostile as unknown as KinesisStreamEvent, fz.runtime),
       );
-      const violations = kinesisViolations(
-        batch,
-        res as KinesisStreamBatchResponse | undefined,
-        error,
-        outputsOf(fz),
-      );
+      const violations = kinesisViolations(batch, res, error, outputs);
       return { violations, records: c.records, datas: batch.datas };
     });
 
@@ -176,7 +154,6 @@ describe(`fuzz: hostile envelopes (${RECORDS} records through each processor)`, 
       envelopeCaseArb('recordId', 'ms'),
       runs,
       async (c) => {
-        fz.reset();
         const { event } = firehoseEventOf(c.records);
         event.records.forEach((r, i) => {
           apply(r as unknown as Record<string, unknown>, c.changes[i] ?? null);
@@ -188,14 +165,10 @@ describe(`fuzz: hostile envelopes (${RECORDS} records through each processor)`, 
         else if (c.eventChange === 'odd-names')
           hostile.deliveryStreamArn = 'arn:aws:firehose:::deliverystream/../ü';
         const batch = caseOfFirehose(c.records, hostile);
-        const { res, error } = await call(() => processFirehoseBatch(hostile as never, fz.runtime));
-        const violations = firehoseViolations(
-          batch,
-          res as FirehoseTransformationResult | undefined,
-          error,
-          outputsOf(fz),
-          { rawArchive: true },
+        const { res, error, outputs } = await fz.through(() =>
+          processFirehoseBatch(hostile as never, fz.runtime),
         );
+        const violations = firehoseViolations(batch, res, error, outputs, { rawArchive: true });
         return { violations, records: c.records, datas: batch.datas };
       },
       runs,

@@ -1,4 +1,3 @@
-import type { FirehoseTransformationResult } from 'aws-lambda';
 import fc from 'fast-check';
 import { processFirehoseBatch } from '../../src/batch/firehose';
 import { batchArb, type GenRecord, recordArb } from './arbitraries';
@@ -21,20 +20,8 @@ describe(`fuzz: processFirehoseBatch over ${RECORDS} generated records`, () => {
   beforeAll(async () => {
     const fz = await fuzzRuntime();
     await run.run(batchArb(recordArb, BATCH), Math.ceil(RECORDS / BATCH), async (records) => {
-      fz.reset();
       const { event, batch } = firehoseEventOf(records);
-      let res: FirehoseTransformationResult | undefined;
-      let error: unknown;
-      try {
-        res = await processFirehoseBatch(event, fz.runtime);
-      } catch (err) {
-        error = err;
-      }
-      const outputs = {
-        objects: [...fz.archive.objects.values()],
-        alerts: fz.alerts.published,
-        logs: fz.logger.entries,
-      };
+      const { res, error, outputs } = await fz.through(() => processFirehoseBatch(event, fz.runtime));
       const violations = firehoseViolations(batch, res, error, outputs, { rawArchive: true });
       return { violations, records, datas: batch.datas };
     });
@@ -103,20 +90,8 @@ describe('fuzz: processFirehoseBatch under response-size pressure', () => {
     const fz = await fuzzRuntime({ FIREHOSE_ARCHIVE_RAW: 'false' });
     const batches = fc.integer({ min: 9_000, max: 14_000 }).chain((n) => batchArb(tinyRecord, n));
     await run.run(batches, 2, async (records) => {
-      fz.reset();
       const { event, batch } = firehoseEventOf(records);
-      let res: FirehoseTransformationResult | undefined;
-      let error: unknown;
-      try {
-        res = await processFirehoseBatch(event, fz.runtime);
-      } catch (err) {
-        error = err;
-      }
-      const outputs = {
-        objects: [...fz.archive.objects.values()],
-        alerts: fz.alerts.published,
-        logs: fz.logger.entries,
-      };
+      const { res, error, outputs } = await fz.through(() => processFirehoseBatch(event, fz.runtime));
       const violations = firehoseViolations(batch, res, error, outputs, {
         rawArchive: false,
         sizePressure: true,

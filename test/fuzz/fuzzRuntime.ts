@@ -4,6 +4,7 @@ import type { Logger } from '../../src/logger';
 import { createRuntime, type Runtime } from '../../src/runtime';
 import { MemoryAlertSink, MemoryArchiveSink } from '../helpers/memorySinks';
 import { TEST_PII_KEY } from '../helpers/runtime';
+import type { Outputs } from './invariants';
 
 export const FUZZ_RULES_FILE = join(__dirname, 'rules.fuzz.yaml');
 
@@ -43,6 +44,13 @@ export class RecordingLogger implements Logger {
   }
 }
 
+/** What a processor answered (or threw) for one batch, and what it wrote meanwhile. */
+export interface Processed<R> {
+  res?: R;
+  error?: unknown;
+  outputs: Outputs;
+}
+
 export interface FuzzRuntime {
   runtime: Runtime;
   archive: MemoryArchiveSink;
@@ -50,6 +58,8 @@ export interface FuzzRuntime {
   logger: RecordingLogger;
   /** Forgets what the sinks and the logger hold, between batches. */
   reset(): void;
+  /** Runs one processor call on fresh sinks: its answer or what it threw, and what it wrote. */
+  through<R>(call: () => Promise<R>): Promise<Processed<R>>;
 }
 
 /** A runtime with in-memory sinks, the fuzz rules and app metadata, and a logger that records every call. */
@@ -59,16 +69,33 @@ export async function fuzzRuntime(env: Record<string, string> = {}): Promise<Fuz
   const logger = new RecordingLogger();
   const config = loadConfig({ PII_HASH_KEY: TEST_PII_KEY, LOG_LEVEL: 'debug', ...FUZZ_ENV, ...env });
   const runtime = await createRuntime(config, { sinks: { archive, alerts }, logger });
+  const reset = () => {
+    archive.objects.clear();
+    alerts.alerts.clear();
+    alerts.published.length = 0;
+    logger.entries.length = 0;
+  };
   return {
     runtime,
     archive,
     alerts,
     logger,
-    reset() {
-      archive.objects.clear();
-      alerts.alerts.clear();
-      alerts.published.length = 0;
-      logger.entries.length = 0;
+    reset,
+    async through<R>(call: () => Promise<R>): Promise<Processed<R>> {
+      reset();
+      let res: R | undefined;
+      let error: unknown;
+      try {
+        res = await call();
+      } catch (err) {
+        error = err;
+      }
+      const outputs = {
+        objects: [...archive.objects.values()],
+        alerts: alerts.published,
+        logs: logger.entries,
+      };
+      return error === undefined ? { res, outputs } : { error, outputs };
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { KinesisStreamBatchResponse } from 'aws-lambda';
 import { processKinesisBatch } from '../../src/batch/kinesis';
 import { batchArb, recordArb } from './arbitraries';
 import { kinesisEventOf } from './envelopes';
@@ -20,20 +19,8 @@ describe(`fuzz: processKinesisBatch over ${RECORDS} generated records`, () => {
   beforeAll(async () => {
     const fz = await fuzzRuntime();
     await run.run(batchArb(recordArb, BATCH), Math.ceil(RECORDS / BATCH), async (records) => {
-      fz.reset();
       const { event, batch } = kinesisEventOf(records);
-      let res: KinesisStreamBatchResponse | undefined;
-      let error: unknown;
-      try {
-        res = await processKinesisBatch(event, fz.runtime);
-      } catch (err) {
-        error = err;
-      }
-      const outputs = {
-        objects: [...fz.archive.objects.values()],
-        alerts: fz.alerts.published,
-        logs: fz.logger.entries,
-      };
+      const { res, error, outputs } = await fz.through(() => processKinesisBatch(event, fz.runtime));
       return { violations: kinesisViolations(batch, res, error, outputs), records, datas: batch.datas };
     });
   }, 300_000);

@@ -1,10 +1,9 @@
-import type { FirehoseTransformationResult } from 'aws-lambda';
 import { processFirehoseBatch } from '../../src/batch/firehose';
 import { processKinesisBatch } from '../../src/batch/kinesis';
 import { batchArb, plantedRecordArb } from './arbitraries';
 import { firehoseEventOf, kinesisEventOf } from './envelopes';
 import { recordsFor } from './fuzzConfig';
-import { type FuzzRuntime, fuzzRuntime } from './fuzzRuntime';
+import { fuzzRuntime } from './fuzzRuntime';
 import { errorText, leakViolations, publicOutputs, type Violation } from './invariants';
 import { FuzzRun } from './property';
 
@@ -26,33 +25,28 @@ describe.each(MODES)(
     beforeAll(async () => {
       const kinesis = await fuzzRuntime({ PII_MODE: mode });
       const firehose = await fuzzRuntime({ PII_MODE: mode });
-      const outputsOf = (fz: FuzzRuntime) => ({
-        objects: [...fz.archive.objects.values()],
-        alerts: fz.alerts.published,
-        logs: fz.logger.entries,
-      });
       const runs = Math.ceil(RECORDS / MODES.length / BATCH);
       await run.run(batchArb(plantedRecordArb, BATCH), runs, async (records) => {
         const violations: Violation[] = [];
-
-        kinesis.reset();
         const k = kinesisEventOf(records);
-        try {
-          await processKinesisBatch(k.event, kinesis.runtime);
-          violations.push(...leakViolations(k.batch, publicOutputs(k.batch, outputsOf(kinesis), undefined)));
-        } catch (err) {
-          violations.push({ invariant: 'no-throw', message: `processKinesisBatch threw ${errorText(err)}` });
+        const kd = await kinesis.through(() => processKinesisBatch(k.event, kinesis.runtime));
+        if (kd.error !== undefined) {
+          violations.push({
+            invariant: 'no-throw',
+            message: `processKinesisBatch threw ${errorText(kd.error)}`,
+          });
         }
+        violations.push(...leakViolations(k.batch, publicOutputs(k.batch, kd.outputs, undefined)));
 
-        firehose.reset();
         const f = firehoseEventOf(records);
-        let res: FirehoseTransformationResult | undefined;
-        try {
-          res = await processFirehoseBatch(f.event, firehose.runtime);
-          violations.push(...leakViolations(f.batch, publicOutputs(f.batch, outputsOf(firehose), res)));
-        } catch (err) {
-          violations.push({ invariant: 'no-throw', message: `processFirehoseBatch threw ${errorText(err)}` });
+        const fd = await firehose.through(() => processFirehoseBatch(f.event, firehose.runtime));
+        if (fd.error !== undefined) {
+          violations.push({
+            invariant: 'no-throw',
+            message: `processFirehoseBatch threw ${errorText(fd.error)}`,
+          });
         }
+        violations.push(...leakViolations(f.batch, publicOutputs(f.batch, fd.outputs, fd.res)));
         return { violations, records, datas: k.batch.datas };
       });
     }, 300_000);
