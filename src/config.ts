@@ -34,8 +34,9 @@ export interface Config {
     readonly snsEndpoint?: string;
   };
   /**
-   * `DEADLINE_MARGIN_MS`, default 3000: sink writes stop this long before the Lambda deadline, and a batch
-   * with less time left is returned for retry without writing, rather than being killed half-way.
+   * `DEADLINE_MARGIN_MS`, default 3000: sink writes are aborted this long before the Lambda deadline, and the
+   * records stop two margins before it. An invocation uses at most a fifth of the time it starts with (but at
+   * least 500 ms; src/batch/deadline.ts), so a timeout at or below the margin still leaves time to work.
    */
   readonly deadlineMarginMs: number;
   readonly pii: {

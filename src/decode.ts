@@ -28,6 +28,13 @@ export type DecodeResult = DecodedEvent | DecodeFailure;
 const BOM = '\uFEFF';
 
 /**
+ * Deepest nesting of arrays and objects a record may have (the root object is level 1). Real events reach 7
+ * (Pinpoint email: `facets.email_channel.mail_event.mail.common_headers.to[]`); past a few thousand levels
+ * the recursive steps after parsing (`JSON.stringify` of a nested attribute value) overflow the stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
  * Decodes one Kinesis/Firehose `data` field into a JSON object, or says why it is poison.
  *
  * Lenient where real streams are messy (UTF-8 BOM, surrounding whitespace, trailing newline — Pinpoint does
@@ -50,6 +57,14 @@ export function decodeBytes(bytes: Buffer): DecodeResult {
   let text = raw.startsWith(BOM) ? raw.slice(1) : raw;
   text = text.trim();
   if (text.length === 0) return fail(bytes, 'empty_record', 'record holds only whitespace', raw);
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    return fail(
+      bytes,
+      'too_deeply_nested',
+      `record nests arrays or objects more than ${MAX_JSON_DEPTH} levels deep`,
+      raw,
+    );
+  }
   let event: unknown;
   try {
     event = JSON.parse(text);
@@ -84,4 +99,39 @@ function isStrictBase64(data: string, decodedLength: number): boolean {
   // them: the URL-safe `-` and `_`, and non-ASCII characters, of which Node reads the low byte only ("Ł",
   // U+0141, decodes as "A"). Three native scans, still far cheaper than a regex.
   return Buffer.byteLength(data, 'utf8') === len && !data.includes('-') && !data.includes('_');
+}
+
+/**
+ * Whether the JSON text nests arrays/objects more than `max` levels deep, in one pass and before parsing.
+ * Nesting past `max` needs more than `max` opening brackets, so a native count of `{` and `[` (0.14 µs for a
+ * 1.3 KB record, measured) settles almost every record; only texts with more brackets than that are walked
+ * (brackets inside strings do not count; string contents are skipped with native `indexOf`). Linear: each
+ * character is looked at a bounded number of times. Malformed text answers false and is left to `JSON.parse`.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let opening = 0;
+  for (let i = text.indexOf('{'); i !== -1 && opening <= max; i = text.indexOf('{', i + 1)) opening++;
+  for (let i = text.indexOf('['); i !== -1 && opening <= max; i = text.indexOf('[', i + 1)) opening++;
+  if (opening <= max) return false;
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      // Jump to the closing quote: the first one not escaped by an odd run of backslashes.
+      for (;;) {
+        const q = text.indexOf('"', i + 1);
+        if (q === -1) return false;
+        let b = q - 1;
+        while (text.charCodeAt(b) === 92 /* \ */) b--;
+        i = q;
+        if ((q - 1 - b) % 2 === 0) break;
+      }
+    } else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > max) return true;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      depth--;
+    }
+  }
+  return false;
 }

@@ -15,8 +15,11 @@ export type AppMetadataMap = Readonly<Record<string, Readonly<AppMetadata>>>;
  * set by the source normalizers, which know where each one sits.)
  */
 export function enrich(rec: NormalizedRecord, apps: AppMetadataMap): void {
-  if (rec.app_id === undefined) return;
-  const app = apps[rec.app_id];
+  const id = rec.app_id;
+  // Own entries only: the id comes from the data, and `apps.constructor` or `apps.toString` would answer
+  // with Object.prototype's members.
+  if (id === undefined || !Object.hasOwn(apps, id)) return;
+  const app = apps[id];
   if (app === undefined) return;
   if (app.name !== undefined) rec.app_name = app.name;
   if (app.environment !== undefined) rec.app_environment = app.environment;

@@ -24,6 +24,7 @@ export type PoisonReason =
   | 'invalid_utf8'
   | 'invalid_json'
   | 'not_an_object'
+  | 'too_deeply_nested'
   | 'missing_event_type'
   | 'normalize_failed';
 

@@ -1,4 +1,5 @@
 import type { JsonObject } from './decode';
+import { MAX_EPOCH_MS } from './time';
 
 /** Lenient readers for messy real-world fields: numbers arrive as strings, objects go missing. */
 
@@ -24,6 +25,35 @@ export function num(value: unknown): number | undefined {
   return undefined;
 }
 
+/** Range of an Athena `int` column (32-bit signed). */
+const INT_MIN = -2_147_483_648;
+const INT_MAX = 2_147_483_647;
+
+/**
+ * A value for an Athena `int` column (`message_parts`, `recipient_count`): a number or numeric string,
+ * rounded to the nearest integer; undefined outside the 32-bit range. Athena's JSON SerDe fails every query
+ * over a partition that holds one `1.5` or `3e9` in an `int` column, so nothing else may be written there.
+ */
+export function int32(value: unknown): number | undefined {
+  const n = num(value);
+  if (n === undefined) return undefined;
+  const r = Math.round(n);
+  // `+ 0` turns -0 (Math.round(-0.2)) into 0.
+  return r >= INT_MIN && r <= INT_MAX ? r + 0 : undefined;
+}
+
+/**
+ * A value for an Athena `bigint` column (`delivery_latency_ms`, `session_duration_ms`): a number or numeric
+ * string, rounded to the nearest integer; undefined outside the safe-integer range (±2^53 − 1), past which a
+ * double is no longer an exact integer and `JSON.stringify` writes `1e+21`, which `bigint` cannot read.
+ */
+export function int64(value: unknown): number | undefined {
+  const n = num(value);
+  if (n === undefined) return undefined;
+  const r = Math.round(n);
+  return Number.isSafeInteger(r) ? r + 0 : undefined;
+}
+
 export function bool(value: unknown): boolean | undefined {
   if (typeof value === 'boolean') return value;
   if (value === 'true') return true;
@@ -37,9 +67,6 @@ export function arr(value: unknown): unknown[] | undefined {
 
 /** Below this a Unix timestamp must be in seconds: 1e11 ms is March 1973, 1e11 s is the year 5138. */
 const SECONDS_CUTOFF = 1e11;
-
-/** 10000-01-01T00:00:00Z: the first instant past the years a `YYYY` date can show. */
-const MAX_MS = 253402300800000;
 
 /**
  * ISO-8601 as SES writes it (`2017-08-05T00:41:02.669Z`), also without seconds, fraction or offset. Checked
@@ -60,12 +87,12 @@ export function epochMs(value: unknown): number | undefined {
     if (iso === null) return undefined;
     // Date.parse reads a date-time without an offset as local time; event times are UTC.
     n = Date.parse(iso[1] === undefined && text.length > 10 ? `${text}Z` : text);
-    return Number.isFinite(n) && n >= 0 && n < MAX_MS ? n : undefined;
+    return Number.isFinite(n) && n >= 0 && n < MAX_EPOCH_MS ? n : undefined;
   }
   if (n <= 0) return undefined;
   if (n < SECONDS_CUTOFF) n *= 1000;
   n = Math.round(n);
-  return n < MAX_MS ? n : undefined;
+  return n < MAX_EPOCH_MS ? n : undefined;
 }
 
 /** A JSON-encoded object inside a string field (Pinpoint's endpoint record, `customer_context`). Broken → undefined. */

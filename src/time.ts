@@ -1,5 +1,8 @@
 const DAY_MS = 86_400_000;
 
+/** 10000-01-01T00:00:00Z: the first instant past the years a `YYYY` date can show. */
+export const MAX_EPOCH_MS = 253_402_300_800_000;
+
 // `new Date(ms).toISOString()` costs about 3 µs a call on Node 20 here, and every record needs three
 // timestamps. The date part is cached per day — a map, not a last-day slot: one record's event, arrival and
 // ingest times can fall on different days (a device reports days late, a batch spans midnight), and a single
@@ -19,10 +22,18 @@ function datePart(day: number): string {
   return date;
 }
 
-/** Unix ms → `YYYY-MM-DDTHH:MM:SS.mmmZ`, identical to `Date.prototype.toISOString` for years 1970–9999. */
+/**
+ * Unix ms → `YYYY-MM-DDTHH:MM:SS.mmmZ`, identical to `Date.prototype.toISOString` for years 1970–9999,
+ * fractions of a millisecond included (they are cut off, as `Date` does: a Firehose arrival time of
+ * `1700000000999.25` is `….999Z`, never `….999.25Z`).
+ *
+ * @throws RangeError outside 1970–9999 (NaN included): callers bound their input (`epochMs`, the envelope
+ * readers), and an unbounded value must fail loudly rather than write a time Athena cannot read.
+ */
 export function isoFromMs(ms: number): string {
-  const day = Math.floor(ms / DAY_MS);
-  let rest = ms - day * DAY_MS;
+  const t = wholeMs(ms);
+  const day = Math.floor(t / DAY_MS);
+  let rest = t - day * DAY_MS;
   const h = Math.floor(rest / 3_600_000);
   rest -= h * 3_600_000;
   const m = Math.floor(rest / 60_000);
@@ -33,9 +44,16 @@ export function isoFromMs(ms: number): string {
   return `${datePart(day)}T${PAD2[h]}:${PAD2[m]}:${PAD2[s]}.${millis}Z`;
 }
 
-/** Hive partition values (UTC) for a Unix ms timestamp. */
+/** Hive partition values (UTC) for a Unix ms timestamp; same range as {@link isoFromMs}. */
 export function partitionOf(ms: number): { dt: string; hour: string } {
-  const day = Math.floor(ms / DAY_MS);
-  const h = Math.floor((ms - day * DAY_MS) / 3_600_000);
+  const t = wholeMs(ms);
+  const day = Math.floor(t / DAY_MS);
+  const h = Math.floor((t - day * DAY_MS) / 3_600_000);
   return { dt: datePart(day), hour: PAD2[h] as string };
+}
+
+function wholeMs(ms: number): number {
+  // One comparison pair on the hot path; `!(… && …)` is also true for NaN.
+  if (!(ms >= 0 && ms < MAX_EPOCH_MS)) throw new RangeError(`timestamp ${ms} ms is outside 1970–9999`);
+  return Math.floor(ms);
 }

@@ -38,9 +38,11 @@ export interface DeliveryResult {
  * - Archive before alerts: an alert never announces records that were not kept. When an archive write fails,
  *   no alert is sent; the batch comes back and alerts on its next attempt.
  * - All or nothing per batch: archive objects hold the whole batch (the raw object every record of it), so a
- *   failed write affects every record. Acknowledging a prefix would make the retry — a different range — write
- *   the rest again under new keys; failing the whole batch makes the retry rewrite the same keys and send
- *   alerts with the same deterministic ids (SNS FIFO deduplicates them; subscribers can by `alert_id`).
+ *   failed write affects every record. Acknowledging a prefix of what was written would make the retry — a
+ *   different range — write the rest again under new keys; failing the whole batch makes the retry rewrite the
+ *   same keys and send alerts with the same deterministic ids (SNS FIFO deduplicates them; subscribers can by
+ *   `alert_id`). (A batch cut short near the deadline is delivered as a batch of its own — only the records
+ *   processed, named for them — so acknowledging it and returning the rest duplicates nothing.)
  * - Near the deadline nothing is started, and writes in flight are aborted in time for the handler to answer.
  */
 export async function deliver(

@@ -5,31 +5,56 @@ import type { ProcessedRecord } from '../pipeline';
  * Computed once per batch: both the logger and the telemetry read this.
  */
 export interface BatchSummary {
+  /** Records received: `ok + dropped + poison + failedForSize + deferred`. */
   records: number;
+  /** Normalized records delivered (Kinesis: archived; Firehose: returned `Ok`). */
   ok: number;
   dropped: number;
   poison: number;
   poisonByReason: Record<string, number>;
-  /** Normalized (not dropped) records by `source/family/outcome`. */
+  /** Normalized records delivered (the `ok` ones) by `source/family/outcome`. */
   byOutcome: Record<string, number>;
+  /**
+   * Firehose: normalized records returned as `ProcessingFailed` to keep the response within its size limit.
+   * Not delivered: Firehose keeps their original data under its error prefix.
+   */
+  failedForSize: number;
+  /** Records not processed because the invocation neared its deadline: handed back for another attempt. */
+  deferred: number;
   /** Stream arrival → `nowMs`, over all records (0 for an empty batch). */
   arrivalLatencyMaxMs: number;
   arrivalLatencyAvgMs: number;
 }
 
-export function summarize(processed: readonly ProcessedRecord[], nowMs: number): BatchSummary {
+export interface SummaryOptions {
+  /** Records the invocation received, when more than were processed (the rest are `deferred`). */
+  received?: number;
+  /** Indexes (into `processed`) of normalized records the Firehose response failed for size. */
+  failedForSize?: ReadonlySet<number>;
+}
+
+export function summarize(
+  processed: readonly ProcessedRecord[],
+  nowMs: number,
+  options: SummaryOptions = {},
+): BatchSummary {
+  const received = Math.max(options.received ?? processed.length, processed.length);
+  const sizeFailed = options.failedForSize;
   const s: BatchSummary = {
-    records: processed.length,
+    records: received,
     ok: 0,
     dropped: 0,
     poison: 0,
     poisonByReason: {},
     byOutcome: {},
+    failedForSize: 0,
+    deferred: received - processed.length,
     arrivalLatencyMaxMs: 0,
     arrivalLatencyAvgMs: 0,
   };
   let latencySum = 0;
-  for (const p of processed) {
+  for (let i = 0; i < processed.length; i++) {
+    const p = processed[i] as ProcessedRecord;
     const latency = Math.max(0, nowMs - p.input.ingestMs);
     latencySum += latency;
     if (latency > s.arrivalLatencyMaxMs) s.arrivalLatencyMaxMs = latency;
@@ -38,6 +63,7 @@ export function summarize(processed: readonly ProcessedRecord[], nowMs: number):
       s.poison++;
       s.poisonByReason[o.reason] = (s.poisonByReason[o.reason] ?? 0) + 1;
     } else if (o.dropped) s.dropped++;
+    else if (sizeFailed?.has(i) === true) s.failedForSize++;
     else {
       s.ok++;
       const key = `${o.keys.source}/${o.keys.family}/${o.keys.outcome}`;

@@ -27,9 +27,11 @@ export const noTelemetry: Telemetry = { batch: () => undefined, sinkCall: () => 
  * | metric | unit | dimensions |
  * |---|---|---|
  * | RecordsIn | Count | Path |
- * | RecordsOut | Count | Path, Source, Family, Outcome |
+ * | RecordsOut (delivered batches) | Count | Path, Source, Family, Outcome |
  * | RecordsDropped | Count | Path |
- * | PoisonRecords | Count | Path, Reason |
+ * | PoisonRecords (delivered batches) | Count | Path, Reason |
+ * | RecordsFailedForSize (Firehose: `ProcessingFailed` to fit the 6 MB response) | Count | Path |
+ * | RecordsDeferred (handed back unprocessed near the deadline) | Count | Path |
  * | AlertsSent | Count | Rule, Severity |
  * | ArchiveObjects, ArchiveBytes (uncompressed) | Count, Bytes | Zone |
  * | ArrivalLatencyMax, ArrivalLatencyAvg (stream arrival → processed) | Milliseconds | Path |
@@ -46,12 +48,19 @@ export class PowertoolsTelemetry implements Telemetry {
     this.metrics.addMetric('RecordsIn', MetricUnit.Count, summary.records);
     this.metrics.addMetric('RecordsDropped', MetricUnit.Count, summary.dropped);
     this.metrics.addMetric('BatchesNotDelivered', MetricUnit.Count, delivery.delivered ? 0 : 1);
+    this.metrics.addMetric('RecordsDeferred', MetricUnit.Count, summary.deferred);
+    if (path === 'firehose') {
+      this.metrics.addMetric('RecordsFailedForSize', MetricUnit.Count, summary.failedForSize);
+    }
     if (summary.records > 0) {
       this.metrics.addMetric('ArrivalLatencyMax', MetricUnit.Milliseconds, summary.arrivalLatencyMaxMs);
       this.metrics.addMetric('ArrivalLatencyAvg', MetricUnit.Milliseconds, summary.arrivalLatencyAvgMs);
     }
 
-    for (const [key, n] of Object.entries(summary.byOutcome)) {
+    // Records count once, when their batch is delivered: a batch that goes back is counted on the attempt
+    // that delivers it.
+    const delivered = delivery.delivered;
+    for (const [key, n] of delivered ? Object.entries(summary.byOutcome) : []) {
       const [source, family, outcome] = key.split('/') as [string, string, string];
       this.single('RecordsOut', MetricUnit.Count, n, {
         Path: path,
@@ -60,7 +69,7 @@ export class PowertoolsTelemetry implements Telemetry {
         Outcome: outcome,
       });
     }
-    for (const [reason, n] of Object.entries(summary.poisonByReason))
+    for (const [reason, n] of delivered ? Object.entries(summary.poisonByReason) : [])
       this.single('PoisonRecords', MetricUnit.Count, n, { Path: path, Reason: reason });
     for (const a of delivery.sentAlerts) {
       this.single('AlertsSent', MetricUnit.Count, 1, { Rule: a.rule, Severity: a.severity });

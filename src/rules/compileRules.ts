@@ -1,5 +1,6 @@
 import { RulesValidationError } from '../errors';
 import { BOUNCE_CLASSES, CHANNELS, FAMILIES, type NormalizedRecord, OUTCOMES, SOURCES } from '../schema';
+import { compileGlob, MAX_GLOB_LENGTH } from './globMatcher';
 import type { MatchSpec, RuleSpec, Severity } from './ruleSchema';
 
 /** A rule ready to test records against: every condition pre-lower-cased and pre-compiled. */
@@ -55,7 +56,9 @@ function compileRule(spec: RuleSpec): CompiledRule {
   for (const key of FIELD_KEYS) {
     const values = spec.match[key];
     if (values === undefined) continue;
-    const list = (Array.isArray(values) ? values : [values]).map((v) => v.toLowerCase());
+    const raw = Array.isArray(values) ? values : [values];
+    checkLengths(spec.name, key, raw);
+    const list = raw.map((v) => v.toLowerCase());
     const vocabulary = VOCABULARY[key];
     if (vocabulary !== undefined) {
       for (const v of list) {
@@ -92,8 +95,10 @@ function compileRule(spec: RuleSpec): CompiledRule {
   const attributes = spec.match.attributes;
   if (attributes !== undefined) {
     for (const [name, values] of Object.entries(attributes)) {
+      const raw = Array.isArray(values) ? values : [values];
+      checkLengths(spec.name, `attributes.${name}`, [name, ...raw]);
       const test = valueTest(
-        (Array.isArray(values) ? values : [values]).map((v) => v.toLowerCase()),
+        raw.map((v) => v.toLowerCase()),
         true,
       );
       tests.push((r) => {
@@ -122,29 +127,36 @@ function compileRule(spec: RuleSpec): CompiledRule {
   return Object.freeze(rule);
 }
 
+/** The schema bounds values already; compiled specs that skipped it must not bring back unbounded globs. */
+function checkLengths(rule: string, key: string, values: readonly string[]): void {
+  for (const v of values) {
+    if (v.length > MAX_GLOB_LENGTH) {
+      throw new RulesValidationError(
+        `rule '${rule}': match.${key}: a value of ${v.length} characters (at most ${MAX_GLOB_LENGTH})`,
+      );
+    }
+  }
+}
+
 function lowerCaseSet(values: string | readonly string[]): ReadonlySet<string> {
   return new Set((typeof values === 'string' ? [values] : values).map((v) => v.toLowerCase()));
 }
 
-/** Exact values go in a Set; globs (`*`, `?`) become one anchored RegExp. */
+/**
+ * Exact values go in a Set; each glob (`*`, `?`) becomes a one-pass matcher (see compileGlob), never a RegExp
+ * built from the rule: record values come from the data, of any length.
+ */
 function valueTest(values: string[], allowGlobs: boolean): (v: string) => boolean {
   const exact = new Set<string>();
-  const globs: string[] = [];
+  const globs: Array<(v: string) => boolean> = [];
   for (const v of values) {
-    if (allowGlobs && /[*?]/.test(v)) globs.push(globToRegExpSource(v));
+    if (allowGlobs && /[*?]/.test(v)) globs.push(compileGlob(v));
     else exact.add(v);
   }
   if (globs.length === 0) return (v) => exact.has(v);
-  const re = new RegExp(`^(?:${globs.join('|')})$`, 's');
-  return (v) => exact.has(v) || re.test(v);
-}
-
-function globToRegExpSource(glob: string): string {
-  let out = '';
-  for (const ch of glob) {
-    if (ch === '*') out += '.*';
-    else if (ch === '?') out += '.';
-    else out += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return out;
+  return (v) => {
+    if (exact.has(v)) return true;
+    for (const glob of globs) if (glob(v)) return true;
+    return false;
+  };
 }

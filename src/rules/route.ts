@@ -15,18 +15,24 @@ type Candidates = Map<string, Map<string, Map<string, readonly CompiledRule[]>>>
 /**
  * Per rule list, the rules that can match each source, family and event type, in file order — found once per
  * distinct combination instead of testing every rule on every record (most records match no rule at all).
- * Event types come from the data, custom ones without bound: the index starts over past MAX_INDEXED entries.
+ * Event types come from the data, custom ones without bound: the index starts over past MAX_INDEXED entries,
+ * and a record whose source, family and event type together are longer than MAX_INDEXED_KEY_LENGTH is not
+ * indexed at all (10,000 one-megabyte keys would hold 20 GB across invocations; no real record comes near).
  */
 const candidateIndex = new WeakMap<readonly CompiledRule[], { candidates: Candidates; size: number }>();
 const MAX_INDEXED = 10_000;
+const MAX_INDEXED_KEY_LENGTH = 512;
 
 function candidatesFor(rules: readonly CompiledRule[], record: NormalizedRecord): readonly CompiledRule[] {
+  const { source, family, event_type: type } = record;
+  if (source.length + family.length + type.length > MAX_INDEXED_KEY_LENGTH) {
+    return candidatesAmong(rules, source, family, type);
+  }
   let index = candidateIndex.get(rules);
   if (index === undefined || index.size >= MAX_INDEXED) {
     index = { candidates: new Map(), size: 0 };
     candidateIndex.set(rules, index);
   }
-  const { source, family, event_type: type } = record;
   let byFamily = index.candidates.get(source);
   if (byFamily === undefined) {
     byFamily = new Map();
@@ -39,17 +45,26 @@ function candidatesFor(rules: readonly CompiledRule[], record: NormalizedRecord)
   }
   let list = byType.get(type);
   if (list === undefined) {
-    const lower = type.toLowerCase();
-    list = rules.filter(
-      (r) =>
-        (r.sources === undefined || r.sources.has(source)) &&
-        (r.families === undefined || r.families.has(family)) &&
-        (r.eventTypes === undefined || r.eventTypes(lower)),
-    );
+    list = candidatesAmong(rules, source, family, type);
     byType.set(type, list);
     index.size++;
   }
   return list;
+}
+
+function candidatesAmong(
+  rules: readonly CompiledRule[],
+  source: string,
+  family: string,
+  type: string,
+): readonly CompiledRule[] {
+  const lower = type.toLowerCase();
+  return rules.filter(
+    (r) =>
+      (r.sources === undefined || r.sources.has(source)) &&
+      (r.families === undefined || r.families.has(family)) &&
+      (r.eventTypes === undefined || r.eventTypes(lower)),
+  );
 }
 
 /**

@@ -1,16 +1,24 @@
 import { z } from 'zod';
+import { MAX_GLOB_LENGTH } from './globMatcher';
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
 const nonEmpty = z.string().min(1);
+/**
+ * One value to match, at most MAX_GLOB_LENGTH (256) characters: a glob's matching time grows with its length,
+ * and no exact value worth matching is longer.
+ */
+const matchValue = nonEmpty.max(MAX_GLOB_LENGTH, `at most ${MAX_GLOB_LENGTH} characters`);
 /** A single value or a list of alternatives (any may match). */
-const oneOrMany = z.union([nonEmpty, z.array(nonEmpty).min(1)]);
+const oneOrMany = z.union([matchValue, z.array(matchValue).min(1)]);
 
 /**
  * What a rule matches. Every key given must match (AND); the values of one key are alternatives (OR).
- * String comparisons ignore case. `event_type` values may be globs: `*` for any run of characters, `?`
- * for one (`_email.*` is a prefix match). Closed: an unknown key is an error, not a silently ignored typo.
+ * String comparisons ignore case. `event_type` and `attributes` values may be globs: `*` for any run of
+ * characters, `?` for exactly one character (a Unicode code point: an emoji is one), everything else literal
+ * (`_email.*` is a prefix match). Every value, glob or not, and every attribute name is at most 256
+ * characters. Closed: an unknown key is an error, not a silently ignored typo.
  */
 export const matchSchema = z
   .strictObject({
@@ -24,7 +32,7 @@ export const matchSchema = z
     app_id: oneOrMany.optional(),
     // Empty would match every record while looking like a condition.
     attributes: z
-      .record(nonEmpty, oneOrMany)
+      .record(matchValue, oneOrMany)
       .refine((a) => Object.keys(a).length > 0, { message: 'attributes needs at least one attribute' })
       .optional(),
   })

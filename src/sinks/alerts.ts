@@ -7,7 +7,10 @@ export interface PublishResult {
   failed: string[];
 }
 
-/** Port for alerts. Adapters: local filesystem, SNS. Throwing means none was accepted. */
+/**
+ * Port for alerts. Adapters: local filesystem, SNS. Throwing means none was accepted. Every adapter delivers an
+ * alert as one SNS message can hold it (fitAlert): an alert too large to deliver would fail its batch forever.
+ */
 export interface AlertSink {
   publish(alerts: readonly Alert[], batch: BatchRef, options?: WriteOptions): Promise<PublishResult>;
 }

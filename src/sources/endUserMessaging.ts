@@ -1,5 +1,5 @@
 import type { JsonObject } from '../decode';
-import { bool, epochMs, num, str } from '../fields';
+import { bool, epochMs, int32, int64, num, str } from '../fields';
 import type { NormalizedRecord, Outcome } from '../schema';
 import {
   type Classification,
@@ -66,7 +66,7 @@ export function normalizeEndUserMessaging(
 
   put(rec, 'message_id', str(event.messageId));
   put(rec, 'message_type', str(event.messageType));
-  put(rec, 'message_parts', num(event.totalMessageParts));
+  put(rec, 'message_parts', int32(event.totalMessageParts));
   put(rec, 'status', str(event.messageStatus));
   const description = str(event.messageStatusDescription);
   if (description !== undefined) rec.status_message = ctx.pii.text(description);
@@ -88,7 +88,7 @@ export function normalizeEndUserMessaging(
     eventMs !== undefined &&
     eventMs >= requested
   ) {
-    rec.delivery_latency_ms = eventMs - requested;
+    put(rec, 'delivery_latency_ms', int64(eventMs - requested));
   }
 
   // A copy: the extra keys below must not be written into the caller's event.

@@ -1,5 +1,5 @@
 import type { JsonObject } from '../decode';
-import { arr, epochMs, num, obj, parseJsonObject, str } from '../fields';
+import { arr, epochMs, int32, int64, obj, parseJsonObject, str } from '../fields';
 import type { BounceClass, Channel, NormalizedRecord, Outcome } from '../schema';
 import {
   bareAddress,
@@ -210,7 +210,7 @@ function addEmailFacets(
 
   put(rec, 'message_id', str(mail?.message_id));
   const destination = arr(mail?.destination);
-  if (destination !== undefined) rec.recipient_count = destination.length;
+  if (destination !== undefined) put(rec, 'recipient_count', int32(destination.length));
 
   const bounce = obj(mailEvent.bounce);
   const complaint = obj(mailEvent.complaint);
@@ -243,7 +243,7 @@ function addEmailFacets(
     const message = str(failure.error_message);
     if (message !== undefined) rec.status_message = ctx.pii.text(message);
   }
-  if (delivery !== undefined) put(rec, 'delivery_latency_ms', num(delivery.processing_time_millis));
+  if (delivery !== undefined) put(rec, 'delivery_latency_ms', int64(delivery.processing_time_millis));
   const engagement = click ?? open;
   if (engagement !== undefined) {
     ctx.pii.ip(rec, str(engagement.ip_address));
@@ -262,7 +262,7 @@ function addSms(
   if (attrs !== undefined) {
     put(rec, 'message_id', attrs.message_id);
     put(rec, 'message_type', attrs.message_type);
-    put(rec, 'message_parts', num(attrs.number_of_message_parts));
+    put(rec, 'message_parts', int32(attrs.number_of_message_parts));
     put(rec, 'country', attrs.iso_country_code);
     ctx.pii.recipient(rec, attrs.destination_phone_number, attrs.iso_country_code);
     ctx.pii.sender(rec, attrs.origination_phone_number);
@@ -301,7 +301,8 @@ function addAppContext(
     if (eventType.toLowerCase() === '_session.stop') {
       const start = epochMs(session.start_timestamp);
       const stop = epochMs(session.stop_timestamp);
-      if (start !== undefined && stop !== undefined && stop >= start) rec.session_duration_ms = stop - start;
+      if (start !== undefined && stop !== undefined && stop >= start)
+        put(rec, 'session_duration_ms', int64(stop - start));
     }
   }
   const device = obj(event.device);

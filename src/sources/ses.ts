@@ -1,5 +1,5 @@
 import type { JsonObject } from '../decode';
-import { arr, bool, epochMs, num, obj, str } from '../fields';
+import { arr, bool, epochMs, int32, int64, obj, str } from '../fields';
 import type { BounceClass, NormalizedRecord, Outcome } from '../schema';
 import {
   bareAddress,
@@ -62,7 +62,7 @@ export function normalizeSes(event: JsonObject, eventType: string, ctx: Normaliz
   put(rec, 'account_id', str(mail?.sendingAccountId));
   put(rec, 'message_id', str(mail?.messageId));
   const destination = arr(mail?.destination);
-  if (destination !== undefined) rec.recipient_count = destination.length;
+  if (destination !== undefined) put(rec, 'recipient_count', int32(destination.length));
 
   const recipient =
     firstOf(detail?.bouncedRecipients, 'emailAddress') ??
@@ -91,7 +91,7 @@ export function normalizeSes(event: JsonObject, eventType: string, ctx: Normaliz
         break;
       }
       case 'Delivery': {
-        put(rec, 'delivery_latency_ms', num(detail.processingTimeMillis));
+        put(rec, 'delivery_latency_ms', int64(detail.processingTimeMillis));
         break;
       }
       case 'DeliveryDelay':

@@ -13,10 +13,26 @@ export class MemoryArchiveSink implements ArchiveSink {
 
   /** The options of every put, in call order. */
   readonly writeOptions: Array<WriteOptions | undefined> = [];
+  /** When true, every put waits until its signal aborts it (a write that would never end), then fails. */
+  hang = false;
+  /** `performance.now()` of every abort of a hanging put. */
+  readonly abortedAt: number[] = [];
 
   async put(object: ArchiveObject, options?: WriteOptions): Promise<void> {
     this.calls++;
     this.writeOptions.push(options);
+    if (this.hang) {
+      const signal = options?.signal;
+      if (signal === undefined) throw new Error('a hanging write without a signal would never end');
+      await new Promise<void>((_resolve, reject) => {
+        const abort = () => {
+          this.abortedAt.push(performance.now());
+          reject(signal.reason);
+        };
+        if (signal.aborted) abort();
+        else signal.addEventListener('abort', abort, { once: true });
+      });
+    }
     if (this.failZones.has(object.zone) || this.failKeys(object.key)) {
       throw new SinkError('archive', `injected failure for ${object.key}`);
     }

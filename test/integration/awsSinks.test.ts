@@ -4,8 +4,9 @@ import type {
   KinesisStreamBatchResponse,
   KinesisStreamEvent,
 } from 'aws-lambda';
+import { toKinesisEvent } from '../../src/fixtures/wrap';
 import { lambdaContext, loadHandler } from '../helpers/loadHandler';
-import { firehoseEvent, kinesisEvent, TEST_PII_KEY } from '../helpers/runtime';
+import { firehoseEvent, kinesisEvent, rawEvents, TEST_PII_KEY } from '../helpers/runtime';
 import { closedPortUrl, FaultProxy } from '../support/faultProxy';
 import { S3Reader } from '../support/s3Reader';
 import { type Started, startS3rver } from '../support/servers';
@@ -45,6 +46,9 @@ beforeEach(() => {
   proxy.requests = 0;
   sns.reset();
 });
+
+// The server refuses what SNS refuses: no test here may send SNS a message it would not take.
+afterEach(() => expect(sns.rejected).toEqual([]));
 
 let prefixCounter = 0;
 const newPrefix = (name: string) => `${name}-${++prefixCounter}`;
@@ -246,6 +250,54 @@ describe('S3 archive and SNS alerts over HTTP', () => {
       expect(sns.delivered.map((m) => m.deduplicationId).sort()).toEqual(clean.alertIds);
     },
   );
+});
+
+describe('alerts too big for SNS as they are', () => {
+  /** SES permanent bounces whose bounce sub type and message id are 140 KB, with a lone surrogate in them. */
+  function hugeBounces(count: number): KinesisStreamEvent {
+    const bounce = rawEvents('ses').find((e) => e.eventType === 'Bounce') as Record<string, unknown>;
+    const records = Array.from({ length: count }, (_, i) => {
+      const event = structuredClone(bounce) as {
+        bounce: { bounceSubType: string };
+        mail: { messageId: string };
+      };
+      event.bounce.bounceSubType = `General\ud800${'x'.repeat(140_000)}`;
+      event.mail.messageId = `${i}-${'m'.repeat(140_000)}`;
+      return { data: Buffer.from(JSON.stringify(event)), arrivalMs: Date.UTC(2025, 10, 20, 19) + i };
+    });
+    return toKinesisEvent(records, { shardId: 'shardId-000000000009' });
+  }
+
+  it('delivers them cut to fit, instead of failing the batch on every retry, and sends the same alert again on a retry', async () => {
+    const prefix = newPrefix('huge-alerts');
+    const handler = kinesis(env(prefix, { ALERT_SAMPLE_SIZE: '20' }));
+    const event = hugeBounces(5);
+    expect(await handler(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(sns.rejected).toEqual([]);
+    const [message] = sns.delivered;
+    expect(sns.delivered).toHaveLength(1);
+    expect(message?.attributes.rule).toBe('ses-permanent-bounce');
+    expect(Buffer.byteLength(message?.message ?? '')).toBeLessThan(262_144);
+    const alert = JSON.parse(
+      message?.message.slice(message.message.indexOf('--- alert JSON ---\n') + 19) ?? '',
+    );
+    expect(alert.count).toBe(5);
+    expect(alert.samples).toHaveLength(5);
+    for (const sample of alert.samples) {
+      expect(sample.bounce_sub_type).toMatch(/^General\ud800x+…\[truncated \d+ chars\]$/);
+      expect(sample.message_id).toMatch(/^\d-m+…\[truncated \d+ chars\]$/);
+    }
+    expect(message?.message).toContain('bounce_sub_type=General\ufffdxxx');
+
+    const retried = await handler(hugeBounces(5), lambdaContext());
+    expect(retried).toEqual({ batchItemFailures: [] });
+    expect(sns.accepted.map((m) => m.deduplicationId)).toEqual([
+      message?.deduplicationId,
+      message?.deduplicationId,
+    ]);
+    expect(sns.accepted[1]?.message).toBe(message?.message);
+    expect(sns.delivered).toHaveLength(1);
+  });
 });
 
 describe('Firehose path over HTTP', () => {

@@ -1,11 +1,24 @@
 import fc from 'fast-check';
-import { type DecodeResult, decodeBytes, decodeData } from '../../src/decode';
+import {
+  type DecodeResult,
+  decodeBytes,
+  decodeData,
+  MAX_JSON_DEPTH,
+  nestsDeeperThan,
+} from '../../src/decode';
 
 const b64 = (s: string | Buffer): string => Buffer.from(s).toString('base64');
 const BOM = '\uFEFF';
 const BOM_BYTES = Buffer.from([0xef, 0xbb, 0xbf]);
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const REASONS = ['empty_record', 'invalid_base64', 'invalid_utf8', 'invalid_json', 'not_an_object'];
+const REASONS = [
+  'empty_record',
+  'invalid_base64',
+  'invalid_utf8',
+  'invalid_json',
+  'not_an_object',
+  'too_deeply_nested',
+];
 
 function expectFailure(result: DecodeResult, reason: string): void {
   expect(result.ok).toBe(false);
@@ -356,5 +369,75 @@ describe('decode properties', () => {
         expect(result.bytes.equals(Buffer.from(arr))).toBe(true);
       }),
     );
+  });
+});
+
+describe('nesting depth', () => {
+  /** `{"event_type":"x","v":` + `depth - 1` levels of alternating arrays and objects + closing. */
+  function nested(depth: number): string {
+    let open = '';
+    let close = '';
+    for (let level = 2; level <= depth; level++) {
+      open += level % 2 === 0 ? '[' : '{"k":';
+      close = (level % 2 === 0 ? ']' : '}') + close;
+    }
+    return `{"event_type":"x","v":${open}1${close}}`;
+  }
+
+  /** Depth of a parsed JSON value: scalars 0, each array or object one level. */
+  function depthOf(value: unknown): number {
+    if (value === null || typeof value !== 'object') return 0;
+    const children = Array.isArray(value) ? value : Object.values(value);
+    return 1 + children.reduce((m: number, c) => Math.max(m, depthOf(c)), 0);
+  }
+
+  it(`accepts ${MAX_JSON_DEPTH} levels and rejects one more as too_deeply_nested`, () => {
+    expect(depthOf(JSON.parse(nested(MAX_JSON_DEPTH)))).toBe(MAX_JSON_DEPTH);
+    expectEvent(decodeData(b64(nested(MAX_JSON_DEPTH))));
+    expectFailure(decodeData(b64(nested(MAX_JSON_DEPTH + 1))), 'too_deeply_nested');
+  });
+
+  it.each([5_000, 100_000])('rejects %i levels with the reason, not a stack overflow', (depth) => {
+    const result = decodeData(b64(nested(depth)));
+    expectFailure(result, 'too_deeply_nested');
+    if (!result.ok) expect(result.raw).toBe(nested(depth));
+  });
+
+  it('does not count brackets inside strings, escaped quotes and backslashes included', () => {
+    const brackets = '[{'.repeat(200);
+    for (const s of [brackets, `\\"${brackets}`, `\\\\${brackets}\\\\`, `x\\\\`]) {
+      const text = `{"event_type":"x","a":"${s}","b":[{"c":"${s}"}]}`;
+      expect(() => JSON.parse(text)).not.toThrow();
+      expect(nestsDeeperThan(text, 3)).toBe(false);
+      expectEvent(decodeData(b64(text)));
+    }
+  });
+
+  it('agrees with the depth of the parsed value for any JSON value and limit', () => {
+    fc.assert(
+      fc.property(
+        fc.jsonValue({ maxDepth: 8, stringUnit: 'binary' }),
+        fc.integer({ min: 0, max: 9 }),
+        (value, max) => {
+          const text = JSON.stringify(value);
+          expect(nestsDeeperThan(text, max)).toBe(depthOf(value) > max);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('answers in linear time on megabytes of brackets, quotes and backslashes', () => {
+    const texts = [
+      '['.repeat(5_000_000),
+      `{"a":"${'\\\\'.repeat(1_000_000)}${'[{'.repeat(1_000_000)}"}`,
+      `{"a":[${'"\\"",'.repeat(1_000_000)}1]}`,
+      `{"s":"${'['.repeat(70)}","q":${'"'.repeat(2_000_000)}`,
+      `{"s":"${'['.repeat(70)}${'\\"'.repeat(1_000_000)}"}`,
+    ];
+    const start = performance.now();
+    expect(texts.map((t) => nestsDeeperThan(t, MAX_JSON_DEPTH))).toEqual([true, false, false, false, false]);
+    // Quadratic work on these inputs would take minutes.
+    expect(performance.now() - start).toBeLessThan(2000);
   });
 });

@@ -1,4 +1,5 @@
-import { arr, bool, epochMs, num, obj, parseJsonObject, str } from '../../src/fields';
+import fc from 'fast-check';
+import { arr, bool, epochMs, int32, int64, num, obj, parseJsonObject, str } from '../../src/fields';
 
 // 2023-11-14T22:13:20.000Z
 const MS = 1_700_000_000_000;
@@ -229,5 +230,68 @@ describe('parseJsonObject', () => {
     expect(parseJsonObject(undefined)).toBeUndefined();
     expect(parseJsonObject(42)).toBeUndefined();
     expect(parseJsonObject([{ a: 1 }])).toBeUndefined();
+  });
+});
+
+describe('int32 and int64 (Athena int and bigint columns)', () => {
+  it('read integers and numeric strings as they are', () => {
+    expect(int32(3)).toBe(3);
+    expect(int32('1')).toBe(1);
+    expect(int32(' 7 ')).toBe(7);
+    expect(int32('1.0')).toBe(1);
+    expect(int64('1200')).toBe(1200);
+    expect(int64(-5)).toBe(-5);
+  });
+
+  it('round fractions to the nearest integer, and never write -0', () => {
+    expect(int32(1.5)).toBe(2);
+    expect(int32('2.4')).toBe(2);
+    expect(int64(12.7)).toBe(13);
+    expect(Object.is(int32(-0.2), 0)).toBe(true);
+    expect(Object.is(int64(-0), 0)).toBe(true);
+  });
+
+  it('keep the 32-bit range for int and the safe-integer range for bigint, and drop the rest', () => {
+    expect(int32(2_147_483_647)).toBe(2_147_483_647);
+    expect(int32(-2_147_483_648)).toBe(-2_147_483_648);
+    expect(int32(2_147_483_648)).toBeUndefined();
+    expect(int32(-2_147_483_649)).toBeUndefined();
+    expect(int32(2_147_483_647.4)).toBe(2_147_483_647);
+    expect(int64(Number.MAX_SAFE_INTEGER)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(int64(-Number.MAX_SAFE_INTEGER)).toBe(-Number.MAX_SAFE_INTEGER);
+    expect(int64(2 ** 53)).toBeUndefined();
+    expect(int64(1e21)).toBeUndefined();
+    expect(int64('9007199254740993')).toBeUndefined();
+  });
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['a non-numeric string', 'abc'],
+    ['an empty string', ''],
+    ['null', null],
+    ['a boolean', true],
+    ['an object', { n: 1 }],
+  ])('return undefined for %s', (_label, value) => {
+    expect(int32(value)).toBeUndefined();
+    expect(int64(value)).toBeUndefined();
+  });
+
+  it('give an integer in range, written without exponent, or undefined, for any input', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.double(), fc.double().map(String), fc.anything()), (value) => {
+        const a = int32(value);
+        if (a !== undefined) {
+          expect(Number.isInteger(a) && a >= -(2 ** 31) && a < 2 ** 31).toBe(true);
+          expect(JSON.stringify(a)).toMatch(/^-?\d+$/);
+        }
+        const b = int64(value);
+        if (b !== undefined) {
+          expect(Number.isSafeInteger(b)).toBe(true);
+          expect(JSON.stringify(b)).toMatch(/^-?\d+$/);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

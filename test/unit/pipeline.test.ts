@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { eventIdOf, lineText, recordOf, runPipeline } from '../../src/pipeline';
-import { rawEvents, testRuntime } from '../helpers/runtime';
+import { assertConformsToGlue, glueTable } from '../helpers/glue';
+import { FAMILIES, rawEvents, testRuntime } from '../helpers/runtime';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 
@@ -82,5 +84,223 @@ describe('outcomes', () => {
       expect(lineText(o)).toBe(t.line);
       expect(lineText(t)).toBe(t.line);
     });
+  });
+});
+
+describe('app metadata', () => {
+  const event = (appId: string) => ({
+    id: appId,
+    data: b64(JSON.stringify({ event_type: '_session.start', application: { app_id: appId } })),
+    ingestMs: 1_764_000_000_000,
+  });
+
+  it('comes from the configured entry of the app id, and from nothing else', async () => {
+    const { runtime } = await testRuntime({
+      APP_METADATA: JSON.stringify({ a1: { name: 'Shop', environment: 'prod', owner: 'team-a' } }),
+    });
+    const ids = ['a1', 'constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'unknown'];
+    const processed = runPipeline(ids.map(event), runtime.settings, { keepRecords: true });
+    const apps = processed.map((p) => {
+      if (p.outcome.kind !== 'ok') throw new Error(`expected a record: ${p.outcome.detail}`);
+      const r = recordOf(p.outcome);
+      return [r.app_id, r.app_name, r.app_environment, r.app_owner];
+    });
+    expect(apps).toEqual([
+      ['a1', 'Shop', 'prod', 'team-a'],
+      ...ids.slice(1).map((id) => [id, undefined, undefined, undefined]),
+    ]);
+  });
+});
+
+describe('hostile nesting', () => {
+  it('quarantines 5,000 levels of nesting as too_deeply_nested, wherever they are', async () => {
+    const { runtime } = await testRuntime();
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    const texts = [
+      `{"event_type":"_custom","attributes":{"x":${deep}}}`,
+      `{"eventType":"TEXT_SENT","context":{"x":${deep}}}`,
+      `{"event_type":"_custom","x":${deep}}`,
+    ];
+    const processed = runPipeline(
+      texts.map((t, i) => ({ id: String(i), data: b64(t), ingestMs: 1_764_000_000_000 })),
+      runtime.settings,
+    );
+    for (const p of processed) {
+      expect(p.outcome).toMatchObject({ kind: 'poison', reason: 'too_deeply_nested' });
+    }
+  });
+});
+
+describe('Glue conformance', () => {
+  const archive = glueTable('ArchiveEventsTable');
+  const firehose = glueTable('FirehoseEventsTable');
+
+  it('reads the column types from infra/glue.yml', () => {
+    expect(archive.columns.length).toBeGreaterThan(50);
+    expect(archive.columns).toContainEqual({ Name: 'message_parts', Type: 'int' });
+    expect(archive.columns).toContainEqual({ Name: 'delivery_latency_ms', Type: 'bigint' });
+    expect(firehose.partitions.map((p) => p.Name)).toEqual(['source', 'family', 'dt', 'hour']);
+    expect(() => assertConformsToGlue({ message_parts: 1.5 }, archive)).toThrow(/message_parts.*int/);
+    expect(() => assertConformsToGlue({ delivery_latency_ms: 1e21 }, archive)).toThrow(/bigint/);
+    expect(() => assertConformsToGlue({ price_usd: Number.POSITIVE_INFINITY }, archive)).toThrow(/null/);
+    expect(() => assertConformsToGlue({ event_time: '2025-01-01T00:00:00.999.25Z' }, archive)).toThrow(
+      /ISO-8601/,
+    );
+    expect(() => assertConformsToGlue({ metrics: { a: 'x' } }, archive)).toThrow(/metrics/);
+    expect(() => assertConformsToGlue({ no_such_field: 1 }, archive)).toThrow(/no such column/);
+  });
+
+  it.each(FAMILIES)('holds for every normalized %s sample, in both tables', async (family) => {
+    const { runtime } = await testRuntime();
+    const processed = runPipeline(
+      rawEvents(family).map((e, i) => ({
+        id: String(i),
+        data: b64(JSON.stringify(e)),
+        ingestMs: 1_764_000_000_000,
+      })),
+      runtime.settings,
+      { keepRecords: true },
+    );
+    for (const p of processed) {
+      if (p.outcome.kind !== 'ok') throw new Error(`expected a record: ${p.outcome.detail}`);
+      assertConformsToGlue(lineText(p.outcome), archive);
+      assertConformsToGlue(recordOf(p.outcome), firehose);
+    }
+  });
+
+  /** JSON number literals that break a column type: fractions, beyond int32, beyond 2^53, beyond double. */
+  const numberLiteral = fc.oneof(
+    fc.integer().map(String),
+    fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
+    fc.constantFrom(
+      '1.5',
+      '0.5',
+      '-0.5',
+      '-0',
+      '2147483647',
+      '2147483648',
+      '-2147483649',
+      '9007199254740991',
+      '9007199254740993',
+      '1e21',
+      '1e300',
+      '1.7976931348623157e308',
+      '1e400',
+      '-1e400',
+      '1e-320',
+      '1700000000000.25',
+      '1700000000.5',
+    ),
+  );
+  // A literal as itself, or inside a string: attributes carry numbers as strings.
+  const numberValue = fc.oneof(
+    numberLiteral,
+    numberLiteral.map((n) => JSON.stringify(n)),
+  );
+
+  /** A sample event whose numeric fields (at these paths) are replaced by the generated literals. */
+  function withNumbers(event: Record<string, unknown>, paths: string[][], literals: string[]): string {
+    const copy = structuredClone(event);
+    paths.forEach((path, i) => {
+      let at = copy as Record<string, unknown>;
+      for (const key of path.slice(0, -1)) {
+        at[key] ??= {};
+        at = at[key] as Record<string, unknown>;
+      }
+      at[path[path.length - 1] as string] = `@@${i}@@`;
+    });
+    return JSON.stringify(copy).replace(/"@@(\d+)@@"/g, (_m, i: string) => literals[Number(i)] as string);
+  }
+
+  const cases: Array<[string, Record<string, unknown>, string[][]]> = [
+    [
+      'End User Messaging',
+      rawEvents('eum').find((e) => e.eventType === 'TEXT_DELIVERED') as Record<string, unknown>,
+      [
+        ['totalMessageParts'],
+        ['totalMessagePrice'],
+        ['totalCarrierFee'],
+        ['eventTimestamp'],
+        ['messageRequestTimestamp'],
+      ],
+    ],
+    [
+      'Pinpoint SMS',
+      rawEvents('sms')[0] as Record<string, unknown>,
+      [
+        ['attributes', 'number_of_message_parts'],
+        ['metrics', 'price_in_millicents_usd'],
+        ['metrics', 'custom'],
+        ['event_timestamp'],
+        ['arrival_timestamp'],
+      ],
+    ],
+    [
+      'Pinpoint session',
+      { event_type: '_session.stop', application: { app_id: 'a' }, session: {} },
+      [
+        ['session', 'start_timestamp'],
+        ['session', 'stop_timestamp'],
+        ['event_timestamp'],
+        ['arrival_timestamp'],
+      ],
+    ],
+    [
+      'Pinpoint email delivery',
+      rawEvents('email').find((e) => e.event_type === '_email.delivered') as Record<string, unknown>,
+      [['facets', 'email_channel', 'mail_event', 'delivery', 'processing_time_millis'], ['event_timestamp']],
+    ],
+    [
+      'SES delivery',
+      rawEvents('ses').find((e) => e.eventType === 'Delivery') as Record<string, unknown>,
+      [
+        ['delivery', 'processingTimeMillis'],
+        ['delivery', 'timestamp'],
+      ],
+    ],
+  ];
+
+  it.each(cases)('holds for %s events whatever their numbers', async (_name, event, paths) => {
+    expect(event).toBeDefined();
+    const { runtime } = await testRuntime();
+    fc.assert(
+      fc.property(
+        fc.array(numberValue, { minLength: paths.length, maxLength: paths.length }),
+        fc.integer({ min: 0, max: 253_402_300_799_999 }),
+        (literals, ingestMs) => {
+          const text = withNumbers(event, paths, literals);
+          const [p] = runPipeline([{ id: '1', data: b64(text), ingestMs }], runtime.settings, {
+            keepRecords: true,
+          });
+          if (p?.outcome.kind !== 'ok') throw new Error(`expected a record: ${JSON.stringify(p?.outcome)}`);
+          assertConformsToGlue(lineText(p.outcome), archive);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('stopping between records', () => {
+  it('asks between records, never before the first, and returns the outcomes of the records before the stop', async () => {
+    const { runtime } = await testRuntime();
+    const inputs = rawEvents('sms').map((e, i) => ({
+      id: String(i),
+      data: b64(JSON.stringify(e)),
+      ingestMs: 1_764_000_000_000,
+    }));
+    for (const stopAt of [1, 4, inputs.length]) {
+      let asked = 0;
+      const processed = runPipeline(inputs, runtime.settings, { shouldStop: () => ++asked >= stopAt });
+      const expected = Math.min(stopAt, inputs.length);
+      expect(processed.map((p) => p.input.id)).toEqual(inputs.slice(0, expected).map((i) => i.id));
+      expect(asked).toBe(Math.min(stopAt, inputs.length - 1));
+    }
+    let asked = 0;
+    expect(runPipeline(inputs, runtime.settings, { shouldStop: () => ++asked < 0 })).toHaveLength(
+      inputs.length,
+    );
+    // Asked once per boundary between two records: n - 1 clock reads for n records.
+    expect(asked).toBe(inputs.length - 1);
   });
 });

@@ -61,6 +61,29 @@ describe('isoFromMs', () => {
     ]);
   });
 
+  it('cuts fractions of a millisecond off, as Date does, for any fraction', () => {
+    expect(isoFromMs(1_700_000_000_999.25)).toBe('2023-11-14T22:13:20.999Z');
+    expect(isoFromMs(0.5)).toBe('1970-01-01T00:00:00.000Z');
+    fc.assert(
+      fc.property(fc.double({ min: MIN_MS, max: MAX_MS, noNaN: true }), (ms) => {
+        const iso = isoFromMs(ms);
+        expect(iso).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+        expect(iso).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['a negative time', -1],
+    ['the year 10000', Date.UTC(10000, 0, 1)],
+    ['Infinity', Number.POSITIVE_INFINITY],
+  ])('throws a RangeError for %s rather than write an unreadable time', (_label, ms) => {
+    expect(() => isoFromMs(ms)).toThrow(RangeError);
+    expect(() => partitionOf(ms)).toThrow(RangeError);
+  });
+
   it('stays right past the number of days it caches (the cache is emptied, not wrong)', () => {
     const start = Date.UTC(2001, 0, 1, 6, 30);
     for (let d = 0; d < 10_000; d += 1) {
@@ -89,12 +112,18 @@ describe('partitionOf', () => {
     expect(isoFromMs(monday)).toBe('2024-01-01T10:00:00.000Z');
   });
 
-  it('agrees with the ISO string for any millisecond in 1970..9999', () => {
+  it('agrees with the ISO string for any millisecond in 1970..9999, fractions included', () => {
     fc.assert(
-      fc.property(fc.integer({ min: MIN_MS, max: MAX_MS }), (ms) => {
-        const iso = new Date(ms).toISOString();
-        expect(partitionOf(ms)).toEqual({ dt: iso.slice(0, 10), hour: iso.slice(11, 13) });
-      }),
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: MIN_MS, max: MAX_MS }),
+          fc.double({ min: MIN_MS, max: MAX_MS, noNaN: true }),
+        ),
+        (ms) => {
+          const iso = new Date(ms).toISOString();
+          expect(partitionOf(ms)).toEqual({ dt: iso.slice(0, 10), hour: iso.slice(11, 13) });
+        },
+      ),
       { numRuns: 1000 },
     );
   });

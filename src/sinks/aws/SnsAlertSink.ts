@@ -1,19 +1,10 @@
-import {
-  type MessageAttributeValue,
-  PublishBatchCommand,
-  type PublishBatchRequestEntry,
-  type SNSClient,
-} from '@aws-sdk/client-sns';
+import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
 import type { Alert } from '../../rules/alerts';
 import type { AlertSink, PublishResult } from '../alerts';
 import type { WriteOptions } from '../archive';
 import type { BatchRef } from '../batchRef';
-import { alertBody, alertSubject } from './alertMessage';
+import { fitAlert, SNS_LIMITS, snsMessageBytes } from './alertMessage';
 import { attemptsOf, describe } from './S3ArchiveSink';
-
-/** PublishBatch limits: 10 entries and 256 KiB for the whole request (messages and attributes). */
-const MAX_ENTRIES = 10;
-const MAX_REQUEST_BYTES = 256 * 1024;
 
 export interface SnsAlertOptions {
   topicArn: string;
@@ -24,7 +15,9 @@ export interface SnsAlertOptions {
 }
 
 /**
- * Alerts to SNS with PublishBatch, split to the API's limits. Each alert carries message attributes
+ * Alerts to SNS with PublishBatch, split to the API's limits. Each alert is fitted to one SNS message first
+ * (fitAlert: at most 256 KiB with its subject and attributes, a valid subject, no empty attribute), so that no
+ * record, however large, makes a message SNS refuses on every retry. Each alert carries message attributes
  * (source, family, event_type, severity, app_id, rule) for subscription filter policies. On a FIFO topic the
  * group is the rule and the deduplication id is the alert's deterministic id, so a retried batch does not
  * page twice. Entries SNS reports as failed — or every entry of a call that failed after the SDK's retries —
@@ -65,23 +58,13 @@ export class SnsAlertSink implements AlertSink {
   }
 
   private entry(alert: Alert): PublishBatchRequestEntry {
-    const attributes: Record<string, MessageAttributeValue> = {};
-    const attr = (name: string, value: string | undefined) => {
-      if (value !== undefined && value.length > 0)
-        attributes[name] = { DataType: 'String', StringValue: value };
-    };
-    attr('source', alert.source);
-    attr('family', alert.family);
-    attr('event_type', alert.event_type);
-    attr('severity', alert.severity);
-    attr('app_id', alert.app_id);
-    attr('rule', alert.rule);
+    const { Subject, Message, MessageAttributes } = fitAlert(alert);
     const entry: PublishBatchRequestEntry = {
       // Alert ids are 32 hex characters: valid batch entry ids, unique within a batch (one alert per rule).
       Id: alert.alert_id,
-      Subject: alertSubject(alert),
-      Message: alertBody(alert),
-      MessageAttributes: attributes,
+      Subject,
+      Message,
+      MessageAttributes,
     };
     if (this.fifo) {
       entry.MessageGroupId = alert.rule;
@@ -91,14 +74,20 @@ export class SnsAlertSink implements AlertSink {
   }
 }
 
-/** Splits entries into PublishBatch calls of at most 10 entries and 256 KiB. */
+/**
+ * Splits entries into PublishBatch calls of at most 10 entries and 256 KiB in all (messages, subjects and
+ * attributes, counted as snsMessageBytes does). Each entry fits on its own: fitAlert sees to it.
+ */
 export function chunkEntries(entries: readonly PublishBatchRequestEntry[]): PublishBatchRequestEntry[][] {
   const chunks: PublishBatchRequestEntry[][] = [];
   let current: PublishBatchRequestEntry[] = [];
   let bytes = 0;
   for (const e of entries) {
-    const size = entrySize(e);
-    if (current.length > 0 && (current.length === MAX_ENTRIES || bytes + size > MAX_REQUEST_BYTES)) {
+    const size = snsMessageBytes(e);
+    if (
+      current.length > 0 &&
+      (current.length === SNS_LIMITS.batchEntries || bytes + size > SNS_LIMITS.batchBytes)
+    ) {
       chunks.push(current);
       current = [];
       bytes = 0;
@@ -108,15 +97,4 @@ export function chunkEntries(entries: readonly PublishBatchRequestEntry[]): Publ
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
-}
-
-function entrySize(e: PublishBatchRequestEntry): number {
-  let n = Buffer.byteLength(e.Message ?? '') + Buffer.byteLength(e.Subject ?? '');
-  for (const [name, value] of Object.entries(e.MessageAttributes ?? {})) {
-    n +=
-      Buffer.byteLength(name) +
-      Buffer.byteLength(value.DataType ?? '') +
-      Buffer.byteLength(value.StringValue ?? '');
-  }
-  return n;
 }

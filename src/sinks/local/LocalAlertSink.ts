@@ -3,12 +3,15 @@ import { dirname, join } from 'node:path';
 import { SinkError } from '../../errors';
 import type { Alert } from '../../rules/alerts';
 import type { AlertSink, PublishResult } from '../alerts';
+import { fitAlert } from '../aws/alertMessage';
 import type { BatchRef } from '../batchRef';
 import { writeAtomically } from './LocalArchiveSink';
 
 /**
  * Alerts as JSON Lines under `<dir>/alerts/dt=…/hour=…/<origin>/<stream>/<batch>.jsonl`, one file per batch:
- * a retried batch rewrites its file rather than adding alerts, as SNS deduplication would.
+ * a retried batch rewrites its file rather than adding alerts, as SNS deduplication would. Each line is the
+ * alert exactly as the SNS sink sends it (fitAlert: bounded texts, samples left out past 256 KiB), so a local
+ * run shows what subscribers would get.
  */
 export class LocalAlertSink implements AlertSink {
   constructor(private readonly dir: string) {}
@@ -26,7 +29,7 @@ export class LocalAlertSink implements AlertSink {
     );
     try {
       await mkdir(dirname(path), { recursive: true });
-      await writeAtomically(path, alerts.map((a) => `${JSON.stringify(a)}\n`).join(''));
+      await writeAtomically(path, alerts.map((a) => `${JSON.stringify(fitAlert(a).alert)}\n`).join(''));
     } catch (err) {
       throw new SinkError('alerts', `could not write ${path}: ${(err as Error).message}`, { cause: err });
     }

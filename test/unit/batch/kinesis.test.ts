@@ -1,5 +1,6 @@
 import { processKinesisBatch } from '../../../src/batch/kinesis';
 import type { QuarantineLine, RawArchiveLine } from '../../../src/sinks/archiveObjects';
+import { FakeLambdaClock, withRecordCost } from '../../helpers/clock';
 import { FAMILIES, kinesisEvent, testRuntime } from '../../helpers/runtime';
 
 const parse = <T>(line: string): T => JSON.parse(line) as T;
@@ -118,21 +119,127 @@ describe('processKinesisBatch', () => {
     expect(alerts.published.map((a) => a.rule)).not.toContain('email-complaint');
   });
 
-  it('reports every record without writing anything when the deadline is too close', async () => {
-    const { runtime, archive, alerts } = await testRuntime({ DEADLINE_MARGIN_MS: '3000' });
-    const event = kinesisEvent('email');
-    const res = await processKinesisBatch(event, runtime, () => 2500);
-    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(allSeqs(event));
-    expect(archive.calls).toBe(0);
-    expect(alerts.published).toHaveLength(0);
-  });
+  describe('near the deadline', () => {
+    /** Sequence numbers of the archived raw lines. */
+    const rawIds = (archive: { lines(zone: 'raw'): string[] }) =>
+      archive.lines('raw').map((l) => parse<RawArchiveLine>(l).id);
 
-  it('aborts writes that would outlive the deadline', async () => {
-    const { runtime, archive } = await testRuntime({ DEADLINE_MARGIN_MS: '1000' });
-    await processKinesisBatch(kinesisEvent('sms'), runtime, () => 60_000);
-    const signals = archive.writeOptions.map((o) => o?.signal);
-    expect(signals.length).toBeGreaterThan(0);
-    expect(signals.every((s) => s instanceof AbortSignal && !s.aborted)).toBe(true);
+    it('stops before a record that could leave less than two margins, archives the prefix, returns the tail', async () => {
+      // 10 records costing 1 s each, 10 s left, margin 1 s: after 7 records 3 s are left, and one more record
+      // would leave 2 s, two margins: the loop stops there.
+      const test = await testRuntime({ DEADLINE_MARGIN_MS: '1000' });
+      const clock = new FakeLambdaClock(10_000);
+      const runtime = withRecordCost(test.runtime, clock, 1000);
+      const event = kinesisEvent('sms');
+      const seqs = allSeqs(event);
+      expect(seqs).toHaveLength(10);
+      const res = await processKinesisBatch(event, runtime, clock.remainingMs);
+      expect(clock.nowMs).toBe(7000);
+      expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(seqs.slice(7));
+      expect(rawIds(test.archive)).toEqual(seqs.slice(0, 7));
+      expect(test.archive.lines('normalized')).toHaveLength(7);
+      // The prefix is a batch of its own: its objects are named for its first and last records.
+      for (const key of test.archive.objects.keys()) {
+        expect(key).toMatch(new RegExp(`/shardId-000000000006_${seqs[0]}_${seqs[6]}\\.jsonl\\.gz$`));
+      }
+    });
+
+    it.each([
+      [1000, 10],
+      [1500, 7],
+      [3000, 3],
+      [7000, 1],
+    ])(
+      'with records costing %i ms each, processes %i of them before handing the rest back',
+      async (cost, n) => {
+        const test = await testRuntime({ DEADLINE_MARGIN_MS: '500' });
+        const clock = new FakeLambdaClock(12_000);
+        const event = kinesisEvent('sms');
+        const res = await processKinesisBatch(
+          event,
+          withRecordCost(test.runtime, clock, cost),
+          clock.remainingMs,
+        );
+        // 12 s, margin 0.5 s: stop before the first record that could leave 1 s (two margins) or less.
+        expect(rawIds(test.archive)).toEqual(allSeqs(event).slice(0, n));
+        expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(allSeqs(event).slice(n));
+      },
+    );
+
+    it('archives the tail under its own names on the next attempt, so no record is archived twice', async () => {
+      const test = await testRuntime({ DEADLINE_MARGIN_MS: '1000' });
+      const clock = new FakeLambdaClock(10_000);
+      const event = kinesisEvent('sms');
+      const first = await processKinesisBatch(
+        event,
+        withRecordCost(test.runtime, clock, 1000),
+        clock.remainingMs,
+      );
+      const retry = kinesisEvent('sms');
+      const from = event.Records.findIndex(
+        (r) => r.kinesis.sequenceNumber === first.batchItemFailures[0]?.itemIdentifier,
+      );
+      retry.Records = retry.Records.slice(from);
+      expect(await processKinesisBatch(retry, test.runtime, () => 60_000)).toEqual({ batchItemFailures: [] });
+      const ids = rawIds(test.archive);
+      expect(ids).toHaveLength(event.Records.length);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(test.archive.lines('normalized')).toHaveLength(event.Records.length);
+    });
+
+    it('processes a whole batch when the function’s timeout is at or below DEADLINE_MARGIN_MS', async () => {
+      // Lambda's default timeout (3 s) equals the default margin: a fixed margin left no time at all.
+      const { runtime, archive } = await testRuntime();
+      const event = kinesisEvent('email');
+      for (const left of [3000, 2500]) {
+        const end = Date.now() + left;
+        const res = await processKinesisBatch(event, runtime, () => end - Date.now());
+        expect(res.batchItemFailures).toEqual([]);
+      }
+      expect(archive.lines('raw')).toHaveLength(event.Records.length);
+    });
+
+    it('returns every record unwritten when one record takes all the time there was', async () => {
+      const test = await testRuntime({ DEADLINE_MARGIN_MS: '500' });
+      const clock = new FakeLambdaClock(12_000);
+      const event = kinesisEvent('sms');
+      const res = await processKinesisBatch(
+        event,
+        withRecordCost(test.runtime, clock, 60_000),
+        clock.remainingMs,
+      );
+      expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(allSeqs(event));
+      expect(test.archive.calls).toBe(0);
+    });
+
+    it('returns every record unwritten when the invocation starts with no time left', async () => {
+      const { runtime, archive, alerts } = await testRuntime();
+      const event = kinesisEvent('email');
+      const res = await processKinesisBatch(event, runtime, () => 0);
+      expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(allSeqs(event));
+      expect(archive.calls).toBe(0);
+      expect(alerts.published).toHaveLength(0);
+    });
+
+    it('aborts a write that would outlive the deadline one margin before it, and still answers', async () => {
+      const { runtime, archive } = await testRuntime({ DEADLINE_MARGIN_MS: '300' });
+      archive.hang = true;
+      const event = kinesisEvent('sms');
+      const start = performance.now();
+      const end = Date.now() + 1500;
+      const res = await processKinesisBatch(event, runtime, () => end - Date.now());
+      const answeredAfter = performance.now() - start;
+      // Every write was aborted when 300 ms were left (≈ 1,200 ms in): not at once, and before the deadline
+      // (the upper bounds leave room for a late timer on a busy machine, not for a missed abort).
+      expect(archive.abortedAt.length).toBeGreaterThan(0);
+      for (const at of archive.abortedAt) {
+        expect(at - start).toBeGreaterThanOrEqual(1140);
+        expect(at - start).toBeLessThan(1450);
+      }
+      expect(answeredAfter).toBeLessThan(1500);
+      expect(archive.writeOptions.every((o) => o?.signal?.aborted === true)).toBe(true);
+      expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(allSeqs(event));
+    });
   });
 
   it('produces the same objects and alert ids on a retry after a failure as a clean run', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Context, FirehoseTransformationResult, KinesisStreamBatchResponse } from 'aws-lambda';
-import { loadHandler } from '../../helpers/loadHandler';
+import { lambdaContext, loadHandler } from '../../helpers/loadHandler';
 import { firehoseEvent, kinesisEvent, TEST_PII_KEY } from '../../helpers/runtime';
 
 const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
@@ -72,6 +72,24 @@ describe('handlers with local sinks', () => {
     expect(new Set(res.records.map((r) => r.result))).toEqual(new Set(['Ok', 'ProcessingFailed']));
     expect(files(dir).some((f) => f.includes('/quarantine/'))).toBe(true);
   });
+
+  it.each(['kinesis', 'firehose'] as const)(
+    '%s handler processes its batch when the function timeout is Lambda’s default 3 s (= the default margin)',
+    async (fn) => {
+      const handler = loadHandler<unknown, KinesisStreamBatchResponse & FirehoseTransformationResult>(fn, {
+        LOCAL_SINK_DIR: dir,
+        PII_HASH_KEY: TEST_PII_KEY,
+        LOG_LEVEL: 'silent',
+      });
+      const res = await handler(
+        fn === 'kinesis' ? kinesisEvent('mixed') : firehoseEvent('mixed'),
+        lambdaContext(3000),
+      );
+      if (fn === 'kinesis') expect(res).toEqual({ batchItemFailures: [] });
+      else expect(res.records.filter((r) => r.result === 'Ok')).toHaveLength(22);
+      expect(files(dir).some((f) => f.includes('/quarantine/'))).toBe(true);
+    },
+  );
 
   it('fails at cold start on bad configuration', () => {
     expect(() => loadHandler('kinesis', { PII_MODE: 'nope' })).toThrow(/PII_MODE='nope'/);

@@ -1,7 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { BatchSummary } from '../../../src/batch/summary';
+import { SinkError } from '../../../src/errors';
+import { type BatchReport, PowertoolsTelemetry } from '../../../src/observability/telemetry';
 import { lambdaContext, loadHandler } from '../../helpers/loadHandler';
 import { kinesisEvent, TEST_PII_KEY } from '../../helpers/runtime';
 
@@ -121,5 +125,76 @@ describe('observability', () => {
   it('prints no metrics outside Lambda unless asked', async () => {
     const blobs = emf(await run(kinesisEvent('email'), { METRICS: 'off' }));
     expect(blobs).toHaveLength(0);
+  });
+});
+
+describe('PowertoolsTelemetry', () => {
+  const summary = (over: Partial<BatchSummary>): BatchSummary => ({
+    records: 10,
+    ok: 6,
+    dropped: 0,
+    poison: 1,
+    poisonByReason: { invalid_json: 1 },
+    byOutcome: { 'pinpoint/sms/delivered': 6 },
+    failedForSize: 0,
+    deferred: 0,
+    arrivalLatencyMaxMs: 5,
+    arrivalLatencyAvgMs: 3,
+    ...over,
+  });
+  const delivered = { delivered: true, errors: [], archived: [], sentAlerts: [] };
+  const notDelivered = {
+    delivered: false,
+    errors: [new SinkError('archive', 'down')],
+    archived: [],
+    sentAlerts: [],
+  };
+
+  function emitted(reports: BatchReport[]): Emf[] {
+    const lines: string[] = [];
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((l) => l.length > 0),
+      );
+      return true;
+    });
+    try {
+      for (const report of reports) {
+        const metrics = new Metrics({ namespace: 'Test', serviceName: 'svc' });
+        new PowertoolsTelemetry(metrics).batch(report);
+        metrics.publishStoredMetrics();
+      }
+    } finally {
+      out.mockRestore();
+    }
+    return emf(lines);
+  }
+
+  it('counts records failed for size (Firehose) and records deferred near the deadline, per path', () => {
+    const blobs = emitted([
+      {
+        path: 'firehose',
+        summary: summary({ failedForSize: 3, ok: 3, byOutcome: { 'pinpoint/sms/delivered': 3 } }),
+        delivery: delivered,
+      },
+      { path: 'kinesis', summary: summary({ deferred: 3, ok: 6 }), delivery: delivered },
+    ]);
+    const size = metric(blobs, 'RecordsFailedForSize');
+    expect(size.map((b) => [b.Path, b.RecordsFailedForSize, b.service])).toEqual([['firehose', 3, 'svc']]);
+    expect(metric(blobs, 'RecordsDeferred').map((b) => [b.Path, b.RecordsDeferred])).toEqual([
+      ['firehose', 0],
+      ['kinesis', 3],
+    ]);
+    expect(metric(blobs, 'RecordsOut').map((b) => b.RecordsOut)).toEqual([3, 6]);
+  });
+
+  it('counts the records and poison of a batch only when it is delivered (its retry counts them)', () => {
+    const blobs = emitted([{ path: 'kinesis', summary: summary({}), delivery: notDelivered }]);
+    expect(metric(blobs, 'RecordsOut')).toHaveLength(0);
+    expect(metric(blobs, 'PoisonRecords')).toHaveLength(0);
+    expect(metric(blobs, 'BatchesNotDelivered')[0]?.BatchesNotDelivered).toBe(1);
+    expect(metric(blobs, 'RecordsIn')[0]?.RecordsIn).toBe(10);
   });
 });

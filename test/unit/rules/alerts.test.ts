@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { JsonObject } from '../../../src/decode';
 import { normalizeEvent } from '../../../src/normalize';
 import { PiiProtector } from '../../../src/pii';
-import { aggregateAlerts } from '../../../src/rules/alerts';
+import { type Alert, aggregateAlerts, boundAlert } from '../../../src/rules/alerts';
 import { type CompiledRule, compileRules } from '../../../src/rules/compileRules';
 import { loadRules } from '../../../src/rules/loadRules';
 import { routeRecord } from '../../../src/rules/route';
@@ -112,6 +112,116 @@ describe('aggregateAlerts', () => {
   it('returns nothing for a batch without matches', () => {
     expect(aggregateAlerts([], 'b', 3)).toEqual([]);
     expect(aggregateAlerts(matchesOf([record({ event_type: 'x' })], [bounce]), 'b', 3)).toEqual([]);
+  });
+
+  describe('bounds', () => {
+    it('lists the 10 most frequent event types and counts the records of the others', () => {
+      const records = Array.from({ length: 15 }, (_, t) =>
+        Array.from({ length: t + 1 }, (_, i) => record({ event_id: `${t}-${i}`, event_type: `type-${t}` })),
+      ).flat();
+      const [group] = aggregateAlerts(matchesOf(records, [anything]), 'b', 3);
+      expect(group?.event_types).toEqual(
+        Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`type-${14 - i}`, 15 - i])),
+      );
+      expect(group?.event_types_other).toBe(1 + 2 + 3 + 4 + 5);
+      expect(group?.count).toBe(120);
+    });
+
+    it('lists the 10 apps with the most records, sorted, and counts the others', () => {
+      const records = Array.from({ length: 12 }, (_, a) =>
+        Array.from({ length: a + 1 }, (_, i) =>
+          record({ event_id: `${a}-${i}`, app_id: `app-${String(a).padStart(2, '0')}` }),
+        ),
+      ).flat();
+      const [group] = aggregateAlerts(matchesOf(records, [anything]), 'b', 3);
+      expect(group?.app_ids).toEqual(
+        Array.from({ length: 10 }, (_, i) => `app-${String(i + 2).padStart(2, '0')}`),
+      );
+      expect(group?.app_ids_other).toBe(2);
+    });
+
+    it('leaves out the counts of the others when every type and app is listed', () => {
+      const [group] = aggregateAlerts(matchesOf([record()], [anything]), 'b', 3);
+      expect(group).not.toHaveProperty('event_types_other');
+      expect(group).not.toHaveProperty('app_ids_other');
+    });
+
+    it('counts an event type named __proto__ like any other', () => {
+      const [group] = aggregateAlerts(matchesOf([record({ event_type: '__proto__' })], [anything]), 'b', 3);
+      expect(Object.entries(group?.event_types ?? {})).toEqual([['__proto__', 1]]);
+      expect(JSON.parse(JSON.stringify(group)).event_types).toEqual(JSON.parse('{"__proto__":1}'));
+    });
+
+    it('truncates every text from the data to 256 characters with a marker saying how much was cut', () => {
+      const long = (c: string) => c.repeat(140_000);
+      const r = record({
+        event_type: long('t'),
+        app_id: long('a'),
+        bounce_sub_type: long('b'),
+        status: long('s'),
+        event_time: long('2'),
+      });
+      const [group] = aggregateAlerts(matchesOf([r], [anything]), long('B'), 3);
+      const texts = [
+        group?.event_type,
+        group?.app_id,
+        group?.first_event_time,
+        group?.last_event_time,
+        ...Object.keys(group?.event_types ?? {}),
+        ...(group?.app_ids ?? []),
+        group?.samples[0]?.event_type,
+        group?.samples[0]?.app_id,
+        group?.samples[0]?.bounce_sub_type,
+        group?.samples[0]?.status,
+      ];
+      for (const text of texts) {
+        expect(text).toHaveLength(256);
+        expect(text).toMatch(/^(.)\1+…\[truncated 139769 chars\]$/);
+      }
+      expect(group?.batch).toHaveLength(1024);
+      expect(group?.batch).toMatch(/…\[truncated \d+ chars\]$/);
+      expect(JSON.stringify(group).length).toBeLessThan(8000);
+    });
+
+    it('truncates the description to 1024 characters', () => {
+      const [described] = compileRules([
+        {
+          name: 'd',
+          description: 'x'.repeat(5000),
+          match: { source: 'pinpoint' },
+          action: 'alert',
+          severity: 'low',
+        },
+      ]);
+      const [group] = aggregateAlerts(matchesOf([record()], [described as CompiledRule]), 'b', 3);
+      expect(group?.description).toHaveLength(1024);
+      expect(group?.description).toMatch(/^x+…\[truncated 3999 chars\]$/);
+    });
+
+    it('never cuts a surrogate pair in two', () => {
+      for (const pad of ['', 'x']) {
+        const [group] = aggregateAlerts(
+          matchesOf([record({ event_type: pad + '\u{1F600}'.repeat(1000) })], [anything]),
+          'b',
+          3,
+        );
+        const type = group?.event_type ?? '';
+        const kept = type.slice(0, type.indexOf('…'));
+        expect(kept).toBe(pad + '\u{1F600}'.repeat((kept.length - pad.length) / 2));
+      }
+    });
+
+    it('is idempotent and leaves a bounded alert as it is', () => {
+      const r = record({ event_type: 'x'.repeat(10_000), status: 'y'.repeat(10_000) });
+      const [group] = aggregateAlerts(matchesOf([r], [anything]), 'b', 3);
+      expect(boundAlert(group as Alert)).toEqual(group);
+    });
+
+    it('keeps the alert id, which depends on the rule and the event ids only', () => {
+      const small = idsOf([record({ event_id: 'a' })], anything);
+      const huge = idsOf([record({ event_id: 'a', event_type: 'x'.repeat(1 << 20) })], anything);
+      expect(huge).toEqual(small);
+    });
   });
 
   describe('order', () => {

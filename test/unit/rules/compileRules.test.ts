@@ -212,6 +212,16 @@ describe('compileRules', () => {
       expect(outcomes.size).toBeGreaterThan(10);
     });
 
+    it('rejects a value longer than the schema allows, should a spec skip the schema', () => {
+      const long = `*${'a'.repeat(256)}`;
+      expect(() => compileRules([{ name: 'r', match: { event_type: long }, action: 'drop' }])).toThrow(
+        "rule 'r': match.event_type: a value of 257 characters (at most 256)",
+      );
+      expect(() =>
+        compileRules([{ name: 'r', match: { attributes: { k: ['x', long] } }, action: 'drop' }]),
+      ).toThrow("rule 'r': match.attributes.k: a value of 257 characters");
+    });
+
     it('leaves status and app_id open', () => {
       expect(() =>
         compileRules([{ name: 'r', match: { status: 'ANYTHING_AT_ALL', app_id: 'x' }, action: 'drop' }]),

@@ -208,6 +208,31 @@ describe('loadRules', () => {
         ["rule 'x'", 'match.status'],
       ],
       [
+        'a glob longer than 256 characters',
+        ONE_RULE(`  - { name: x, match: { event_type: "*${'a'.repeat(256)}" }, action: drop }\n`),
+        ["rule 'x'", 'match.event_type', 'at most 256 characters'],
+      ],
+      [
+        'a glob longer than 256 characters in a list',
+        ONE_RULE(`  - { name: x, match: { event_type: [a, "${'?'.repeat(257)}"] }, action: drop }\n`),
+        ["rule 'x'", 'match.event_type.1', 'at most 256 characters'],
+      ],
+      [
+        'an attribute value longer than 256 characters',
+        ONE_RULE(`  - { name: x, match: { attributes: { tier: "${'b'.repeat(257)}" } }, action: drop }\n`),
+        ["rule 'x'", 'match.attributes.tier', 'at most 256 characters'],
+      ],
+      [
+        'an attribute name longer than 256 characters',
+        ONE_RULE(`  - { name: x, match: { attributes: { ${'n'.repeat(257)}: gold } }, action: drop }\n`),
+        ["rule 'x'", 'match.attributes', 'Invalid key'],
+      ],
+      [
+        'an exact value longer than 256 characters',
+        ONE_RULE(`  - { name: x, match: { status: "${'S'.repeat(257)}" }, action: drop }\n`),
+        ["rule 'x'", 'match.status', 'at most 256 characters'],
+      ],
+      [
         'a rule without a name',
         ONE_RULE('  - { match: { family: sms }, action: drop }\n'),
         ['rules[0]', 'name'],
@@ -252,6 +277,17 @@ describe('loadRules', () => {
       );
       expect(err.message).toContain("rule 'first' (rules[0]): severity");
       expect(err.message).toContain("rule 'second' (rules[1]): match.stauts: unknown key");
+    });
+
+    it('accepts values of exactly 256 characters, globs included', () => {
+      const glob = `*${'a?'.repeat(127)}b`;
+      expect(glob).toHaveLength(256);
+      const rules = loadRules(
+        ONE_RULE(
+          `  - { name: x, match: { event_type: "${glob}", status: "${'S'.repeat(256)}" }, action: drop }\n`,
+        ),
+      );
+      expect(rules.map((r) => r.name)).toContain('x');
     });
 
     it('fails the cold start for good: a rules error is not retryable', () => {

@@ -138,6 +138,20 @@ describe('routeRecord with many rules and event types', () => {
     );
   });
 
+  it('routes records too long to index as it routes the others', () => {
+    const custom = compileRules([
+      { name: 'long', match: { event_type: 'purchase_*x' }, action: 'alert', severity: 'low' },
+      { name: 'sms', match: { family: 'sms' }, action: 'drop' },
+    ]);
+    for (let i = 0; i < 200; i++) {
+      const type = `purchase_${'y'.repeat(300 + i)}${i % 2 === 0 ? 'x' : 'z'}`;
+      const r = normalizedRecord({ family: i % 3 === 0 ? 'sms' : 'custom', event_type: type });
+      const decision = routeRecord(r, custom);
+      expect(decision.alerts.map((a) => a.name)).toEqual(i % 2 === 0 ? ['long'] : []);
+      expect(decision.drop).toBe(i % 3 === 0);
+    }
+  });
+
   it('stays right with more distinct event types than it indexes', () => {
     const custom = compileRules([
       { name: 'big-spenders', match: { event_type: 'purchase_*' }, action: 'alert', severity: 'low' },

@@ -4,10 +4,11 @@ import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SinkError } from '../../../src/errors';
 import type { Alert } from '../../../src/rules/alerts';
-import { alertBody, alertSubject } from '../../../src/sinks/aws/alertMessage';
+import { alertBody, alertSubject, snsMessageBytes } from '../../../src/sinks/aws/alertMessage';
 import { S3ArchiveSink } from '../../../src/sinks/aws/S3ArchiveSink';
 import { chunkEntries, SnsAlertSink } from '../../../src/sinks/aws/SnsAlertSink';
 import { kinesisBatchRef } from '../../../src/sinks/batchRef';
+import { hugeSample, testAlert } from './testAlert';
 
 const s3Mock = mockClient(S3Client);
 const snsMock = mockClient(SNSClient);
@@ -29,23 +30,7 @@ const object = {
   metadata: { origin: 'kinesis', 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
 };
 
-function alert(i: number, extra: Partial<Alert> = {}): Alert {
-  return {
-    alert_id: i.toString(16).padStart(32, '0'),
-    rule: `rule-${i % 3}`,
-    severity: 'high',
-    count: 2,
-    source: 'pinpoint',
-    family: 'email',
-    event_type: '_email.hardbounce',
-    app_id: 'app-1',
-    event_types: { '_email.hardbounce': 2 },
-    app_ids: ['app-1'],
-    batch: 'kinesis:s/shard/1..2',
-    samples: [{ event_id: 'e1', email_domain: 'example.com', recipient_hash: 'ab'.repeat(16) }],
-    ...extra,
-  };
-}
+const alert = (i: number, extra: Partial<Alert> = {}): Alert => testAlert(extra, i);
 
 describe('S3ArchiveSink', () => {
   it('puts gzip JSON Lines under the prefix with SSE-S3 and reader metadata', async () => {
@@ -143,10 +128,59 @@ describe('SnsAlertSink', () => {
   });
 });
 
+describe('SnsAlertSink with alerts too big for SNS as they are', () => {
+  const topic = 'arn:aws:sns:us-east-1:123456789012:alerts.fifo';
+  const huge = (i: number) =>
+    alert(i, { count: 40, samples: Array.from({ length: 20 }, (_, j) => hugeSample(j, '\u4e00')) });
+
+  it('sends every alert fitted to one message, in calls within the PublishBatch limits, the same on a retry', async () => {
+    snsMock.on(PublishBatchCommand).callsFake((input) => ({
+      Successful: input.PublishBatchRequestEntries.map((e: { Id: string }) => ({ Id: e.Id, MessageId: 'm' })),
+    }));
+    const alerts = Array.from({ length: 12 }, (_, i) => huge(i));
+    const sink = new SnsAlertSink(new SNSClient({}), { topicArn: topic });
+    expect(await sink.publish(alerts, batch)).toEqual({ failed: [] });
+    const calls = snsMock
+      .commandCalls(PublishBatchCommand)
+      .map((c) => c.args[0].input.PublishBatchRequestEntries ?? []);
+    expect(calls.flat().map((e) => e.Id)).toEqual(alerts.map((a) => a.alert_id));
+    for (const entries of calls) {
+      expect(entries.length).toBeLessThanOrEqual(10);
+      expect(entries.reduce((n, e) => n + snsMessageBytes(e), 0)).toBeLessThanOrEqual(262_144);
+      for (const e of entries) {
+        expect(snsMessageBytes(e)).toBeLessThanOrEqual(262_144);
+        expect(e.Message).toContain('more left out to fit the SNS message size limit');
+        expect(e.MessageDeduplicationId).toBe(e.Id);
+      }
+    }
+    snsMock.resetHistory();
+    await sink.publish(alerts, batch);
+    const retried = snsMock
+      .commandCalls(PublishBatchCommand)
+      .map((c) => c.args[0].input.PublishBatchRequestEntries);
+    expect(retried).toEqual(calls);
+  });
+});
+
 describe('chunkEntries', () => {
   it('splits at 10 entries', () => {
     const entries = Array.from({ length: 23 }, (_, i) => ({ Id: `e${i}`, Message: 'x' }));
     expect(chunkEntries(entries).map((c) => c.length)).toEqual([10, 10, 3]);
+  });
+
+  it('keeps a request of exactly 256 KiB, subjects and attributes included, and splits one byte more', () => {
+    const attributes = { rule: { DataType: 'String', StringValue: 'r' } };
+    const overhead = 'rule'.length + 'String'.length + 1 + 'subject'.length;
+    const entry = (id: string, bytes: number) => ({
+      Id: id,
+      Subject: 'subject',
+      Message: '\u20ac'.repeat(Math.floor((bytes - overhead) / 3)) + 'x'.repeat((bytes - overhead) % 3),
+      MessageAttributes: attributes,
+    });
+    const exact = [entry('a', 100_000), entry('b', 162_144)];
+    expect(exact.map(snsMessageBytes)).toEqual([100_000, 162_144]);
+    expect(chunkEntries(exact).map((c) => c.length)).toEqual([2]);
+    expect(chunkEntries([entry('a', 100_000), entry('b', 162_145)]).map((c) => c.length)).toEqual([1, 1]);
   });
 
   it('splits before 256 KiB per request', () => {

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { SinkError } from '../../../src/errors';
+import { fitAlert } from '../../../src/sinks/aws/alertMessage';
 import { kinesisBatchRef } from '../../../src/sinks/batchRef';
 import { LocalAlertSink } from '../../../src/sinks/local/LocalAlertSink';
 import { LocalArchiveSink } from '../../../src/sinks/local/LocalArchiveSink';
+import { hugeSample, testAlert } from './testAlert';
 
 const object = {
   zone: 'normalized' as const,
@@ -45,12 +47,38 @@ describe('LocalAlertSink', () => {
       ['5', '9'],
       Date.UTC(2025, 10, 20, 13),
     );
-    const alert = { alert_id: 'a'.repeat(32), rule: 'r' } as never;
+    const alert = testAlert();
     expect(await new LocalAlertSink(dir).publish([alert, alert], batch)).toEqual({ failed: [] });
     const text = readFileSync(
       join(dir, 'alerts/dt=2025-11-20/hour=13/kinesis/s/shardId-1_5_9.jsonl'),
       'utf8',
     );
-    expect(text.trimEnd().split('\n')).toHaveLength(2);
+    expect(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([alert, alert]);
+  });
+
+  it('writes the alert the SNS sink would send: texts truncated, samples left out past 256 KiB', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'local-'));
+    const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1:5', ['5', '9'], 0);
+    const huge = testAlert({
+      event_type: 'x'.repeat(140_000),
+      samples: Array.from({ length: 20 }, (_, i) => hugeSample(i)),
+    });
+    await new LocalAlertSink(dir).publish([huge], batch);
+    const [line] = readFileSync(
+      join(dir, 'alerts/dt=1970-01-01/hour=00/kinesis/s/shardId-1_5_9.jsonl'),
+      'utf8',
+    )
+      .trimEnd()
+      .split('\n');
+    const written = JSON.parse(line as string);
+    expect(written).toEqual(JSON.parse(JSON.stringify(fitAlert(huge).alert)));
+    expect(written.event_type).toMatch(/…\[truncated \d+ chars\]$/);
+    expect(written.samples_omitted).toBeGreaterThan(0);
+    expect(written.samples.length + written.samples_omitted).toBe(20);
   });
 });

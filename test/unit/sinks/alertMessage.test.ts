@@ -1,0 +1,244 @@
+import fc from 'fast-check';
+import { type Alert, aggregateAlerts, boundAlert } from '../../../src/rules/alerts';
+import { compileRules } from '../../../src/rules/compileRules';
+import {
+  alertBody,
+  alertSubject,
+  type FittedAlert,
+  fitAlert,
+  SNS_LIMITS,
+  snsMessageBytes,
+} from '../../../src/sinks/aws/alertMessage';
+import { normalizedRecord } from '../../helpers/factories';
+import { hugeSample, testAlert } from './testAlert';
+
+const LIMIT = 262_144;
+const utf8 = (s: string) => new TextEncoder().encode(s).length;
+
+/** The size SNS counts, computed independently of snsMessageBytes. */
+function snsSize(m: FittedAlert): number {
+  let n = utf8(m.Message) + utf8(m.Subject);
+  for (const [name, v] of Object.entries(m.MessageAttributes))
+    n += utf8(name) + utf8(v.DataType) + utf8(v.StringValue);
+  return n;
+}
+
+const isWellFormed = (s: string) =>
+  !/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
+const jsonOf = (message: string) => JSON.parse(message.slice(message.indexOf('--- alert JSON ---\n') + 19));
+
+/** Checks every SNS rule on one fitted alert. */
+function expectAcceptedBySns(m: FittedAlert, limit = LIMIT): void {
+  expect(snsSize(m)).toBeLessThanOrEqual(limit);
+  expect(snsMessageBytes(m)).toBe(snsSize(m));
+  expect(m.Subject.length).toBeLessThan(100);
+  expect(m.Subject).toMatch(/^[\x21-\x7e][\x20-\x7e]*$/);
+  expect(isWellFormed(m.Message)).toBe(true);
+  for (const [name, v] of Object.entries(m.MessageAttributes)) {
+    expect(name).toMatch(/^[a-z_]+$/);
+    expect(v.DataType).toBe('String');
+    expect(v.StringValue.length).toBeGreaterThan(0);
+    expect(isWellFormed(v.StringValue)).toBe(true);
+  }
+  expect(jsonOf(m.Message)).toEqual(JSON.parse(JSON.stringify(m.alert)));
+}
+
+describe('snsMessageBytes', () => {
+  it('counts UTF-8 bytes of the message, the subject and every attribute name, type and value', () => {
+    const parts = {
+      Subject: 'abc',
+      Message: 'é€\u{1F600}\n',
+      MessageAttributes: { rule: { DataType: 'String', StringValue: 'r€' } },
+    };
+    expect(snsMessageBytes(parts)).toBe(3 + (2 + 3 + 4 + 1) + (4 + 6 + 1 + 3));
+    expect(snsMessageBytes({ Message: 'x' })).toBe(1);
+  });
+});
+
+describe('fitAlert', () => {
+  it('leaves a small alert as it is', () => {
+    const alert = testAlert();
+    const fitted = fitAlert(alert);
+    expect(fitted.alert).toEqual(alert);
+    expect(fitted.Message).toBe(alertBody(fitted.alert));
+    expect(fitted.Subject).toBe(alertSubject(alert));
+    expect(Object.keys(fitted.MessageAttributes).sort()).toEqual([
+      'app_id',
+      'event_type',
+      'family',
+      'rule',
+      'severity',
+      'source',
+    ]);
+    expectAcceptedBySns(fitted);
+  });
+
+  it('truncates a 140 KB value in a hard bounce sample with a visible marker, well under the limit', () => {
+    // The alert that stuck a shard: one hard bounce whose bounce sub type was 140 KB made a 281 KB message.
+    const [rule] = compileRules([
+      { name: 'hard-bounce', match: { event_type: '_email.hardbounce' }, action: 'alert', severity: 'high' },
+    ]);
+    const record = normalizedRecord({
+      event_type: '_email.hardbounce',
+      bounce_sub_type: 'x'.repeat(140_000),
+      status: 'y'.repeat(140_000),
+    });
+    const [alert] = aggregateAlerts([{ record, rules: rule ? [rule] : [] }], 'batch', 3);
+    const fitted = fitAlert(alert as Alert);
+    expectAcceptedBySns(fitted);
+    expect(snsSize(fitted)).toBeLessThan(4096);
+    const sample = fitted.alert.samples[0];
+    expect(sample?.bounce_sub_type).toMatch(/^x+…\[truncated \d+ chars\]$/);
+    expect(sample?.bounce_sub_type).toHaveLength(256);
+    const cut = Number(/truncated (\d+) chars/.exec(sample?.bounce_sub_type ?? '')?.[1]);
+    expect((sample?.bounce_sub_type?.indexOf('…') ?? 0) + cut).toBe(140_000);
+    expect(fitted.Message).toContain('…[truncated');
+  });
+
+  it('leaves out the last samples, as few as possible, and says how many, when the whole is still too big', () => {
+    const alert = testAlert({ count: 40, samples: Array.from({ length: 20 }, (_, i) => hugeSample(i)) });
+    const fitted = fitAlert(alert);
+    expectAcceptedBySns(fitted);
+    const kept = fitted.alert.samples.length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(20);
+    expect(fitted.alert.samples_omitted).toBe(20 - kept);
+    expect(fitted.alert.samples.map((s) => s.event_id)).toEqual(
+      Array.from({ length: kept }, (_, i) => `e-${i}`),
+    );
+    expect(fitted.Message).toContain(
+      `Samples (${kept} of 40, ${20 - kept} more left out to fit the SNS message size limit):`,
+    );
+    // One sample more would not have fitted.
+    const oneMore = fitAlert(
+      { ...alert, samples: alert.samples.slice(0, kept + 1) },
+      Number.POSITIVE_INFINITY,
+    );
+    expect(snsSize(oneMore)).toBeGreaterThan(LIMIT);
+  });
+
+  it('keeps every sample at exactly the limit and leaves one out a byte below it', () => {
+    const alert = testAlert({ samples: Array.from({ length: 5 }, (_, i) => hugeSample(i, '\u00e9', 300)) });
+    const size = snsSize(fitAlert(alert, Number.POSITIVE_INFINITY));
+    const at = fitAlert(alert, size);
+    expect(at.alert.samples).toHaveLength(5);
+    expect(at.alert).not.toHaveProperty('samples_omitted');
+    expect(snsSize(at)).toBe(size);
+    const below = fitAlert(alert, size - 1);
+    expect(below.alert.samples).toHaveLength(4);
+    expect(below.alert.samples_omitted).toBe(1);
+    expect(snsSize(below)).toBeLessThanOrEqual(size - 1);
+  });
+
+  it('fits the worst case without samples under the real limit, lists bounded with counts of the rest', () => {
+    const worst = '\u0001'.repeat(1 << 20);
+    // Every listed name is cut to 256 characters: 300 are as bad as a megabyte, and cheaper to build.
+    const name = (i: number) => `${i}${'\u0001'.repeat(300)}`;
+    const alert = testAlert({
+      rule: worst,
+      description: worst,
+      source: worst as Alert['source'],
+      family: worst as Alert['family'],
+      event_type: worst,
+      app_id: worst,
+      first_event_time: worst,
+      last_event_time: worst,
+      batch: worst,
+      count: 5000,
+      event_types: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [name(i), 5])),
+      app_ids: Array.from({ length: 1000 }, (_, i) => name(i)),
+      samples: [],
+    });
+    const fitted = fitAlert(alert);
+    expectAcceptedBySns(fitted);
+    expect(Object.keys(fitted.alert.event_types)).toHaveLength(10);
+    expect(fitted.alert.event_types_other).toBe(990 * 5);
+    expect(fitted.alert.app_ids).toHaveLength(10);
+    expect(fitted.alert.app_ids_other).toBe(990);
+    expect(snsSize(fitted)).toBeLessThan(LIMIT / 2);
+  });
+
+  it('counts event types and apps instead of listing them when even that is too big for the limit', () => {
+    const alert = testAlert({
+      event_types: { [`a${'x'.repeat(300)}`]: 1, [`b${'x'.repeat(300)}`]: 1 },
+      app_ids: ['x'.repeat(300), 'y'.repeat(300)],
+    });
+    const fitted = fitAlert(alert, 1500);
+    expect(fitted.alert.event_types).toEqual({});
+    expect(fitted.alert.event_types_other).toBe(2);
+    expect(fitted.alert.app_ids).toEqual([]);
+    expect(fitted.alert.app_ids_other).toBe(2);
+    expect(fitted.alert.samples).toEqual([]);
+    expect(snsSize(fitted)).toBeLessThanOrEqual(1500);
+  });
+
+  it('makes a valid message of lone surrogates, control characters and line breaks', () => {
+    const alert = testAlert({
+      event_type: 'bad\ud800type\nFAKE LINE',
+      app_id: '\udc00',
+      rule: 'r\r\n',
+      samples: [{ event_id: 'e\u2028x', status: '\u0000\u0007' }],
+    });
+    const fitted = fitAlert(alert);
+    expectAcceptedBySns(fitted);
+    expect(fitted.Message).not.toContain('\nFAKE LINE');
+    expect(fitted.MessageAttributes.event_type?.StringValue).toBe('bad\ufffdtype\nFAKE LINE');
+    expect(fitted.MessageAttributes.app_id?.StringValue).toBe('\ufffd');
+    // The JSON part keeps the values exactly, escaped.
+    expect(jsonOf(fitted.Message).event_type).toBe('bad\ud800type\nFAKE LINE');
+  });
+
+  it('is deterministic and keeps the alert id: a retried batch sends the same message', () => {
+    const alert = testAlert({ count: 40, samples: Array.from({ length: 20 }, (_, i) => hugeSample(i)) });
+    const a = fitAlert(alert);
+    const b = fitAlert(structuredClone(alert));
+    expect(b).toEqual(a);
+    expect(a.alert.alert_id).toBe(alert.alert_id);
+    expect(fitAlert(a.alert)).toEqual(a);
+  });
+
+  it('gives a message SNS accepts for any alert', () => {
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc
+        .tuple(
+          fc.constantFrom('\u0001', '\u00e9', '\u4e00', '\u{1F600}', '\ud800', 'x', '\n'),
+          fc.nat({ max: 60_000 }),
+        )
+        .map(([unit, n]) => unit.repeat(n)),
+    );
+    const sample = fc.dictionary(
+      fc.constantFrom('event_id', 'event_type', 'status', 'message_id', 'bounce_sub_type', 'country'),
+      text,
+    );
+    const alert = fc.record({
+      rule: text,
+      description: text,
+      event_type: text,
+      app_id: text,
+      batch: text,
+      count: fc.nat(),
+      event_types: fc.dictionary(text, fc.nat({ max: 100 }), { maxKeys: 15 }),
+      app_ids: fc.array(text, { maxLength: 15 }),
+      samples: fc.array(sample, { maxLength: 20 }),
+    });
+    fc.assert(
+      fc.property(alert, (fields) => {
+        const fitted = fitAlert(testAlert(fields as Partial<Alert>));
+        expectAcceptedBySns(fitted);
+        expect(boundAlert(fitted.alert)).toEqual(fitted.alert);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('alertSubject', () => {
+  it('keeps the subject printable ASCII and under 100 characters', () => {
+    const subject = alertSubject(testAlert({ rule: `r-${'x'.repeat(120)}`, event_type: 'caf\u00e9\nnext' }));
+    expect(subject).toHaveLength(SNS_LIMITS.subjectChars);
+    expect(subject.endsWith('...')).toBe(true);
+    expect(subject).toMatch(/^[\x20-\x7e]+$/);
+    expect(alertSubject(testAlert({ event_type: 'caf\u00e9\nnext' }))).toBe('[HIGH] rule-1: 2 x caf??next');
+  });
+});

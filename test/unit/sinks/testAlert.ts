@@ -1,0 +1,49 @@
+import type { Alert, AlertSample } from '../../../src/rules/alerts';
+
+/** A small, valid alert (as aggregateAlerts makes them), with the given fields replaced. */
+export function testAlert(extra: Partial<Alert> = {}, i = 1): Alert {
+  return {
+    alert_id: i.toString(16).padStart(32, '0'),
+    rule: `rule-${i % 3}`,
+    severity: 'high',
+    count: 2,
+    source: 'pinpoint',
+    family: 'email',
+    event_type: '_email.hardbounce',
+    app_id: 'app-1',
+    event_types: { '_email.hardbounce': 2 },
+    app_ids: ['app-1'],
+    batch: 'kinesis:s/shard/1..2',
+    samples: [{ event_id: 'e1', email_domain: 'example.com', recipient_hash: 'ab'.repeat(16) }],
+    ...extra,
+  };
+}
+
+/** Sample fields that hold text from the data. */
+const TEXT_FIELDS = [
+  'event_type',
+  'app_id',
+  'app_name',
+  'campaign_id',
+  'journey_id',
+  'journey_activity_id',
+  'message_id',
+  'status',
+  'status_code',
+  'bounce_sub_type',
+  'complaint_type',
+  'country',
+  'email_domain',
+  'phone_country',
+  'recipient_hash',
+] as const;
+
+/**
+ * A sample whose every text field is `length` characters of `unit` — a control character takes 6 bytes in
+ * JSON, a CJK character 3 in UTF-8 — as a record with hostile values would give.
+ */
+export function hugeSample(i: number, unit = '\u0001', length = 5_000): AlertSample {
+  const sample: Record<string, string> = { event_id: `e-${i}` };
+  for (const field of TEXT_FIELDS) sample[field] = unit.repeat(length);
+  return sample as AlertSample;
+}
