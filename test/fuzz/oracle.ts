@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import { DROP_PREFIX } from './arbitraries';
+
+/**
+ * What the documentation says about one record, computed from its bytes without the code under test:
+ * its event id (docs/schema.md §1: SHA-256 of the JSON text without BOM and surrounding whitespace, first
+ * 128 bits as lower-case hex) and whether the fuzz rules file drops it (its event type, read as the README's
+ * source detection reads it, starts with `fuzz.drop.`, case-insensitively).
+ */
+export interface Oracle {
+  /** Undefined when the data is not a string of (leniently decoded) base64 UTF-8 text. */
+  eventId?: string;
+  /** The event type the record would be normalized under, when it is a JSON object that has one. */
+  eventType?: string;
+  dropped: boolean;
+}
+
+const BOM = '\uFEFF';
+
+export function oracleOf(data: unknown): Oracle {
+  if (typeof data !== 'string') return { dropped: false };
+  const bytes = Buffer.from(data, 'base64');
+  let raw: string;
+  try {
+    raw = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return { dropped: false };
+  }
+  const text = (raw.startsWith(BOM) ? raw.slice(1) : raw).trim();
+  const eventId = createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 32);
+  let event: unknown;
+  try {
+    event = JSON.parse(text);
+  } catch {
+    return { eventId, dropped: false };
+  }
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) return { eventId, dropped: false };
+  const e = event as Record<string, unknown>;
+  const nonEmpty = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
+  const eventType = nonEmpty(e.event_type) ?? nonEmpty(e.eventType) ?? nonEmpty(e.notificationType);
+  if (eventType === undefined) return { eventId, dropped: false };
+  return { eventId, eventType, dropped: eventType.toLowerCase().startsWith(DROP_PREFIX) };
+}
