@@ -8,8 +8,9 @@ import { normalizePinpoint } from './sources/pinpoint';
 import { normalizeSes } from './sources/ses';
 
 /**
- * Detects the source from the event's shape, normalizes it, then protects personal data in every field the
- * normalizer copied from the event (`PiiProtector.record`, by the field policy of docs/schema.md §5):
+ * Detects the source from the event's shape and normalizes it. Fields copied from the event are copied as they
+ * are: the pipeline routes the record, then protects personal data in every field (`PiiProtector.record`, by
+ * the field policy of docs/schema.md §5) before anything is written.
  * - `event_type` (snake_case envelope) → Amazon Pinpoint event stream;
  * - `eventType`/`notificationType` with a `mail` object → Amazon SES event publishing / notifications;
  * - any other `eventType` → AWS End User Messaging SMS/voice v2 (unknown types become family `unknown`).
@@ -17,12 +18,6 @@ import { normalizeSes } from './sources/ses';
  * @throws PoisonRecordError when the object carries no event type at all.
  */
 export function normalizeEvent(event: JsonObject, ctx: NormalizeContext): NormalizedRecord {
-  const record = normalizeBySource(event, ctx);
-  ctx.pii.record(record);
-  return record;
-}
-
-function normalizeBySource(event: JsonObject, ctx: NormalizeContext): NormalizedRecord {
   const pinpointType = event.event_type;
   if (typeof pinpointType === 'string' && pinpointType.length > 0) {
     return normalizePinpoint(event, pinpointType, ctx);

@@ -169,23 +169,15 @@ function processDecoded(
       detail: `normalizer failed: ${(err as Error).message}`,
     };
   }
-  dropNonFiniteDoubles(record);
   enrich(record, settings.apps);
+  // Rules see the record as the event wrote it (a drop rule on `test.*@example.com`-like event types or
+  // attribute values matches what the operator saw in the event); personal data is protected right after,
+  // before anything is written, alerted or logged. The alert samples are read from the protected record.
   const { drop, alerts } = routeRecord(record, settings.rules);
+  pii.record(record);
   return okOutcome(record, drop, alerts, output);
 }
 
-/**
- * Glue `double` columns read finite numbers only: a price past ~1.8e298 overflows to Infinity when rounded to
- * 10 decimals, and JSON writes Infinity as `null`, which the schema never writes. (`metrics` values are finite
- * already: the reader that fills them keeps finite numbers only; integer columns use the integer readers.)
- */
-function dropNonFiniteDoubles(record: NormalizedRecord): void {
-  if (record.price_usd !== undefined && !Number.isFinite(record.price_usd)) delete record.price_usd;
-  if (record.carrier_fee_usd !== undefined && !Number.isFinite(record.carrier_fee_usd)) {
-    delete record.carrier_fee_usd;
-  }
-}
 
 /** The outcome of a normalized (and routed) record. Also used by the CLI for records it only re-routes. */
 export function okOutcome(

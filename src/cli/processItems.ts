@@ -32,9 +32,10 @@ function reroute(
   settings: PipelineSettings,
 ): ProcessedRecord {
   const { record, input } = item;
-  // Written in another PII mode (or by hand), it may hold raw personal data: this run's mode applies to it too.
-  new PiiProtector(settings.piiMode, settings.piiKey).normalizedRecord(record);
   enrich(record, settings.apps);
   const { drop, alerts } = routeRecord(record, settings.rules);
+  // Written in another PII mode (or by hand), it may hold raw personal data: this run's mode applies to it too,
+  // after routing, as in the pipeline.
+  new PiiProtector(settings.piiMode, settings.piiKey).normalizedRecord(record);
   return { input, outcome: okOutcome(record, drop, alerts, { keepRecords: true }) };
 }

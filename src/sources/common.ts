@@ -139,7 +139,11 @@ export function lookup<T>(table: Readonly<Record<string, T>>, key: string): T | 
 
 /** USD amounts are rounded to 10 decimals so that float noise (645 / 1e5) does not leak into the output. */
 export function usd(value: number | undefined): number | undefined {
-  return value === undefined ? undefined : Math.round(value * 1e10) / 1e10;
+  if (value === undefined) return undefined;
+  const rounded = Math.round(value * 1e10) / 1e10;
+  // Past ~1.8e298 the scaling overflows to Infinity, which JSON writes as null: the Glue `double` column
+  // takes finite numbers only, so such a price is left out.
+  return Number.isFinite(rounded) ? rounded : undefined;
 }
 
 export type { JsonObject };

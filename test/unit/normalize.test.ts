@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { JsonObject } from '../../src/decode';
 import { PoisonRecordError } from '../../src/errors';
-import { normalizeEvent } from '../../src/normalize';
+import { normalizeEvent as normalizeOnly } from '../../src/normalize';
 import { type PiiMode, PiiProtector } from '../../src/pii';
 import {
   CHANNELS as CHANNEL_VALUES,
@@ -16,6 +16,13 @@ import type { NormalizeContext } from '../../src/sources/common';
 const INGEST_MS = 1_763_650_000_000; // 2025-11-20T14:46:40.000Z
 const EVENT_ID = 'evt-0001';
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** As the pipeline writes it: normalized, then (after routing) protected by the PII mode. */
+function normalizeEvent(event: JsonObject, ctx: NormalizeContext) {
+  const rec = normalizeOnly(event, ctx);
+  ctx.pii.record(rec);
+  return rec;
+}
 
 function context(mode: PiiMode = 'hash'): NormalizeContext {
   return {

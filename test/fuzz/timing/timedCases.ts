@@ -74,6 +74,7 @@ const NAMED_MEMBERS = new Set([
   'origination_phone_number',
   'customer_context',
   'feedback',
+  'campaign',
   'price_in_millicents_usd',
   'userId',
   'orderId',
@@ -212,11 +213,8 @@ export function nestedCases(all: readonly Place[], depth = DEPTH): NestedCase[] 
     inPlace(at(all, 'pinpoint', 'attributes.feedback'), DEEP.object(depth), 'an object'),
     inPlace(at(all, 'pinpoint', 'attributes.campaign_send_status'), DEEP.array(depth), 'an array'),
     inPlace(at(all, 'pinpoint', 'metrics.price_in_millicents_usd'), DEEP.array(depth), 'an array'),
-    inPlace(
-      at(all, 'pinpoint', 'client_context.custom.endpoint.User.UserId'),
-      DEEP.object(depth),
-      'an object',
-    ),
+    // (The endpoint record is a JSON string: nesting inside it is the last case below.)
+    inPlace(at(all, 'pinpoint', 'client.client_id'), DEEP.object(depth), 'an object'),
     inPlace(
       at(all, 'pinpoint', 'facets.email_channel.mail_event.mail.destination[0]'),
       DEEP.array(depth),
