@@ -6,7 +6,9 @@ import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { processFirehoseBatch } from '../../src/batch/firehose';
 import { processKinesisBatch } from '../../src/batch/kinesis';
+import { prepareRoutingConfig } from '../../src/rules/loadRoutingConfig';
 import { firehoseEvent, kinesisEvent, testRuntime } from '../helpers/runtime';
+import { slsPackage } from '../helpers/sls';
 
 /**
  * The deployable stack, as CloudFormation sees it: `sls package` runs offline (no AWS credentials), and these
@@ -49,18 +51,9 @@ let template: Template;
 let packageOutput: string;
 
 beforeAll(async () => {
-  const out = mkdtempSync(join(tmpdir(), 'cfn-'));
-  const { stdout, stderr } = await run(
-    join(root, 'node_modules', '.bin', 'sls'),
-    ['package', '--package', out],
-    {
-      cwd: root,
-      // Offline: no credentials and no profile, so nothing can call AWS.
-      env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
-    },
-  );
-  packageOutput = `${stdout}\n${stderr}`;
-  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+  const packaged = await slsPackage();
+  packageOutput = packaged.output;
+  template = packaged.template as unknown as Template;
 }, 120_000);
 
 // ---------------------------------------------------------------------------------------------------------
@@ -388,7 +381,7 @@ describe('sls package (offline)', () => {
       string,
       unknown
     >;
-    const buildTime = ['memorySize', 'piiMode', 'logLevel'];
+    const buildTime = ['memorySize', 'piiMode', 'logLevel', 'rulesFile', 'appsFile'];
     const cfnNames = Object.keys(template.Parameters).map((n) => n[0]?.toLowerCase() + n.slice(1));
     expect(
       Object.keys(settings)
@@ -542,6 +535,17 @@ describe('template (defaults)', () => {
       }
       const firehoseEnv = (props('FirehoseLambdaFunction').Environment as JsonObject).Variables as JsonObject;
       expect(firehoseEnv.FIREHOSE_ARCHIVE_RAW).toBe('false');
+    });
+
+    it('names the packaged rules and app metadata on both functions: the shipped rules, none by default', () => {
+      const shipped = prepareRoutingConfig(undefined, undefined);
+      for (const fn of ['KinesisLambdaFunction', 'FirehoseLambdaFunction']) {
+        expect((props(fn).Environment as JsonObject).Variables).toMatchObject({
+          RULES_SHA256: shipped.rulesSha256,
+          APP_METADATA_SHA256: shipped.appsSha256,
+        });
+      }
+      expect(packageOutput).toContain(`Packaging 15 rules (default rules, sha256 ${shipped.rulesSha256})`);
     });
 
     it('passes existing resources to the functions when they are given', () => {
