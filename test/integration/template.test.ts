@@ -77,6 +77,17 @@ const SCENARIOS: Record<string, Record<string, string>> = {
     KinesisStreamKmsKeyArn: '',
     ArchiveKmsKeyArn: '',
   },
+  'SES to Firehose, SMS set': {
+    SesConfigurationSets: 'marketing,transactional',
+    CreateSesConfigurationSet: 'true',
+    CreateSmsConfigurationSet: 'true',
+  },
+  'SES through EventBridge, existing stream, no Pinpoint': {
+    ...EXISTING,
+    EventStreamDestination: 'None',
+    SesConfigurationSets: 'marketing',
+    SesEventsVia: 'EventBridge',
+  },
   'lifecycle off': {
     RawInfrequentAccessDays: '0',
     RawGlacierDays: '0',
