@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { recordOf, runPipeline } from '../../src/pipeline';
 import {
   actionsOf,
   asList,
@@ -18,6 +19,7 @@ import {
   type Statement,
   type Template,
 } from '../helpers/cfnTemplate';
+import { rawEvents, testRuntime } from '../helpers/runtime';
 import { slsPackage } from '../helpers/sls';
 
 /**
@@ -309,7 +311,7 @@ describe('SES configuration sets', () => {
           Id: 'kinesis',
           Arn: { 'Fn::GetAtt': ['KinesisStream', 'Arn'] },
           RoleArn: { 'Fn::GetAtt': ['SesEventBridgeRole', 'Arn'] },
-          KinesisParameters: { PartitionKeyPath: '$.detail.mail.messageId' },
+          InputPath: '$.detail',
         },
       ],
     });
@@ -331,6 +333,35 @@ describe('SES configuration sets', () => {
     expect(kms?.Condition).toEqual({
       StringEquals: { 'kms:ViaService': { 'Fn::Sub': `kinesis.\${AWS::Region}.amazonaws.com` } },
     });
+  });
+
+  it('puts the bare SES event into the stream, which the kinesis function normalizes as SES', async () => {
+    const r = resolve(template, SCENARIOS['a new SES set, EventBridge']);
+    const [target] = props(r, 'SesEventsRule').Targets as [JsonObject];
+    const path = (target.InputPath as string).split('.');
+    expect(path[0]).toBe('$');
+    const events = rawEvents('ses');
+    // SES events as EventBridge delivers them to a rule (docs: "Amazon SES events in EventBridge").
+    const records = events.map((detail, i) => {
+      const envelope: Record<string, unknown> = {
+        version: '0',
+        id: `event-${i}`,
+        'detail-type': 'Email Delivered',
+        source: 'aws.ses',
+        account: '123456789012',
+        time: '2026-11-30T12:00:00Z',
+        region: 'us-east-1',
+        resources: [sesSetArn('pinpoint-stream-processor-dev')],
+        detail,
+      };
+      const input = path.slice(1).reduce<unknown>((v, key) => (v as Record<string, unknown>)[key], envelope);
+      return { id: String(i), data: Buffer.from(JSON.stringify(input)).toString('base64'), ingestMs: 0 };
+    });
+    const { runtime } = await testRuntime();
+    const outcomes = runPipeline(records, runtime.settings, { keepRecords: true }).map((p) => p.outcome);
+    expect(outcomes.map((o) => (o.kind === 'poison' ? o.reason : recordOf(o).source))).toEqual(
+      events.map(() => 'ses'),
+    );
   });
 
   it('targets an existing stream (and its key) when one is given', () => {
