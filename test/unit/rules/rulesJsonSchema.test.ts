@@ -161,12 +161,12 @@ describe('the JSON Schema and the validator agree', () => {
     expect(schemaAccepts(text)).toBe(zodAccepts(text));
   });
 
-  it('finds the documented examples, and the README and example file are valid', () => {
+  it('finds the documented examples; those of the example file, the README and the deploy docs are valid', () => {
     const examples = documentedExamples();
-    expect(examples.length).toBeGreaterThanOrEqual(2);
-    for (const [name, text] of examples.filter(
-      ([n]) => n === 'rules.example.yaml' || n.startsWith('README'),
-    )) {
+    const mustBeValid = ['rules.example.yaml', 'README.md', 'docs/deploy.md', 'docs/migration.md'];
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    expect(examples.some(([n]) => n.startsWith('docs/migration.md'))).toBe(true);
+    for (const [name, text] of examples.filter(([n]) => mustBeValid.some((doc) => n.startsWith(doc)))) {
       expect({ name, valid: zodAccepts(text) }).toEqual({ name, valid: true });
     }
   });
