@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
 import type { AppMetadataMap } from './enrich';
 import { ConfigError } from './errors';
 import type { LogLevel } from './logger';
 import type { PiiMode } from './pii';
+import { DEPLOYED_ROUTING_CONFIG } from './rules/deployedRoutingConfig';
+import { loadAppMetadata } from './rules/loadRoutingConfig';
+import type { RoutingConfig } from './rules/routingConfig';
 
 /** Everything the processor reads from its environment, read once at cold start and frozen. */
 export interface Config {
@@ -46,9 +47,17 @@ export interface Config {
     /** `PII_HASH_KEY_SECRET_ID`: a Secrets Manager secret holding the key (Lambda). */
     readonly secretId?: string;
   };
-  /** Rules file text and its name, from `RULES_FILE`; undefined for the shipped defaults. */
+  /** Rules file text and its name, from `RULES_FILE`; undefined for the shipped defaults (or `packaged`). */
   readonly rules?: { readonly text: string; readonly origin: string };
   readonly apps: AppMetadataMap;
+  /** Where `apps` comes from: `none`, `APP_METADATA`, the `APP_METADATA_FILE` path, or the packaged `appsFile`. */
+  readonly appsOrigin: string;
+  /**
+   * The rules and app metadata a Lambda bundle was packaged with (validated by `sls package`); undefined when
+   * running from source. A bundle refuses RULES_FILE, APP_METADATA and APP_METADATA_FILE: it has no YAML
+   * parser, and its rules change by deploying again.
+   */
+  readonly packaged?: RoutingConfig;
   readonly alertSampleSize: number;
   /** Firehose path: also write the raw batch to the archive (`FIREHOSE_ARCHIVE_RAW`). */
   readonly firehoseArchiveRaw: boolean;
@@ -67,22 +76,15 @@ export interface Config {
   readonly inLambda: boolean;
 }
 
-const appMetadataSchema = z.record(
-  z.string().min(1),
-  z.strictObject({
-    name: z.string().optional(),
-    environment: z.string().optional(),
-    owner: z.string().optional(),
-  }),
-);
-
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Builds the configuration from the environment. The only reader of `process.env` (handlers pass it in).
  * Fails fast with a message naming the variable and the accepted values.
+ *
+ * @param packaged the routing configuration the bundle carries (src/rules/deployedRoutingConfig.ts)
  */
-export function loadConfig(env: Env): Config {
+export function loadConfig(env: Env, packaged: RoutingConfig | undefined = DEPLOYED_ROUTING_CONFIG): Config {
   // Relative paths are relative to where the command was started: serverless-esbuild changes the working
   // directory to its build folder under `sls invoke local`, but the shell's PWD stays.
   const baseDir = nonEmpty(env.PWD) ?? process.cwd();
@@ -135,8 +137,7 @@ export function loadConfig(env: Env): Config {
       ...(piiKey !== undefined && { key: piiKey }),
       ...(secretId !== undefined && { secretId }),
     },
-    ...(nonEmpty(env.RULES_FILE) !== undefined && { rules: readRules(path(env.RULES_FILE as string)) }),
-    apps: readApps(env, path),
+    ...routingFiles(env, path, packaged),
     alertSampleSize: integer(env, 'ALERT_SAMPLE_SIZE', 3, 0, 20),
     firehoseArchiveRaw: flag(env, 'FIREHOSE_ARCHIVE_RAW', false),
     firehoseResponseLimitBytes: integer(env, 'FIREHOSE_RESPONSE_LIMIT_BYTES', 6_000_000, 1024, 6_291_456),
@@ -210,29 +211,52 @@ function readRules(path: string): { text: string; origin: string } {
   }
 }
 
+/** The variables that point at rules and app metadata files, which a packaged bundle refuses. */
+const ROUTING_VARIABLES = ['RULES_FILE', 'APP_METADATA', 'APP_METADATA_FILE'] as const;
+
+/**
+ * Rules and app metadata: the bundle's packaged ones, or from source RULES_FILE (read here, validated by
+ * createRuntime) and APP_METADATA / APP_METADATA_FILE (validated here).
+ */
+function routingFiles(
+  env: Env,
+  path: (p: string) => string,
+  packaged: RoutingConfig | undefined,
+): Pick<Config, 'rules' | 'apps' | 'appsOrigin' | 'packaged'> {
+  if (packaged !== undefined) {
+    const set = ROUTING_VARIABLES.find((name) => nonEmpty(env[name]) !== undefined);
+    if (set !== undefined) {
+      throw new ConfigError(
+        `${set} is set, but this bundle carries the rules (${packaged.rulesOrigin}, ${packaged.rulesSha256}) and app metadata (${packaged.appsOrigin}, ${packaged.appsSha256}) it was packaged with; ${set} applies to runs from source (npm run local, the CLI). Package other files with --param="rulesFile=…" / --param="appsFile=…" (and deploy again)`,
+      );
+    }
+    return { apps: packaged.apps, appsOrigin: packaged.appsOrigin, packaged };
+  }
+  const rulesFile = nonEmpty(env.RULES_FILE);
+  return {
+    ...(rulesFile !== undefined && { rules: readRules(path(rulesFile)) }),
+    ...readApps(env, path),
+  };
+}
+
 /** `APP_METADATA` (inline JSON) or `APP_METADATA_FILE` (JSON or YAML): `{ "<app id>": { name, environment, owner } }`. */
-function readApps(env: Env, path: (p: string) => string): AppMetadataMap {
+function readApps(env: Env, path: (p: string) => string): { apps: AppMetadataMap; appsOrigin: string } {
   const inline = nonEmpty(env.APP_METADATA);
   const file = nonEmpty(env.APP_METADATA_FILE);
   if (inline !== undefined && file !== undefined) {
     throw new ConfigError('set APP_METADATA or APP_METADATA_FILE, not both');
   }
-  if (inline === undefined && file === undefined) return {};
-  const name = inline !== undefined ? 'APP_METADATA' : `APP_METADATA_FILE '${file}'`;
-  let doc: unknown;
+  if (inline !== undefined)
+    return { apps: loadAppMetadata(inline, 'APP_METADATA'), appsOrigin: 'APP_METADATA' };
+  if (file === undefined) return { apps: {}, appsOrigin: 'none' };
+  const name = `APP_METADATA_FILE '${file}'`;
+  let text: string;
   try {
-    doc = parseYaml(inline ?? readFileSync(path(file as string), 'utf8'));
+    text = readFileSync(path(file), 'utf8');
   } catch (err) {
     throw new ConfigError(`${name}: cannot read: ${(err as Error).message}`, { cause: err });
   }
-  const parsed = appMetadataSchema.safeParse(doc);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(
-      `${name} is invalid at '${issue?.path.join('.') ?? ''}': ${issue?.message}; expected { "<app id>": { "name", "environment", "owner" } }`,
-    );
-  }
-  return parsed.data;
+  return { apps: loadAppMetadata(text, name), appsOrigin: file };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -4,13 +4,17 @@ import { ConfigError } from './errors';
 import { createJsonLogger, type Logger } from './logger';
 import { noTelemetry, type Telemetry } from './observability/telemetry';
 import type { PipelineSettings } from './pipeline';
-import { loadRules } from './rules/loadRules';
+import { compileRules } from './rules/compileRules';
+import { loadRoutingConfig } from './rules/loadRoutingConfig';
+import type { RoutingConfig } from './rules/routingConfig';
 import { LocalAlertSink } from './sinks/local/LocalAlertSink';
 import { LocalArchiveSink } from './sinks/local/LocalArchiveSink';
 
 /** Everything a handler needs, built once per cold start. */
 export interface Runtime {
   readonly config: Config;
+  /** The rules and app metadata in use, with their content hashes. */
+  readonly routing: RoutingConfig;
   readonly settings: PipelineSettings;
   readonly sinks: Sinks;
   readonly logger: Logger;
@@ -35,21 +39,36 @@ export interface RuntimeOverrides {
 /**
  * Builds the runtime from a validated config: rules compiled (a bad rules file fails here, at cold start),
  * the PII key resolved, sinks chosen. Async only because the key may live in Secrets Manager.
+ *
+ * A Lambda bundle compiles the rule specs it was packaged with (plain JSON, validated by `sls package`); a run
+ * from source validates RULES_FILE first. Either way it logs once which rules and app metadata it runs, by
+ * content hash (the `RULES_SHA256` / `APP_METADATA_SHA256` of the deployed functions).
  */
 export async function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {
   const logger = overrides.logger ?? createJsonLogger(config.logLevel);
-  const rules = loadRules(config.rules?.text, config.rules?.origin);
+  const routing =
+    config.packaged ?? loadRoutingConfig(config.rules, { map: config.apps, origin: config.appsOrigin });
+  const rules = compileRules(routing.rules);
+  logger.info('routing configuration', {
+    rulesSha256: routing.rulesSha256,
+    rulesOrigin: routing.rulesOrigin,
+    rules: rules.length,
+    appMetadataSha256: routing.appsSha256,
+    appMetadataOrigin: routing.appsOrigin,
+    apps: Object.keys(routing.apps).length,
+    packaged: config.packaged !== undefined,
+  });
   const piiKey = await resolvePiiKey(config, logger, overrides.fetchSecret ?? fetchSecretFromSecretsManager);
   const settings: PipelineSettings = Object.freeze({
     rules,
-    apps: config.apps,
+    apps: routing.apps,
     piiMode: config.pii.mode,
     piiKey,
   });
   const telemetry = overrides.telemetry ?? noTelemetry;
   const sinks = overrides.sinks ?? (await createSinks(config, logger, telemetry));
   logger.debug('runtime ready', { sinks: config.sinks, rules: rules.length, piiMode: config.pii.mode });
-  return Object.freeze({ config, settings, sinks, logger, telemetry });
+  return Object.freeze({ config, routing, settings, sinks, logger, telemetry });
 }
 
 async function createSinks(config: Config, logger: Logger, telemetry: Telemetry): Promise<Sinks> {

@@ -13,8 +13,24 @@ import { type RuleSpec, rulesFileSchema } from './ruleSchema';
  * @param origin the file name, for messages
  */
 export function loadRules(text: string | undefined, origin = 'rules'): CompiledRule[] {
+  return validateRules(text, origin).compiled;
+}
+
+/**
+ * The same validation as {@link loadRules}, returning the merged rule specs (plain JSON) instead of the
+ * compiled rules: what a deployment packages into its bundles (src/rules/routingConfig.ts), where the
+ * matchers are compiled again at cold start without YAML or zod.
+ */
+export function loadRuleSpecs(text: string | undefined, origin = 'rules'): RuleSpec[] {
+  return validateRules(text, origin).specs;
+}
+
+function validateRules(
+  text: string | undefined,
+  origin: string,
+): { specs: RuleSpec[]; compiled: CompiledRule[] } {
   const defaults = validateSpecs({ version: 1, rules: DEFAULT_RULES }, 'default rules');
-  if (text === undefined) return compileWithContext(defaults, 'default rules');
+  if (text === undefined) return { specs: defaults, compiled: compileWithContext(defaults, 'default rules') };
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -37,7 +53,7 @@ export function loadRules(text: string | undefined, origin = 'rules'): CompiledR
   }
   const skip = new Set([...file.map((r) => r.name), ...disable]);
   const merged = includeDefaults === false ? file : [...defaults.filter((r) => !skip.has(r.name)), ...file];
-  return compileWithContext(merged, origin);
+  return { specs: merged, compiled: compileWithContext(merged, origin) };
 }
 
 function validateSpecs(doc: unknown, origin: string): RuleSpec[] {

@@ -22,33 +22,45 @@ const oneOrMany = z.union([matchValue, z.array(matchValue).min(1)]);
  */
 export const matchSchema = z
   .strictObject({
-    source: oneOrMany.optional(),
-    family: oneOrMany.optional(),
-    event_type: oneOrMany.optional(),
-    channel: oneOrMany.optional(),
-    status: oneOrMany.optional(),
-    outcome: oneOrMany.optional(),
-    bounce_type: oneOrMany.optional(),
-    app_id: oneOrMany.optional(),
+    source: oneOrMany.optional().describe('The service the event comes from'),
+    family: oneOrMany.optional().describe('The kind of event'),
+    event_type: oneOrMany.optional().describe('The event type as the source names it; globs: * and ?'),
+    channel: oneOrMany.optional().describe('The channel of the message'),
+    status: oneOrMany.optional().describe('The delivery or send status, as the source names it'),
+    outcome: oneOrMany
+      .optional()
+      .describe('What happened, in one vocabulary for every source (docs/schema.md)'),
+    bounce_type: oneOrMany.optional().describe('The class of a bounce'),
+    app_id: oneOrMany.optional().describe('Pinpoint project (application) id'),
     // Empty would match every record while looking like a condition.
     attributes: z
       .record(matchValue, oneOrMany)
       .refine((a) => Object.keys(a).length > 0, { message: 'attributes needs at least one attribute' })
-      .optional(),
+      .optional()
+      .describe('Event attributes: { name: value or [values] }; globs: * and ?'),
   })
-  .refine((m) => Object.keys(m).length > 0, { message: 'match needs at least one key' });
+  .refine((m) => Object.keys(m).length > 0, { message: 'match needs at least one key' })
+  .describe(
+    'Every key given must match (AND); the values of one key are alternatives (OR). Case is ignored; values are at most 256 characters.',
+  );
 
 export const ruleSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'letters, digits, _ . - (at most 100)'),
-    description: z.string().optional(),
-    enabled: z.boolean().optional(),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'letters, digits, _ . - (at most 100)')
+      .describe('Unique in the file; a default rule of the same name is replaced'),
+    description: z.string().optional().describe('Carried by the alerts of this rule'),
+    enabled: z.boolean().optional().describe('false: checked, but switched off'),
     match: matchSchema,
-    action: z.enum(['alert', 'drop', 'tag']),
-    severity: z.enum(SEVERITIES).optional(),
+    action: z
+      .enum(['alert', 'drop', 'tag'])
+      .describe('alert: one aggregated alert per batch; drop: not archived; tag: add tags to the record'),
+    severity: z.enum(SEVERITIES).optional().describe('Alert rules only, and required there'),
     tags: z
       .array(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits, _ . : - (at most 64)'))
-      .optional(),
+      .optional()
+      .describe('Tag rules only, and at least one there'),
   })
   .superRefine((rule, ctx) => {
     if (rule.action === 'alert' && rule.severity === undefined) {
@@ -68,10 +80,13 @@ export const ruleSchema = z
 export const rulesFileSchema = z.strictObject({
   version: z.literal(1),
   /** Keep the shipped default rules (a rule of the same name in this file replaces the default). */
-  include_defaults: z.boolean().optional(),
+  include_defaults: z
+    .boolean()
+    .optional()
+    .describe('Keep the shipped default rules (default true); a rule of the same name replaces one'),
   /** Names of default rules to switch off. */
-  disable: z.array(nonEmpty).optional(),
-  rules: z.array(ruleSchema),
+  disable: z.array(nonEmpty).optional().describe('Names of shipped default rules to switch off'),
+  rules: z.array(ruleSchema).describe('Every matching rule applies'),
 });
 
 export type MatchSpec = z.infer<typeof matchSchema>;

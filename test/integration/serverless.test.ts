@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-const root = join(__dirname, '..', '..');
+import { ROOT, sls, slsPackage } from '../helpers/sls';
 
 function files(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -20,30 +16,20 @@ describe('serverless (osls)', () => {
   jest.setTimeout(120_000);
 
   async function invoke(fn: string, eventFile: string, sinkDir: string): Promise<unknown> {
-    const { stdout } = await run(
-      join(root, 'node_modules', '.bin', 'sls'),
-      ['invoke', 'local', '-f', fn, '-p', eventFile],
-      {
-        cwd: root,
-        env: {
-          ...process.env,
-          PWD: root,
-          LOCAL_SINK_DIR: sinkDir,
-          LOG_LEVEL: 'silent',
-          PII_HASH_KEY: 'sls-test-key-0123456789',
-        },
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    );
+    const { code, output, stdout } = await sls(['invoke', 'local', '-f', fn, '-p', eventFile], {
+      PWD: ROOT,
+      LOCAL_SINK_DIR: sinkDir,
+      LOG_LEVEL: 'silent',
+      PII_HASH_KEY: 'sls-test-key-0123456789',
+    });
+    if (code !== 0) throw new Error(`sls invoke local failed (${code}):\n${output}`);
     // The handler's result is the pretty-printed JSON document at the end of stdout, after the log lines.
     const start = stdout.search(/^\{$/m);
     return JSON.parse(stdout.slice(start));
   }
 
   it('packages both functions offline, one bundle each', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'pkg-'));
-    await run(join(root, 'node_modules', '.bin', 'sls'), ['package', '--package', out], { cwd: root });
-    const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+    const { dir: out, template } = await slsPackage();
     const functions = Object.values(
       template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
     )

@@ -6,11 +6,36 @@ import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { processFirehoseBatch } from '../../src/batch/firehose';
 import { processKinesisBatch } from '../../src/batch/kinesis';
+import { prepareRoutingConfig } from '../../src/rules/loadRoutingConfig';
+import {
+  actionsOf,
+  allowedOn,
+  asList,
+  collectStatements,
+  iamMatches,
+  isDataPlane,
+  isObject,
+  type Json,
+  type JsonObject,
+  leafStrings,
+  type Parameter,
+  PSEUDO,
+  placeholder,
+  type Resolved,
+  type Resource,
+  render,
+  resolve,
+  resourcesOf,
+  roleStatements,
+  type Statement,
+  type Template,
+} from '../helpers/cfnTemplate';
 import { firehoseEvent, kinesisEvent, testRuntime } from '../helpers/runtime';
+import { slsPackage } from '../helpers/sls';
 
 /**
  * The deployable stack, as CloudFormation sees it: `sls package` runs offline (no AWS credentials), and these
- * tests read the template it writes. Conditions are evaluated by a small resolver below, so each deployment
+ * tests read the template it writes. Conditions are evaluated by a small resolver (test/helpers/cfnTemplate.ts), so each deployment
  * choice (Kinesis or Firehose destination, existing app / stream / bucket / secret) is checked on the
  * resources it would really create.
  */
@@ -18,308 +43,14 @@ import { firehoseEvent, kinesisEvent, testRuntime } from '../helpers/runtime';
 const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
-interface Resource {
-  Type: string;
-  Condition?: string;
-  DeletionPolicy?: string;
-  UpdateReplacePolicy?: string;
-  DependsOn?: string | string[];
-  Properties: JsonObject;
-}
-interface Parameter {
-  Type: 'String' | 'Number';
-  Default?: string;
-  AllowedValues?: string[];
-  AllowedPattern?: string;
-  MinValue?: number;
-  MaxValue?: number;
-}
-interface Template {
-  Parameters: Record<string, Parameter>;
-  Conditions: Record<string, Json>;
-  Resources: Record<string, Resource>;
-  Outputs: Record<string, { Value: Json; Condition?: string }>;
-}
-
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 let template: Template;
 let packageOutput: string;
 
 beforeAll(async () => {
-  const out = mkdtempSync(join(tmpdir(), 'cfn-'));
-  const { stdout, stderr } = await run(
-    join(root, 'node_modules', '.bin', 'sls'),
-    ['package', '--package', out],
-    {
-      cwd: root,
-      // Offline: no credentials and no profile, so nothing can call AWS.
-      env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
-    },
-  );
-  packageOutput = `${stdout}\n${stderr}`;
-  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+  const packaged = await slsPackage();
+  packageOutput = packaged.output;
+  template = packaged.template as unknown as Template;
 }, 120_000);
-
-// ---------------------------------------------------------------------------------------------------------
-// A small CloudFormation resolver: parameters (defaults + overrides), Conditions, Fn::If and AWS::NoValue.
-// Other intrinsics (Ref to resources, Fn::GetAtt, Fn::Sub) stay as they are, with parameters substituted.
-
-const NO_VALUE = Symbol('NoValue');
-const PSEUDO = new Set([
-  'AWS::AccountId',
-  'AWS::Region',
-  'AWS::Partition',
-  'AWS::StackName',
-  'AWS::URLSuffix',
-]);
-
-interface Resolved {
-  params: Record<string, string>;
-  conditions: Record<string, boolean>;
-  resources: Record<string, Resource>;
-  outputs: Record<string, Json>;
-}
-
-function resolve(t: Template, overrides: Record<string, string> = {}): Resolved {
-  const params: Record<string, string> = {};
-  for (const [name, p] of Object.entries(t.Parameters)) params[name] = overrides[name] ?? p.Default ?? '';
-  for (const name of Object.keys(overrides)) {
-    if (!(name in t.Parameters)) throw new Error(`unknown parameter ${name}`);
-  }
-  const conditions: Record<string, boolean> = {};
-  const condition = (name: string): boolean => {
-    if (!(name in conditions)) {
-      if (!(name in t.Conditions)) throw new Error(`unknown condition ${name}`);
-      conditions[name] = evalCondition(t.Conditions[name] as Json);
-    }
-    return conditions[name] as boolean;
-  };
-  const scalar = (v: Json): string => {
-    const r = value(v);
-    if (typeof r !== 'string' && typeof r !== 'number') throw new Error(`not a scalar: ${JSON.stringify(v)}`);
-    return String(r);
-  };
-  const evalCondition = (c: Json): boolean => {
-    if (!isObject(c)) throw new Error(`bad condition ${JSON.stringify(c)}`);
-    const [fn, args] = Object.entries(c)[0] as [string, Json];
-    const list = args as Json[];
-    switch (fn) {
-      case 'Fn::Equals':
-        return scalar(list[0] as Json) === scalar(list[1] as Json);
-      case 'Fn::Not':
-        return !evalCondition(list[0] as Json);
-      case 'Fn::And':
-        return list.every((x) => evalCondition(x));
-      case 'Fn::Or':
-        return list.some((x) => evalCondition(x));
-      case 'Condition':
-        return condition(args as string);
-      default:
-        throw new Error(`unsupported condition function ${fn}`);
-    }
-  };
-  const subParams = (s: string): string =>
-    s.replace(/\$\{([A-Za-z0-9]+)\}/g, (m, name: string) => (name in params ? (params[name] as string) : m));
-  function value(node: Json): Json | typeof NO_VALUE {
-    if (Array.isArray(node)) {
-      return node.map((x) => value(x)).filter((x): x is Json => x !== NO_VALUE);
-    }
-    if (!isObject(node)) return node;
-    const keys = Object.keys(node);
-    if (keys.length === 1 && keys[0] === 'Fn::If') {
-      const [name, yes, no] = node['Fn::If'] as [string, Json, Json];
-      return value(condition(name) ? yes : no);
-    }
-    if (keys.length === 1 && keys[0] === 'Ref') {
-      const ref = node.Ref as string;
-      if (ref === 'AWS::NoValue') return NO_VALUE;
-      if (ref in params) return params[ref] as string;
-      return node;
-    }
-    if (keys.length === 1 && keys[0] === 'Fn::Sub') {
-      const sub = node['Fn::Sub'];
-      if (typeof sub === 'string') return { 'Fn::Sub': subParams(sub) };
-      const [text, vars] = sub as [string, JsonObject];
-      return { 'Fn::Sub': [subParams(text), value(vars) as JsonObject] };
-    }
-    const out: JsonObject = {};
-    for (const [k, v] of Object.entries(node)) {
-      const r = value(v);
-      if (r !== NO_VALUE) out[k] = r;
-    }
-    return out;
-  }
-  const resources: Record<string, Resource> = {};
-  for (const [id, r] of Object.entries(t.Resources)) {
-    if (r.Condition !== undefined && !condition(r.Condition)) continue;
-    resources[id] = value(r as unknown as Json) as unknown as Resource;
-  }
-  const outputs: Record<string, Json> = {};
-  for (const [id, o] of Object.entries(t.Outputs ?? {})) {
-    if (o.Condition !== undefined && !condition(o.Condition)) continue;
-    const v = value(o.Value);
-    if (v !== NO_VALUE) outputs[id] = v;
-  }
-  for (const name of Object.keys(t.Conditions)) condition(name);
-  return { params, conditions, resources, outputs };
-}
-
-/**
- * Renders an intrinsic as text with stand-ins: Ref X → X, GetAtt X.Arn → arn:X, pseudo-parameters →
- * aws / us-east-1 / 123456789012; `${!x}` in Fn::Sub → `${x}` (CloudFormation's escape).
- */
-function render(node: Json): string {
-  if (typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean') return String(node);
-  if (!isObject(node)) throw new Error(`cannot render ${JSON.stringify(node)}`);
-  if ('Ref' in node) return pseudo(node.Ref as string) ?? (node.Ref as string);
-  if ('Fn::GetAtt' in node) {
-    const [id, attr] = node['Fn::GetAtt'] as [string, string];
-    return attr === 'Arn' ? `arn:${id}` : `${id}.${attr}`;
-  }
-  if ('Fn::Sub' in node) {
-    const sub = node['Fn::Sub'];
-    const [text, vars] = typeof sub === 'string' ? [sub, {}] : (sub as [string, JsonObject]);
-    return text.replace(/\$\{(!?)([A-Za-z0-9:.]+)\}/g, (_m, bang: string, name: string) => {
-      if (bang === '!') return `\${${name}}`;
-      if (name in vars) return render(vars[name] as Json);
-      const p = pseudo(name);
-      if (p !== undefined) return p;
-      return name.endsWith('.Arn') ? `arn:${name.slice(0, -4)}` : name;
-    });
-  }
-  if ('Fn::Join' in node) {
-    const [sep, parts] = node['Fn::Join'] as [string, Json];
-    return renderList(parts).join(sep);
-  }
-  throw new Error(`cannot render ${JSON.stringify(node)}`);
-}
-
-function renderList(node: Json): string[] {
-  if (Array.isArray(node)) return node.map(render);
-  if (isObject(node) && 'Fn::Split' in node) {
-    const [sep, text] = node['Fn::Split'] as [string, Json];
-    return render(text).split(sep);
-  }
-  return [render(node)];
-}
-
-function pseudo(name: string): string | undefined {
-  return (
-    { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '123456789012' } as Record<
-      string,
-      string
-    >
-  )[name];
-}
-
-/** Glob of IAM resource patterns (`*` within a segment or across, as IAM does). */
-function iamMatches(pattern: string, arn: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map(escapeRe).join('.*')}$`);
-  return re.test(arn);
-}
-/** `${name}`: a Glue projection or Fn::Sub placeholder, as text. */
-const placeholder = (name: string) => `\${${name}}`;
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-// ---------------------------------------------------------------------------------------------------------
-// Policy statements: every statement of every policy in the template, with where it comes from.
-
-interface Statement {
-  Sid?: string;
-  Effect: 'Allow' | 'Deny';
-  Principal?: Json;
-  Action?: string | string[];
-  NotAction?: Json;
-  Resource?: Json;
-  NotResource?: Json;
-  Condition?: JsonObject;
-}
-interface Located {
-  resource: string;
-  type: string;
-  /** `KeyPolicy`, `AssumeRolePolicyDocument` or `PolicyDocument`. */
-  document: string;
-  statement: Statement;
-}
-
-/** Walks roles' Policies, managed policies, bucket/topic/queue policies and key policies alike. */
-function collectStatements(resources: Record<string, Resource>): Located[] {
-  const found: Located[] = [];
-  const documents = ['PolicyDocument', 'KeyPolicy', 'AssumeRolePolicyDocument'];
-  const walk = (node: Json, resource: string, type: string) => {
-    if (Array.isArray(node)) {
-      for (const x of node) walk(x, resource, type);
-      return;
-    }
-    if (!isObject(node)) return;
-    for (const [k, v] of Object.entries(node)) {
-      if (documents.includes(k) && isObject(v)) {
-        for (const s of flattenIf(v.Statement as Json)) {
-          found.push({ resource, type, document: k, statement: s as unknown as Statement });
-        }
-      } else {
-        walk(v, resource, type);
-      }
-    }
-  };
-  for (const [id, r] of Object.entries(resources)) walk(r.Properties, id, r.Type);
-  return found;
-}
-
-/** Both branches of every Fn::If (for scanning the unresolved template), minus AWS::NoValue. */
-function flattenIf(node: Json): Json[] {
-  if (Array.isArray(node)) return node.flatMap(flattenIf);
-  if (isObject(node) && 'Fn::If' in node) {
-    const [, yes, no] = node['Fn::If'] as [string, Json, Json];
-    return [...flattenIf(yes), ...flattenIf(no)];
-  }
-  if (isObject(node) && node.Ref === 'AWS::NoValue') return [];
-  return [node];
-}
-
-const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-const actionsOf = (s: Statement): string[] => asList(s.Action);
-const resourcesOf = (s: Statement): Json[] => flattenIf(s.Resource ?? null).filter((r) => r !== null);
-
-/** Actions that touch data: reading or writing records, objects, messages, secrets, keys or log events. */
-const DATA_PLANE: RegExp[] = [
-  /^s3:.*Object/i,
-  /^sns:Publish$/i,
-  /^kinesis:(Put|Get)/i,
-  /^firehose:Put/i,
-  /^kms:(Decrypt|Encrypt|ReEncrypt|GenerateDataKey)/i,
-  /^sqs:(SendMessage|ReceiveMessage|DeleteMessage)/i,
-  /^secretsmanager:GetSecretValue$/i,
-  /^logs:PutLogEvents$/i,
-  /^lambda:InvokeFunction$/i,
-];
-const isDataPlane = (action: string) => action.includes('*') || DATA_PLANE.some((re) => re.test(action));
-
-/** Every leaf string under a Resource, whatever intrinsic wraps it. */
-function leafStrings(node: Json): string[] {
-  if (typeof node === 'string') return [node];
-  if (Array.isArray(node)) return node.flatMap(leafStrings);
-  if (isObject(node)) return Object.values(node).flatMap(leafStrings);
-  return [];
-}
-
-/** The statements of one role's inline policies, in a resolved template. */
-function roleStatements(r: Resolved, roleId: string): Statement[] {
-  const role = r.resources[roleId];
-  if (role === undefined) throw new Error(`no role ${roleId}`);
-  return (role.Properties.Policies as Json[]).flatMap(
-    (p) => ((p as JsonObject).PolicyDocument as JsonObject).Statement as unknown as Statement[],
-  );
-}
-
-function allowedOn(statements: Statement[], action: string): string[] {
-  return statements
-    .filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action))
-    .flatMap((s) => resourcesOf(s).map(render));
-}
 
 // The deployment choices the tests resolve the template for.
 const EXISTING = {
@@ -345,6 +76,17 @@ const SCENARIOS: Record<string, Record<string, string>> = {
     EventStreamDestination: 'Kinesis',
     KinesisStreamKmsKeyArn: '',
     ArchiveKmsKeyArn: '',
+  },
+  'SES to Firehose, SMS set': {
+    SesConfigurationSets: 'marketing,transactional',
+    CreateSesConfigurationSet: 'true',
+    CreateSmsConfigurationSet: 'true',
+  },
+  'SES through EventBridge, existing stream, no Pinpoint': {
+    ...EXISTING,
+    EventStreamDestination: 'None',
+    SesConfigurationSets: 'marketing',
+    SesEventsVia: 'EventBridge',
   },
   'lifecycle off': {
     RawInfrequentAccessDays: '0',
@@ -388,7 +130,7 @@ describe('sls package (offline)', () => {
       string,
       unknown
     >;
-    const buildTime = ['memorySize', 'piiMode', 'logLevel'];
+    const buildTime = ['memorySize', 'piiMode', 'logLevel', 'rulesFile', 'appsFile'];
     const cfnNames = Object.keys(template.Parameters).map((n) => n[0]?.toLowerCase() + n.slice(1));
     expect(
       Object.keys(settings)
@@ -542,6 +284,17 @@ describe('template (defaults)', () => {
       }
       const firehoseEnv = (props('FirehoseLambdaFunction').Environment as JsonObject).Variables as JsonObject;
       expect(firehoseEnv.FIREHOSE_ARCHIVE_RAW).toBe('false');
+    });
+
+    it('names the packaged rules and app metadata on both functions: the shipped rules, none by default', () => {
+      const shipped = prepareRoutingConfig(undefined, undefined);
+      for (const fn of ['KinesisLambdaFunction', 'FirehoseLambdaFunction']) {
+        expect((props(fn).Environment as JsonObject).Variables).toMatchObject({
+          RULES_SHA256: shipped.rulesSha256,
+          APP_METADATA_SHA256: shipped.appsSha256,
+        });
+      }
+      expect(packageOutput).toContain(`Packaging 15 rules (default rules, sha256 ${shipped.rulesSha256})`);
     });
 
     it('passes existing resources to the functions when they are given', () => {

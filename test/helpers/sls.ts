@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+const SLS = join(ROOT, 'node_modules', '.bin', 'sls');
+
+export interface SlsRun {
+  code: number;
+  /** stdout and stderr together: osls writes its progress and errors to stderr. */
+  output: string;
+  stdout: string;
+}
+
+let runs = 0;
+
+/**
+ * Runs `sls <args>` in the repository, offline (no credentials, no profile). Each run bundles in its own
+ * serverless-esbuild work folder (SLS_ESBUILD_WORK_FOLDER, build/esbuild.config.js): test files package in
+ * parallel. The work folder is deleted afterwards (`sls package` does it itself, `sls invoke local` does not).
+ */
+export function sls(args: string[], env: Record<string, string> = {}): Promise<SlsRun> {
+  const workFolder = `.esbuild/test-${process.pid}-${++runs}`;
+  return new Promise((resolve) => {
+    execFile(
+      SLS,
+      args,
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: '',
+          AWS_SECRET_ACCESS_KEY: '',
+          AWS_PROFILE: '',
+          SLS_ESBUILD_WORK_FOLDER: workFolder,
+          ...env,
+        },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        rmSync(join(ROOT, workFolder), { recursive: true, force: true });
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, output: `${stdout}\n${stderr}`, stdout });
+      },
+    );
+  });
+}
+
+/** `sls package` into a new temporary folder; `params` become `--param="name=value"`. Throws when it fails. */
+export async function slsPackage(
+  params: Record<string, string> = {},
+): Promise<{ dir: string; output: string; template: CloudFormationTemplate }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sls-package-'));
+  const args = ['package', '--package', dir, ...Object.entries(params).map(([k, v]) => `--param=${k}=${v}`)];
+  const run = await sls(args);
+  if (run.code !== 0) throw new Error(`sls ${args.join(' ')} failed (${run.code}):\n${run.output}`);
+  const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+  return { dir, output: run.output, template };
+}
+
+export interface CloudFormationTemplate {
+  Parameters: Record<string, { Default?: string }>;
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
