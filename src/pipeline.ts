@@ -178,7 +178,6 @@ function processDecoded(
   return okOutcome(record, drop, alerts, output);
 }
 
-
 /** The outcome of a normalized (and routed) record. Also used by the CLI for records it only re-routes. */
 export function okOutcome(
   record: NormalizedRecord,

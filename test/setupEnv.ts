@@ -4,3 +4,9 @@ process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
 process.env.AWS_REGION = 'us-east-1';
 delete process.env.AWS_SESSION_TOKEN;
 delete process.env.AWS_PROFILE;
+
+// Property tests are seeded, so that CI is repeatable: a failure prints its seed and path, and the same seed
+// replays it. FC_SEED=<n> runs another sequence (e.g. FC_SEED=$RANDOM in a soak loop).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fc = require('fast-check') as typeof import('fast-check');
+fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261130) });
