@@ -225,6 +225,26 @@ describe.each(Object.entries(SCENARIOS))('template resolved for %s', (_name, ove
     }
   });
 
+  it('scopes every service principal a key policy admits to this account and a source ARN', () => {
+    const grants = collectStatements(r.resources).filter(
+      (l) =>
+        l.type === 'AWS::KMS::Key' &&
+        l.statement.Effect === 'Allow' &&
+        isObject(l.statement.Principal) &&
+        'Service' in l.statement.Principal,
+    );
+    expect(grants.length).toBeGreaterThan(0);
+    for (const l of grants) {
+      const condition = l.statement.Condition ?? {};
+      expect({
+        sid: l.statement.Sid,
+        account: (condition.StringEquals as JsonObject)?.['aws:SourceAccount'],
+      }).toEqual({ sid: l.statement.Sid, account: { Ref: 'AWS::AccountId' } });
+      const arn = (condition.ArnLike as JsonObject | undefined)?.['aws:SourceArn'];
+      expect(render(arn as Json)).toMatch(/^arn:aws:[a-z-]+:us-east-1:123456789012:/);
+    }
+  });
+
   it('lets logs:PutLogEvents write only to the log groups of the stack', () => {
     for (const l of collectStatements(r.resources)) {
       if (!actionsOf(l.statement).includes('logs:PutLogEvents')) continue;
@@ -765,12 +785,13 @@ describe('template (defaults)', () => {
     it('encrypts the alert topic with the alerts key, which CloudWatch alarms may use', () => {
       expect(props('AlertTopic').KmsMasterKeyId).toEqual({ 'Fn::GetAtt': ['AlertsKey', 'Arn'] });
       const keyStatements = collectStatements({ AlertsKey: res('AlertsKey') }).map((l) => l.statement);
-      expect(keyStatements).toContainEqual(
-        expect.objectContaining({
-          Principal: { Service: 'cloudwatch.amazonaws.com' },
-          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        }),
-      );
+      const grant = keyStatements.find((s) => isObject(s.Principal) && 'Service' in s.Principal);
+      expect(grant).toMatchObject({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      });
       const topicPolicy = collectStatements({ AlertTopicPolicy: res('AlertTopicPolicy') }).map(
         (l) => l.statement,
       );
@@ -780,6 +801,25 @@ describe('template (defaults)', () => {
         Resource: { Ref: 'AlertTopic' },
         Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
       });
+      // The key admits the alarms the topic admits (this account and region), and only for this topic: SNS's
+      // encryption context is the ARN of the topic, written out in the key policy (a Ref would be circular).
+      const sourceArn = (s: Statement | undefined) =>
+        render(((s?.Condition?.ArnLike ?? {}) as JsonObject)['aws:SourceArn'] as Json);
+      expect(sourceArn(grant)).toBe('arn:aws:cloudwatch:us-east-1:123456789012:alarm:*');
+      expect(sourceArn(grant)).toBe(sourceArn(topicPolicy[0]));
+      const context = (grant?.Condition?.StringEquals as JsonObject)[
+        'kms:EncryptionContext:aws:sns:topicArn'
+      ];
+      expect(render(context as Json)).toBe(
+        `arn:aws:sns:us-east-1:123456789012:${render(props('AlertTopic').TopicName as Json)}`,
+      );
+      expect(render(props('AlertTopic').TopicName as Json)).toBe('pinpoint-stream-processor-dev-alerts');
+      // Every alarm of the stack is one the grant admits, and notifies this topic.
+      for (const [id, alarm] of Object.entries(r.resources)) {
+        if (alarm.Type !== 'AWS::CloudWatch::Alarm') continue;
+        const arn = `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${render(alarm.Properties.AlarmName as Json)}`;
+        expect({ id, ok: iamMatches(sourceArn(grant), arn) }).toEqual({ id, ok: true });
+      }
     });
 
     it('subscribes an email address only when one is given', () => {
