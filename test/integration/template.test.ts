@@ -807,7 +807,7 @@ describe('template (defaults)', () => {
         render(((s?.Condition?.ArnLike ?? {}) as JsonObject)['aws:SourceArn'] as Json);
       expect(sourceArn(grant)).toBe('arn:aws:cloudwatch:us-east-1:123456789012:alarm:*');
       expect(sourceArn(grant)).toBe(sourceArn(topicPolicy[0]));
-      const context = (grant?.Condition?.StringEquals as JsonObject)[
+      const context = ((grant?.Condition?.StringEquals ?? {}) as JsonObject)[
         'kms:EncryptionContext:aws:sns:topicArn'
       ];
       expect(render(context as Json)).toBe(
