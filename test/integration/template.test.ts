@@ -44,12 +44,17 @@ const run = promisify(execFile);
 const root = join(__dirname, '..', '..');
 
 let template: Template;
+/** The template that creates the stack and its deployment bucket on the first deploy (before the update). */
+let createTemplate: Template;
 let packageOutput: string;
 
 beforeAll(async () => {
   const packaged = await slsPackage();
   packageOutput = packaged.output;
   template = packaged.template as unknown as Template;
+  createTemplate = JSON.parse(
+    readFileSync(join(packaged.dir, 'cloudformation-template-create-stack.json'), 'utf8'),
+  ) as Template;
 }, 120_000);
 
 // The deployment choices the tests resolve the template for.
@@ -113,10 +118,19 @@ describe('sls package (offline)', () => {
     const out = mkdtempSync(join(tmpdir(), 'cfn-lint-'));
     const file = join(out, 'template.json');
     writeFileSync(file, JSON.stringify(template));
+    const createFile = join(out, 'create-stack.json');
+    writeFileSync(createFile, JSON.stringify(createTemplate));
     // W1030: a parameter that may be empty, used only under a condition that says it is not (cfn-lint does
     // not follow that). W3005: osls adds DependsOn on the function's role. W3696: Pinpoint's end of support
     // (docs/deploy.md).
-    const result = await run('cfn-lint', [file, '--ignore-checks', 'W1030', 'W3005', 'W3696']).then(
+    const result = await run('cfn-lint', [
+      file,
+      createFile,
+      '--ignore-checks',
+      'W1030',
+      'W3005',
+      'W3696',
+    ]).then(
       () => ({ code: 0, output: '' }),
       (err: { code?: number | string; stdout?: string }) => ({ code: err.code, output: err.stdout ?? '' }),
     );
@@ -690,6 +704,59 @@ describe('template (defaults)', () => {
 
     it('keeps a 48-character generated HMAC key in Secrets Manager', () => {
       expect(props('PiiHashKeySecret').GenerateSecretString).toMatchObject({ PasswordLength: 48 });
+    });
+  });
+
+  describe('deployment bucket', () => {
+    const bucketIn = (t: Template) => t.Resources.ServerlessDeploymentBucket as Resource;
+
+    it('is private, versioned and encrypted from the first deploy on (the create-stack template)', () => {
+      for (const t of [createTemplate, template]) {
+        expect(bucketIn(t).Properties).toMatchObject({
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          VersioningConfiguration: { Status: 'Enabled' },
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [
+              { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+            ],
+          },
+        });
+        // osls's policy is kept (no skipPolicySetup): it denies every request without TLS.
+        const policy = t.Resources.ServerlessDeploymentBucketPolicy as Resource;
+        expect((policy.Properties.PolicyDocument as JsonObject).Statement).toEqual([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Principal: '*',
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': false } },
+          }),
+        ]);
+      }
+    });
+
+    it('uploads with SSE and expires the versions osls deletes or overwrites', () => {
+      const settings = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8')).provider
+        .deploymentBucket;
+      expect(settings).toEqual({ blockPublicAccess: true, versioning: true, serverSideEncryption: 'AES256' });
+      expect(bucketIn(template).Properties).toMatchObject({
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              Id: 'housekeeping',
+              Status: 'Enabled',
+              NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+              ExpiredObjectDeleteMarker: true,
+            },
+          ],
+        },
+      });
     });
   });
 
