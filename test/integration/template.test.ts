@@ -93,6 +93,9 @@ const SCENARIOS: Record<string, Record<string, string>> = {
     SesConfigurationSets: 'marketing',
     SesEventsVia: 'EventBridge',
   },
+  'customer-managed log key': {
+    LogsKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+  },
   'lifecycle off': {
     RawInfrequentAccessDays: '0',
     RawGlacierDays: '0',
@@ -704,6 +707,53 @@ describe('template (defaults)', () => {
 
     it('keeps a 48-character generated HMAC key in Secrets Manager', () => {
       expect(props('PiiHashKeySecret').GenerateSecretString).toMatchObject({ PasswordLength: 48 });
+    });
+  });
+
+  describe('log groups', () => {
+    const LOG_KEY = SCENARIOS['customer-managed log key']?.LogsKmsKeyArn as string;
+    const logGroups = (x: Resolved) =>
+      Object.entries(x.resources).filter(([, res]) => res.Type === 'AWS::Logs::LogGroup');
+
+    it('uses CloudWatch Logs’ own encryption by default', () => {
+      expect(
+        logGroups(r)
+          .map(([id]) => id)
+          .sort(),
+      ).toEqual(['DeliveryStreamLogGroup', 'FirehoseLogGroup', 'KinesisLogGroup']);
+      for (const [, group] of logGroups(r)) expect(group.Properties.KmsKeyId).toBeUndefined();
+    });
+
+    it('encrypts every log group the stack creates with LogsKmsKeyArn when one is given', () => {
+      const x = resolve(template, { LogsKmsKeyArn: LOG_KEY });
+      expect(logGroups(x)).toHaveLength(3);
+      for (const [id, group] of logGroups(x)) {
+        expect({ id, key: group.Properties.KmsKeyId }).toEqual({ id, key: LOG_KEY });
+      }
+      // …and the stack grants nothing on it: CloudWatch Logs uses it under the key policy the owner writes.
+      const grants = collectStatements(x.resources).filter((l) =>
+        leafStrings(l.statement.Resource ?? null).includes(LOG_KEY),
+      );
+      expect(grants).toEqual([]);
+    });
+
+    it('accepts a key ARN (single- or multi-Region), not an alias', () => {
+      const pattern = new RegExp((template.Parameters.LogsKmsKeyArn as Parameter).AllowedPattern as string);
+      expect(pattern.test('')).toBe(true);
+      expect(pattern.test(LOG_KEY)).toBe(true);
+      expect(
+        pattern.test('arn:aws:kms:eu-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab'),
+      ).toBe(true);
+      expect(pattern.test('arn:aws:kms:us-east-1:123456789012:alias/logs')).toBe(false);
+      expect(pattern.test('alias/logs')).toBe(false);
+    });
+
+    it('names in docs/deploy.md the log groups the key policy must allow', () => {
+      const doc = readFileSync(join(root, 'docs', 'deploy.md'), 'utf8');
+      for (const [, group] of logGroups(r)) {
+        const name = render(group.Properties.LogGroupName as Json).replace('-dev', '-<stage>');
+        expect(doc).toContain(`log-group:${name}`);
+      }
     });
   });
 
