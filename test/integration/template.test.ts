@@ -96,6 +96,7 @@ const SCENARIOS: Record<string, Record<string, string>> = {
   'customer-managed log key': {
     LogsKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
   },
+  'reserved concurrency': { KinesisReservedConcurrency: '20', FirehoseReservedConcurrency: '5' },
   'lifecycle off': {
     RawInfrequentAccessDays: '0',
     RawGlacierDays: '0',
@@ -332,6 +333,40 @@ describe('template (defaults)', () => {
         });
       }
       expect(packageOutput).toContain(`Packaging 15 rules (default rules, sha256 ${shipped.rulesSha256})`);
+    });
+
+    it('reserves no concurrency by default, and the given concurrency per function (a parameter)', () => {
+      for (const fn of ['KinesisLambdaFunction', 'FirehoseLambdaFunction']) {
+        expect(props(fn).ReservedConcurrentExecutions).toBeUndefined();
+      }
+      const x = resolve(template, SCENARIOS['reserved concurrency']);
+      const reserved = (fn: string) => (x.resources[fn] as Resource).Properties.ReservedConcurrentExecutions;
+      expect(reserved('KinesisLambdaFunction')).toBe('20');
+      expect(reserved('FirehoseLambdaFunction')).toBe('5');
+      const one = resolve(template, { KinesisReservedConcurrency: '8' });
+      expect((one.resources.KinesisLambdaFunction as Resource).Properties.ReservedConcurrentExecutions).toBe(
+        '8',
+      );
+      expect(
+        (one.resources.FirehoseLambdaFunction as Resource).Properties.ReservedConcurrentExecutions,
+      ).toBeUndefined();
+      // Not the build-time `reservedConcurrency` of serverless.yml, which would fix the value in the template.
+      const functions = parseYaml(readFileSync(join(root, 'serverless.yml'), 'utf8')).functions as Record<
+        string,
+        Record<string, unknown>
+      >;
+      for (const f of Object.values(functions)) expect(f.reservedConcurrency).toBeUndefined();
+    });
+
+    it('accepts an empty reservation or a positive one, never 0 (which would stop the function)', () => {
+      for (const name of ['KinesisReservedConcurrency', 'FirehoseReservedConcurrency']) {
+        const pattern = new RegExp((template.Parameters[name] as Parameter).AllowedPattern as string);
+        for (const ok of ['', '1', '40', '1000'])
+          expect({ name, ok, match: pattern.test(ok) }).toMatchObject({ match: true });
+        for (const bad of ['0', '-1', '05', '1.5', 'none', ' 10']) {
+          expect({ name, bad, match: pattern.test(bad) }).toMatchObject({ match: false });
+        }
+      }
     });
 
     it('passes existing resources to the functions when they are given', () => {
