@@ -78,6 +78,8 @@ export interface NormalizedRecord {
   app_environment?: string;
   app_owner?: string;
   account_id?: string;
+  /** SES / End User Messaging configuration set that published the event: the key their users group by. */
+  configuration_set?: string;
   endpoint_id?: string;
   user_id?: string;
   session_id?: string;

@@ -46,6 +46,7 @@ export const FIELD_POLICY = {
   app_environment: 'config',
   app_owner: 'config',
   account_id: 'account',
+  configuration_set: 'identifier',
   endpoint_id: 'identifier',
   user_id: 'identifier',
   session_id: 'identifier',
