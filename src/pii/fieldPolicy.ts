@@ -32,6 +32,7 @@ export type FieldPolicy =
 export const FIELD_POLICY = {
   schema_version: 'computed',
   event_id: 'computed',
+  source_event_id: 'identifier',
   source: 'computed',
   family: 'computed',
   event_type: 'identifier',
