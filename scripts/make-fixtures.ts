@@ -2,11 +2,14 @@
  * Builds the Lambda events in events/ from the raw service events in events/raw/:
  * `kinesis-<family>.json` and `firehose-<family>.json` for every family, and `*-mixed.json` with a few
  * events of each family, the lenient cases real data brings, and one record of every poison class.
+ * First it writes the raw files derived from others: events/raw/ses-eventbridge.json is every SES sample of
+ * events/raw/ses.json as SES publishes it to EventBridge and a rule delivers it (the whole envelope).
  *
  *   npm run fixtures
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sesToEventBridge } from '../src/fixtures/eventBridge';
 import { arrivalOf, type FixtureRecord, toFirehoseEvent, toKinesisEvent } from '../src/fixtures/wrap';
 
 const root = join(__dirname, '..', 'events');
@@ -14,19 +17,35 @@ const rawDir = join(root, 'raw');
 
 type RawEvent = Record<string, unknown>;
 
-const families = readdirSync(rawDir)
-  .filter((f) => f.endsWith('.json'))
-  .map((f) => ({
-    family: f.replace(/\.json$/, ''),
-    events: JSON.parse(readFileSync(join(rawDir, f), 'utf8')) as RawEvent[],
-  }))
-  .sort((a, b) => a.family.localeCompare(b.family));
+const readRaw = (family: string): RawEvent[] =>
+  JSON.parse(readFileSync(join(rawDir, `${family}.json`), 'utf8')) as RawEvent[];
+
+/** Raw files made here from another one. They come after the others, so that existing shard numbers stay. */
+const DERIVED: ReadonlyArray<{ family: string; from: string; build: (event: RawEvent) => RawEvent }> = [
+  { family: 'ses-eventbridge', from: 'ses', build: sesToEventBridge },
+];
+
+for (const { family, from, build } of DERIVED) {
+  writeFileSync(join(rawDir, `${family}.json`), `${JSON.stringify(readRaw(from).map(build), null, 2)}\n`);
+  console.log(`events/raw/${family}.json`);
+}
+
+const derived = new Set(DERIVED.map((d) => d.family));
+const families = [
+  ...readdirSync(rawDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.replace(/\.json$/, ''))
+    .filter((family) => !derived.has(family))
+    .sort((a, b) => a.localeCompare(b)),
+  ...derived,
+].map((family) => ({ family, events: readRaw(family) }));
 
 const asRecord = (event: RawEvent): FixtureRecord => ({
   data: Buffer.from(JSON.stringify(event), 'utf8'),
   arrivalMs: arrivalOf(event),
+  // EventBridge's Kinesis target, without a partition key path, keys by the event's id.
   partitionKey: String(
-    (event.application as { app_id?: string } | undefined)?.app_id ?? event.eventType ?? 'pk',
+    (event.application as { app_id?: string } | undefined)?.app_id ?? event.eventType ?? event.id ?? 'pk',
   ),
 });
 
@@ -71,6 +90,20 @@ function lenient(): FixtureRecord[] {
         event_timestamp: 1763650000000,
         arrival_timestamp: 1763650000300,
         application: { app_id: 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6' },
+      }),
+    ),
+    // An EventBridge event of another service, from a rule wider than the stack's own.
+    text(
+      JSON.stringify({
+        version: '0',
+        id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+        'detail-type': 'AWS Health Event',
+        source: 'aws.health',
+        account: '123456789012',
+        time: '2025-11-20T14:46:39Z',
+        region: 'us-east-1',
+        resources: [],
+        detail: { service: 'SES', eventTypeCategory: 'issue', eventTypeCode: 'AWS_SES_OPERATIONAL_ISSUE' },
       }),
     ),
     text(

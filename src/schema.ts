@@ -5,7 +5,8 @@
 export const SCHEMA_VERSION = 1;
 
 // The closed vocabularies, as values (rules are validated against them at cold start) and as types.
-export const SOURCES = ['pinpoint', 'end_user_messaging', 'ses'] as const;
+/** `eventbridge`: an EventBridge event from a service none of the others covers (family `unknown`). */
+export const SOURCES = ['pinpoint', 'end_user_messaging', 'ses', 'eventbridge'] as const;
 export type Source = (typeof SOURCES)[number];
 
 export const FAMILIES = [
@@ -63,6 +64,8 @@ export type UserAgentClass = (typeof USER_AGENT_CLASSES)[number];
 export interface NormalizedRecord {
   schema_version: number;
   event_id: string;
+  /** The id the delivering service gave the event: the EventBridge envelope's `id`. */
+  source_event_id?: string;
   source: Source;
   family: Family;
   event_type: string;
@@ -78,6 +81,8 @@ export interface NormalizedRecord {
   app_environment?: string;
   app_owner?: string;
   account_id?: string;
+  /** SES / End User Messaging configuration set that published the event: the key their users group by. */
+  configuration_set?: string;
   endpoint_id?: string;
   user_id?: string;
   session_id?: string;

@@ -32,6 +32,7 @@ export type FieldPolicy =
 export const FIELD_POLICY = {
   schema_version: 'computed',
   event_id: 'computed',
+  source_event_id: 'identifier',
   source: 'computed',
   family: 'computed',
   event_type: 'identifier',
@@ -46,6 +47,7 @@ export const FIELD_POLICY = {
   app_environment: 'config',
   app_owner: 'config',
   account_id: 'account',
+  configuration_set: 'identifier',
   endpoint_id: 'identifier',
   user_id: 'identifier',
   session_id: 'identifier',

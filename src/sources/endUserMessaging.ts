@@ -64,6 +64,7 @@ export function normalizeEndUserMessaging(
   // These events have no arrival time of their own: the stream's arrival stands in.
   const rec = startRecord('end_user_messaging', eventType, cls, eventMs, undefined, ctx);
 
+  put(rec, 'configuration_set', str(event.configurationSet));
   put(rec, 'message_id', str(event.messageId));
   put(rec, 'message_type', str(event.messageType));
   put(rec, 'message_parts', int32(event.totalMessageParts));

@@ -45,6 +45,15 @@ export function classifySes(eventType: string): Classification {
 }
 
 /**
+ * The event type when the object is shaped like an SES event: a non-empty `eventType` (event publishing) or
+ * `notificationType` (notifications) with a `mail` object. Undefined otherwise.
+ */
+export function sesEventType(event: JsonObject): string | undefined {
+  const type = event.eventType ?? event.notificationType;
+  return typeof type === 'string' && type.length > 0 && obj(event.mail) !== undefined ? type : undefined;
+}
+
+/**
  * Normalizes one Amazon SES event-publishing record (`eventType`) or SES notification (`notificationType`)
  * to schema v1.
  */
@@ -60,6 +69,7 @@ export function normalizeSes(event: JsonObject, eventType: string, ctx: Normaliz
   }
 
   put(rec, 'account_id', str(mail?.sendingAccountId));
+  put(rec, 'configuration_set', configurationSetOf(mail?.tags));
   put(rec, 'message_id', str(mail?.messageId));
   const destination = arr(mail?.destination);
   if (destination !== undefined) put(rec, 'recipient_count', int32(destination.length));
@@ -110,6 +120,15 @@ export function normalizeSes(event: JsonObject, eventType: string, ctx: Normaliz
   const tags = sesTags(mail?.tags);
   if (tags !== undefined) rec.attributes = tags;
   return rec;
+}
+
+/**
+ * The configuration set that published the event: SES adds the `ses:configuration-set` tag to every event it
+ * publishes through one (a list of one value, as every tag). The tag stays in `attributes` too.
+ */
+function configurationSetOf(value: unknown): string | undefined {
+  const tag = obj(value)?.['ses:configuration-set'];
+  return str(Array.isArray(tag) ? tag[0] : tag);
 }
 
 /** SES message tags are `{name: [values]}`; flattened to `name → "v1,v2"` to fit the attributes map. */

@@ -182,7 +182,7 @@ describe('rules and app metadata packaged into the bundles', () => {
         .split('\n')
         .map((l) => JSON.parse(l) as { rule: string; count: number }),
     );
-    expect(alerts.find((a) => a.rule === 'field-ses-delivery')?.count).toBe(1);
+    expect(alerts.find((a) => a.rule === 'field-ses-delivery')?.count).toBe(2); // bare, and through EventBridge
     const processed = logs.find((l) => l.message === 'kinesis batch processed') as { dropped: number };
     expect(processed.dropped).toBeGreaterThan(0);
   });

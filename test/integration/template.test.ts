@@ -1126,7 +1126,7 @@ describe('template (defaults)', () => {
     it('projects source and family of the Firehose table from the schema vocabularies', () => {
       expect(tableInput('FirehoseEventsTable').Parameters).toMatchObject({
         'projection.source.type': 'enum',
-        'projection.source.values': 'pinpoint,end_user_messaging,ses',
+        'projection.source.values': 'pinpoint,end_user_messaging,ses,eventbridge',
         'projection.family.type': 'enum',
         'projection.family.values': 'app,campaign,journey,email,sms,voice,push,custom,unknown',
       });

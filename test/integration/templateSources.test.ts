@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { SES_DETAIL_TYPES } from '../../src/fixtures/eventBridge';
 import { recordOf, runPipeline } from '../../src/pipeline';
 import {
   actionsOf,
@@ -311,10 +312,16 @@ describe('SES configuration sets', () => {
           Id: 'kinesis',
           Arn: { 'Fn::GetAtt': ['KinesisStream', 'Arn'] },
           RoleArn: { 'Fn::GetAtt': ['SesEventBridgeRole', 'Arn'] },
-          InputPath: '$.detail',
         },
       ],
     });
+    // The whole event goes to the stream: its id and time are kept (docs/schema.md, "EventBridge envelope").
+    const [target] = rule.Targets as [JsonObject];
+    expect([target.InputPath, target.Input, target.InputTransformer]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
     const pattern = rule.EventPattern as JsonObject;
     expect(pattern.source).toEqual(['aws.ses']);
     expect((pattern.resources as Json[]).map(render)).toEqual([
@@ -335,32 +342,49 @@ describe('SES configuration sets', () => {
     });
   });
 
-  it('puts the bare SES event into the stream, which the kinesis function normalizes as SES', async () => {
+  it('puts the whole EventBridge event into the stream, which the kinesis function normalizes as its SES event', async () => {
     const r = resolve(template, SCENARIOS['a new SES set, EventBridge']);
-    const [target] = props(r, 'SesEventsRule').Targets as [JsonObject];
-    const path = (target.InputPath as string).split('.');
-    expect(path[0]).toBe('$');
+    const rule = props(r, 'SesEventsRule');
+    const [target] = rule.Targets as [JsonObject];
+    expect(target.InputPath).toBeUndefined();
+    const [resource] = ((rule.EventPattern as JsonObject).resources as Json[]).map(render);
     const events = rawEvents('ses');
-    // SES events as EventBridge delivers them to a rule (docs: "Amazon SES events in EventBridge").
-    const records = events.map((detail, i) => {
-      const envelope: Record<string, unknown> = {
-        version: '0',
-        id: `event-${i}`,
-        'detail-type': 'Email Delivered',
-        source: 'aws.ses',
-        account: '123456789012',
-        time: '2026-11-30T12:00:00Z',
-        region: 'us-east-1',
-        resources: [sesSetArn('pinpoint-stream-processor-dev')],
-        detail,
-      };
-      const input = path.slice(1).reduce<unknown>((v, key) => (v as Record<string, unknown>)[key], envelope);
-      return { id: String(i), data: Buffer.from(JSON.stringify(input)).toString('base64'), ingestMs: 0 };
-    });
+    // SES events as EventBridge delivers them to the rule's target (SES developer guide, "Monitoring SES
+    // events using Amazon EventBridge"), from the set the rule matches.
+    const envelopes = events.map((detail, i) => ({
+      version: '0',
+      id: `0d4c1f7e-7a8b-4c9d-8e1f-2a3b4c5d6e${String(i).padStart(2, '0')}`,
+      'detail-type': SES_DETAIL_TYPES[String(detail.eventType)],
+      source: 'aws.ses',
+      account: '123456789012',
+      time: '2026-11-30T12:00:00Z',
+      region: 'us-east-1',
+      resources: [resource],
+      detail,
+    }));
+    const records = envelopes.map((envelope, i) => ({
+      id: String(i),
+      data: Buffer.from(JSON.stringify(envelope)).toString('base64'),
+      ingestMs: 0,
+    }));
+    const bare = events.map((event, i) => ({
+      id: String(i),
+      data: Buffer.from(JSON.stringify(event)).toString('base64'),
+      ingestMs: 0,
+    }));
     const { runtime } = await testRuntime();
-    const outcomes = runPipeline(records, runtime.settings, { keepRecords: true }).map((p) => p.outcome);
-    expect(outcomes.map((o) => (o.kind === 'poison' ? o.reason : recordOf(o).source))).toEqual(
-      events.map(() => 'ses'),
+    const normalize = (input: typeof records) =>
+      runPipeline(input, runtime.settings, { keepRecords: true }).map(({ outcome }) => {
+        if (outcome.kind === 'poison') throw new Error(`poison: ${outcome.reason}`);
+        return recordOf(outcome);
+      });
+    const normalized = normalize(records);
+    const expected = normalize(bare);
+    expect(normalized.map((rec) => [rec.source, rec.family, rec.event_type, rec.outcome])).toEqual(
+      expected.map((rec) => ['ses', 'email', rec.event_type, rec.outcome]),
+    );
+    expect(normalized.map((rec) => [rec.source_event_id, rec.arrival_time])).toEqual(
+      envelopes.map((e) => [e.id, '2026-11-30T12:00:00.000Z']),
     );
   });
 

@@ -370,6 +370,37 @@ describe('normalizeEvent source detection', () => {
     expect(normalizeEvent({ eventType: 'TEXT_SENT', mail }, context()).source).toBe('end_user_messaging');
   });
 
+  it('routes an EventBridge event of SES to the SES normalizer, with the envelope’s id', () => {
+    const rec = normalizeEvent(
+      {
+        version: '0',
+        id: 'e-1',
+        'detail-type': 'Email Sent',
+        source: 'aws.ses',
+        time: '2025-11-20T18:59:21Z',
+        detail: { eventType: 'Send', mail: { messageId: 'm-1' } },
+      },
+      context(),
+    );
+    expect(rec).toMatchObject({ source: 'ses', family: 'email', outcome: 'sent', source_event_id: 'e-1' });
+  });
+
+  it('normalizes an EventBridge event of another service as source eventbridge, family unknown', () => {
+    const rec = normalizeEvent(
+      { 'detail-type': 'EC2 Instance State-change Notification', source: 'aws.ec2', detail: {} },
+      context(),
+    );
+    expect(rec).toMatchObject({ source: 'eventbridge', family: 'unknown', outcome: 'other' });
+  });
+
+  it('prefers the EventBridge shape over the keys its detail might share with another source', () => {
+    const rec = normalizeEvent(
+      { 'detail-type': 'Custom', source: 'my.app', detail: {}, event_type: '_email.send' },
+      context(),
+    );
+    expect(rec).toMatchObject({ source: 'eventbridge', event_type: 'Custom' });
+  });
+
   it('prefers event_type over eventType when both are present', () => {
     const rec = normalizeEvent({ event_type: '_email.send', eventType: 'Send', mail: {} }, context());
     expect(rec).toMatchObject({ source: 'pinpoint', event_type: '_email.send' });
@@ -408,6 +439,7 @@ describe('normalizeEvent source detection', () => {
     ['a numeric event_type', { event_type: 42 }],
     ['a null eventType', { eventType: null }],
     ['an object as notificationType', { notificationType: { type: 'Bounce' }, mail: {} }],
+    ['an EventBridge event without a detail object', { 'detail-type': 'Email Sent', source: 'aws.ses' }],
   ])('rejects %s as poison with reason missing_event_type', (_name, event) => {
     let thrown: unknown;
     try {
@@ -676,6 +708,46 @@ describe('normalizeEvent on arbitrary input', () => {
       { requiredKeys: ['eventType'] },
     );
     fc.assert(fc.property(event, (e) => assertValid(normalizeEvent(e as JsonObject, context()))));
+  });
+
+  it('normalizes any EventBridge-shaped object into a valid record', () => {
+    const sesDetail = fc.record({
+      eventType: fc.oneof(word, fc.constantFrom(...Object.keys(SES_DETAIL))),
+      mail: fc.oneof(loose, fc.record({ tags: loose, destination: fc.array(fc.string(), { maxLength: 2 }) })),
+      bounce: fc.record({ bounceType: word, timestamp: timestamp }),
+    });
+    const event = fc.record(
+      {
+        version: fc.jsonValue(),
+        id: fc.oneof(word, fc.jsonValue()),
+        'detail-type': word.filter((s) => s.length > 0),
+        source: fc.oneof(word, fc.constantFrom('aws.ses', 'aws.health')),
+        account: fc.oneof(word, fc.jsonValue()),
+        time: fc.oneof(
+          timestamp,
+          fc.string(),
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        ),
+        resources: fc.oneof(
+          fc.array(
+            fc.oneof(
+              fc.string(),
+              fc.string().map((n) => `arn:aws:ses:r:1:configuration-set/${n}`),
+            ),
+          ),
+          fc.jsonValue(),
+        ),
+        detail: fc.oneof(sesDetail, loose),
+      },
+      { requiredKeys: ['detail-type', 'source', 'detail'] },
+    );
+    fc.assert(
+      fc.property(event, (e) => {
+        const rec = normalizeEvent(e as JsonObject, context());
+        assertValid(rec);
+        expect(['ses', 'eventbridge']).toContain(rec.source);
+      }),
+    );
   });
 
   it('normalizes any SES-shaped object into a valid record', () => {

@@ -19,9 +19,9 @@ describe('rules check', () => {
         'm',
       ),
     );
-    expect(out).toMatch(/^89 sample events from 7 files in /m);
+    expect(out).toMatch(/^100 sample events from 8 files in /m);
     expect(out).toMatch(/^pinpoint\/email +_email\.hardbounce +1 +email-hard-bounce \(alert high\)$/m);
-    expect(out).toMatch(/^ses\/email +Delivery +1 +-$/m);
+    expect(out).toMatch(/^ses\/email +Delivery +2 +-$/m);
     expect(stderr()).toBe('');
   });
 
@@ -139,7 +139,7 @@ describe('rules check', () => {
     expect(report).toMatchObject({
       file: null,
       valid: true,
-      samples: { folder: null, files: 7, events: 89 },
+      samples: { folder: null, files: 8, events: 100 },
     });
     expect(report.rules).toHaveLength(DEFAULT_RULES.length);
     expect(report.unused).toEqual([]);

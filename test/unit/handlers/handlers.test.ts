@@ -86,7 +86,7 @@ describe('handlers with local sinks', () => {
         lambdaContext(3000),
       );
       if (fn === 'kinesis') expect(res).toEqual({ batchItemFailures: [] });
-      else expect(res.records.filter((r) => r.result === 'Ok')).toHaveLength(22);
+      else expect(res.records.filter((r) => r.result === 'Ok')).toHaveLength(25);
       expect(files(dir).some((f) => f.includes('/quarantine/'))).toBe(true);
     },
   );

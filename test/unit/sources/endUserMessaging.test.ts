@@ -314,6 +314,27 @@ describe('normalizeEndUserMessaging', () => {
     expect(JSON.stringify(rec)).not.toContain('+447700900123');
   });
 
+  it('reads the configuration set, and keeps it in the attributes too', () => {
+    const rec = normalize({ ...docExample(), configurationSet: 'otp-sms' });
+    expect(rec.configuration_set).toBe('otp-sms');
+    expect(rec.attributes?.configuration_set).toBe('otp-sms');
+  });
+
+  it('keeps a context key configuration_set in the attributes and the event’s own set in the field', () => {
+    const rec = normalize({
+      ...docExample(),
+      configurationSet: 'otp-sms',
+      context: { configuration_set: 'x' },
+    });
+    expect(rec.configuration_set).toBe('otp-sms');
+    expect(rec.attributes?.configuration_set).toBe('x');
+  });
+
+  it('has no configuration set when the event names none', () => {
+    expect(normalize(docExample()).configuration_set).toBeUndefined();
+    expect(normalize({ ...docExample(), configurationSet: '' }).configuration_set).toBeUndefined();
+  });
+
   it('writes no attributes when there is nothing to put in them', () => {
     expect(normalize({ eventType: 'TEXT_SENT', messageId: 'm-1' }).attributes).toBeUndefined();
   });

@@ -283,6 +283,42 @@ describe('normalizeSes', () => {
     });
   });
 
+  it('reads the configuration set from the ses:configuration-set tag, and keeps the tag', () => {
+    for (const event of RAW) {
+      const rec = normalize(structuredClone(event));
+      expect(rec.configuration_set).toBe('prod-engagement');
+      expect(rec.attributes?.['ses:configuration-set']).toBe('prod-engagement');
+    }
+  });
+
+  it.each<[string, unknown, string | undefined]>([
+    ['a list of one', ['marketing'], 'marketing'],
+    ['a list of two (the first)', ['marketing', 'other'], 'marketing'],
+    ['a bare string', 'marketing', 'marketing'],
+    ['an empty list', [], undefined],
+    ['an empty string', [''], undefined],
+    ['an object', [{ name: 'marketing' }], undefined],
+    ['null', null, undefined],
+  ])('reads a configuration set tag that is %s', (_name, tag, expected) => {
+    const event = sample('Send');
+    (event.mail as JsonObject).tags = { 'ses:configuration-set': tag as JsonObject[string] };
+    expect(normalize(event).configuration_set).toBe(expected);
+  });
+
+  it('has no configuration set without the tag (a notification, or tags missing)', () => {
+    const event = sample('Bounce', 'Permanent');
+    delete (event.mail as JsonObject).tags;
+    expect(normalize(event).configuration_set).toBeUndefined();
+  });
+
+  it('protects a configuration set name like any identifier', () => {
+    const event = sample('Send');
+    (event.mail as JsonObject).tags = { 'ses:configuration-set': ['ops@example.com'] };
+    expect(normalize(event).configuration_set).toBe(`hmac:${hashOf('ops@example.com')}`);
+    expect(normalize(structuredClone(event), 'redact').configuration_set).toBe('[email]');
+    expect(normalize(structuredClone(event), 'keep').configuration_set).toBe('ops@example.com');
+  });
+
   it('joins multi-valued tags and reads scalar ones', () => {
     const event = sample('Send');
     (event.mail as JsonObject).tags = { team: ['a', 'b'], priority: 1, empty: [], gone: null };

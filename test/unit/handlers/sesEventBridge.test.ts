@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type {
+  FirehoseTransformationEvent,
+  FirehoseTransformationResult,
+  KinesisStreamBatchResponse,
+  KinesisStreamEvent,
+} from 'aws-lambda';
+import type { NormalizedRecord } from '../../../src/schema';
+import { lambdaContext, loadHandler } from '../../helpers/loadHandler';
+import { firehoseEvent, kinesisEvent, TEST_PII_KEY } from '../../helpers/runtime';
+
+/**
+ * The SES-via-EventBridge samples (events/*-ses-eventbridge.json) through both functions: each record is the
+ * record of the same SES event delivered bare (events/*-ses.json), but for what the envelope and the path
+ * decide (docs/schema.md §2, "EventBridge envelope").
+ */
+
+/** Set from the envelope: its id, and its time as the arrival time (so dt and hour). */
+const FROM_ENVELOPE = ['source_event_id', 'arrival_time', 'dt', 'hour'];
+/** Set by the path: the id of the bytes received, and when they entered the stream. */
+const FROM_PATH = ['event_id', 'ingest_time'];
+
+function files(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : [path];
+  });
+}
+
+function without(rec: NormalizedRecord, keys: readonly string[]): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...rec };
+  for (const key of keys) delete copy[key];
+  return copy;
+}
+
+const keyOf = (rec: NormalizedRecord) => `${rec.message_id} ${rec.event_type}`;
+
+/** As `event_id` is defined (docs/schema.md §1): SHA-256 of the JSON text received, first 128 bits. */
+const idOf = (base64: string) =>
+  createHash('sha256')
+    .update(Buffer.from(base64, 'base64').toString('utf8').trim())
+    .digest('hex')
+    .slice(0, 32);
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function sinkDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
+
+const env = (dir: string) => ({ LOCAL_SINK_DIR: dir, PII_HASH_KEY: TEST_PII_KEY, LOG_LEVEL: 'silent' });
+
+/** The normalized records the Kinesis function archived for this batch, by message id and event type. */
+async function throughKinesis(event: KinesisStreamEvent): Promise<Map<string, NormalizedRecord>> {
+  const dir = sinkDir('eb-kinesis-');
+  const handler = loadHandler<KinesisStreamEvent, KinesisStreamBatchResponse>('kinesis', env(dir));
+  expect(await handler(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+  const records = files(join(dir, 'normalized'))
+    .filter((f) => f.endsWith('.jsonl.gz'))
+    .flatMap((f) => gunzipSync(readFileSync(f)).toString('utf8').trimEnd().split('\n'))
+    .map((line) => JSON.parse(line) as NormalizedRecord);
+  expect(records).toHaveLength(event.Records.length);
+  return new Map(records.map((r) => [keyOf(r), r]));
+}
+
+/** The Firehose function's records for this batch, in input order, with their partition keys. */
+async function throughFirehose(event: FirehoseTransformationEvent) {
+  const dir = sinkDir('eb-firehose-');
+  const handler = loadHandler<FirehoseTransformationEvent, FirehoseTransformationResult>(
+    'firehose',
+    env(dir),
+  );
+  const res = await handler(event, lambdaContext());
+  expect(res.records.map((r) => r.result)).toEqual(event.records.map(() => 'Ok'));
+  return res.records.map((r) => ({
+    record: JSON.parse(Buffer.from(r.data ?? '', 'base64').toString('utf8')) as NormalizedRecord,
+    partitionKeys: r.metadata?.partitionKeys,
+  }));
+}
+
+const envelopeOf = (base64: string) =>
+  JSON.parse(Buffer.from(base64, 'base64').toString('utf8')) as { id: string; time: string };
+
+describe('SES through EventBridge, on the Kinesis path', () => {
+  it('archives for every envelope the record of its bare SES event, plus the envelope’s id and time', async () => {
+    const wrapped = kinesisEvent('ses-eventbridge');
+    const bare = await throughKinesis(kinesisEvent('ses'));
+    const records = await throughKinesis(wrapped);
+    expect([...records.keys()].sort()).toEqual([...bare.keys()].sort());
+    for (const input of wrapped.Records) {
+      const envelope = envelopeOf(input.kinesis.data);
+      const rec = [...records.values()].find((r) => r.source_event_id === envelope.id) as NormalizedRecord;
+      const expected = bare.get(keyOf(rec)) as NormalizedRecord;
+      expect(without(rec, [...FROM_ENVELOPE, ...FROM_PATH])).toEqual(
+        without(expected, [...FROM_ENVELOPE, ...FROM_PATH]),
+      );
+      const time = new Date(envelope.time).toISOString();
+      expect(rec).toMatchObject({
+        source: 'ses',
+        event_id: idOf(input.kinesis.data),
+        arrival_time: time,
+        dt: time.slice(0, 10),
+        hour: time.slice(11, 13),
+        ingest_time: new Date(Math.round(input.kinesis.approximateArrivalTimestamp * 1000)).toISOString(),
+        configuration_set: 'prod-engagement',
+      });
+      expect(rec.event_id).not.toBe(expected.event_id);
+    }
+  });
+});
+
+describe('SES through EventBridge, on the Firehose path', () => {
+  it('returns for every envelope the record of its bare SES event, partitioned by the envelope’s time', async () => {
+    const wrapped = firehoseEvent('ses-eventbridge');
+    const bare = await throughFirehose(firehoseEvent('ses'));
+    const out = await throughFirehose(wrapped);
+    expect(out).toHaveLength(bare.length);
+    out.forEach(({ record: rec, partitionKeys }, i) => {
+      const input = wrapped.records[i] as FirehoseTransformationEvent['records'][number];
+      const envelope = envelopeOf(input.data);
+      const expected = bare[i]?.record as NormalizedRecord;
+      expect(keyOf(rec)).toBe(keyOf(expected));
+      expect(without(rec, [...FROM_ENVELOPE, ...FROM_PATH])).toEqual(
+        without(expected, [...FROM_ENVELOPE, ...FROM_PATH]),
+      );
+      const time = new Date(envelope.time).toISOString();
+      expect(rec).toMatchObject({
+        source_event_id: envelope.id,
+        event_id: idOf(input.data),
+        arrival_time: time,
+        ingest_time: new Date(input.approximateArrivalTimestamp).toISOString(),
+      });
+      expect(partitionKeys).toEqual({
+        source: 'ses',
+        family: rec.family,
+        dt: time.slice(0, 10),
+        hour: time.slice(11, 13),
+      });
+    });
+  });
+});
+
+describe('an EventBridge event of another service (events/*-mixed.json)', () => {
+  it('is delivered as source eventbridge, family unknown, on both paths', async () => {
+    const isHealth = (base64: string) =>
+      Buffer.from(base64, 'base64').toString('utf8').includes('"aws.health"');
+    const kinesis = kinesisEvent('mixed');
+    kinesis.Records = kinesis.Records.filter((r) => isHealth(r.kinesis.data));
+    const firehose = firehoseEvent('mixed');
+    firehose.records = firehose.records.filter((r) => isHealth(r.data));
+    expect([kinesis.Records.length, firehose.records.length]).toEqual([1, 1]);
+
+    const [fromKinesis] = [...(await throughKinesis(kinesis)).values()];
+    const [fromFirehose] = await throughFirehose(firehose);
+    for (const rec of [fromKinesis, fromFirehose?.record]) {
+      expect(rec).toMatchObject({
+        source: 'eventbridge',
+        family: 'unknown',
+        outcome: 'other',
+        event_type: 'AWS Health Event',
+        attributes: { eventbridge_source: 'aws.health' },
+      });
+    }
+    expect(fromFirehose?.partitionKeys).toMatchObject({ source: 'eventbridge', family: 'unknown' });
+  });
+});
