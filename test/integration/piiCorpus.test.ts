@@ -517,7 +517,7 @@ describe('the PII corpus', () => {
           leaks.push(...leaksIn(`firehose Ok ${r.recordId}`, `${data}${JSON.stringify(r.metadata ?? {})}`));
         }
       }
-      // Planted values may make a few records poison (e.g. a value that breaks the JSON string it sits in).
+      // Nearly every record must come back Ok: the leak search below only means something over Ok data.
       expect(results.Ok).toBeGreaterThanOrEqual(RECORDS.length - PLANTED.length);
       for (const [name, text] of [...outputFiles(out), ...alertTexts(out)])
         leaks.push(...leaksIn(name, text));
