@@ -1,10 +1,10 @@
-import type { RuleSpec } from './ruleSchema';
+import type { EventRuleSpec, RateRuleSpec } from './ruleSchema';
 
 /**
- * Rules an operator wants on day one: the events that hurt sender reputation or mean a message will never
+ * Event rules an operator wants on day one: the events that hurt sender reputation or mean a message will never
  * arrive. Validated at cold start with the same schema as a user's rules file.
  */
-export const DEFAULT_RULES: readonly RuleSpec[] = [
+export const DEFAULT_RULES: readonly EventRuleSpec[] = [
   {
     name: 'email-hard-bounce',
     description: 'Pinpoint email hard bounce: the address does not exist; remove it from the audience',
@@ -111,3 +111,6 @@ export const DEFAULT_RULES: readonly RuleSpec[] = [
     severity: 'high',
   },
 ];
+
+/** Rate rules shipped by default (docs/rates.md). */
+export const DEFAULT_RATE_RULES: readonly RateRuleSpec[] = [];
