@@ -1,7 +1,8 @@
 import { RulesValidationError } from '../../../src/errors';
 import { compileRateRules } from '../../../src/rates/compileRateRules';
 import { compileRules } from '../../../src/rules/compileRules';
-import { loadRuleSet, loadRules } from '../../../src/rules/loadRules';
+import { DEFAULT_RATE_RULES, DEFAULT_RULES } from '../../../src/rules/defaultRules';
+import { loadRuleSet, loadRuleSpecs, loadRules } from '../../../src/rules/loadRules';
 import type { RateRuleSpec } from '../../../src/rules/ruleSchema';
 import { normalizedRecord } from '../../helpers/factories';
 
@@ -170,6 +171,62 @@ describe('rate rules in a rules file', () => {
   it('reject a rate rule and an event rule of the same name', () => {
     const text = `${rateRule()}  - { name: bounce-rate, match: { family: sms }, action: drop }\n`;
     expect(errorOf(text).message).toContain("rule 'bounce-rate' is defined twice");
+  });
+});
+
+describe('the shipped rate rules', () => {
+  const defaults = loadRuleSet(undefined);
+
+  it('come after the event rules, compiled in order', () => {
+    expect(defaults.rules.map((r) => r.name)).toEqual(DEFAULT_RULES.map((r) => r.name));
+    expect(defaults.rateRules.map((r) => r.name)).toEqual(DEFAULT_RATE_RULES.map((r) => r.name));
+    expect(loadRuleSpecs(undefined).map((r) => r.name)).toEqual(
+      [...DEFAULT_RULES, ...DEFAULT_RATE_RULES].map((r) => r.name),
+    );
+  });
+
+  it('each have a description, a minimum volume, and group per sending project or configuration set', () => {
+    for (const rule of defaults.rateRules) {
+      expect(rule.description?.length).toBeGreaterThan(0);
+      expect(rule.minVolume).toBeGreaterThanOrEqual(50);
+      expect(rule.groupBy).toEqual(['app_id', 'configuration_set']);
+    }
+  });
+
+  it('follow the rates at which SES reviews an account: bounces 5%, complaints 0.1%, each warned below', () => {
+    const byName = new Map(defaults.rateRules.map((r) => [r.name, r]));
+    expect(byName.get('email-bounce-rate-high')).toMatchObject({ threshold: 0.05, severity: 'high' });
+    expect(byName.get('email-bounce-rate-warn')).toMatchObject({ threshold: 0.02, severity: 'medium' });
+    expect(byName.get('email-complaint-rate-high')).toMatchObject({
+      threshold: 0.001,
+      severity: 'high',
+      numerator: ['complained'],
+      denominator: ['delivered'],
+    });
+    expect(byName.get('email-complaint-rate-warn')).toMatchObject({ threshold: 0.0005, severity: 'medium' });
+  });
+
+  it('switch off by name with disable, and are replaced by a rule of the same name', () => {
+    const off = loadRuleSet('version: 1\ndisable: [email-bounce-rate-warn]\nrules: []\n');
+    expect(off.rateRules.map((r) => r.name)).not.toContain('email-bounce-rate-warn');
+    expect(off.rateRules).toHaveLength(DEFAULT_RATE_RULES.length - 1);
+    const replaced = loadRuleSet(
+      rateRule({ name: 'email-bounce-rate-high', threshold: '0.08' }).replace(
+        'include_defaults: false\n',
+        '',
+      ),
+    );
+    const named = replaced.rateRules.filter((r) => r.name === 'email-bounce-rate-high');
+    expect(named).toHaveLength(1);
+    expect(named[0]?.threshold).toBe(0.08);
+    expect(replaced.rateRules).toHaveLength(DEFAULT_RATE_RULES.length);
+  });
+
+  it('leave the defaults out with include_defaults: false', () => {
+    expect(loadRuleSet('version: 1\ninclude_defaults: false\nrules: []\n')).toEqual({
+      rules: [],
+      rateRules: [],
+    });
   });
 });
 

@@ -77,6 +77,7 @@ enabled: true`),
   'a rate rule without match or group_by, threshold 1': rule(
     'kind: rate\nname: r\nnumerator: [complained]\ndenominator: [delivered]\nthreshold: 1\nmin_volume: 1\nseverity: low',
   ),
+  'a disabled default rate rule': 'version: 1\ndisable: [email-bounce-rate-warn]\nrules: []\n',
 };
 
 /** A rate rule with one line replaced or added (`key: value`), or removed (`key:` alone). */
