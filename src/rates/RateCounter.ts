@@ -27,9 +27,13 @@ const GROUP_FIELD: { readonly [K in RateGroupKey]: (record: NormalizedRecord) =>
   source: (r) => r.source,
 };
 
-/** A group value as counted: bounded in length, and undefined where the record has none. */
+/**
+ * A group value as counted: bounded in length, and undefined where the record has none. Anything but a string
+ * counts as none: a state with another kind of value in a key would be discarded at the next invocation.
+ */
 function boundedValue(value: string | undefined): string | undefined {
-  return value !== undefined && value.length > MAX_GROUP_VALUE ? truncateText(value, MAX_GROUP_VALUE) : value;
+  if (typeof value !== 'string') return undefined;
+  return value.length > MAX_GROUP_VALUE ? truncateText(value, MAX_GROUP_VALUE) : value;
 }
 
 interface Group {

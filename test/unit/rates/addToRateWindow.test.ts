@@ -111,6 +111,14 @@ describe('addToRateWindow', () => {
       expect(Object.keys(state.rules['bounce-rate']?.groups ?? {})).toEqual(['[null,null]', '["null",""]']);
     });
 
+    it('count a value that is not a string as none, so that the state stays readable', () => {
+      const [rule] = compile(rateSpec({ group_by: ['campaign_id'], match: undefined }));
+      const odd = rec('delivered', { campaign_id: 42 as unknown as string });
+      const { state } = addToRateWindow({}, [odd], rule ? [rule] : []);
+      expect(Object.keys(state.rules['bounce-rate']?.groups ?? {})).toEqual(['[null]']);
+      expect(readRateWindowState(JSON.parse(JSON.stringify(state))).valid).toBe(true);
+    });
+
     it('keep two fields apart whatever their values hold', () => {
       const [rule] = compile(rateSpec({ group_by: ['configuration_set', 'app_id'], match: undefined }));
       const { state } = addToRateWindow(
