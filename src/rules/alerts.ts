@@ -38,8 +38,16 @@ export const MAX_ALERT_DESCRIPTION = 1024;
 /** Most event types and apps an alert lists by name; the others are counted. */
 export const MAX_ALERT_LISTED = 10;
 
-/** One message per rule per batch: a count, the spread, and a few redacted samples. Bounded: see boundAlert. */
+/**
+ * One message per rule per batch: a count, the spread, and a few redacted samples. Bounded: see boundAlert.
+ * Rate rules alert with a RateAlert (src/rates/rateAlert.ts); `AnyAlert` there is the union of both kinds.
+ */
 export interface Alert {
+  /**
+   * `event`: an alert of an event rule, as opposed to a rate alert (`kind: 'rate'`). aggregateAlerts always
+   * sets it; it is optional so that alerts made before it was added still read as event alerts.
+   */
+  kind?: 'event';
   /** Deterministic: the same rule over the same records gives the same id, so a retried batch does not page twice. */
   alert_id: string;
   rule: string;
@@ -116,6 +124,7 @@ function buildAlert(
   const types = mostFrequent(eventTypes);
   const topApps = mostFrequent(apps);
   const alert: Alert = {
+    kind: 'event',
     alert_id: hash.digest('hex').slice(0, 32),
     rule: rule.name,
     severity: rule.severity ?? 'medium',
@@ -177,6 +186,7 @@ export function boundAlert(alert: Alert): Alert {
   const types = mostFrequent(typeCounts);
   const apps = [...new Set(alert.app_ids.map(text))].sort();
   const bounded: Alert = {
+    ...(alert.kind !== undefined && { kind: alert.kind }),
     alert_id: alert.alert_id,
     rule: text(alert.rule),
     severity: alert.severity,
@@ -212,7 +222,7 @@ export function boundAlert(alert: Alert): Alert {
  * `value`, or its beginning and `…[truncated N chars]` (N in UTF-16 units) so that the whole is at most `max`
  * characters: truncating again changes nothing. Never cuts a surrogate pair in two.
  */
-function truncateText(value: string, max: number): string {
+export function truncateText(value: string, max: number): string {
   if (value.length <= max) return value;
   let cut = Math.max(0, max - `…[truncated ${value.length} chars]`.length);
   const last = value.charCodeAt(cut - 1);

@@ -1,7 +1,7 @@
 import { RulesValidationError } from '../errors';
 import { BOUNCE_CLASSES, CHANNELS, FAMILIES, type NormalizedRecord, OUTCOMES, SOURCES } from '../schema';
 import { compileGlob, MAX_GLOB_LENGTH } from './globMatcher';
-import type { MatchSpec, RuleSpec, Severity } from './ruleSchema';
+import type { EventRuleSpec, MatchSpec, RuleSpec, Severity } from './ruleSchema';
 
 /** A rule ready to test records against: every condition pre-lower-cased and pre-compiled. */
 export interface CompiledRule {
@@ -42,15 +42,18 @@ const FIELD_KEYS = [
 ] as const satisfies ReadonlyArray<keyof MatchSpec & keyof NormalizedRecord>;
 
 /**
- * Compiles validated rule specs, in order. Disabled rules are left out, but checked first: a typo in a rule
- * switched off today must not wait to fail the cold start on the day it is switched on.
+ * Compiles the event rules among validated rule specs, in order; rate rules are compiled by compileRateRules
+ * (src/rates/). Disabled rules are left out, but checked first: a typo in a rule switched off today must not
+ * wait to fail the cold start on the day it is switched on.
  */
 export function compileRules(specs: readonly RuleSpec[]): CompiledRule[] {
-  const compiled = specs.map(compileRule);
-  return compiled.filter((_, i) => specs[i]?.enabled !== false);
+  // A rule without `kind` is an event rule.
+  const events = specs.filter((s): s is EventRuleSpec => s.kind !== 'rate');
+  const compiled = events.map(compileRule);
+  return compiled.filter((_, i) => events[i]?.enabled !== false);
 }
 
-function compileRule(spec: RuleSpec): CompiledRule {
+function compileRule(spec: EventRuleSpec): CompiledRule {
   const tests: Test[] = [];
   let eventTypes: ((lowerCaseType: string) => boolean) | undefined;
   for (const key of FIELD_KEYS) {

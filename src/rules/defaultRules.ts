@@ -1,10 +1,10 @@
-import type { RuleSpec } from './ruleSchema';
+import type { EventRuleSpec, RateRuleSpec } from './ruleSchema';
 
 /**
- * Rules an operator wants on day one: the events that hurt sender reputation or mean a message will never
+ * Event rules an operator wants on day one: the events that hurt sender reputation or mean a message will never
  * arrive. Validated at cold start with the same schema as a user's rules file.
  */
-export const DEFAULT_RULES: readonly RuleSpec[] = [
+export const DEFAULT_RULES: readonly EventRuleSpec[] = [
   {
     name: 'email-hard-bounce',
     description: 'Pinpoint email hard bounce: the address does not exist; remove it from the audience',
@@ -77,17 +77,30 @@ export const DEFAULT_RULES: readonly RuleSpec[] = [
   },
   {
     name: 'eum-text-blocked',
-    description: 'End User Messaging: text blocked',
-    match: { source: 'end_user_messaging', event_type: ['TEXT_BLOCKED', 'TEXT_CARRIER_BLOCKED'] },
+    description: 'End User Messaging: text or MMS blocked by the handset or the carrier',
+    match: {
+      source: 'end_user_messaging',
+      event_type: ['TEXT_BLOCKED', 'TEXT_CARRIER_BLOCKED', 'MEDIA_BLOCKED', 'MEDIA_CARRIER_BLOCKED'],
+    },
     action: 'alert',
     severity: 'high',
   },
   {
     name: 'eum-text-spam',
-    description: 'End User Messaging: text refused as spam',
-    match: { source: 'end_user_messaging', event_type: 'TEXT_SPAM' },
+    description: 'End User Messaging: text or MMS refused as spam',
+    match: { source: 'end_user_messaging', event_type: ['TEXT_SPAM', 'MEDIA_SPAM'] },
     action: 'alert',
     severity: 'high',
+  },
+  {
+    name: 'eum-text-invalid',
+    description: 'End User Messaging: text or MMS to an invalid number, or with an invalid message',
+    match: {
+      source: 'end_user_messaging',
+      event_type: ['TEXT_INVALID', 'TEXT_INVALID_MESSAGE', 'MEDIA_INVALID', 'MEDIA_INVALID_MESSAGE'],
+    },
+    action: 'alert',
+    severity: 'medium',
   },
   {
     name: 'eum-voice-failed',
@@ -109,5 +122,119 @@ export const DEFAULT_RULES: readonly RuleSpec[] = [
     match: { source: 'ses', event_type: 'Complaint' },
     action: 'alert',
     severity: 'high',
+  },
+  {
+    name: 'ses-reject',
+    description: 'SES rejected the message before sending (it contained a virus)',
+    match: { source: 'ses', event_type: 'Reject' },
+    action: 'alert',
+    severity: 'high',
+  },
+  {
+    name: 'ses-rendering-failure',
+    description: 'SES template failed to render: the message was not sent',
+    match: { source: 'ses', event_type: 'Rendering Failure' },
+    action: 'alert',
+    severity: 'medium',
+  },
+];
+
+/** Pinpoint projects and configuration sets: what a sender sends through, on every source that has one. */
+const SENDER: RateRuleSpec['group_by'] = ['app_id', 'configuration_set'];
+
+/**
+ * Rate rules an operator wants on day one, each rate per sending project or configuration set over a Kinesis
+ * tumbling window (per shard). The thresholds and their reasons are in docs/rates.md; the email ones follow the
+ * rates at which Amazon SES places an account under review (bounces 5%, complaints 0.1%) with a warning below.
+ */
+export const DEFAULT_RATE_RULES: readonly RateRuleSpec[] = [
+  {
+    kind: 'rate',
+    name: 'email-bounce-rate-warn',
+    description: 'Email bounce rate above 2%: clean the list before SES reviews the account at 5%',
+    numerator: ['bounced'],
+    denominator: ['delivered', 'bounced'],
+    match: { channel: 'EMAIL' },
+    group_by: SENDER,
+    threshold: 0.02,
+    min_volume: 500,
+    severity: 'medium',
+  },
+  {
+    kind: 'rate',
+    name: 'email-bounce-rate-high',
+    description: 'Email bounce rate at 5% or more: the rate at which SES places an account under review',
+    numerator: ['bounced'],
+    denominator: ['delivered', 'bounced'],
+    match: { channel: 'EMAIL' },
+    group_by: SENDER,
+    threshold: 0.05,
+    min_volume: 200,
+    severity: 'high',
+  },
+  {
+    kind: 'rate',
+    name: 'email-complaint-rate-warn',
+    description: 'Email complaint rate above 0.05%: half the rate at which SES reviews an account',
+    numerator: ['complained'],
+    denominator: ['delivered'],
+    match: { channel: 'EMAIL' },
+    group_by: SENDER,
+    threshold: 0.0005,
+    min_volume: 5000,
+    severity: 'medium',
+  },
+  {
+    kind: 'rate',
+    name: 'email-complaint-rate-high',
+    description: 'Email complaint rate at 0.1% or more: the rate at which SES places an account under review',
+    numerator: ['complained'],
+    denominator: ['delivered'],
+    match: { channel: 'EMAIL' },
+    group_by: SENDER,
+    threshold: 0.001,
+    min_volume: 2000,
+    severity: 'high',
+  },
+  {
+    kind: 'rate',
+    name: 'sms-rejected-rate-high',
+    description:
+      'SMS blocked, carrier-blocked or refused as spam at 2% or more: carriers are filtering a sender',
+    numerator: ['rejected'],
+    denominator: ['delivered', 'failed', 'rejected'],
+    match: { channel: 'SMS' },
+    group_by: SENDER,
+    threshold: 0.02,
+    min_volume: 200,
+    severity: 'high',
+  },
+  {
+    kind: 'rate',
+    name: 'sms-failure-rate-high',
+    description: 'SMS failed (invalid, unreachable, expired) at 10% or more: a bad list or a carrier outage',
+    numerator: ['failed'],
+    denominator: ['delivered', 'failed', 'rejected'],
+    match: { channel: 'SMS' },
+    group_by: SENDER,
+    threshold: 0.1,
+    min_volume: 200,
+    severity: 'medium',
+  },
+  {
+    kind: 'rate',
+    name: 'voice-failure-rate-high',
+    description:
+      'Voice calls failed or expired at 10% or more of finished calls (busy and no answer not counted)',
+    numerator: ['failed'],
+    denominator: ['delivered', 'failed'],
+    match: {
+      source: 'end_user_messaging',
+      event_type: ['VOICE_COMPLETED', 'VOICE_FAILED', 'VOICE_TTL_EXPIRED'],
+    },
+    group_by: SENDER,
+    threshold: 0.1,
+    min_volume: 50,
+    severity: 'medium',
   },
 ];

@@ -1,35 +1,59 @@
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { RulesValidationError } from '../errors';
+import { type CompiledRateRule, compileRateRules } from '../rates/compileRateRules';
 import { type CompiledRule, compileRules } from './compileRules';
-import { DEFAULT_RULES } from './defaultRules';
+import { DEFAULT_RATE_RULES, DEFAULT_RULES } from './defaultRules';
 import { type RuleSpec, rulesFileSchema } from './ruleSchema';
+
+/** Every rule of a rules file, compiled: event rules for routing, rate rules for window counts. */
+export interface RuleSet {
+  readonly rules: CompiledRule[];
+  readonly rateRules: CompiledRateRule[];
+}
+
+/** Keys only a rate rule has: on a rule without `kind: rate` they get a hint instead of a bare "unknown key". */
+const RATE_ONLY_KEYS: ReadonlySet<string> = new Set([
+  'numerator',
+  'denominator',
+  'group_by',
+  'threshold',
+  'min_volume',
+]);
 
 /**
  * Parses and validates a rules file (YAML or JSON — JSON is YAML) against the closed rules schema and
  * merges it with the defaults. Every problem is reported with the rule's name and the offending key.
+ * Returns the event rules; the rate rules of the same file are validated too (loadRuleSet returns both).
  *
  * @param text file contents, or undefined for the defaults alone
  * @param origin the file name, for messages
  */
 export function loadRules(text: string | undefined, origin = 'rules'): CompiledRule[] {
+  return validateRules(text, origin).compiled.rules;
+}
+
+/** The same validation as {@link loadRules}, returning the event rules and the rate rules, each in order. */
+export function loadRuleSet(text: string | undefined, origin = 'rules'): RuleSet {
   return validateRules(text, origin).compiled;
 }
 
 /**
- * The same validation as {@link loadRules}, returning the merged rule specs (plain JSON) instead of the
- * compiled rules: what a deployment packages into its bundles (src/rules/routingConfig.ts), where the
- * matchers are compiled again at cold start without YAML or zod.
+ * The same validation as {@link loadRules}, returning the merged rule specs (plain JSON, event and rate rules
+ * in file order) instead of the compiled rules: what a deployment packages into its bundles
+ * (src/rules/routingConfig.ts), where the matchers are compiled again at cold start without YAML or zod
+ * (compileRules for event rules, compileRateRules for rate rules).
  */
 export function loadRuleSpecs(text: string | undefined, origin = 'rules'): RuleSpec[] {
   return validateRules(text, origin).specs;
 }
 
-function validateRules(
-  text: string | undefined,
-  origin: string,
-): { specs: RuleSpec[]; compiled: CompiledRule[] } {
-  const defaults = validateSpecs({ version: 1, rules: DEFAULT_RULES }, 'default rules');
+function validateRules(text: string | undefined, origin: string): { specs: RuleSpec[]; compiled: RuleSet } {
+  // Event defaults first, then rate defaults: the order of the rules in force, and of `disable`'s list.
+  const defaults = validateSpecs(
+    { version: 1, rules: [...DEFAULT_RULES, ...DEFAULT_RATE_RULES] },
+    'default rules',
+  );
   if (text === undefined) return { specs: defaults, compiled: compileWithContext(defaults, 'default rules') };
   let doc: unknown;
   try {
@@ -71,9 +95,9 @@ function validateSpecs(doc: unknown, origin: string): RuleSpec[] {
   return parsed.data.rules;
 }
 
-function compileWithContext(specs: RuleSpec[], origin: string): CompiledRule[] {
+function compileWithContext(specs: RuleSpec[], origin: string): RuleSet {
   try {
-    return compileRules(specs);
+    return { rules: compileRules(specs), rateRules: compileRateRules(specs) };
   } catch (err) {
     if (err instanceof RulesValidationError) {
       throw new RulesValidationError(`${origin} is invalid: ${err.message}`, { cause: err });
@@ -97,6 +121,9 @@ function describeIssue(issue: z.core.$ZodIssue, doc: unknown): string {
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (at.length > 0 ? `${at}.${k}` : k));
     what = `${keys.join(', ')}: unknown key${keys.length > 1 ? 's' : ''}`;
+    if (where.length > 0 && at.length === 0 && issue.keys.some((k) => RATE_ONLY_KEYS.has(k))) {
+      what += ' (rate rules only: add kind: rate)';
+    }
   } else if (at.length === 0) {
     what = issue.message;
   }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { RATE_GROUP_KEYS } from '../rates/rateGroupKeys';
+import { OUTCOMES } from '../schema';
 import { MAX_GLOB_LENGTH } from './globMatcher';
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
@@ -13,6 +15,22 @@ const matchValue = nonEmpty.max(MAX_GLOB_LENGTH, `at most ${MAX_GLOB_LENGTH} cha
 /** A single value or a list of alternatives (any may match). */
 const oneOrMany = z.union([matchValue, z.array(matchValue).min(1)]);
 
+/** The match keys every rule may use; event rules add `outcome` and `bounce_type`. */
+const sharedMatchKeys = {
+  source: oneOrMany.optional().describe('The service the event comes from'),
+  family: oneOrMany.optional().describe('The kind of event'),
+  event_type: oneOrMany.optional().describe('The event type as the source names it; globs: * and ?'),
+  channel: oneOrMany.optional().describe('The channel of the message'),
+  status: oneOrMany.optional().describe('The delivery or send status, as the source names it'),
+  app_id: oneOrMany.optional().describe('Pinpoint project (application) id'),
+  // Empty would match every record while looking like a condition.
+  attributes: z
+    .record(matchValue, oneOrMany)
+    .refine((a) => Object.keys(a).length > 0, { message: 'attributes needs at least one attribute' })
+    .optional()
+    .describe('Event attributes: { name: value or [values] }; globs: * and ?'),
+};
+
 /**
  * What a rule matches. Every key given must match (AND); the values of one key are alternatives (OR).
  * String comparisons ignore case. `event_type` and `attributes` values may be globs: `*` for any run of
@@ -22,34 +40,57 @@ const oneOrMany = z.union([matchValue, z.array(matchValue).min(1)]);
  */
 export const matchSchema = z
   .strictObject({
-    source: oneOrMany.optional().describe('The service the event comes from'),
-    family: oneOrMany.optional().describe('The kind of event'),
-    event_type: oneOrMany.optional().describe('The event type as the source names it; globs: * and ?'),
-    channel: oneOrMany.optional().describe('The channel of the message'),
-    status: oneOrMany.optional().describe('The delivery or send status, as the source names it'),
+    source: sharedMatchKeys.source,
+    family: sharedMatchKeys.family,
+    event_type: sharedMatchKeys.event_type,
+    channel: sharedMatchKeys.channel,
+    status: sharedMatchKeys.status,
     outcome: oneOrMany
       .optional()
       .describe('What happened, in one vocabulary for every source (docs/schema.md)'),
     bounce_type: oneOrMany.optional().describe('The class of a bounce'),
-    app_id: oneOrMany.optional().describe('Pinpoint project (application) id'),
-    // Empty would match every record while looking like a condition.
-    attributes: z
-      .record(matchValue, oneOrMany)
-      .refine((a) => Object.keys(a).length > 0, { message: 'attributes needs at least one attribute' })
-      .optional()
-      .describe('Event attributes: { name: value or [values] }; globs: * and ?'),
+    app_id: sharedMatchKeys.app_id,
+    attributes: sharedMatchKeys.attributes,
   })
   .refine((m) => Object.keys(m).length > 0, { message: 'match needs at least one key' })
   .describe(
     'Every key given must match (AND); the values of one key are alternatives (OR). Case is ignored; values are at most 256 characters.',
   );
 
-export const ruleSchema = z
+/**
+ * A key a rate rule's match may not use: it would filter the denominator along with the numerator (a delivered
+ * email has no bounce type), so the rate would mean something else than it says.
+ */
+const notOnRates = (why: string) => z.never({ error: `not on a rate rule: ${why}` }).optional();
+
+/**
+ * The records a rate rule counts: the keys of an event rule's match except `outcome` (numerator and denominator
+ * say which outcomes count) and `bounce_type` (only bounces have one, so the denominator would lose its
+ * deliveries). The filter applies to the numerator and the denominator alike.
+ */
+export const rateMatchSchema = z
   .strictObject({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'letters, digits, _ . - (at most 100)')
-      .describe('Unique in the file; a default rule of the same name is replaced'),
+    ...sharedMatchKeys,
+    outcome: notOnRates('numerator and denominator say which outcomes are counted'),
+    bounce_type: notOnRates('it would filter the denominator too (a delivery has no bounce type)'),
+  })
+  .refine((m) => Object.keys(m).length > 0, {
+    message: 'match needs at least one key (leave match out to count every record)',
+  })
+  .describe(
+    'Which records are counted, numerator and denominator alike: the keys of an event rule except outcome and bounce_type.',
+  );
+
+const ruleName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'letters, digits, _ . - (at most 100)')
+  .describe('Unique in the file; a default rule of the same name is replaced');
+
+/** An event rule: tested on every record; alerts are aggregated per rule per batch. */
+export const eventRuleSchema = z
+  .strictObject({
+    kind: z.literal('event').optional().describe('event (the default): a rule tested on every record'),
+    name: ruleName,
     description: z.string().optional().describe('Carried by the alerts of this rule'),
     enabled: z.boolean().optional().describe('false: checked, but switched off'),
     match: matchSchema,
@@ -77,6 +118,99 @@ export const ruleSchema = z
     }
   });
 
+/** A list of outcomes, each once; `role` names the list in messages. */
+const outcomeList = (role: string) =>
+  z
+    .array(
+      z.enum(OUTCOMES, {
+        error: (issue) => `'${String(issue.input)}' is not an outcome (${OUTCOMES.join(', ')})`,
+      }),
+      {
+        error: (issue) =>
+          issue.input === undefined
+            ? `a rate rule needs a ${role}: a list of outcomes`
+            : 'a list of outcomes',
+      },
+    )
+    .min(1, `the ${role} needs at least one outcome`);
+
+/**
+ * A rate rule: counts numerator and denominator outcomes per group over a window (a Kinesis tumbling window)
+ * and alerts on the groups whose denominator reached `min_volume` and whose rate reached `threshold`
+ * (docs/rates.md).
+ */
+export const rateRuleSchema = z
+  .strictObject({
+    kind: z.literal('rate').describe('rate: a rule on the ratio of two outcome counts over a window'),
+    name: ruleName,
+    description: z.string().optional().describe('Carried by the alerts of this rule'),
+    enabled: z.boolean().optional().describe('false: checked, but switched off'),
+    numerator: outcomeList('numerator').describe('The outcomes counted above the line'),
+    denominator: outcomeList('denominator').describe(
+      'The outcomes the rate is a fraction of; need not include the numerator (complaints / deliveries)',
+    ),
+    match: rateMatchSchema.optional(),
+    group_by: z
+      .array(
+        z.enum(RATE_GROUP_KEYS, {
+          error: (issue) => `'${String(issue.input)}' cannot be grouped by (${RATE_GROUP_KEYS.join(', ')})`,
+        }),
+      )
+      .min(1, 'leave group_by out to count every matching record as one group')
+      .optional()
+      .describe('One rate per distinct combination of these fields (absent: one rate for all)'),
+    threshold: z
+      .number({ error: 'a rate rule needs a threshold: a fraction (0.05 is 5%)' })
+      .gt(0, 'a fraction greater than 0 and at most 1 (0.05 is 5%)')
+      .lte(1, 'a fraction greater than 0 and at most 1 (0.05 is 5%)')
+      .describe('Alert when the rate reaches this fraction: 0 < threshold ≤ 1 (0.05 is 5%)'),
+    min_volume: z
+      .number({ error: 'a rate rule needs min_volume: the denominator count below which nothing fires' })
+      .int('a whole number of events')
+      .min(1, 'at least 1')
+      .max(1_000_000_000, 'at most 1,000,000,000')
+      .describe('No alert while the denominator count is below this'),
+    severity: z.enum(SEVERITIES, {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'a rate rule needs a severity'
+          : `'${String(issue.input)}' is not a severity (${SEVERITIES.join(', ')})`,
+    }),
+    action: notOnRates('a rate rule always alerts; leave action out'),
+    tags: notOnRates('a rate rule tags no record'),
+  })
+  .superRefine((rule, ctx) => {
+    for (const key of ['numerator', 'denominator', 'group_by'] as const) {
+      const list: readonly string[] = rule[key] ?? [];
+      const twice = list.filter((v, i) => list.indexOf(v) !== i);
+      if (twice.length > 0) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `'${twice[0]}' is listed twice` });
+      }
+    }
+    const numerator = [...new Set(rule.numerator)].sort();
+    const denominator = [...new Set(rule.denominator)].sort();
+    if (numerator.length === denominator.length && numerator.every((o, i) => o === denominator[i])) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['denominator'],
+        message: 'the same outcomes as the numerator: the rate would always be 1',
+      });
+    }
+  });
+
+/**
+ * One rule of a rules file: an event rule (`kind: event`, the default when `kind` is left out, so that every
+ * rules file written before rate rules still reads the same) or a rate rule (`kind: rate`).
+ */
+export const ruleSchema = z.discriminatedUnion('kind', [eventRuleSchema, rateRuleSchema], {
+  error: (issue) => {
+    const input = issue.input;
+    if (issue.code !== 'invalid_union' || typeof input !== 'object' || input === null) return undefined;
+    const kind = (input as { kind?: unknown }).kind;
+    return `'event' (the default) or 'rate', not ${JSON.stringify(kind) ?? 'undefined'}`;
+  },
+});
+
 export const rulesFileSchema = z.strictObject({
   version: z.literal(1),
   /** Keep the shipped default rules (a rule of the same name in this file replaces the default). */
@@ -90,5 +224,8 @@ export const rulesFileSchema = z.strictObject({
 });
 
 export type MatchSpec = z.infer<typeof matchSchema>;
+export type RateMatchSpec = z.infer<typeof rateMatchSchema>;
+export type EventRuleSpec = z.infer<typeof eventRuleSchema>;
+export type RateRuleSpec = z.infer<typeof rateRuleSchema>;
 export type RuleSpec = z.infer<typeof ruleSchema>;
 export type RulesFile = z.infer<typeof rulesFileSchema>;

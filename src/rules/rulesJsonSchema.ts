@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BOUNCE_CLASSES, CHANNELS, FAMILIES, OUTCOMES, SOURCES } from '../schema';
-import { DEFAULT_RULES } from './defaultRules';
+import { DEFAULT_RATE_RULES, DEFAULT_RULES } from './defaultRules';
 import { rulesFileSchema } from './ruleSchema';
 
 type JsonSchema = { [key: string]: unknown };
@@ -28,38 +28,49 @@ const VOCABULARIES: Record<string, readonly string[]> = {
  *
  * - an alert rule needs `severity`, and only alert rules have one; a tag rule needs at least one tag, and only
  *   tag rules have tags (`if`/`then`/`else` on `action`);
- * - `match` and `match.attributes` are not empty (`minProperties`);
+ * - `match` and `match.attributes` are not empty (`minProperties`), on event and rate rules alike;
  * - `source`, `family`, `channel`, `outcome` and `bounce_type` values are in their vocabularies, in any case
  *   (a case-insensitive `pattern`, the values as `examples` for completion);
- * - `disable` names a shipped default rule (`enum`).
+ * - a rate rule lists each outcome and group_by field once (`uniqueItems`);
+ * - `disable` names a shipped default rule, event or rate (`enum`).
  *
- * Not expressible, and checked by the validator only: rule names are unique within the file.
+ * A rule is one of two shapes (`oneOf`): an event rule (`kind` absent or `event`) or a rate rule
+ * (`kind: rate`). Not expressible, and checked by the validator only: rule names are unique within the file;
+ * a rate rule's denominator is not the very same outcomes as its numerator.
  */
 export function rulesJsonSchema(): JsonSchema {
   const generated = z.toJSONSchema(rulesFileSchema, { target: 'draft-2020-12', io: 'input' }) as JsonSchema;
   const properties = at(generated, 'properties');
-  const rule = at(at(properties, 'rules'), 'items');
-  const ruleProperties = at(rule, 'properties');
-  const match = at(ruleProperties, 'match');
-  const matchProperties = at(match, 'properties');
+  const [rule, rateRule] = ruleShapes(at(at(properties, 'rules'), 'items'));
+  const rateProperties = at(rateRule, 'properties');
 
-  at(at(properties, 'disable'), 'items').enum = DEFAULT_RULES.map((r) => r.name);
-  match.minProperties = 1;
-  at(matchProperties, 'attributes').minProperties = 1;
+  at(at(properties, 'disable'), 'items').enum = [...DEFAULT_RULES, ...DEFAULT_RATE_RULES].map((r) => r.name);
   const defs: JsonSchema = {};
-  for (const [key, values] of Object.entries(VOCABULARIES)) {
-    const { description } = at(matchProperties, key);
-    const listed = values.map((v) => (key === 'channel' ? v : v.toLowerCase()));
-    defs[key] = {
-      type: 'string',
-      pattern: `^(?:${values.map(caseInsensitive).join('|')})$`,
-      examples: listed,
-    };
-    matchProperties[key] = {
-      description: `${description ?? key}: ${listed.join(', ')} (case is ignored)`,
-      anyOf: [{ $ref: `#/$defs/${key}` }, { type: 'array', minItems: 1, items: { $ref: `#/$defs/${key}` } }],
-    };
+  for (const shape of [rule, rateRule]) {
+    const match = at(at(shape, 'properties'), 'match');
+    const matchProperties = at(match, 'properties');
+    match.minProperties = 1;
+    at(matchProperties, 'attributes').minProperties = 1;
+    for (const [key, values] of Object.entries(VOCABULARIES)) {
+      // Keys a rate rule's match leaves out are `{ not: {} }` there: nothing to describe.
+      if (at(matchProperties, key).not !== undefined) continue;
+      const { description } = at(matchProperties, key);
+      const listed = values.map((v) => (key === 'channel' ? v : v.toLowerCase()));
+      defs[key] = {
+        type: 'string',
+        pattern: `^(?:${values.map(caseInsensitive).join('|')})$`,
+        examples: listed,
+      };
+      matchProperties[key] = {
+        description: `${description ?? key}: ${listed.join(', ')} (case is ignored)`,
+        anyOf: [
+          { $ref: `#/$defs/${key}` },
+          { type: 'array', minItems: 1, items: { $ref: `#/$defs/${key}` } },
+        ],
+      };
+    }
   }
+  for (const key of ['numerator', 'denominator', 'group_by']) at(rateProperties, key).uniqueItems = true;
   rule.allOf = [
     {
       if: { properties: { action: { const: 'alert' } }, required: ['action'] },
@@ -81,10 +92,25 @@ export function rulesJsonSchema(): JsonSchema {
     title: 'pinpoint-stream-processor routing rules',
     description:
       'Routing rules file (RULES_FILE, or the rulesFile deploy parameter). Validate with `pinpoint-stream rules check`.',
-    $comment: `Generated from src/rules/ruleSchema.ts by \`npm run schema\`: do not edit. Not expressible here, checked by the validator: rule names are unique within the file.`,
+    $comment: `Generated from src/rules/ruleSchema.ts by \`npm run schema\`: do not edit. Not expressible here, checked by the validator: rule names are unique within the file; a rate rule's denominator is not the same outcomes as its numerator.`,
     ...rest,
     $defs: defs,
   };
+}
+
+/** The event rule and rate rule shapes of the generated `oneOf`, told apart by their `kind`. */
+function ruleShapes(items: JsonSchema): [JsonSchema, JsonSchema] {
+  const shapes = items.oneOf;
+  if (!Array.isArray(shapes) || shapes.length !== 2) {
+    throw new Error('rules JSON Schema: expected a oneOf of two rule shapes in the schema zod generated');
+  }
+  const kind = (shape: JsonSchema) => at(at(shape, 'properties'), 'kind').const;
+  const event = shapes.find((s: JsonSchema) => kind(s) === 'event') as JsonSchema | undefined;
+  const rate = shapes.find((s: JsonSchema) => kind(s) === 'rate') as JsonSchema | undefined;
+  if (event === undefined || rate === undefined) {
+    throw new Error("rules JSON Schema: expected the rule shapes of kind 'event' and 'rate'");
+  }
+  return [event, rate];
 }
 
 /** The member of a generated schema at `key`, which must be an object: the generator's shape is asserted. */

@@ -311,7 +311,8 @@ describe('Firehose path over HTTP', () => {
     const res = await handler(firehoseEvent('ses'), lambdaContext());
     expect(res.records.every((r) => r.result === 'Ok')).toBe(true);
     const ids = new Set(sns.delivered.map((m) => m.deduplicationId));
-    expect(ids.size).toBe(2);
+    // ses-permanent-bounce, ses-complaint, ses-reject, ses-rendering-failure
+    expect(ids.size).toBe(4);
     for (const id of firstIds) expect(ids.has(id)).toBe(true);
   });
 

@@ -90,6 +90,7 @@ describe('processFirehoseBatch', () => {
     await processFirehoseBatch(firehoseEvent('eum'), runtime);
     expect(alerts.published.map((a) => a.rule).sort()).toEqual([
       'eum-text-blocked',
+      'eum-text-invalid',
       'eum-text-spam',
       'eum-voice-failed',
     ]);

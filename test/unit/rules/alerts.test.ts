@@ -109,6 +109,16 @@ describe('aggregateAlerts', () => {
     expect(sampled(0)).toEqual([]);
   });
 
+  it("says it is an event rule's alert (kind: event), first, and keeps it when bounded", () => {
+    const [alert] = aggregateAlerts(matchesOf([record()], [bounce]), 'batch', 3);
+    expect(alert?.kind).toBe('event');
+    expect(Object.keys(alert ?? {})[0]).toBe('kind');
+    expect(boundAlert(alert as Alert).kind).toBe('event');
+    // An alert made before kinds existed stays without one.
+    const { kind: _, ...older } = alert as Alert;
+    expect(boundAlert(older)).not.toHaveProperty('kind');
+  });
+
   it('returns nothing for a batch without matches', () => {
     expect(aggregateAlerts([], 'b', 3)).toEqual([]);
     expect(aggregateAlerts(matchesOf([record({ event_type: 'x' })], [bounce]), 'b', 3)).toEqual([]);

@@ -74,11 +74,16 @@ describe('DEFAULT_RULES', () => {
         ['sms[5] _SMS.FAILURE INVALID', ['sms-invalid']],
         ['sms[7] _SMS.OPTOUT OPTED_OUT', ['sms-opt-out']],
         ['eum[5] TEXT_BLOCKED BLOCKED', ['eum-text-blocked']],
+        ['eum[8] TEXT_INVALID INVALID', ['eum-text-invalid']],
+        ['eum[9] TEXT_INVALID_MESSAGE INVALID_MESSAGE', ['eum-text-invalid']],
         ['eum[10] TEXT_CARRIER_BLOCKED CARRIER_BLOCKED', ['eum-text-blocked']],
         ['eum[12] TEXT_SPAM SPAM', ['eum-text-spam']],
         ['eum[20] VOICE_FAILED FAILED', ['eum-voice-failed']],
+        ['eum[24] MEDIA_BLOCKED BLOCKED', ['eum-text-blocked']],
         ['ses[4] Bounce Permanent', ['ses-permanent-bounce']],
         ['ses[6] Complaint', ['ses-complaint']],
+        ['ses[7] Reject', ['ses-reject']],
+        ['ses[8] Rendering Failure', ['ses-rendering-failure']],
       ]);
     });
 
@@ -90,7 +95,9 @@ describe('DEFAULT_RULES', () => {
       'campaign[4] _campaign.send QUIET_TIME',
       'journey[3] _journey.send THROTTLED',
       'eum[3] TEXT_DELIVERED DELIVERED',
-      'ses[7] Reject',
+      'eum[7] TEXT_CARRIER_UNREACHABLE CARRIER_UNREACHABLE',
+      'eum[23] MEDIA_DELIVERED DELIVERED',
+      'ses[9] DeliveryDelay TransientCommunicationFailure',
     ])('do not alert on %s', (label) => {
       const found = routed.find((r) => r.label === label);
       expect(found).toBeDefined();

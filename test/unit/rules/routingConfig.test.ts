@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../../src/config';
 import type { Logger } from '../../../src/logger';
 import { loadRoutingConfig, prepareRoutingConfig } from '../../../src/rules/loadRoutingConfig';
-import { loadRules } from '../../../src/rules/loadRules';
+import { loadRuleSet } from '../../../src/rules/loadRules';
 import { contentHash, type RoutingConfig } from '../../../src/rules/routingConfig';
 import { createRuntime } from '../../../src/runtime';
 import { silentLogger } from '../../helpers/runtime';
@@ -30,8 +30,16 @@ describe('contentHash', () => {
 describe('prepareRoutingConfig (what sls package puts into the bundles)', () => {
   it('validates and merges a rules file as loadRules does, and hashes the result', () => {
     const routing = prepareRoutingConfig({ text: EXAMPLE, origin: 'rules.example.yaml' }, undefined);
-    expect(routing.rules.map((r) => r.name)).toEqual(
-      loadRules(EXAMPLE, 'rules.example.yaml').map((r) => r.name),
+    const { rules, rateRules } = loadRuleSet(EXAMPLE, 'rules.example.yaml');
+    // Event and rate rules in one list, as the file has them: the bundle compiles each kind from it.
+    expect(routing.rules.map((r) => r.name).sort()).toEqual(
+      [...rules, ...rateRules].map((r) => r.name).sort(),
+    );
+    expect(routing.rules.filter((r) => r.kind !== 'rate').map((r) => r.name)).toEqual(
+      rules.map((r) => r.name),
+    );
+    expect(routing.rules.filter((r) => r.kind === 'rate').map((r) => r.name)).toEqual(
+      rateRules.map((r) => r.name),
     );
     expect(routing).toMatchObject({
       rulesOrigin: 'rules.example.yaml',
@@ -90,14 +98,15 @@ describe('a packaged bundle (loadConfig with a packaged routing configuration)',
     const logger = recordingLogger();
     const runtime = await createRuntime(config, { logger });
     expect(runtime.routing).toBe(packaged);
-    expect(runtime.settings.rules.map((r) => r.name)).toEqual(packaged.rules.map((r) => r.name));
+    const eventRules = packaged.rules.filter((r) => r.kind !== 'rate');
+    expect(runtime.settings.rules.map((r) => r.name)).toEqual(eventRules.map((r) => r.name));
     expect(runtime.settings.apps).toEqual({ a1: { name: 'Shop' } });
     expect(logger.infos).toContainEqual([
       'routing configuration',
       {
         rulesSha256: packaged.rulesSha256,
         rulesOrigin: 'rules/prod.yaml',
-        rules: packaged.rules.length,
+        rules: eventRules.length,
         appMetadataSha256: packaged.appsSha256,
         appMetadataOrigin: 'apps.json',
         apps: 1,

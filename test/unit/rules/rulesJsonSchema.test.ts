@@ -4,7 +4,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../../src/errors';
-import { DEFAULT_RULES } from '../../../src/rules/defaultRules';
+import { DEFAULT_RATE_RULES, DEFAULT_RULES } from '../../../src/rules/defaultRules';
 import { loadRules } from '../../../src/rules/loadRules';
 import { RULES_SCHEMA_PATH, rulesJsonSchema } from '../../../src/rules/rulesJsonSchema';
 
@@ -61,7 +61,43 @@ enabled: false`),
   'a rule named like a default replaces it': rule(
     'name: email-hard-bounce\nmatch: { family: email }\naction: alert\nseverity: low',
   ),
+  'an event rule that says kind: event': rule('kind: event\nname: e\nmatch: { family: sms }\naction: drop'),
+  'a rate rule': rule(`
+kind: rate
+name: bounce-rate
+description: bounces over deliveries
+numerator: [bounced]
+denominator: [delivered, bounced]
+match: { channel: Email, source: [ses, pinpoint], attributes: { tier: gold } }
+group_by: [configuration_set, app_id]
+threshold: 0.05
+min_volume: 100
+severity: high
+enabled: true`),
+  'a rate rule without match or group_by, threshold 1': rule(
+    'kind: rate\nname: r\nnumerator: [complained]\ndenominator: [delivered]\nthreshold: 1\nmin_volume: 1\nseverity: low',
+  ),
+  'a disabled default rate rule': 'version: 1\ndisable: [email-bounce-rate-warn]\nrules: []\n',
 };
+
+/** A rate rule with one line replaced or added (`key: value`), or removed (`key:` alone). */
+function rateRule(change: string): string {
+  const lines = new Map(
+    [
+      'kind: rate',
+      'name: r',
+      'numerator: [bounced]',
+      'denominator: [delivered, bounced]',
+      'threshold: 0.05',
+      'min_volume: 100',
+      'severity: high',
+    ].map((l) => [l.slice(0, l.indexOf(':')), l]),
+  );
+  const key = change.slice(0, change.indexOf(':'));
+  if (change.trim().endsWith(':')) lines.delete(key);
+  else lines.set(key, change);
+  return rule([...lines.values()].join('\n'));
+}
 
 const INVALID: Record<string, string> = {
   'an unknown top-level key': 'version: 1\nrule: []\n',
@@ -93,11 +129,33 @@ const INVALID: Record<string, string> = {
   'disabling a rule that is not a default': 'version: 1\ndisable: [no-such-rule]\nrules: []\n',
   'a severity outside the list': rule('name: x\nmatch: { family: sms }\naction: alert\nseverity: urgent'),
   'a number as a value': rule('name: x\nmatch: { status: 5 }\naction: drop'),
+  'an unknown kind': rule('kind: ratio\nname: x\nmatch: { family: sms }\naction: drop'),
+  'rate keys on an event rule': rule('name: x\nmatch: { family: sms }\naction: drop\nthreshold: 0.5'),
+  'a rate rule with an unknown outcome': rateRule('numerator: [bounced, lost]'),
+  'a rate rule without a denominator': rateRule('denominator:'),
+  'a rate rule without min_volume': rateRule('min_volume:'),
+  'a rate rule without a severity': rateRule('severity:'),
+  'a rate rule with an empty numerator': rateRule('numerator: []'),
+  'a rate rule with an outcome twice': rateRule('denominator: [delivered, bounced, bounced]'),
+  'a rate rule with a percentage as threshold': rateRule('threshold: 5'),
+  'a rate rule with a threshold of 0': rateRule('threshold: 0'),
+  'a rate rule with a fractional min_volume': rateRule('min_volume: 1.5'),
+  'a rate rule with an unknown group_by key': rateRule('group_by: [campaign]'),
+  'a rate rule with a group_by key twice': rateRule('group_by: [app_id, app_id]'),
+  'a rate rule with an empty group_by': rateRule('group_by: []'),
+  'a rate rule matching an outcome': rateRule('match: { outcome: bounced }'),
+  'a rate rule matching a bounce type': rateRule('match: { bounce_type: permanent }'),
+  'a rate rule with an empty match': rateRule('match: {}'),
+  'a rate rule with a channel outside the vocabulary': rateRule('match: { channel: fax }'),
+  'a rate rule with an action': rateRule('action: alert'),
+  'a rate rule with tags': rateRule('tags: [a]'),
+  'a rate rule with an unknown key': rateRule('window: 300'),
 };
 
 /** What JSON Schema cannot say, and the validator checks: exactly these files get different verdicts. */
 const GAPS: Record<string, string> = {
   'two rules of the same name': `version: 1\nrules:\n  - { name: x, match: { family: sms }, action: drop }\n  - { name: x, match: { family: app }, action: drop }\n`,
+  'a rate rule whose denominator is its numerator': rateRule('denominator: [bounced]'),
 };
 
 /** The ```yaml blocks of the README and docs/ that are rules files, and the example file. */
@@ -141,10 +199,10 @@ describe('the rules JSON Schema', () => {
     );
   });
 
-  it('lists the shipped default rules as what disable may name', () => {
+  it('lists the shipped default rules, event and rate, as what disable may name', () => {
     const disable = (JSON.parse(committed) as { properties: { disable: { items: { enum: string[] } } } })
       .properties.disable.items.enum;
-    expect(disable).toEqual(DEFAULT_RULES.map((r) => r.name));
+    expect(disable).toEqual([...DEFAULT_RULES, ...DEFAULT_RATE_RULES].map((r) => r.name));
   });
 });
 
@@ -244,5 +302,91 @@ describe('the JSON Schema and the validator agree', () => {
       { numRuns: 1000, seed: 12 },
     );
     expect(accepted).toBeGreaterThan(20);
+  });
+
+  it('on generated rate rules, valid and invalid', () => {
+    const pick = <T>(values: T[]) => fc.constantFrom(...values);
+    const outcomes = fc.uniqueArray(pick(['bounced', 'delivered', 'complained', 'failed']), {
+      minLength: 1,
+      maxLength: 3,
+    });
+    // A valid rate rule, then at most two keys set to values of every kind, valid or not, or removed.
+    const base = fc.record(
+      {
+        kind: fc.constant('rate'),
+        name: pick(['r1', 'email-bounce-rate-high']),
+        numerator: outcomes,
+        denominator: outcomes,
+        threshold: pick([0.001, 0.05, 1]),
+        min_volume: pick([1, 100]),
+        severity: pick(['high', 'low']),
+        match: fc.dictionary(pick(['channel', 'source', 'event_type']), pick(['email', 'SES', 'x*']), {
+          minKeys: 1,
+          maxKeys: 2,
+        }),
+        group_by: fc.uniqueArray(pick(['app_id', 'configuration_set', 'source']), {
+          minLength: 1,
+          maxLength: 2,
+        }),
+        description: pick(['d']),
+      },
+      { requiredKeys: ['kind', 'name', 'numerator', 'denominator', 'threshold', 'min_volume', 'severity'] },
+    );
+    const change = fc.tuple(
+      pick([
+        'kind',
+        'numerator',
+        'denominator',
+        'threshold',
+        'min_volume',
+        'severity',
+        'match',
+        'group_by',
+        'action',
+        'tags',
+        'extra',
+      ]),
+      fc.oneof(
+        pick([undefined, 'event', 'ratio', 0, 1.5, 5, -1, '5%', 2.5, '100', 'urgent', 'alert', null, []]),
+        pick([['lost'], ['bounced', 'bounced'], ['campaign'], ['app_id', 'app_id'], ['a']]),
+        pick([
+          {},
+          { outcome: 'bounced' },
+          { bounce_type: 'permanent' },
+          { channel: 'fax' },
+          { chanel: 'email' },
+        ]),
+      ),
+    );
+    const rateRuleArb = fc.tuple(base, fc.array(change, { maxLength: 2 })).map(([rule, changes]) => {
+      const out: Record<string, unknown> = { ...rule };
+      for (const [key, value] of changes) {
+        if (value === undefined) delete out[key];
+        else out[key] = value;
+      }
+      return out as { name: string; numerator?: unknown; denominator?: unknown };
+    });
+    let accepted = 0;
+    fc.assert(
+      fc.property(fc.array(rateRuleArb, { minLength: 1, maxLength: 2 }), (rules) => {
+        const text = JSON.stringify({ version: 1, include_defaults: false, rules });
+        const zod = zodAccepts(text);
+        if (zod) accepted++;
+        const schema = schemaAccepts(text);
+        const duplicate = new Set(rules.map((r) => r.name)).size !== rules.length;
+        // The gaps: duplicate names, and a denominator of the very outcomes of the numerator.
+        const sameOutcomes = rules.some(
+          (r) =>
+            Array.isArray(r.numerator) &&
+            Array.isArray(r.denominator) &&
+            JSON.stringify([...new Set(r.numerator)].sort()) ===
+              JSON.stringify([...new Set(r.denominator)].sort()),
+        );
+        if ((duplicate || sameOutcomes) && !zod && schema) return;
+        expect({ text, schema }).toEqual({ text, schema: zod });
+      }),
+      { numRuns: 1000, seed: 13 },
+    );
+    expect(accepted).toBeGreaterThan(50);
   });
 });

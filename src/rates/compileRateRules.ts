@@ -1,0 +1,72 @@
+import { compileRules } from '../rules/compileRules';
+import { contentHash } from '../rules/routingConfig';
+import type { RateRuleSpec, RuleSpec, Severity } from '../rules/ruleSchema';
+import { type NormalizedRecord, OUTCOMES, type Outcome } from '../schema';
+import type { RateGroupKey } from './rateGroupKeys';
+
+/** A rate rule ready to count records with (src/rules/ruleSchema.ts `rateRuleSchema`, docs/rates.md). */
+export interface CompiledRateRule {
+  readonly name: string;
+  readonly description?: string;
+  readonly severity: Severity;
+  /** The numerator outcomes, each once, in the order of OUTCOMES. */
+  readonly numerator: readonly Outcome[];
+  /** The denominator outcomes, each once, in the order of OUTCOMES. */
+  readonly denominator: readonly Outcome[];
+  /** Numerator and denominator outcomes together, in the order of OUTCOMES: the order of every count list. */
+  readonly outcomes: readonly Outcome[];
+  /** The fields a rate is computed per (empty: one rate for every matching record). */
+  readonly groupBy: readonly RateGroupKey[];
+  readonly threshold: number;
+  readonly minVolume: number;
+  /**
+   * A short hash of what the rule counts (outcomes, match, group_by). Window state counted under another
+   * definition (a deployment changed the rule in the middle of a window) is not added to.
+   */
+  readonly fingerprint: string;
+  /** The rule's match filter; true for every record when the rule has none. */
+  matches(record: NormalizedRecord): boolean;
+}
+
+const everyRecord = (): boolean => true;
+
+/**
+ * Compiles the rate rules among validated rule specs, in order; event rules are compileRules' (the two kinds
+ * share one rules file and one validator). Disabled rules are checked, then left out. A match filter is
+ * compiled by the event-rule compiler, so its values are checked against the same vocabularies, with the same
+ * messages.
+ *
+ * @throws RulesValidationError for a match value outside its vocabulary
+ */
+export function compileRateRules(specs: readonly RuleSpec[]): CompiledRateRule[] {
+  const rates = specs.filter((s): s is RateRuleSpec => s.kind === 'rate');
+  const compiled = rates.map(compileRateRule);
+  return compiled.filter((_, i) => rates[i]?.enabled !== false);
+}
+
+function compileRateRule(spec: RateRuleSpec): CompiledRateRule {
+  let matches: (record: NormalizedRecord) => boolean = everyRecord;
+  if (spec.match !== undefined) {
+    const [filter] = compileRules([{ name: spec.name, match: spec.match, action: 'drop' }]);
+    if (filter !== undefined) matches = filter.matches;
+  }
+  const inOrder = (list: readonly Outcome[]) => OUTCOMES.filter((o) => list.includes(o));
+  const numerator = inOrder(spec.numerator);
+  const denominator = inOrder(spec.denominator);
+  const outcomes = inOrder([...numerator, ...denominator]);
+  const groupBy = [...(spec.group_by ?? [])];
+  const rule: CompiledRateRule = {
+    name: spec.name,
+    severity: spec.severity,
+    numerator: Object.freeze(numerator),
+    denominator: Object.freeze(denominator),
+    outcomes: Object.freeze(outcomes),
+    groupBy: Object.freeze(groupBy),
+    threshold: spec.threshold,
+    minVolume: spec.min_volume,
+    fingerprint: contentHash({ outcomes, match: spec.match ?? null, group_by: groupBy }),
+    matches,
+    ...(spec.description !== undefined && { description: spec.description }),
+  };
+  return Object.freeze(rule);
+}

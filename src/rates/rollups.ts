@@ -1,0 +1,134 @@
+import type { NormalizedRecord } from '../schema';
+import { isoFromMs } from '../time';
+import type { CompiledRateRule } from './compileRateRules';
+import { RateCounter } from './RateCounter';
+import { RATE_GROUP_KEYS, type RateGroupKey } from './rateGroupKeys';
+import { type RateWindow, windowTimes } from './rateWindow';
+import { decodedGroups, type RateWindowState } from './rateWindowState';
+
+/**
+ * One line of the `rollups/` archive zone (gzip JSON Lines, read by Athena): how many records of one outcome
+ * one rate rule counted for one group over one window. Counts add up: the rows of a window written in
+ * several pieces (a window Lambda ended early, one object per Firehose invocation) sum to the rows of the
+ * whole, so queries `sum(count)` and never pick one row.
+ *
+ * Columns: strings, and `count` a bigint. A group column is present when the rule groups by it and the records
+ * had a value; `overflow` marks the rule's `other` group (the groups that did not fit the window state),
+ * which has no group columns.
+ */
+export interface RollupRow {
+  /** ISO-8601 UTC, fixed width (`2026-11-30T10:05:00.000Z`). */
+  window_start: string;
+  window_end: string;
+  rule: string;
+  app_id?: string;
+  campaign_id?: string;
+  journey_id?: string;
+  configuration_set?: string;
+  channel?: string;
+  source?: string;
+  overflow?: true;
+  outcome: string;
+  count: number;
+}
+
+/**
+ * The rollup rows of a window's counts: one per rule × group × outcome with a count above zero, in state order
+ * (rule order, groups as first counted, outcomes in the vocabulary's order). From the state alone: a window
+ * closes with the rules it was counted with.
+ *
+ * @param state the window's counts (addToRateWindow's `state`)
+ * @param window the event's `window`
+ */
+export function rollupRows(state: RateWindowState, window: RateWindow): RollupRow[] {
+  const { start, end } = windowTimes(window);
+  const rows: RollupRow[] = [];
+  for (const [rule, counts] of Object.entries(state.rules)) {
+    const emit = (
+      group: Partial<Record<RateGroupKey, string>>,
+      overflow: boolean,
+      list: readonly number[],
+    ) => {
+      counts.outcomes.forEach((outcome, i) => {
+        const count = list[i] ?? 0;
+        if (count === 0) return;
+        rows.push({
+          window_start: start,
+          window_end: end,
+          rule,
+          ...group,
+          ...(overflow && { overflow: true as const }),
+          outcome,
+          count,
+        });
+      });
+    };
+    for (const { values, counts: list } of decodedGroups(counts)) {
+      const group: Partial<Record<RateGroupKey, string>> = {};
+      counts.group_by.forEach((field, i) => {
+        const v = values[i];
+        if (v !== null && v !== undefined) group[field] = v;
+      });
+      emit(group, false, list);
+    }
+    if (counts.other !== undefined) emit({}, true, counts.other);
+  }
+  return rows;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The rollup rows of one Firehose invocation, which has no window state: the records are counted per hour of
+ * arrival (their `dt` and `hour`, the partition the normalized archive puts them in), each hour a window from
+ * `HH:00:00.000` to the next hour. Every group is kept (an invocation's records bound them), so the rows of
+ * any split of the records into invocations sum to the rows of all of them. Rows by window start, then as
+ * rollupRows orders them.
+ *
+ * @param records the invocation's records, as archived (after personal data is protected)
+ */
+export function rollupRecords(
+  records: Iterable<NormalizedRecord>,
+  rules: readonly CompiledRateRule[],
+): RollupRow[] {
+  const hours = new Map<string, RateCounter>();
+  for (const record of records) {
+    const hour = `${record.dt}T${record.hour}`;
+    let counter = hours.get(hour);
+    if (counter === undefined) {
+      counter = new RateCounter(rules, Number.POSITIVE_INFINITY);
+      hours.set(hour, counter);
+    }
+    counter.add(record);
+  }
+  const rows: RollupRow[] = [];
+  for (const hour of [...hours.keys()].sort()) {
+    const start = `${hour}:00:00.000Z`;
+    const ms = Date.parse(start);
+    const end = Number.isFinite(ms) ? isoFromMs(ms + HOUR_MS) : start;
+    rows.push(...rollupRows((hours.get(hour) as RateCounter).toState(), { start, end }));
+  }
+  return rows;
+}
+
+/**
+ * Rows with the same window, rule, group and outcome added together, in the order each first appears: what a
+ * query's `sum(count) … GROUP BY` sees. For tests and for writers that merge pieces before writing.
+ */
+export function sumRollups(rows: Iterable<RollupRow>): RollupRow[] {
+  const sums = new Map<string, RollupRow>();
+  for (const row of rows) {
+    const key = JSON.stringify([
+      row.window_start,
+      row.window_end,
+      row.rule,
+      ...RATE_GROUP_KEYS.map((k) => row[k] ?? null),
+      row.overflow === true,
+      row.outcome,
+    ]);
+    const sum = sums.get(key);
+    if (sum === undefined) sums.set(key, { ...row });
+    else sum.count += row.count;
+  }
+  return [...sums.values()];
+}
