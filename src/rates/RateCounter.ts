@@ -13,16 +13,12 @@ const COUNT_DIGITS = 7;
 /** The longest group value counted as it is; longer ones are cut (with a marker) as alert texts are. */
 export const MAX_GROUP_VALUE = MAX_ALERT_TEXT;
 
-/**
- * The value of a group field of a record, by lookup table. `configuration_set` is being added to
- * NormalizedRecord (src/schema.ts) alongside this module: until it is there, a record may lack it, and the
- * field is read through a type that says so.
- */
+/** The value of a group field of a record, by lookup table. */
 const GROUP_FIELD: { readonly [K in RateGroupKey]: (record: NormalizedRecord) => string | undefined } = {
   app_id: (r) => r.app_id,
   campaign_id: (r) => r.campaign_id,
   journey_id: (r) => r.journey_id,
-  configuration_set: (r) => (r as { configuration_set?: string }).configuration_set,
+  configuration_set: (r) => r.configuration_set,
   channel: (r) => r.channel,
   source: (r) => r.source,
 };
