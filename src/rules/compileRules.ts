@@ -39,6 +39,7 @@ const FIELD_KEYS = [
   'outcome',
   'bounce_type',
   'app_id',
+  'configuration_set',
 ] as const satisfies ReadonlyArray<keyof MatchSpec & keyof NormalizedRecord>;
 
 /**

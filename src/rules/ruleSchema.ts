@@ -23,6 +23,9 @@ const sharedMatchKeys = {
   channel: oneOrMany.optional().describe('The channel of the message'),
   status: oneOrMany.optional().describe('The delivery or send status, as the source names it'),
   app_id: oneOrMany.optional().describe('Pinpoint project (application) id'),
+  configuration_set: oneOrMany
+    .optional()
+    .describe('SES or End User Messaging configuration set the message was sent with'),
   // Empty would match every record while looking like a condition.
   attributes: z
     .record(matchValue, oneOrMany)
@@ -50,6 +53,7 @@ export const matchSchema = z
       .describe('What happened, in one vocabulary for every source (docs/schema.md)'),
     bounce_type: oneOrMany.optional().describe('The class of a bounce'),
     app_id: sharedMatchKeys.app_id,
+    configuration_set: sharedMatchKeys.configuration_set,
     attributes: sharedMatchKeys.attributes,
   })
   .refine((m) => Object.keys(m).length > 0, { message: 'match needs at least one key' })

@@ -20,6 +20,16 @@ function matcher(match: MatchSpec): CompiledRule {
 const eventType = (match: MatchSpec, type: string) => matcher(match).matches(record({ event_type: type }));
 
 describe('compileRules', () => {
+  describe('configuration_set', () => {
+    it('matches the configuration set, ignoring case, and never a record without one', () => {
+      const rule = matcher({ configuration_set: ['Marketing', 'transactional'] });
+      expect(rule.matches(record({ configuration_set: 'marketing' }))).toBe(true);
+      expect(rule.matches(record({ configuration_set: 'TRANSACTIONAL' }))).toBe(true);
+      expect(rule.matches(record({ configuration_set: 'alerts' }))).toBe(false);
+      expect(rule.matches(record({}))).toBe(false);
+    });
+  });
+
   describe('event_type', () => {
     it('matches an exact value and nothing else', () => {
       expect(eventType({ event_type: '_email.hardbounce' }, '_email.hardbounce')).toBe(true);
