@@ -66,3 +66,18 @@ export class RulesValidationError extends ConfigError {}
 export class DeadlineError extends ProcessorError {
   readonly retryable = true;
 }
+
+/**
+ * An error in one line, for people: its message, after its name when the name says what the message does not
+ * (an SDK error's code: `NoSuchBucket`, `TimeoutError`, `SlowDown`) and the HTTP status an AWS SDK error
+ * carries. Our own errors' messages are written to be read as they are; plain `Error`s have nothing to add.
+ */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const named = !(err instanceof ProcessorError) && err.name !== 'Error' && !err.message.startsWith(err.name);
+  const parts: string[] = [];
+  if (named) parts.push(err.name);
+  if (status !== undefined) parts.push(`(HTTP ${status})`);
+  return parts.length === 0 ? err.message : `${parts.join(' ')}: ${err.message}`;
+}

@@ -24,6 +24,14 @@ export interface InputRecord {
   invalid?: { reason: PoisonReason; detail: string };
 }
 
+/**
+ * The record's `data` as the stream delivered it, in base64: what the raw archive and a `ProcessingFailed`
+ * response keep of a record whose bytes are not text (replayed records hold their bytes, not base64).
+ */
+export function dataBase64(input: InputRecord): string {
+  return typeof input.data === 'string' ? input.data : input.data.toString('base64');
+}
+
 /** What the pipeline needs, decided once at cold start. */
 export interface PipelineSettings {
   readonly rules: readonly CompiledRule[];
@@ -178,7 +186,6 @@ function processDecoded(
   return okOutcome(record, drop, alerts, output);
 }
 
-
 /** The outcome of a normalized (and routed) record. Also used by the CLI for records it only re-routes. */
 export function okOutcome(
   record: NormalizedRecord,
@@ -207,6 +214,11 @@ export function recordOf(outcome: OkOutcome): NormalizedRecord {
 /** The JSON line of an outcome as text, whatever its encoding. */
 export function lineText(outcome: OkOutcome): string {
   return outcome.encoding === 'text' ? outcome.line : Buffer.from(outcome.line, 'base64').toString('utf8');
+}
+
+/** The JSON line of an outcome in base64 (a Firehose response's `data`), whatever its encoding. */
+export function lineBase64(outcome: OkOutcome): string {
+  return outcome.encoding === 'base64' ? outcome.line : Buffer.from(outcome.line, 'utf8').toString('base64');
 }
 
 /**

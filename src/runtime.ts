@@ -1,4 +1,3 @@
-import type { Sinks } from './batch/deliver';
 import type { Config } from './config';
 import { ConfigError } from './errors';
 import { createJsonLogger, type Logger } from './logger';
@@ -7,6 +6,7 @@ import type { PipelineSettings } from './pipeline';
 import { loadRules } from './rules/loadRules';
 import { LocalAlertSink } from './sinks/local/LocalAlertSink';
 import { LocalArchiveSink } from './sinks/local/LocalArchiveSink';
+import type { Sinks } from './sinks/ports';
 
 /** Everything a handler needs, built once per cold start. */
 export interface Runtime {

@@ -1,15 +1,8 @@
 import { DeadlineError, SinkError } from '../errors';
 import { type ProcessedRecord, recordOf } from '../pipeline';
 import { aggregateAlerts } from '../rules/alerts';
-import type { AlertSink } from '../sinks/alerts';
-import type { ArchiveSink, ArchiveZone } from '../sinks/archive';
-import { planArchiveObjects } from '../sinks/archiveObjects';
-import type { BatchRef } from '../sinks/batchRef';
-
-export interface Sinks {
-  readonly archive: ArchiveSink;
-  readonly alerts: AlertSink;
-}
+import { planArchiveObjects } from '../sinks/archiveLayout';
+import type { ArchiveZone, BatchRef, DeliveryResult, Sinks } from '../sinks/ports';
 
 export interface DeliveryOptions {
   /** Archive zones this path writes (the Firehose path leaves normalized records to Firehose itself). */
@@ -19,16 +12,6 @@ export interface DeliveryOptions {
   remainingMs?: () => number;
   /** Stop writing this long before the deadline, so the handler can still answer. */
   deadlineMarginMs: number;
-}
-
-export interface DeliveryResult {
-  /** True when every archive object and every alert was accepted. */
-  delivered: boolean;
-  errors: unknown[];
-  /** Archive objects stored, with their uncompressed size. */
-  archived: Array<{ zone: ArchiveZone; bytes: number }>;
-  /** Alerts accepted by the alert sink. */
-  sentAlerts: Array<{ rule: string; severity: string }>;
 }
 
 /**

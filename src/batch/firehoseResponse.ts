@@ -1,6 +1,6 @@
 import type { FirehoseTransformationResult, FirehoseTransformationResultRecord } from 'aws-lambda';
 import { SinkError } from '../errors';
-import type { ProcessedRecord } from '../pipeline';
+import { dataBase64, lineBase64, type ProcessedRecord } from '../pipeline';
 
 /** The Firehose response of one invocation, with its exact size and the records failed to fit it. */
 export interface FirehoseResponsePlan {
@@ -47,7 +47,7 @@ export function toFirehoseRecords(
       size = DROPPED_SKELETON + jsonStringBytes(id);
     } else {
       const k = o.keys;
-      const data = o.encoding === 'base64' ? o.line : Buffer.from(o.line, 'utf8').toString('base64');
+      const data = lineBase64(o);
       rec = {
         recordId: id,
         result: 'Ok',
@@ -104,8 +104,7 @@ function valueBytes(value: string): number {
 }
 
 function failed(p: ProcessedRecord): FirehoseTransformationResultRecord {
-  const data = typeof p.input.data === 'string' ? p.input.data : p.input.data.toString('base64');
-  return { recordId: p.input.id, result: 'ProcessingFailed', data };
+  return { recordId: p.input.id, result: 'ProcessingFailed', data: dataBase64(p.input) };
 }
 
 /** Printable ASCII but `"` and `\`: the characters JSON writes as themselves, one byte each. */

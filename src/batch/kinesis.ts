@@ -3,7 +3,7 @@ import { DeadlineError } from '../errors';
 import { errorFields } from '../logger';
 import { type InputRecord, runPipeline } from '../pipeline';
 import type { Runtime } from '../runtime';
-import { kinesisBatchRef } from '../sinks/batchRef';
+import { kinesisBatchRef } from '../sinks/archiveLayout';
 import { startDeadline, warnOnceIfAdapted } from './deadline';
 import { deliver } from './deliver';
 import { nameSafeIds, readKinesisEvent } from './envelope';

@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { deliver, type Sinks } from '../batch/deliver';
+import { deliver } from '../batch/deliver';
 import { loadConfig } from '../config';
 import type { ProcessedRecord } from '../pipeline';
 import { createRuntime, type Runtime } from '../runtime';
-import type { ArchiveZone } from '../sinks/archive';
-import { fileBatchRef } from '../sinks/batchRef';
+import { fileBatchRef } from '../sinks/archiveLayout';
+import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { type InputItem, readItems } from './inputItems';
 import { CliError, type CliIO, cliLogger, EXIT } from './io';
 import { processItems } from './processItems';

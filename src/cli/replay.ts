@@ -1,12 +1,11 @@
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { deliver, type Sinks } from '../batch/deliver';
+import { deliver } from '../batch/deliver';
 import { loadConfig } from '../config';
 import { type InputRecord, runPipeline } from '../pipeline';
 import { createRuntime } from '../runtime';
-import type { ArchiveZone } from '../sinks/archive';
-import type { RawArchiveLine } from '../sinks/archiveObjects';
-import { batchRefFromArchive } from '../sinks/batchRef';
+import { asArchiveLine, batchRefFromArchive, inputOfArchiveLine } from '../sinks/archiveLayout';
+import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { Checkpoint } from './Checkpoint';
 import { CliError, type CliIO, cliLogger, EXIT } from './io';
 import { createProgress } from './progress';
@@ -172,29 +171,15 @@ function rawInputs(body: Buffer, key: string): InputRecord[] {
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n] as string;
     if (line.trim() === '') continue;
-    let entry: Partial<RawArchiveLine> | undefined;
+    let entry: unknown;
     try {
       entry = JSON.parse(line);
     } catch {
       entry = undefined;
     }
-    if (
-      typeof entry !== 'object' ||
-      entry === null ||
-      typeof entry.id !== 'string' ||
-      typeof entry.approximate_arrival_ms !== 'number' ||
-      (typeof entry.data !== 'string' && typeof entry.data_base64 !== 'string')
-    ) {
-      throw new CliError(EXIT.input, `${key}:${n + 1}: not a raw archive line`);
-    }
-    const input: InputRecord = {
-      id: entry.id,
-      // Text was stored as text (its bytes are its UTF-8); anything else as the base64 the stream delivered.
-      data: typeof entry.data === 'string' ? Buffer.from(entry.data, 'utf8') : (entry.data_base64 as string),
-      ingestMs: entry.approximate_arrival_ms,
-    };
-    if (typeof entry.partition_key === 'string') input.partitionKey = entry.partition_key;
-    inputs.push(input);
+    const archived = asArchiveLine(entry);
+    if (archived === undefined) throw new CliError(EXIT.input, `${key}:${n + 1}: not a raw archive line`);
+    inputs.push(inputOfArchiveLine(archived));
   }
   return inputs;
 }

@@ -4,7 +4,7 @@ import type {
   FirehoseTransformationResultRecord,
   KinesisStreamBatchResponse,
 } from 'aws-lambda';
-import type { ArchiveObject } from '../../src/sinks/archive';
+import type { ArchiveObject } from '../../src/sinks/ports';
 import type { BatchCase } from './envelopes';
 import { FUZZ_APPS, type LogEntry } from './fuzzRuntime';
 import { clip, type GlueTable, glueTables, glueViolations, show } from './glue';

@@ -1095,7 +1095,7 @@ describe('template (defaults)', () => {
       // …and a batch with records failed for size emits the metric with exactly those dimensions.
       const emitted: Array<{ dimensions: string[][]; values: Record<string, unknown> }> = [];
       const { Metrics } = await import('@aws-lambda-powertools/metrics');
-      const { PowertoolsTelemetry } = await import('../../src/observability/telemetry');
+      const { PowertoolsTelemetry } = await import('../../src/observability/PowertoolsTelemetry');
       const metrics = new Metrics({
         namespace: env.POWERTOOLS_METRICS_NAMESPACE as string,
         serviceName: env.POWERTOOLS_SERVICE_NAME as string,

@@ -2,7 +2,7 @@ import type { FirehoseTransformationEvent, KinesisStreamEvent } from 'aws-lambda
 import fc from 'fast-check';
 import { processFirehoseBatch } from '../../../src/batch/firehose';
 import { processKinesisBatch } from '../../../src/batch/kinesis';
-import type { QuarantineLine, RawArchiveLine } from '../../../src/sinks/archiveObjects';
+import type { QuarantineLine, RawArchiveLine } from '../../../src/sinks/archiveLayout';
 import { assertConformsToGlue, glueTable } from '../../helpers/glue';
 import { firehoseEvent, kinesisEvent, testRuntime } from '../../helpers/runtime';
 

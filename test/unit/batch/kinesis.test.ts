@@ -1,5 +1,5 @@
 import { processKinesisBatch } from '../../../src/batch/kinesis';
-import type { QuarantineLine, RawArchiveLine } from '../../../src/sinks/archiveObjects';
+import type { QuarantineLine, RawArchiveLine } from '../../../src/sinks/archiveLayout';
 import { FakeLambdaClock, withRecordCost } from '../../helpers/clock';
 import { FAMILIES, kinesisEvent, testRuntime } from '../../helpers/runtime';
 

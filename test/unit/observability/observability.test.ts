@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import type { BatchSummary } from '../../../src/batch/summary';
 import { SinkError } from '../../../src/errors';
-import { type BatchReport, PowertoolsTelemetry } from '../../../src/observability/telemetry';
+import { PowertoolsTelemetry } from '../../../src/observability/PowertoolsTelemetry';
+import type { BatchReport, BatchSummary } from '../../../src/observability/telemetry';
 import { lambdaContext, loadHandler } from '../../helpers/loadHandler';
 import { kinesisEvent, TEST_PII_KEY } from '../../helpers/runtime';
 
