@@ -22,6 +22,7 @@ export function summarize(
     poison: 0,
     poisonByReason: {},
     byOutcome: {},
+    internalErrors: 0,
     failedForSize: 0,
     deferred: received - processed.length,
     arrivalLatencyMaxMs: 0,
@@ -37,7 +38,8 @@ export function summarize(
     if (o.kind === 'poison') {
       s.poison++;
       s.poisonByReason[o.reason] = (s.poisonByReason[o.reason] ?? 0) + 1;
-    } else if (o.dropped) s.dropped++;
+    } else if (o.kind === 'internal_error') s.internalErrors++;
+    else if (o.dropped) s.dropped++;
     else if (sizeFailed?.has(i) === true) s.failedForSize++;
     else {
       s.ok++;

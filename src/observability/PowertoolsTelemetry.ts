@@ -1,6 +1,6 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SinkError } from '../errors';
+import { DeadlineError, SinkError } from '../errors';
 import type { BatchReport, Telemetry } from './telemetry';
 
 /**
@@ -13,6 +13,7 @@ import type { BatchReport, Telemetry } from './telemetry';
  * | RecordsOut (delivered batches) | Count | Path, Source, Family, Outcome |
  * | RecordsDropped | Count | Path |
  * | PoisonRecords (delivered batches) | Count | Path, Reason |
+ * | InternalErrors (records a normalizer failed on with a bug of ours: quarantined as `internal_error`) | Count | Path |
  * | RecordsFailedForSize (Firehose: `ProcessingFailed` to fit the 6 MB response) | Count | Path |
  * | RecordsDeferred (handed back unprocessed near the deadline) | Count | Path |
  * | AlertsSent | Count | Rule, Severity |
@@ -30,6 +31,8 @@ export class PowertoolsTelemetry implements Telemetry {
     this.metrics.addDimension('Path', path);
     this.metrics.addMetric('RecordsIn', MetricUnit.Count, summary.records);
     this.metrics.addMetric('RecordsDropped', MetricUnit.Count, summary.dropped);
+    // Counted on every attempt, delivered or not: a bad deploy must show within minutes, whatever the sinks do.
+    this.metrics.addMetric('InternalErrors', MetricUnit.Count, summary.internalErrors);
     this.metrics.addMetric('BatchesNotDelivered', MetricUnit.Count, delivery.delivered ? 0 : 1);
     this.metrics.addMetric('RecordsDeferred', MetricUnit.Count, summary.deferred);
     if (path === 'firehose') {
@@ -61,9 +64,11 @@ export class PowertoolsTelemetry implements Telemetry {
       this.single('ArchiveObjects', MetricUnit.Count, 1, { Zone: z.zone });
       this.single('ArchiveBytes', MetricUnit.Bytes, z.bytes, { Zone: z.zone });
     }
+    // Failed writes by sink, and the deadline; other errors (a bug) fail the invocation and show in Errors.
     for (const err of delivery.errors) {
-      const sink = err instanceof SinkError ? err.sink : 'deadline';
-      this.single('SinkFailures', MetricUnit.Count, 1, { Sink: sink });
+      const sink =
+        err instanceof SinkError ? err.sink : err instanceof DeadlineError ? 'deadline' : undefined;
+      if (sink !== undefined) this.single('SinkFailures', MetricUnit.Count, 1, { Sink: sink });
     }
   }
 

@@ -13,7 +13,7 @@ export type BatchPath = 'kinesis' | 'firehose' | 'cli';
  * Computed once per batch: both the logger and the telemetry read this.
  */
 export interface BatchSummary {
-  /** Records received: `ok + dropped + poison + failedForSize + deferred`. */
+  /** Records received: `ok + dropped + poison + internalErrors + failedForSize + deferred`. */
   records: number;
   /** Normalized records delivered (Kinesis: archived; Firehose: returned `Ok`). */
   ok: number;
@@ -22,6 +22,11 @@ export interface BatchSummary {
   poisonByReason: Record<string, number>;
   /** Normalized records delivered (the `ok` ones) by `source/family/outcome`. */
   byOutcome: Record<string, number>;
+  /**
+   * Records a normalizer failed on with an error of ours (a bug, not bad input): quarantined as
+   * `internal_error`, not counted as poison.
+   */
+  internalErrors: number;
   /**
    * Firehose: normalized records returned as `ProcessingFailed` to keep the response within its size limit.
    * Not delivered: Firehose keeps their original data under its error prefix.

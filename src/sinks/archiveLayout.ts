@@ -1,5 +1,12 @@
 import { sha256Hex } from '../hash';
-import { dataBase64, type InputRecord, lineText, type ProcessedRecord } from '../pipeline';
+import {
+  dataBase64,
+  type InputRecord,
+  lineText,
+  type ProcessedRecord,
+  type QuarantinedOutcome,
+  type QuarantineReason,
+} from '../pipeline';
 import { SCHEMA_VERSION } from '../schema';
 import { partitionOf } from '../time';
 import type { ArchiveObject, ArchiveZone, BatchRef } from './ports';
@@ -151,8 +158,8 @@ export function planArchiveObjects(
   const wantNormalized = zones.has('normalized');
   for (const p of processed) {
     const outcome = p.outcome;
-    if (outcome.kind === 'poison') {
-      if (wantQuarantine) quarantine.push(quarantineLine(p));
+    if (outcome.kind !== 'ok') {
+      if (wantQuarantine) quarantine.push(quarantineLine(p, outcome));
     } else if (wantNormalized && !outcome.dropped) {
       const { dt, hour } = outcome.keys;
       const part = `${dt}/${hour}`;
@@ -212,7 +219,7 @@ export interface RawArchiveLine {
 
 /** One quarantine line: the raw line and why the record was quarantined. */
 export interface QuarantineLine extends RawArchiveLine {
-  reason: string;
+  reason: QuarantineReason;
   detail: string;
 }
 
@@ -229,11 +236,8 @@ function rawLine(p: ProcessedRecord): string {
   return `${JSON.stringify(rawEntry(p))}\n`;
 }
 
-function quarantineLine(p: ProcessedRecord): string {
-  const outcome = p.outcome;
-  const reason = outcome.kind === 'poison' ? outcome.reason : 'unknown';
-  const detail = outcome.kind === 'poison' ? outcome.detail : '';
-  return `${JSON.stringify({ reason, detail, ...rawEntry(p) })}\n`;
+function quarantineLine(p: ProcessedRecord, outcome: QuarantinedOutcome): string {
+  return `${JSON.stringify({ reason: outcome.reason, detail: outcome.detail, ...rawEntry(p) })}\n`;
 }
 
 /**

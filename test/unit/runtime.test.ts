@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/config';
 import type { Logger } from '../../src/logger';
-import { recordOf, runPipeline } from '../../src/pipeline';
+import { runPipeline } from '../../src/pipeline';
 import { createRuntime, DEVELOPMENT_PII_KEY } from '../../src/runtime';
 import { S3ArchiveSink } from '../../src/sinks/aws/S3ArchiveSink';
 import { SnsAlertSink } from '../../src/sinks/aws/SnsAlertSink';
@@ -52,7 +52,7 @@ describe('createRuntime', () => {
         rt.settings,
         { keepRecords: true },
       );
-      return first?.outcome.kind === 'ok' ? recordOf(first.outcome).recipient_hash : undefined;
+      return first?.outcome.kind === 'ok' ? first.outcome.record.recipient_hash : undefined;
     };
     const a = await hashOf('key-a-0123456789abcdef');
     const b = await hashOf('key-b-0123456789abcdef');

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { processFirehoseBatch } from '../../../src/batch/firehose';
 import { jsonStringBytes, responseBytes, toFirehoseRecords } from '../../../src/batch/firehoseResponse';
-import { DeadlineError, SinkError } from '../../../src/errors';
+import { DeadlineError, FirehoseResponseSizeError, SinkError } from '../../../src/errors';
 import { arrivalOf, toFirehoseEvent } from '../../../src/fixtures/wrap';
 import type { BatchReport, BatchSummary } from '../../../src/observability/telemetry';
 import { type ProcessedRecord, runPipeline } from '../../../src/pipeline';
@@ -210,7 +210,7 @@ describe('toFirehoseRecords', () => {
 
   it('throws rather than return a response over the limit', async () => {
     const processed = await tinyBatch(50);
-    expect(() => toFirehoseRecords(processed, 2000)).toThrow(SinkError);
+    expect(() => toFirehoseRecords(processed, 2000)).toThrow(FirehoseResponseSizeError);
   });
 
   it('answers a request of tiny records at Firehose’s 6 MB limit (the old estimate failed it from ~5 MB)', async () => {
@@ -285,7 +285,7 @@ describe('toFirehoseRecords', () => {
             expect(limited.bytes).toBe(Buffer.byteLength(JSON.stringify({ records: limited.records })));
             expect(limited.bytes).toBeLessThanOrEqual(Math.floor(real * share));
           } catch (err) {
-            expect(err).toBeInstanceOf(SinkError);
+            expect(err).toBeInstanceOf(FirehoseResponseSizeError);
           }
         },
       ),
