@@ -1,13 +1,14 @@
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { deliver } from '../batch/deliver';
+import { runBatch } from '../batch/run';
 import { loadConfig } from '../config';
-import { type InputRecord, runPipeline } from '../pipeline';
+import { describeError } from '../errors';
+import type { InputRecord } from '../pipeline';
 import { createRuntime } from '../runtime';
 import { asArchiveLine, batchRefFromArchive, inputOfArchiveLine } from '../sinks/archiveLayout';
 import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { Checkpoint } from './Checkpoint';
-import { CliError, type CliIO, cliLogger, EXIT } from './io';
+import { CliError, type CliIO, cliLogger, EXIT, outputNotWritten } from './io';
 import { createProgress } from './progress';
 import { RunTally } from './RunTally';
 import { type ObjectStore, S3ObjectStore, type StoredObjectInfo } from './S3ObjectStore';
@@ -56,6 +57,7 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
   const runtime = await createRuntime(config, { logger: cliLogger(io.stderr) });
   const sinks: Sinks =
     opts.alerts === false ? { archive: runtime.sinks.archive, alerts: NO_ALERTS } : runtime.sinks;
+  const context = { ...runtime, sinks };
   const checkpoint = await Checkpoint.open(
     resolve(io.cwd, opts.checkpoint ?? '.replay-checkpoint.json'),
     { bucket: opts.bucket, prefix },
@@ -72,7 +74,7 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
       ({ body, metadata } = await store.get(opts.bucket, object.key));
       if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body);
     } catch (err) {
-      throw new CliError(EXIT.input, `cannot read s3://${opts.bucket}/${object.key}: ${describe(err)}`, {
+      throw new CliError(EXIT.input, `cannot read s3://${opts.bucket}/${object.key}: ${describeError(err)}`, {
         cause: err,
       });
     }
@@ -80,21 +82,18 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
     const ids = inputs.map((i) => i.id);
     const batch = batchRefFromArchive(object.key.slice(prefix.length), ids, metadata);
     if (batch === undefined) throw new CliError(EXIT.input, `${object.key} is not a raw archive key`);
-    const processed = runPipeline(inputs, runtime.settings);
-    const result = await deliver(batch, processed, sinks, {
+    const result = await runBatch(context, {
+      path: 'cli',
+      inputs,
+      batchRef: () => batch,
       zones: ZONES,
-      alertSampleSize: runtime.config.alertSampleSize,
-      deadlineMarginMs: runtime.config.deadlineMarginMs,
+      config: runtime.config,
+      whenCutShort: 'fail',
     });
-    if (!result.delivered) {
-      const first = result.errors[0];
-      throw new CliError(EXIT.sink, `could not write the output of ${object.key}: ${describe(first)}`, {
-        cause: first,
-      });
-    }
+    if (result.status === 'failed') throw outputNotWritten(object.key, result.error);
     await checkpoint.add(object.key);
-    tally.add(object.key, processed);
-    return processed.length;
+    tally.add(object.key, result.processed);
+    return result.processed.length;
   };
 
   let replayed = 0;
@@ -106,7 +105,7 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
     try {
       listing = await store.list(opts.bucket, `${prefix}raw/`);
     } catch (err) {
-      throw new CliError(EXIT.input, `cannot list s3://${opts.bucket}/${prefix}raw/: ${describe(err)}`, {
+      throw new CliError(EXIT.input, `cannot list s3://${opts.bucket}/${prefix}raw/: ${describeError(err)}`, {
         cause: err,
       });
     }
@@ -219,13 +218,6 @@ function inRange(key: string, range: { from?: string; to?: string }): boolean {
   if (m === null) return false;
   const at = `${m[1]}T${m[2]}`;
   return (range.from === undefined || at >= range.from) && (range.to === undefined || at <= range.to);
-}
-
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return err.name === 'Error' || err.name === 'CliError' || err.message.startsWith(err.name)
-    ? err.message
-    : `${err.name}: ${err.message}`;
 }
 
 function plural(n: number, noun: string): string {

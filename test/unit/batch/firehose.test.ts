@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { processFirehoseBatch } from '../../../src/batch/firehose';
 import { jsonStringBytes, responseBytes, toFirehoseRecords } from '../../../src/batch/firehoseResponse';
-import { DeadlineError, FirehoseResponseSizeError, SinkError } from '../../../src/errors';
+import { DeadlineError, DeliveryError, FirehoseResponseSizeError, SinkError } from '../../../src/errors';
 import { arrivalOf, toFirehoseEvent } from '../../../src/fixtures/wrap';
 import type { BatchReport, BatchSummary } from '../../../src/observability/telemetry';
 import { type ProcessedRecord, runPipeline } from '../../../src/pipeline';
@@ -97,7 +97,9 @@ describe('processFirehoseBatch', () => {
   it('fails the invocation when the quarantine cannot be written, so that Firehose retries it', async () => {
     const { runtime, archive } = await testRuntime();
     archive.failZones.add('quarantine');
-    await expect(processFirehoseBatch(firehoseEvent('mixed'), runtime)).rejects.toBeInstanceOf(SinkError);
+    const run = processFirehoseBatch(firehoseEvent('mixed'), runtime);
+    await expect(run).rejects.toBeInstanceOf(DeliveryError);
+    await expect(run).rejects.toMatchObject({ retryable: true, errors: [expect.any(SinkError)] });
   });
 
   it('fails the invocation when an alert is not accepted', async () => {
