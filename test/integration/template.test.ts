@@ -1065,7 +1065,7 @@ describe('template (defaults)', () => {
       ];
       for (const found of expected) expect(found).toHaveLength(1);
       expect(find('AWS/Lambda', 'IteratorAge', kinesisFn)[0]?.Threshold).toBe('300000');
-      expect(alarms).toHaveLength(9);
+      expect(alarms).toHaveLength(11); // and the two internal-errors alarms: templateInternalErrors.test.ts
       for (const a of alarms) {
         expect(a.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
         expect(a.TreatMissingData).toBe('notBreaching');
