@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { runBatch } from '../batch/run';
-import { loadConfig } from '../config';
+import { loadConfig, normalizePrefix } from '../config';
 import { describeError } from '../errors';
 import type { InputRecord } from '../pipeline';
 import { createRuntime } from '../runtime';
@@ -181,11 +181,6 @@ function rawInputs(body: Buffer, key: string): InputRecord[] {
     inputs.push(inputOfArchiveLine(archived));
   }
   return inputs;
-}
-
-function normalizePrefix(prefix: string | undefined): string {
-  const p = (prefix ?? '').replace(/^\/+|\/+$/g, '');
-  return p === '' ? '' : `${p}/`;
 }
 
 const BOUND = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2})(?::\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?Z?)?$/;
