@@ -134,8 +134,8 @@ describe('hostile nesting', () => {
 });
 
 describe('Glue conformance', () => {
-  const archive = glueTable('ArchiveEventsTable');
-  const firehose = glueTable('FirehoseEventsTable');
+  const archive = glueTable('messaging_events_archive');
+  const firehose = glueTable('messaging_events');
 
   it('reads the column types from infra/glue.yml', () => {
     expect(archive.columns.length).toBeGreaterThan(50);
