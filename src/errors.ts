@@ -107,9 +107,13 @@ export class FirehoseResponseSizeError extends ProcessorError {
   readonly retryable = false;
 }
 
-/** Whether retrying can help: one of our errors that says so. Anything else — a bug, an unknown error — cannot. */
+/**
+ * Whether retrying can help: the error says so (`retryable: true`, as every retryable ProcessorError does).
+ * Anything else — a bug, an error of no known kind — cannot. Read from the error itself, not by its class, so
+ * that it holds whichever copy of this module made the error (a bundle or a test may load it twice).
+ */
 export function isRetryable(err: unknown): boolean {
-  return err instanceof ProcessorError && err.retryable;
+  return (err as { retryable?: unknown } | null)?.retryable === true;
 }
 
 /**
