@@ -75,7 +75,8 @@ async function throughKinesis(payloads: Buffer[]): Promise<KinesisStreamEvent> {
       Records: payloads.map((data, i) => ({ Data: data, PartitionKey: `pk-${i % 3}` })),
     }),
   );
-  expect(put.FailedRecordCount ?? 0).toBe(0);
+  expect(put.FailedRecordCount).toBe(0);
+  expect(put.Records?.map((r) => r.ErrorCode)).toEqual(payloads.map(() => undefined));
 
   const shards = await kinesis.send(new ListShardsCommand({ StreamName: STREAM }));
   const shardId = shards.Shards?.[0]?.ShardId as string;

@@ -105,7 +105,10 @@ describe('processFirehoseBatch', () => {
   it('fails the invocation when an alert is not accepted', async () => {
     const { runtime, alerts } = await testRuntime();
     alerts.failRules.add('ses-complaint');
-    await expect(processFirehoseBatch(firehoseEvent('ses'), runtime)).rejects.toThrow(/sink write/);
+    const run = processFirehoseBatch(firehoseEvent('ses'), runtime);
+    await expect(run).rejects.toBeInstanceOf(DeliveryError);
+    await expect(run).rejects.toThrow(/^1 sink write\(s\) failed for firehose:/);
+    await expect(run).rejects.toMatchObject({ errors: [expect.objectContaining({ sink: 'alerts' })] });
   });
 
   describe('near the deadline', () => {
