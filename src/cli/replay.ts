@@ -5,7 +5,12 @@ import { loadConfig, normalizePrefix } from '../config';
 import { describeError } from '../errors';
 import type { InputRecord } from '../pipeline';
 import { createRuntime } from '../runtime';
-import { asArchiveLine, batchRefFromArchive, inputOfArchiveLine } from '../sinks/archiveLayout';
+import {
+  archiveKeyPartition,
+  asArchiveLine,
+  batchRefFromArchive,
+  inputOfArchiveLine,
+} from '../sinks/archiveLayout';
 import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { Checkpoint } from './Checkpoint';
 import { CliError, type CliIO, cliLogger, EXIT, outputNotWritten } from './io';
@@ -209,9 +214,8 @@ function isDay(day: string): boolean {
 }
 
 function inRange(key: string, range: { from?: string; to?: string }): boolean {
-  const m = /(?:^|\/)dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\//.exec(key);
-  if (m === null) return false;
-  const at = `${m[1]}T${m[2]}`;
+  const at = archiveKeyPartition(key);
+  if (at === undefined) return false;
   return (range.from === undefined || at >= range.from) && (range.to === undefined || at <= range.to);
 }
 

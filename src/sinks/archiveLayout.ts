@@ -183,6 +183,17 @@ export function archiveKey(zone: ArchiveZone, batch: BatchRef, dt: string, hour:
   return `${zone}/dt=${dt}/hour=${hour}/${batch.origin}/${batch.stream}/${batch.name}.jsonl.gz`;
 }
 
+const KEY_PARTITION = /(?:^|\/)dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\//;
+
+/**
+ * The partition an archive object is filed under, from its key, as `YYYY-MM-DDTHH` (so that partitions compare
+ * as text); undefined when the key has no `dt=…/hour=…/` part.
+ */
+export function archiveKeyPartition(key: string): string | undefined {
+  const m = KEY_PARTITION.exec(key);
+  return m === null ? undefined : `${m[1]}T${m[2]}`;
+}
+
 /** Object metadata: what {@link batchRefFromArchive} reads back (S3 user metadata; `.meta.json` locally). */
 function makeObject(
   zone: ArchiveZone,
