@@ -76,9 +76,9 @@ export interface BatchJob<R> {
   readonly remainingMs?: (() => number) | undefined;
   /**
    * When the deadline stops the records part-way: deliver those processed as a batch of their own and hand the
-   * rest back (Kinesis), or fail with nothing written (Firehose takes every record back or none).
+   * rest back (Kinesis), or fail with nothing written (the default: Firehose takes every record back or none).
    */
-  readonly whenCutShort: 'deliver' | 'fail';
+  readonly whenCutShort?: 'deliver' | 'fail';
   /** Shapes the response before anything is written, so that the records it fails are known and counted. */
   readonly respond?: (processed: readonly ProcessedRecord[]) => ShapedResponse<R>;
   readonly log?: BatchLogLines;
@@ -151,7 +151,7 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
       ? job.process(deadline.stopRecords)
       : runPipeline(inputs, ctx.settings, { ...job.pipeline, shouldStop: deadline.stopRecords });
   const batch = job.batchRef(processed);
-  if (processed.length < inputs.length && job.whenCutShort === 'fail') {
+  if (processed.length < inputs.length && job.whenCutShort !== 'deliver') {
     const error = new DeadlineError(
       `${processed.length} of ${inputs.length} records processed when the deadline margin was reached`,
     );

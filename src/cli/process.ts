@@ -178,7 +178,6 @@ async function run(
       ),
     zones: opts.stdout === true ? NO_ZONES : ZONES,
     config: runtime.config,
-    whenCutShort: 'fail',
   });
   if (result.status === 'failed') throw outputNotWritten(name, result.error);
   if (opts.stdout === true) {

@@ -93,7 +93,6 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
       batchRef: () => batch,
       zones: ZONES,
       config: runtime.config,
-      whenCutShort: 'fail',
     });
     if (result.status === 'failed') throw outputNotWritten(object.key, result.error);
     await checkpoint.add(object.key);
