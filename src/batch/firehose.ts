@@ -28,8 +28,7 @@ const LOG: BatchLogLines = {
   processed: 'firehose batch processed',
   failedForSize:
     'firehose response over its size limit: records returned as ProcessingFailed (under the error prefix)',
-  cutShort: 'firehose batch cut short near the deadline; failing the invocation',
-  tooLate: 'firehose batch cut short near the deadline; failing the invocation',
+  stoppedByDeadline: 'firehose batch cut short near the deadline; failing the invocation',
   unanswerable: 'firehose response does not fit; failing the invocation',
   notDelivered: 'firehose batch failed; failing the invocation so that Firehose retries it',
 };

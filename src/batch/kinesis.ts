@@ -15,7 +15,8 @@ const ZONES = new Set(['raw', 'normalized', 'quarantine'] as const);
 const LOG: BatchLogLines = {
   processed: 'kinesis batch processed',
   cutShort: 'kinesis batch cut short near the deadline; the unprocessed records are returned for retry',
-  tooLate: 'kinesis batch returned unprocessed: too close to the deadline to start; raise the timeout',
+  stoppedByDeadline:
+    'kinesis batch returned unprocessed: too close to the deadline to start; raise the timeout',
   notDelivered: 'kinesis batch not delivered; all records returned for retry',
 };
 

@@ -38,9 +38,12 @@ export interface BatchLogLines {
   /** error: delivered, but records failed for size (Firehose). */
   readonly failedForSize?: string;
   /** warn: the records before the deadline were delivered, the rest handed back (Kinesis). */
-  readonly cutShort: string;
-  /** error: nothing processed, the invocation started too close to its deadline. */
-  readonly tooLate: string;
+  readonly cutShort?: string;
+  /**
+   * error: nothing written because of the deadline — the invocation started too close to it, or the records were
+   * cut short on a path that does not deliver part of a batch.
+   */
+  readonly stoppedByDeadline: string;
   /** error: the response could not be shaped (Firehose). */
   readonly unanswerable?: string;
   /** error: a sink did not take the batch. */
@@ -143,7 +146,7 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
     const error = new DeadlineError(
       `the invocation started with ${deadline.startMs} ms left, no more than its ${deadline.marginMs} ms deadline margin`,
     );
-    return failed([], error, job.log?.tooLate, { marginMs: deadline.marginMs });
+    return failed([], error, job.log?.stoppedByDeadline, { marginMs: deadline.marginMs });
   }
 
   const processed =
@@ -155,7 +158,10 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
     const error = new DeadlineError(
       `${processed.length} of ${inputs.length} records processed when the deadline margin was reached`,
     );
-    return failed(processed, error, job.log?.tooLate, { batch: batch.label, marginMs: deadline.marginMs });
+    return failed(processed, error, job.log?.stoppedByDeadline, {
+      batch: batch.label,
+      marginMs: deadline.marginMs,
+    });
   }
   let response: ShapedResponse<R> | undefined;
   try {
@@ -199,7 +205,7 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
     return { status: 'failed', error, processed, summary };
   }
   if (log !== undefined) {
-    if (summary.deferred > 0) {
+    if (summary.deferred > 0 && log.cutShort !== undefined) {
       ctx.logger.warn(log.cutShort, {
         ...fields,
         marginMs: deadline.marginMs,
