@@ -7,12 +7,12 @@ import type {
   KinesisStreamBatchResponse,
   KinesisStreamEvent,
 } from 'aws-lambda';
-import type { Sinks } from '../src/batch/deliver';
 import { processFirehoseBatch } from '../src/batch/firehose';
 import { processKinesisBatch } from '../src/batch/kinesis';
 import { loadConfig } from '../src/config';
 import { createRuntime, type Runtime } from '../src/runtime';
 import { gzipLines } from '../src/sinks/gzipLines';
+import type { Sinks } from '../src/sinks/ports';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 

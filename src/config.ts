@@ -198,7 +198,8 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name}='${raw}' is not valid; accepted values: true, false`);
 }
 
-function normalizePrefix(value: string | undefined): string {
+/** An S3 key prefix as the archive writes it: empty, or without leading slashes and ending in exactly one `/`. */
+export function normalizePrefix(value: string | undefined): string {
   const v = nonEmpty(value)?.replace(/^\/+|\/+$/g, '');
   return v === undefined || v.length === 0 ? '' : `${v}/`;
 }

@@ -1,6 +1,6 @@
 import { type DecodeResult, decodeBytes, decodeData } from './decode';
 import { type AppMetadataMap, enrich } from './enrich';
-import { type PoisonReason, PoisonRecordError } from './errors';
+import { describeError, type PoisonReason, PoisonRecordError } from './errors';
 import { sha256Hex } from './hash';
 import { normalizeEvent } from './normalize';
 import { type PiiMode, PiiProtector } from './pii';
@@ -24,6 +24,14 @@ export interface InputRecord {
   invalid?: { reason: PoisonReason; detail: string };
 }
 
+/**
+ * The record's `data` as the stream delivered it, in base64: what the raw archive and a `ProcessingFailed`
+ * response keep of a record whose bytes are not text (replayed records hold their bytes, not base64).
+ */
+export function dataBase64(input: InputRecord): string {
+  return typeof input.data === 'string' ? input.data : input.data.toString('base64');
+}
+
 /** What the pipeline needs, decided once at cold start. */
 export interface PipelineSettings {
   readonly rules: readonly CompiledRule[];
@@ -44,6 +52,19 @@ export interface RecordKeys {
   readonly hour: string;
 }
 
+/** The alert rules a record matched, with the record itself: what the alert's samples are read from. */
+export interface AlertMatch {
+  readonly record: NormalizedRecord;
+  /** In rule order; never empty. */
+  readonly rules: readonly CompiledRule[];
+}
+
+/**
+ * A normalized record. The record object itself is let go as soon as its line is written, unless an alert
+ * rule matched it (`alert` holds it) or the caller asked for records ({@link KeptOkOutcome}): 3,000 records
+ * held to the end of a 6 MB batch made the garbage collector copy them (measured: 12% of the Firehose
+ * handler's time). The shape says what it holds: there is no record to ask for unless the type has one.
+ */
 export interface OkOutcome {
   kind: 'ok';
   keys: RecordKeys;
@@ -51,33 +72,49 @@ export interface OkOutcome {
   line: string;
   encoding: LineEncoding;
   dropped: boolean;
-  alerts: readonly CompiledRule[];
-  /**
-   * The normalized record itself: kept when an alert rule matched it (alert samples read it) or when the
-   * caller asked for records (`keepRecords`). Otherwise let go as soon as its line is written: 3,000 records
-   * held to the end of a 6 MB batch made the garbage collector copy them (measured: 12% of the Firehose
-   * handler's time).
-   */
-  record?: NormalizedRecord;
+  /** Set when alert rules matched the record; absent for the (many) records that match none. */
+  alert?: AlertMatch;
 }
 
+/** The outcome of a normalized record the caller asked to keep (`keepRecords`: the CLI prints and tallies). */
+export interface KeptOkOutcome extends OkOutcome {
+  record: NormalizedRecord;
+}
+
+/** A record that is not an event: quarantined, never retried. */
 export interface PoisonOutcome {
   kind: 'poison';
   reason: PoisonReason;
   detail: string;
 }
 
-export type RecordOutcome = OkOutcome | PoisonOutcome;
+/**
+ * A record the code failed on — a normalizer that threw something other than a PoisonRecordError (a TypeError,
+ * a bug): the record may be fine. Quarantined like poison so that the batch goes on and the record can be
+ * replayed once the bug is fixed, but counted apart (`InternalErrors`, alarmed on) rather than as poison.
+ */
+export interface InternalErrorOutcome {
+  kind: 'internal_error';
+  reason: 'internal_error';
+  detail: string;
+}
 
-export interface ProcessedRecord {
+/** What the quarantine keeps, and why: a stable word, in quarantine lines and metrics. */
+export type QuarantineReason = PoisonReason | 'internal_error';
+
+export type QuarantinedOutcome = PoisonOutcome | InternalErrorOutcome;
+
+export type RecordOutcome<O extends OkOutcome = OkOutcome> = O | QuarantinedOutcome;
+
+export interface ProcessedRecord<O extends OkOutcome = OkOutcome> {
   input: InputRecord;
   /**
    * The record's bytes as UTF-8 text, exactly as received — what the raw archive and the quarantine keep.
-   * Kept for poison records always, for the others only when asked (`keepRaw`); undefined when the bytes
+   * Kept for quarantined records always, for the others only when asked (`keepRaw`); undefined when the bytes
    * are not UTF-8 (the archive then keeps the base64 as received).
    */
   raw?: string;
-  outcome: RecordOutcome;
+  outcome: RecordOutcome<O>;
 }
 
 /** `text`: the JSON line itself; `base64`: the line as Firehose's response `data` wants it. */
@@ -86,7 +123,7 @@ export type LineEncoding = 'text' | 'base64';
 export interface PipelineOptions {
   /** Keep every record's text for the raw archive (the Kinesis path). */
   keepRaw?: boolean;
-  /** Keep every normalized record in its outcome, not only those that matched an alert rule. */
+  /** Keep every normalized record in its outcome ({@link KeptOkOutcome}), not only those that matched an alert rule. */
   keepRecords?: boolean;
   /** How each line is written (default `text`); Firehose asks for `base64` so that the line is not held twice. */
   encoding?: LineEncoding;
@@ -102,6 +139,16 @@ export interface PipelineOptions {
  * Every input gets exactly one outcome — or, when `shouldStop` ends the run early, every input of the returned
  * prefix does; the rest are untouched. Nothing here does I/O or reads the clock (`shouldStop` may).
  */
+export function runPipeline(
+  inputs: readonly InputRecord[],
+  settings: PipelineSettings,
+  options: PipelineOptions & { keepRecords: true },
+): ProcessedRecord<KeptOkOutcome>[];
+export function runPipeline(
+  inputs: readonly InputRecord[],
+  settings: PipelineSettings,
+  options?: PipelineOptions,
+): ProcessedRecord[];
 export function runPipeline(
   inputs: readonly InputRecord[],
   settings: PipelineSettings,
@@ -131,7 +178,7 @@ export function runPipeline(
     const outcome = processDecoded(decoded, input, settings, pii, output);
     // The parsed event and the decoded bytes are not kept: a 6 MB batch of parsed events surviving until the
     // end of the batch doubled the garbage collector's work (measured: GC 23% of the Firehose handler's time).
-    const raw = outcome.kind === 'poison' || keepRaw ? decoded.raw : undefined;
+    const raw = outcome.kind !== 'ok' || keepRaw ? decoded.raw : undefined;
     out[i] = raw === undefined ? { input, outcome } : { input, raw, outcome };
   }
   return out;
@@ -152,33 +199,46 @@ function processDecoded(
   output: OutputOptions,
 ): RecordOutcome {
   if (!decoded.ok) return { kind: 'poison', reason: decoded.reason, detail: decoded.detail };
-  let record: NormalizedRecord;
   try {
-    record = normalizeEvent(decoded.event, {
+    const record = normalizeEvent(decoded.event, {
       // Nothing trimmed: the bytes are the text's UTF-8, and hashing them spares encoding the text again.
       eventId: eventIdOf(decoded.text.length === decoded.raw.length ? decoded.bytes : decoded.text),
       ingestMs: input.ingestMs,
       pii,
     });
+    enrich(record, settings.apps);
+    // Rules see the record as the event wrote it (a drop rule on `test.*@example.com`-like event types or
+    // attribute values matches what the operator saw in the event); personal data is protected right after,
+    // before anything is written, alerted or logged. The alert samples are read from the protected record.
+    const { drop, alerts } = routeRecord(record, settings.rules);
+    pii.record(record);
+    return okOutcome(record, drop, alerts, output);
   } catch (err) {
-    // Not swallowed: the record goes to the quarantine with the reason, and is counted as poison.
+    // Not swallowed: the record goes to the quarantine with the reason. Bad input is poison; anything else
+    // thrown is a bug of ours — counted and alarmed on as an internal error, so that a bad deploy shows in
+    // minutes, and never retried, so that it cannot stall a Kinesis shard.
     if (err instanceof PoisonRecordError) return { kind: 'poison', reason: err.reason, detail: err.message };
     return {
-      kind: 'poison',
-      reason: 'normalize_failed',
-      detail: `normalizer failed: ${(err as Error).message}`,
+      kind: 'internal_error',
+      reason: 'internal_error',
+      detail: `internal error: ${describeError(err)}`,
     };
   }
-  enrich(record, settings.apps);
-  // Rules see the record as the event wrote it (a drop rule on `test.*@example.com`-like event types or
-  // attribute values matches what the operator saw in the event); personal data is protected right after,
-  // before anything is written, alerted or logged. The alert samples are read from the protected record.
-  const { drop, alerts } = routeRecord(record, settings.rules);
-  pii.record(record);
-  return okOutcome(record, drop, alerts, output);
 }
 
 /** The outcome of a normalized (and routed) record. Also used by the CLI for records it only re-routes. */
+export function okOutcome(
+  record: NormalizedRecord,
+  dropped: boolean,
+  alerts: readonly CompiledRule[],
+  output: Partial<OutputOptions> & { keepRecords: true },
+): KeptOkOutcome;
+export function okOutcome(
+  record: NormalizedRecord,
+  dropped: boolean,
+  alerts: readonly CompiledRule[],
+  output?: Partial<OutputOptions>,
+): OkOutcome;
 export function okOutcome(
   record: NormalizedRecord,
   dropped: boolean,
@@ -190,22 +250,23 @@ export function okOutcome(
   const encoding = output.encoding ?? 'text';
   const line = encoding === 'base64' ? Buffer.from(text, 'utf8').toString('base64') : text;
   const keys: RecordKeys = { source, family, outcome, dt, hour };
-  return output.keepRecords === true || alerts.length > 0
-    ? { kind: 'ok', keys, line, encoding, dropped, alerts, record }
-    : { kind: 'ok', keys, line, encoding, dropped, alerts };
-}
-
-/** The normalized record of an outcome that kept it: every alert match, every record with `keepRecords`. */
-export function recordOf(outcome: OkOutcome): NormalizedRecord {
-  if (outcome.record === undefined) {
-    throw new Error('the pipeline did not keep this record: run it with keepRecords');
-  }
-  return outcome.record;
+  const ok: OkOutcome =
+    alerts.length === 0
+      ? { kind: 'ok', keys, line, encoding, dropped }
+      : { kind: 'ok', keys, line, encoding, dropped, alert: { record, rules: alerts } };
+  if (output.keepRecords !== true) return ok;
+  const kept: KeptOkOutcome = { ...ok, record };
+  return kept;
 }
 
 /** The JSON line of an outcome as text, whatever its encoding. */
 export function lineText(outcome: OkOutcome): string {
   return outcome.encoding === 'text' ? outcome.line : Buffer.from(outcome.line, 'base64').toString('utf8');
+}
+
+/** The JSON line of an outcome in base64 (a Firehose response's `data`), whatever its encoding. */
+export function lineBase64(outcome: OkOutcome): string {
+  return outcome.encoding === 'base64' ? outcome.line : Buffer.from(outcome.line, 'utf8').toString('base64');
 }
 
 /**

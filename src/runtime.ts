@@ -1,6 +1,5 @@
-import type { Sinks } from './batch/deliver';
 import type { Config } from './config';
-import { ConfigError } from './errors';
+import { ConfigError, describeError, isServiceRefusal, SecretUnavailableError } from './errors';
 import { createJsonLogger, type Logger } from './logger';
 import { noTelemetry, type Telemetry } from './observability/telemetry';
 import type { PipelineSettings } from './pipeline';
@@ -9,6 +8,7 @@ import { loadRoutingConfig } from './rules/loadRoutingConfig';
 import type { RoutingConfig } from './rules/routingConfig';
 import { LocalAlertSink } from './sinks/local/LocalAlertSink';
 import { LocalArchiveSink } from './sinks/local/LocalArchiveSink';
+import type { Sinks } from './sinks/ports';
 
 /** Everything a handler needs, built once per cold start. */
 export interface Runtime {
@@ -94,9 +94,10 @@ async function resolvePiiKey(
     try {
       value = await fetchSecret(config.pii.secretId);
     } catch (err) {
-      throw new ConfigError(`PII_HASH_KEY_SECRET_ID: cannot read secret: ${(err as Error).message}`, {
-        cause: err,
-      });
+      const message = `PII_HASH_KEY_SECRET_ID: cannot read secret: ${describeError(err)}`;
+      // Refused (no such secret, access denied): a configuration error. Not answered: an outage, retryable.
+      if (err instanceof ConfigError || isServiceRefusal(err)) throw new ConfigError(message, { cause: err });
+      throw new SecretUnavailableError(message, { cause: err });
     }
     if (value.length < 16)
       throw new ConfigError('PII_HASH_KEY_SECRET_ID: the secret must hold at least 16 characters');
@@ -116,6 +117,6 @@ async function fetchSecretFromSecretsManager(secretId: string): Promise<string> 
   const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
   const client = new SecretsManagerClient({});
   const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-  if (out.SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
+  if (out.SecretString === undefined) throw new ConfigError(`secret ${secretId} has no string value`);
   return out.SecretString;
 }

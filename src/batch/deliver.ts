@@ -1,15 +1,8 @@
 import { DeadlineError, SinkError } from '../errors';
-import { type ProcessedRecord, recordOf } from '../pipeline';
+import type { AlertMatch, ProcessedRecord } from '../pipeline';
 import { aggregateAlerts } from '../rules/alerts';
-import type { AlertSink } from '../sinks/alerts';
-import type { ArchiveSink, ArchiveZone } from '../sinks/archive';
-import { planArchiveObjects } from '../sinks/archiveObjects';
-import type { BatchRef } from '../sinks/batchRef';
-
-export interface Sinks {
-  readonly archive: ArchiveSink;
-  readonly alerts: AlertSink;
-}
+import { planArchiveObjects } from '../sinks/archiveLayout';
+import type { ArchiveZone, BatchRef, DeliveryResult, Sinks, WriteOptions } from '../sinks/ports';
 
 export interface DeliveryOptions {
   /** Archive zones this path writes (the Firehose path leaves normalized records to Firehose itself). */
@@ -19,16 +12,6 @@ export interface DeliveryOptions {
   remainingMs?: () => number;
   /** Stop writing this long before the deadline, so the handler can still answer. */
   deadlineMarginMs: number;
-}
-
-export interface DeliveryResult {
-  /** True when every archive object and every alert was accepted. */
-  delivered: boolean;
-  errors: unknown[];
-  /** Archive objects stored, with their uncompressed size. */
-  archived: Array<{ zone: ArchiveZone; bytes: number }>;
-  /** Alerts accepted by the alert sink. */
-  sentAlerts: Array<{ rule: string; severity: string }>;
 }
 
 /**
@@ -55,10 +38,23 @@ export async function deliver(
     options.remainingMs === undefined
       ? Number.POSITIVE_INFINITY
       : options.remainingMs() - options.deadlineMarginMs;
-  // Every write gets a signal that aborts it when the budget runs out: an aborted write is a failed write.
-  const write = () => {
+  // Every write gets a signal that aborts it when the budget runs out: an aborted write is a failed write, and
+  // the deadline's doing (a DeadlineError), whatever the sink made of the abort.
+  const write = (): WriteOptions => {
     const ms = budget();
     return Number.isFinite(ms) ? { signal: AbortSignal.timeout(Math.max(1, Math.floor(ms))) } : {};
+  };
+  const timedOut = (w: WriteOptions, what: string, err: unknown) =>
+    w.signal?.aborted === true
+      ? new DeadlineError(`the Lambda deadline margin was reached while writing ${what}`, { cause: err })
+      : err;
+  const attempt = async (what: string, put: (options: WriteOptions) => Promise<void>) => {
+    const w = write();
+    try {
+      await put(w);
+    } catch (err) {
+      throw timedOut(w, what, err);
+    }
   };
   const archived: DeliveryResult['archived'] = [];
   const sentAlerts: DeliveryResult['sentAlerts'] = [];
@@ -76,7 +72,9 @@ export async function deliver(
   }
 
   const objects = planArchiveObjects(batch, processed, options.zones);
-  const written = await Promise.allSettled(objects.map((o) => sinks.archive.put(o, write())));
+  const written = await Promise.allSettled(
+    objects.map((o) => attempt(o.key, (w) => sinks.archive.put(o, w))),
+  );
   const archiveErrors: unknown[] = [];
   written.forEach((w, i) => {
     const object = objects[i] as (typeof objects)[number];
@@ -85,10 +83,9 @@ export async function deliver(
   });
   if (archiveErrors.length > 0) return result(archiveErrors);
 
-  const matches = [];
+  const matches: AlertMatch[] = [];
   for (const { outcome } of processed) {
-    if (outcome.kind === 'ok' && outcome.alerts.length > 0)
-      matches.push({ record: recordOf(outcome), rules: outcome.alerts });
+    if (outcome.kind === 'ok' && outcome.alert !== undefined) matches.push(outcome.alert);
   }
   const alerts = aggregateAlerts(matches, batch.label, options.alertSampleSize);
   if (alerts.length === 0) return result([]);
@@ -97,18 +94,22 @@ export async function deliver(
       new DeadlineError(`Lambda deadline reached before the alerts of ${batch.label} were sent`),
     ]);
   }
+  const publishing = write();
+  const what = `the alerts of ${batch.label}`;
   try {
-    const { failed: notAccepted } = await sinks.alerts.publish(alerts, batch, write());
+    const { failed: notAccepted } = await sinks.alerts.publish(alerts, batch, publishing);
     const rejected = new Set(notAccepted);
     for (const a of alerts)
       if (!rejected.has(a.alert_id)) sentAlerts.push({ rule: a.rule, severity: a.severity });
     if (notAccepted.length > 0) {
-      return result([
-        new SinkError('alerts', `${notAccepted.length} of ${alerts.length} alerts were not accepted`),
-      ]);
+      const error = new SinkError(
+        'alerts',
+        `${notAccepted.length} of ${alerts.length} alerts were not accepted`,
+      );
+      return result([timedOut(publishing, what, error)]);
     }
   } catch (err) {
-    return result([err]);
+    return result([timedOut(publishing, what, err)]);
   }
   return result([]);
 }

@@ -1,21 +1,44 @@
-import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
-import { DeadlineError, SinkError } from '../errors';
-import { errorFields } from '../logger';
-import { type InputRecord, runPipeline } from '../pipeline';
-import type { Runtime } from '../runtime';
-import type { ArchiveZone } from '../sinks/archive';
-import { firehoseBatchRef } from '../sinks/batchRef';
-import { startDeadline, warnOnceIfAdapted } from './deadline';
-import { deliver } from './deliver';
+import type {
+  FirehoseTransformationEvent,
+  FirehoseTransformationResult,
+  FirehoseTransformationResultRecord,
+} from 'aws-lambda';
+import type { InputRecord } from '../pipeline';
+import { firehoseBatchRef } from '../sinks/archiveLayout';
+import type { ArchiveZone } from '../sinks/ports';
 import { nameSafeIds, readFirehoseEvent } from './envelope';
-import { type FirehoseResponsePlan, toFirehoseRecords } from './firehoseResponse';
-import { summarize } from './summary';
+import { toFirehoseRecords } from './firehoseResponse';
+import { type BatchConfig, type BatchContext, type BatchLogLines, runBatch } from './run';
+
+/** What the Firehose path needs (a `Runtime` is one). */
+export interface FirehoseContext extends BatchContext {
+  readonly config: BatchConfig & {
+    /** Also write the raw batch to the archive (`FIREHOSE_ARCHIVE_RAW`). */
+    readonly firehoseArchiveRaw: boolean;
+    /** Budget of the response body (`FIREHOSE_RESPONSE_LIMIT_BYTES`). */
+    readonly firehoseResponseLimitBytes: number;
+  };
+}
+
+/** Normalized records are Firehose's to write; the raw batch only when asked (its source backup keeps it). */
+const ZONES: ReadonlySet<ArchiveZone> = new Set(['quarantine']);
+const ZONES_WITH_RAW: ReadonlySet<ArchiveZone> = new Set(['raw', 'quarantine']);
+
+const LOG: BatchLogLines = {
+  processed: 'firehose batch processed',
+  failedForSize:
+    'firehose response over its size limit: records returned as ProcessingFailed (under the error prefix)',
+  stoppedByDeadline: 'firehose batch cut short near the deadline; failing the invocation',
+  unanswerable: 'firehose response does not fit; failing the invocation',
+  notDelivered: 'firehose batch failed; failing the invocation so that Firehose retries it',
+};
 
 /**
  * Processes one Firehose data-transformation invocation. Every input recordId comes back exactly once:
  * `Ok` with the normalized record as one JSON line (and partition keys for dynamic partitioning),
- * `Dropped` when a rule says so, `ProcessingFailed` with the original data for poison — and for normalized
- * records that do not fit the 6 MB response (see {@link toFirehoseRecords}), counted as failed for size.
+ * `Dropped` when a rule says so, `ProcessingFailed` with the original data for quarantined records — and for
+ * normalized records that do not fit the 6 MB response (see {@link toFirehoseRecords}), counted as failed for
+ * size.
  *
  * A sink failure fails the whole invocation (Firehose retries it, then writes the batch to the error prefix);
  * nothing is acknowledged without its quarantine objects and alerts. So does nearing the deadline: the records
@@ -24,108 +47,41 @@ import { summarize } from './summary';
  */
 export async function processFirehoseBatch(
   event: FirehoseTransformationEvent,
-  runtime: Runtime,
+  ctx: FirehoseContext,
   remainingMs?: () => number,
 ): Promise<FirehoseTransformationResult> {
   const envelope = readFirehoseEvent(event, Date.now());
-  if (!envelope.wellFormed) runtime.logger.warn('firehose event without a records array: nothing to process');
+  if (!envelope.wellFormed) ctx.logger.warn('firehose event without a records array: nothing to process');
   const inputs = envelope.inputs;
   if (inputs.length === 0) return { records: [] };
 
+  const { config } = ctx;
   const batch = firehoseBatchRef(
     envelope.deliveryStreamArn,
     nameSafeIds(inputs.map((i) => i.id)),
     (inputs[0] as InputRecord).ingestMs,
   );
-  const deadline = startDeadline(remainingMs, runtime.config.deadlineMarginMs);
-  warnOnceIfAdapted(deadline, runtime.config.deadlineMarginMs, runtime.logger);
-  const processed = deadline.tooLate
-    ? []
-    : runPipeline(inputs, runtime.settings, {
-        keepRaw: runtime.config.firehoseArchiveRaw,
-        encoding: 'base64',
-        shouldStop: deadline.stopRecords,
-      });
-  if (processed.length < inputs.length) {
+  const run = await runBatch<FirehoseTransformationResultRecord[]>(ctx, {
+    path: 'firehose',
+    inputs,
+    pipeline: { keepRaw: config.firehoseArchiveRaw, encoding: 'base64' },
+    batchRef: () => batch,
+    zones: config.firehoseArchiveRaw ? ZONES_WITH_RAW : ZONES,
+    config,
+    remainingMs,
     // Firehose takes every record back or none: nothing is written, and the retry processes the whole batch.
-    const error = new DeadlineError(
-      deadline.tooLate
-        ? `the invocation started with ${deadline.startMs} ms left, no more than its ${deadline.marginMs} ms deadline margin; failing it so that Firehose retries it`
-        : `${processed.length} of ${inputs.length} records processed when the deadline margin was reached; failing the invocation so that Firehose retries it`,
-    );
-    const summary = summarize(processed, Date.now(), { received: inputs.length });
-    runtime.telemetry.batch({
-      path: 'firehose',
-      summary,
-      delivery: { delivered: false, errors: [error], archived: [], sentAlerts: [] },
-    });
-    runtime.logger.error('firehose batch cut short near the deadline; failing the invocation', {
-      batch: batch.label,
-      invocationId: envelope.invocationId,
-      ...summary,
-      marginMs: deadline.marginMs,
-    });
-    throw error;
-  }
-
-  // The response is shaped before anything is written: the records it fails for size are known, and counted.
-  let response: FirehoseResponsePlan;
-  try {
-    response = toFirehoseRecords(processed, runtime.config.firehoseResponseLimitBytes);
-  } catch (err) {
-    const summary = summarize(processed, Date.now());
-    runtime.telemetry.batch({
-      path: 'firehose',
-      summary,
-      delivery: { delivered: false, errors: [err], archived: [], sentAlerts: [] },
-    });
-    runtime.logger.error('firehose response does not fit; failing the invocation', {
-      batch: batch.label,
-      invocationId: envelope.invocationId,
-      ...summary,
-      errors: [errorFields(err)],
-    });
-    throw err;
-  }
-
-  const zones = new Set<ArchiveZone>(
-    runtime.config.firehoseArchiveRaw ? ['raw', 'quarantine'] : ['quarantine'],
-  );
-  const delivery = await deliver(batch, processed, runtime.sinks, {
-    zones,
-    alertSampleSize: runtime.config.alertSampleSize,
-    deadlineMarginMs: deadline.marginMs,
-    ...(remainingMs !== undefined && { remainingMs }),
+    whenCutShort: 'fail',
+    respond: (processed) => {
+      const plan = toFirehoseRecords(processed, config.firehoseResponseLimitBytes);
+      return {
+        value: plan.records,
+        failedForSize: plan.failedForSize,
+        logFields: { responseBytes: plan.bytes, limitBytes: config.firehoseResponseLimitBytes },
+      };
+    },
+    log: LOG,
+    logFields: { invocationId: envelope.invocationId },
   });
-  const summary = summarize(processed, Date.now(), { failedForSize: response.failedForSize });
-  runtime.telemetry.batch({ path: 'firehose', summary, delivery });
-  if (!delivery.delivered) {
-    runtime.logger.error('firehose batch failed; failing the invocation so that Firehose retries it', {
-      batch: batch.label,
-      invocationId: envelope.invocationId,
-      ...summary,
-      errors: delivery.errors.map(errorFields),
-    });
-    throw new SinkError('delivery', `${delivery.errors.length} sink write(s) failed for ${batch.label}`, {
-      cause: new AggregateError(delivery.errors),
-    });
-  }
-
-  const fields = {
-    batch: batch.label,
-    invocationId: envelope.invocationId,
-    ...summary,
-    responseBytes: response.bytes,
-    archivedObjects: delivery.archived.length,
-    alertsSent: delivery.sentAlerts.length,
-  };
-  if (summary.failedForSize > 0) {
-    runtime.logger.error(
-      'firehose response over its size limit: records returned as ProcessingFailed (under the error prefix)',
-      { ...fields, limitBytes: runtime.config.firehoseResponseLimitBytes },
-    );
-  } else {
-    runtime.logger.info('firehose batch processed', fields);
-  }
-  return { records: response.records };
+  if (run.status === 'failed') throw run.error;
+  return { records: run.response ?? [] };
 }

@@ -1,6 +1,6 @@
 import type { FirehoseTransformationResult, FirehoseTransformationResultRecord } from 'aws-lambda';
-import { SinkError } from '../errors';
-import type { ProcessedRecord } from '../pipeline';
+import { FirehoseResponseSizeError } from '../errors';
+import { dataBase64, lineBase64, type ProcessedRecord } from '../pipeline';
 
 /** The Firehose response of one invocation, with its exact size and the records failed to fit it. */
 export interface FirehoseResponsePlan {
@@ -22,8 +22,8 @@ export interface FirehoseResponsePlan {
  * At the processor buffers the stack allows (infra/parameters.yml) no realistic batch needs this: the guard is
  * for hostile input (tiny records that grow many times when normalized).
  *
- * @throws SinkError when even the original data does not fit (cannot happen with a request within Firehose's
- * own 6 MB limit): failing loudly rather than losing the batch.
+ * @throws FirehoseResponseSizeError when even the original data does not fit (cannot happen with a request
+ * within Firehose's own 6 MB limit): failing loudly rather than losing the batch.
  */
 export function toFirehoseRecords(
   processed: readonly ProcessedRecord[],
@@ -39,7 +39,7 @@ export function toFirehoseRecords(
     const id = p.input.id;
     let rec: FirehoseTransformationResultRecord;
     let size: number;
-    if (o.kind === 'poison') {
+    if (o.kind !== 'ok') {
       rec = failed(p);
       size = FAILED_SKELETON + jsonStringBytes(id) + jsonStringBytes(rec.data as string);
     } else if (o.dropped) {
@@ -47,7 +47,7 @@ export function toFirehoseRecords(
       size = DROPPED_SKELETON + jsonStringBytes(id);
     } else {
       const k = o.keys;
-      const data = o.encoding === 'base64' ? o.line : Buffer.from(o.line, 'utf8').toString('base64');
+      const data = lineBase64(o);
       rec = {
         recordId: id,
         result: 'Ok',
@@ -82,10 +82,7 @@ export function toFirehoseRecords(
     failedForSize.add(i);
   }
   if (total > limitBytes) {
-    throw new SinkError(
-      'firehose-response',
-      `response of ${total} bytes exceeds the ${limitBytes}-byte limit`,
-    );
+    throw new FirehoseResponseSizeError(`response of ${total} bytes exceeds the ${limitBytes}-byte limit`);
   }
   return { records, bytes: total, failedForSize };
 }
@@ -104,8 +101,7 @@ function valueBytes(value: string): number {
 }
 
 function failed(p: ProcessedRecord): FirehoseTransformationResultRecord {
-  const data = typeof p.input.data === 'string' ? p.input.data : p.input.data.toString('base64');
-  return { recordId: p.input.id, result: 'ProcessingFailed', data };
+  return { recordId: p.input.id, result: 'ProcessingFailed', data: dataBase64(p.input) };
 }
 
 /** Printable ASCII but `"` and `\`: the characters JSON writes as themselves, one byte each. */

@@ -1,30 +1,5 @@
+import type { BatchSummary } from '../observability/telemetry';
 import type { ProcessedRecord } from '../pipeline';
-
-/**
- * Counts of one batch, for the log line and the metrics — identifiers and numbers only, never payloads.
- * Computed once per batch: both the logger and the telemetry read this.
- */
-export interface BatchSummary {
-  /** Records received: `ok + dropped + poison + failedForSize + deferred`. */
-  records: number;
-  /** Normalized records delivered (Kinesis: archived; Firehose: returned `Ok`). */
-  ok: number;
-  dropped: number;
-  poison: number;
-  poisonByReason: Record<string, number>;
-  /** Normalized records delivered (the `ok` ones) by `source/family/outcome`. */
-  byOutcome: Record<string, number>;
-  /**
-   * Firehose: normalized records returned as `ProcessingFailed` to keep the response within its size limit.
-   * Not delivered: Firehose keeps their original data under its error prefix.
-   */
-  failedForSize: number;
-  /** Records not processed because the invocation neared its deadline: handed back for another attempt. */
-  deferred: number;
-  /** Stream arrival → `nowMs`, over all records (0 for an empty batch). */
-  arrivalLatencyMaxMs: number;
-  arrivalLatencyAvgMs: number;
-}
 
 export interface SummaryOptions {
   /** Records the invocation received, when more than were processed (the rest are `deferred`). */
@@ -47,6 +22,7 @@ export function summarize(
     poison: 0,
     poisonByReason: {},
     byOutcome: {},
+    internalErrors: 0,
     failedForSize: 0,
     deferred: received - processed.length,
     arrivalLatencyMaxMs: 0,
@@ -62,7 +38,8 @@ export function summarize(
     if (o.kind === 'poison') {
       s.poison++;
       s.poisonByReason[o.reason] = (s.poisonByReason[o.reason] ?? 0) + 1;
-    } else if (o.dropped) s.dropped++;
+    } else if (o.kind === 'internal_error') s.internalErrors++;
+    else if (o.dropped) s.dropped++;
     else if (sizeFailed?.has(i) === true) s.failedForSize++;
     else {
       s.ok++;

@@ -2,6 +2,8 @@ import type { ProcessedRecord } from '../pipeline';
 import type { CompiledRule } from '../rules/compileRules';
 import { formatTable } from './formatTable';
 
+const NO_RULES: readonly CompiledRule[] = [];
+
 interface InputCounts {
   records: number;
   normalized: number;
@@ -42,7 +44,8 @@ export class RunTally {
     for (const p of processed) {
       counts.records++;
       const o = p.outcome;
-      if (o.kind === 'poison') {
+      // A record quarantined for an internal error is counted with the poison, under its own reason.
+      if (o.kind !== 'ok') {
         counts.poison++;
         this.poison.set(o.reason, (this.poison.get(o.reason) ?? 0) + 1);
         continue;
@@ -54,7 +57,7 @@ export class RunTally {
       e.records++;
       if (o.dropped) e.dropped++;
       this.events.set(key, e);
-      for (const rule of o.alerts) {
+      for (const rule of o.alert?.rules ?? NO_RULES) {
         let a = this.alerts.get(rule.name);
         if (a === undefined) {
           a = { rule, alerts: 0, records: 0 };

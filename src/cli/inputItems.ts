@@ -1,6 +1,6 @@
 import type { InputRecord } from '../pipeline';
 import type { NormalizedRecord } from '../schema';
-import type { RawArchiveLine } from '../sinks/archiveObjects';
+import { asArchiveLine, inputOfArchiveLine } from '../sinks/archiveLayout';
 import { fragments, type InputFragment } from './readInput';
 
 /**
@@ -70,17 +70,9 @@ export function* itemsOf(f: InputFragment, id: string, fallbackMs: number): Gene
 
 function itemOf(value: unknown, text: string, id: string, fallbackMs: number): InputItem {
   if (isObject(value)) {
-    const archived = archiveLine(value);
-    if (archived !== undefined) {
-      const input: InputRecord = {
-        id,
-        data:
-          archived.data !== undefined ? Buffer.from(archived.data, 'utf8') : (archived.data_base64 as string),
-        ingestMs: archived.approximate_arrival_ms,
-      };
-      if (archived.partition_key !== undefined) input.partitionKey = archived.partition_key;
-      return raw(input);
-    }
+    // A raw archive or quarantine line is replayed exactly, under this input's id.
+    const archived = asArchiveLine(value);
+    if (archived !== undefined) return raw(inputOfArchiveLine(archived, id));
     if (isNormalized(value)) {
       const ingest = Date.parse(String(value.ingest_time));
       return {
@@ -142,14 +134,6 @@ function isFirehoseRecord(
     typeof r.data === 'string' &&
     Number.isFinite(Number(r.approximateArrivalTimestamp))
   );
-}
-
-/** A raw archive line (or a quarantine line, which adds reason and detail). */
-function archiveLine(v: Record<string, unknown>): RawArchiveLine | undefined {
-  if (typeof v.id !== 'string' || typeof v.approximate_arrival_ms !== 'number') return undefined;
-  if (typeof v.data !== 'string' && typeof v.data_base64 !== 'string') return undefined;
-  if (v.partition_key !== undefined && typeof v.partition_key !== 'string') return undefined;
-  return v as unknown as RawArchiveLine;
 }
 
 function isNormalized(v: Record<string, unknown>): v is Record<string, unknown> & NormalizedRecord {

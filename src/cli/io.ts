@@ -1,3 +1,4 @@
+import { DeliveryError, describeError } from '../errors';
 import type { Logger } from '../logger';
 
 /** Where a command writes: stdout for data, stderr for diagnostics and progress. */
@@ -49,6 +50,14 @@ export class CliError extends Error {
     super(message, options);
     this.name = 'CliError';
   }
+}
+
+/** The error of a batch whose output a sink did not take (exit 3), named after its input and the first failure. */
+export function outputNotWritten(input: string, err: unknown): CliError {
+  const first = err instanceof DeliveryError ? err.errors[0] : err;
+  return new CliError(EXIT.sink, `could not write the output of ${input}: ${describeError(first)}`, {
+    cause: err,
+  });
 }
 
 /** An Output over a Node stream that waits for 'drain' when the pipe is full. */

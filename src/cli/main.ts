@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
-import { ConfigError, DeadlineError, SinkError } from '../errors';
+import { ConfigError, DeadlineError, DeliveryError, describeError, SinkError } from '../errors';
 import { fixturesCommand } from './fixtures';
 import { CliError, type CliIO, EXIT, oneLine, streamOutput } from './io';
 import { BATCH_RECORDS, processCommand } from './process';
@@ -131,17 +131,18 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   } catch (err) {
     // Commander has printed its own message (or the help) already.
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.input;
-    const [exitCode, message] = describe(err);
-    await io.stderr.write(`error: ${message}\n`);
-    return exitCode;
+    await io.stderr.write(`error: ${oneLine(err instanceof CliError ? err.message : describeError(err))}\n`);
+    return exitCodeOf(err);
   }
 }
 
-function describe(err: unknown): [number, string] {
-  if (err instanceof CliError) return [err.exitCode, oneLine(err.message)];
-  if (err instanceof ConfigError) return [EXIT.config, oneLine(err.message)];
-  if (err instanceof SinkError || err instanceof DeadlineError) return [EXIT.sink, oneLine(err.message)];
-  return [EXIT.input, oneLine(err instanceof Error ? err.message : String(err))];
+/** The exit code of an error a command did not handle itself (docs/cli.md). */
+function exitCodeOf(err: unknown): number {
+  if (err instanceof CliError) return err.exitCode;
+  if (err instanceof ConfigError) return EXIT.config;
+  if (err instanceof SinkError || err instanceof DeadlineError || err instanceof DeliveryError)
+    return EXIT.sink;
+  return EXIT.input;
 }
 
 function integer(min: number, max: number): (value: string) => number {

@@ -1,13 +1,13 @@
 import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { deliver, type Sinks } from '../batch/deliver';
+import { runBatch } from '../batch/run';
 import { loadConfig } from '../config';
 import type { ProcessedRecord } from '../pipeline';
 import { createRuntime, type Runtime } from '../runtime';
-import type { ArchiveZone } from '../sinks/archive';
-import { fileBatchRef } from '../sinks/batchRef';
+import { fileBatchRef } from '../sinks/archiveLayout';
+import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { type InputItem, readItems } from './inputItems';
-import { CliError, type CliIO, cliLogger, EXIT } from './io';
+import { CliError, type CliIO, cliLogger, EXIT, outputNotWritten } from './io';
 import { processItems } from './processItems';
 import { createProgress } from './progress';
 import { RunTally } from './RunTally';
@@ -40,6 +40,8 @@ export const BATCH_RECORDS = 10_000;
 
 /** The archive zones `process` writes: the input files are the raw data already. */
 const ZONES = new Set<ArchiveZone>(['normalized', 'quarantine']);
+/** With `--stdout`: none. */
+const NO_ZONES = new Set<ArchiveZone>();
 
 /** With `--stdout` nothing is stored: records go to stdout, and the summary counts the rest. */
 const NO_SINKS: Sinks = {
@@ -99,8 +101,7 @@ export async function processCommand(
       let bytes = 0;
       const flush = async () => {
         if (batch.length === 0) return;
-        const processed = processItems(batch, runtime.settings);
-        await write(input.name, batch, processed, runtime, opts, io);
+        const processed = await run(input.name, batch, runtime, opts, io);
         tally.add(input.name, processed);
         progress.advance({ records: processed.length });
         batch = [];
@@ -156,35 +157,36 @@ export async function processCommand(
   return EXIT.ok;
 }
 
-async function write(
+/** Runs one batch of the items read from `name` (the batch runner the handlers use), then prints it with `--stdout`. */
+async function run(
   name: string,
   batch: readonly InputItem[],
-  processed: readonly ProcessedRecord[],
   runtime: Runtime,
   opts: ProcessOptions,
   io: CliIO,
-): Promise<void> {
+): Promise<readonly ProcessedRecord[]> {
+  const inputs = batch.map((i) => i.input);
+  const result = await runBatch(runtime, {
+    path: 'cli',
+    inputs,
+    process: () => processItems(batch, runtime.settings),
+    batchRef: () =>
+      fileBatchRef(
+        name,
+        inputs.map((i) => i.id),
+        (inputs[0] as InputItem['input']).ingestMs,
+      ),
+    zones: opts.stdout === true ? NO_ZONES : ZONES,
+    config: runtime.config,
+  });
+  if (result.status === 'failed') throw outputNotWritten(name, result.error);
   if (opts.stdout === true) {
     let text = '';
-    for (const p of processed) if (p.outcome.kind === 'ok' && !p.outcome.dropped) text += p.outcome.line;
+    for (const p of result.processed)
+      if (p.outcome.kind === 'ok' && !p.outcome.dropped) text += p.outcome.line;
     if (text.length > 0) await io.stdout.write(text);
-    return;
   }
-  const ids = batch.map((i) => i.input.id);
-  const ref = fileBatchRef(name, ids, (batch[0] as InputItem).input.ingestMs);
-  const result = await deliver(ref, processed, runtime.sinks, {
-    zones: ZONES,
-    alertSampleSize: runtime.config.alertSampleSize,
-    deadlineMarginMs: runtime.config.deadlineMarginMs,
-  });
-  if (!result.delivered) {
-    const first = result.errors[0];
-    throw new CliError(
-      EXIT.sink,
-      `could not write the output of ${name}: ${first instanceof Error ? first.message : String(first)}`,
-      { cause: first },
-    );
-  }
+  return result.processed;
 }
 
 /** Every input exists and is a file (or `-` once), before anything is written. */

@@ -2,6 +2,7 @@ import { enrich } from '../enrich';
 import { PiiProtector } from '../pii';
 import {
   type InputRecord,
+  type KeptOkOutcome,
   okOutcome,
   type PipelineSettings,
   type ProcessedRecord,
@@ -15,7 +16,10 @@ import type { InputItem } from './inputItems';
  * route); records that are already normalized through the PII mode, enrich and the rules only (tags, drops
  * and alerts follow the current rules file; the rest of the record is kept as it is).
  */
-export function processItems(items: readonly InputItem[], settings: PipelineSettings): ProcessedRecord[] {
+export function processItems(
+  items: readonly InputItem[],
+  settings: PipelineSettings,
+): ProcessedRecord<KeptOkOutcome>[] {
   const raws: InputRecord[] = [];
   for (const item of items) if (item.kind === 'raw') raws.push(item.input);
   // The CLI prints and tallies records: it keeps them all.
@@ -23,14 +27,14 @@ export function processItems(items: readonly InputItem[], settings: PipelineSett
   if (raws.length === items.length) return processed;
   let next = 0;
   return items.map((item) =>
-    item.kind === 'raw' ? (processed[next++] as ProcessedRecord) : reroute(item, settings),
+    item.kind === 'raw' ? (processed[next++] as ProcessedRecord<KeptOkOutcome>) : reroute(item, settings),
   );
 }
 
 function reroute(
   item: Extract<InputItem, { kind: 'normalized' }>,
   settings: PipelineSettings,
-): ProcessedRecord {
+): ProcessedRecord<KeptOkOutcome> {
   const { record, input } = item;
   enrich(record, settings.apps);
   const { drop, alerts } = routeRecord(record, settings.rules);

@@ -1,14 +1,19 @@
 import { resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { deliver, type Sinks } from '../batch/deliver';
-import { loadConfig } from '../config';
-import { type InputRecord, runPipeline } from '../pipeline';
+import { runBatch } from '../batch/run';
+import { loadConfig, normalizePrefix } from '../config';
+import { describeError } from '../errors';
+import type { InputRecord } from '../pipeline';
 import { createRuntime } from '../runtime';
-import type { ArchiveZone } from '../sinks/archive';
-import type { RawArchiveLine } from '../sinks/archiveObjects';
-import { batchRefFromArchive } from '../sinks/batchRef';
+import {
+  archiveKeyPartition,
+  asArchiveLine,
+  batchRefFromArchive,
+  inputOfArchiveLine,
+} from '../sinks/archiveLayout';
+import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { Checkpoint } from './Checkpoint';
-import { CliError, type CliIO, cliLogger, EXIT } from './io';
+import { CliError, type CliIO, cliLogger, EXIT, outputNotWritten } from './io';
 import { createProgress } from './progress';
 import { RunTally } from './RunTally';
 import { type ObjectStore, S3ObjectStore, type StoredObjectInfo } from './S3ObjectStore';
@@ -57,6 +62,7 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
   const runtime = await createRuntime(config, { logger: cliLogger(io.stderr) });
   const sinks: Sinks =
     opts.alerts === false ? { archive: runtime.sinks.archive, alerts: NO_ALERTS } : runtime.sinks;
+  const context = { ...runtime, sinks };
   const checkpoint = await Checkpoint.open(
     resolve(io.cwd, opts.checkpoint ?? '.replay-checkpoint.json'),
     { bucket: opts.bucket, prefix },
@@ -73,7 +79,7 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
       ({ body, metadata } = await store.get(opts.bucket, object.key));
       if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body);
     } catch (err) {
-      throw new CliError(EXIT.input, `cannot read s3://${opts.bucket}/${object.key}: ${describe(err)}`, {
+      throw new CliError(EXIT.input, `cannot read s3://${opts.bucket}/${object.key}: ${describeError(err)}`, {
         cause: err,
       });
     }
@@ -81,21 +87,17 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
     const ids = inputs.map((i) => i.id);
     const batch = batchRefFromArchive(object.key.slice(prefix.length), ids, metadata);
     if (batch === undefined) throw new CliError(EXIT.input, `${object.key} is not a raw archive key`);
-    const processed = runPipeline(inputs, runtime.settings);
-    const result = await deliver(batch, processed, sinks, {
+    const result = await runBatch(context, {
+      path: 'cli',
+      inputs,
+      batchRef: () => batch,
       zones: ZONES,
-      alertSampleSize: runtime.config.alertSampleSize,
-      deadlineMarginMs: runtime.config.deadlineMarginMs,
+      config: runtime.config,
     });
-    if (!result.delivered) {
-      const first = result.errors[0];
-      throw new CliError(EXIT.sink, `could not write the output of ${object.key}: ${describe(first)}`, {
-        cause: first,
-      });
-    }
+    if (result.status === 'failed') throw outputNotWritten(object.key, result.error);
     await checkpoint.add(object.key);
-    tally.add(object.key, processed);
-    return processed.length;
+    tally.add(object.key, result.processed);
+    return result.processed.length;
   };
 
   let replayed = 0;
@@ -107,7 +109,7 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
     try {
       listing = await store.list(opts.bucket, `${prefix}raw/`);
     } catch (err) {
-      throw new CliError(EXIT.input, `cannot list s3://${opts.bucket}/${prefix}raw/: ${describe(err)}`, {
+      throw new CliError(EXIT.input, `cannot list s3://${opts.bucket}/${prefix}raw/: ${describeError(err)}`, {
         cause: err,
       });
     }
@@ -172,36 +174,17 @@ function rawInputs(body: Buffer, key: string): InputRecord[] {
   for (let n = 0; n < lines.length; n++) {
     const line = lines[n] as string;
     if (line.trim() === '') continue;
-    let entry: Partial<RawArchiveLine> | undefined;
+    let entry: unknown;
     try {
       entry = JSON.parse(line);
     } catch {
       entry = undefined;
     }
-    if (
-      typeof entry !== 'object' ||
-      entry === null ||
-      typeof entry.id !== 'string' ||
-      typeof entry.approximate_arrival_ms !== 'number' ||
-      (typeof entry.data !== 'string' && typeof entry.data_base64 !== 'string')
-    ) {
-      throw new CliError(EXIT.input, `${key}:${n + 1}: not a raw archive line`);
-    }
-    const input: InputRecord = {
-      id: entry.id,
-      // Text was stored as text (its bytes are its UTF-8); anything else as the base64 the stream delivered.
-      data: typeof entry.data === 'string' ? Buffer.from(entry.data, 'utf8') : (entry.data_base64 as string),
-      ingestMs: entry.approximate_arrival_ms,
-    };
-    if (typeof entry.partition_key === 'string') input.partitionKey = entry.partition_key;
-    inputs.push(input);
+    const archived = asArchiveLine(entry);
+    if (archived === undefined) throw new CliError(EXIT.input, `${key}:${n + 1}: not a raw archive line`);
+    inputs.push(inputOfArchiveLine(archived));
   }
   return inputs;
-}
-
-function normalizePrefix(prefix: string | undefined): string {
-  const p = (prefix ?? '').replace(/^\/+|\/+$/g, '');
-  return p === '' ? '' : `${p}/`;
 }
 
 const BOUND = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2})(?::\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?Z?)?$/;
@@ -230,17 +213,9 @@ function isDay(day: string): boolean {
 }
 
 function inRange(key: string, range: { from?: string; to?: string }): boolean {
-  const m = /(?:^|\/)dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\//.exec(key);
-  if (m === null) return false;
-  const at = `${m[1]}T${m[2]}`;
+  const at = archiveKeyPartition(key);
+  if (at === undefined) return false;
   return (range.from === undefined || at >= range.from) && (range.to === undefined || at <= range.to);
-}
-
-function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return err.name === 'Error' || err.name === 'CliError' || err.message.startsWith(err.name)
-    ? err.message
-    : `${err.name}: ${err.message}`;
 }
 
 function plural(n: number, noun: string): string {

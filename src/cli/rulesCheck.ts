@@ -2,7 +2,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
-import { type PipelineSettings, recordOf } from '../pipeline';
+import type { PipelineSettings } from '../pipeline';
 import type { CompiledRule } from '../rules/compileRules';
 import { loadRules } from '../rules/loadRules';
 import { formatTable } from './formatTable';
@@ -118,11 +118,11 @@ export async function rulesCheckCommand(
     for (const p of processItems(items, settings)) {
       events++;
       const o = p.outcome;
-      if (o.kind === 'poison') {
+      if (o.kind !== 'ok') {
         poison.set(o.reason, (poison.get(o.reason) ?? 0) + 1);
         continue;
       }
-      const r = recordOf(o);
+      const r = o.record;
       const matched = rules.filter((rule) => rule.matches(r));
       for (const m of matched) used.set(m.name, (used.get(m.name) ?? 0) + 1);
       const where = `${r.source}/${r.family}`;

@@ -5,7 +5,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { MiddlewareObj } from '@middy/core';
 import type { Config } from '../config';
 import type { Logger as AppLogger } from '../logger';
-import { noTelemetry, PowertoolsTelemetry, type Telemetry } from './telemetry';
+import { PowertoolsTelemetry } from './PowertoolsTelemetry';
+import { noTelemetry, type Telemetry } from './telemetry';
 
 export interface Observability {
   logger: AppLogger;

@@ -1,12 +1,47 @@
-import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { DeliveryResult } from '../batch/deliver';
-import type { BatchSummary } from '../batch/summary';
-import { SinkError } from '../errors';
+import type { DeliveryResult } from '../sinks/ports';
+
+/**
+ * The telemetry port: what the batch runner reports about each batch, counts only. The adapter
+ * (PowertoolsTelemetry) turns reports into CloudWatch metrics; outside Lambda nothing is reported.
+ */
+
+/** Which door a batch came through: a metric dimension. */
+export type BatchPath = 'kinesis' | 'firehose' | 'cli';
+
+/**
+ * Counts of one batch, for the log line and the metrics — identifiers and numbers only, never payloads.
+ * Computed once per batch: both the logger and the telemetry read this.
+ */
+export interface BatchSummary {
+  /** Records received: `ok + dropped + poison + internalErrors + failedForSize + deferred`. */
+  records: number;
+  /** Normalized records delivered (Kinesis: archived; Firehose: returned `Ok`). */
+  ok: number;
+  dropped: number;
+  poison: number;
+  poisonByReason: Record<string, number>;
+  /** Normalized records delivered (the `ok` ones) by `source/family/outcome`. */
+  byOutcome: Record<string, number>;
+  /**
+   * Records a normalizer failed on with an error of ours (a bug, not bad input): quarantined as
+   * `internal_error`, not counted as poison.
+   */
+  internalErrors: number;
+  /**
+   * Firehose: normalized records returned as `ProcessingFailed` to keep the response within its size limit.
+   * Not delivered: Firehose keeps their original data under its error prefix.
+   */
+  failedForSize: number;
+  /** Records not processed because the invocation neared its deadline: handed back for another attempt. */
+  deferred: number;
+  /** Stream arrival → `nowMs`, over all records (0 for an empty batch). */
+  arrivalLatencyMaxMs: number;
+  arrivalLatencyAvgMs: number;
+}
 
 /** What one batch did, for metrics: counts only, never payloads. */
 export interface BatchReport {
-  path: 'kinesis' | 'firehose';
+  path: BatchPath;
   summary: BatchSummary;
   delivery: DeliveryResult;
 }
@@ -19,83 +54,3 @@ export interface Telemetry {
 }
 
 export const noTelemetry: Telemetry = { batch: () => undefined, sinkCall: () => undefined };
-
-/**
- * CloudWatch metrics through Powertools Metrics (Embedded Metric Format). Dimensions stay low-cardinality:
- * path, source, family, outcome, poison reason, rule and severity, archive zone, sink — never ids.
- *
- * | metric | unit | dimensions |
- * |---|---|---|
- * | RecordsIn | Count | Path |
- * | RecordsOut (delivered batches) | Count | Path, Source, Family, Outcome |
- * | RecordsDropped | Count | Path |
- * | PoisonRecords (delivered batches) | Count | Path, Reason |
- * | RecordsFailedForSize (Firehose: `ProcessingFailed` to fit the 6 MB response) | Count | Path |
- * | RecordsDeferred (handed back unprocessed near the deadline) | Count | Path |
- * | AlertsSent | Count | Rule, Severity |
- * | ArchiveObjects, ArchiveBytes (uncompressed) | Count, Bytes | Zone |
- * | ArrivalLatencyMax, ArrivalLatencyAvg (stream arrival → processed) | Milliseconds | Path |
- * | BatchesNotDelivered | Count | Path |
- * | SinkFailures | Count | Sink |
- * | SinkRetries | Count | Sink |
- */
-export class PowertoolsTelemetry implements Telemetry {
-  constructor(private readonly metrics: Metrics) {}
-
-  batch(report: BatchReport): void {
-    const { path, summary, delivery } = report;
-    this.metrics.addDimension('Path', path);
-    this.metrics.addMetric('RecordsIn', MetricUnit.Count, summary.records);
-    this.metrics.addMetric('RecordsDropped', MetricUnit.Count, summary.dropped);
-    this.metrics.addMetric('BatchesNotDelivered', MetricUnit.Count, delivery.delivered ? 0 : 1);
-    this.metrics.addMetric('RecordsDeferred', MetricUnit.Count, summary.deferred);
-    if (path === 'firehose') {
-      this.metrics.addMetric('RecordsFailedForSize', MetricUnit.Count, summary.failedForSize);
-    }
-    if (summary.records > 0) {
-      this.metrics.addMetric('ArrivalLatencyMax', MetricUnit.Milliseconds, summary.arrivalLatencyMaxMs);
-      this.metrics.addMetric('ArrivalLatencyAvg', MetricUnit.Milliseconds, summary.arrivalLatencyAvgMs);
-    }
-
-    // Records count once, when their batch is delivered: a batch that goes back is counted on the attempt
-    // that delivers it.
-    const delivered = delivery.delivered;
-    for (const [key, n] of delivered ? Object.entries(summary.byOutcome) : []) {
-      const [source, family, outcome] = key.split('/') as [string, string, string];
-      this.single('RecordsOut', MetricUnit.Count, n, {
-        Path: path,
-        Source: source,
-        Family: family,
-        Outcome: outcome,
-      });
-    }
-    for (const [reason, n] of delivered ? Object.entries(summary.poisonByReason) : [])
-      this.single('PoisonRecords', MetricUnit.Count, n, { Path: path, Reason: reason });
-    for (const a of delivery.sentAlerts) {
-      this.single('AlertsSent', MetricUnit.Count, 1, { Rule: a.rule, Severity: a.severity });
-    }
-    for (const z of delivery.archived) {
-      this.single('ArchiveObjects', MetricUnit.Count, 1, { Zone: z.zone });
-      this.single('ArchiveBytes', MetricUnit.Bytes, z.bytes, { Zone: z.zone });
-    }
-    for (const err of delivery.errors) {
-      const sink = err instanceof SinkError ? err.sink : 'deadline';
-      this.single('SinkFailures', MetricUnit.Count, 1, { Sink: sink });
-    }
-  }
-
-  sinkCall(sink: 'archive' | 'alerts', attempts: number, _ok: boolean): void {
-    if (attempts > 1) this.single('SinkRetries', MetricUnit.Count, attempts - 1, { Sink: sink });
-  }
-
-  private single(
-    name: string,
-    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
-    value: number,
-    dimensions: Record<string, string>,
-  ): void {
-    const m = this.metrics.singleMetric();
-    m.addDimensions(dimensions);
-    m.addMetric(name, unit, value);
-  }
-}

@@ -67,6 +67,15 @@ function buildMasks<M>(
   return { ascii, others, other };
 }
 
+/**
+ * The code point at `i`: one step per code point, so that a surrogate pair is one character (one `?`), and a
+ * lone surrogate is one too. ASCII and the rest of the BMP cost one `charCodeAt`.
+ */
+function codePointAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  return c >= 0xd800 && c <= 0xdbff ? (text.codePointAt(i) as number) : c;
+}
+
 function copyOf<M>(mask: M): M {
   return (mask instanceof Int32Array ? mask.slice() : mask) as M;
 }
@@ -92,19 +101,9 @@ function singleWordMatcher(
     if (n < minUnits || n > maxUnits) return false;
     let d = 1;
     for (let i = 0; i < n; i++) {
-      let c = text.charCodeAt(i);
-      let mask: number;
-      if (c < 128) mask = ascii[c] as number;
-      else {
-        if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-          const low = text.charCodeAt(i + 1);
-          if (low >= 0xdc00 && low <= 0xdfff) {
-            c = ((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
-            i++;
-          }
-        }
-        mask = others.get(c) ?? other;
-      }
+      const c = codePointAt(text, i);
+      if (c > 0xffff) i++;
+      const mask = c < 128 ? (ascii[c] as number) : (others.get(c) ?? other);
       d = ((d << 1) & mask) | (d & loopMask);
       if (d === 0) return false;
       if ((d & acceptForGood) !== 0) return true;
@@ -141,19 +140,9 @@ function multiWordMatcher(
     let next = new Int32Array(words);
     d[0] = 1;
     for (let i = 0; i < n; i++) {
-      let c = text.charCodeAt(i);
-      let mask: Int32Array;
-      if (c < 128) mask = ascii[c] as Int32Array;
-      else {
-        if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-          const low = text.charCodeAt(i + 1);
-          if (low >= 0xdc00 && low <= 0xdfff) {
-            c = ((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
-            i++;
-          }
-        }
-        mask = others.get(c) ?? other;
-      }
+      const c = codePointAt(text, i);
+      if (c > 0xffff) i++;
+      const mask = c < 128 ? (ascii[c] as Int32Array) : (others.get(c) ?? other);
       let carry = 0;
       let alive = 0;
       for (let w = 0; w < words; w++) {

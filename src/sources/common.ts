@@ -2,6 +2,8 @@ import type { JsonObject } from '../decode';
 import { num, obj, str } from '../fields';
 import type { PiiProtector } from '../pii';
 import {
+  BOUNCE_CLASSES,
+  type BounceClass,
   type Channel,
   type Family,
   type NormalizedRecord,
@@ -135,6 +137,44 @@ export function firstOf(value: unknown, key?: string): unknown {
  */
 export function lookup<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
   return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/**
+ * The recipient and the sender of an email event, protected: the recipient is the first address the event's
+ * detail names (`recipients`, in order of preference), else the first of the mail's destinations. SES events
+ * and Pinpoint's snake_case copies of them name them alike.
+ */
+export function putMailParties(
+  rec: NormalizedRecord,
+  ctx: NormalizeContext,
+  recipients: readonly unknown[],
+  destination: readonly unknown[] | undefined,
+  from: unknown,
+): void {
+  let recipient: unknown;
+  for (const r of recipients) {
+    if (r !== undefined && r !== null) {
+      recipient = r;
+      break;
+    }
+  }
+  ctx.pii.recipient(rec, bareAddress(recipient ?? firstOf(destination)));
+  ctx.pii.sender(rec, bareAddress(from));
+}
+
+/** An email bounce's class (from its type) and sub-type, as SES writes them and Pinpoint copies them. */
+export function putBounce(rec: NormalizedRecord, type: string | undefined, subType: unknown): void {
+  if (type !== undefined) rec.bounce_type = bounceClass(type);
+  put(rec, 'bounce_sub_type', str(subType));
+}
+
+/**
+ * The bounce class of a bounce type as a source writes it — SES `Permanent`, Pinpoint's `permanent` — in any
+ * case; a type outside the classes is `undetermined`.
+ */
+export function bounceClass(type: string): BounceClass {
+  const lower = type.toLowerCase();
+  return (BOUNCE_CLASSES as readonly string[]).includes(lower) ? (lower as BounceClass) : 'undetermined';
 }
 
 /** USD amounts are rounded to 10 decimals so that float noise (645 / 1e5) does not leak into the output. */

@@ -1,14 +1,15 @@
 import type { JsonObject } from '../decode';
 import { arr, epochMs, int32, int64, obj, parseJsonObject, str } from '../fields';
-import type { BounceClass, Channel, NormalizedRecord, Outcome } from '../schema';
+import type { Channel, NormalizedRecord, Outcome } from '../schema';
 import {
-  bareAddress,
   type Classification,
   firstOf,
   lookup,
   type NormalizeContext,
   numberMap,
   put,
+  putBounce,
+  putMailParties,
   startRecord,
   stringMap,
   usd,
@@ -104,12 +105,6 @@ const CHANNEL_OF: Record<string, Channel> = {
   GCM: 'PUSH',
   BAIDU: 'PUSH',
   IN_APP: 'IN_APP',
-};
-
-const BOUNCE_CLASS: Record<string, BounceClass> = {
-  permanent: 'permanent',
-  transient: 'transient',
-  undetermined: 'undetermined',
 };
 
 /**
@@ -219,19 +214,14 @@ function addEmailFacets(
   const reject = obj(mailEvent.reject);
   const failure = obj(mailEvent.failure);
 
-  const recipient =
-    firstOf(bounce?.bounced_recipients, 'email_address') ??
-    firstOf(complaint?.complained_recipients, 'email_address') ??
-    firstOf(delivery?.recipients) ??
-    firstOf(destination);
-  ctx.pii.recipient(rec, bareAddress(recipient));
-  ctx.pii.sender(rec, bareAddress(mail?.from_address));
+  const recipients = [
+    firstOf(bounce?.bounced_recipients, 'email_address'),
+    firstOf(complaint?.complained_recipients, 'email_address'),
+    firstOf(delivery?.recipients),
+  ];
+  putMailParties(rec, ctx, recipients, destination, mail?.from_address);
 
-  if (bounce !== undefined) {
-    const type = str(bounce.bounce_type);
-    if (type !== undefined) rec.bounce_type = lookup(BOUNCE_CLASS, type.toLowerCase()) ?? 'undetermined';
-    put(rec, 'bounce_sub_type', str(bounce.bounce_sub_type));
-  }
+  if (bounce !== undefined) putBounce(rec, str(bounce.bounce_type), bounce.bounce_sub_type);
   if (complaint !== undefined) put(rec, 'complaint_type', str(complaint.complaint_feedback_type));
   if (reject !== undefined) put(rec, 'reject_reason', str(reject.reason));
   // `_email.rendering_failure`: a snake_case copy of SES's `failure{errorMessage, templateName}`.

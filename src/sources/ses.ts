@@ -1,13 +1,14 @@
 import type { JsonObject } from '../decode';
 import { arr, bool, epochMs, int32, int64, obj, str } from '../fields';
-import type { BounceClass, NormalizedRecord, Outcome } from '../schema';
+import type { NormalizedRecord, Outcome } from '../schema';
 import {
-  bareAddress,
   type Classification,
   firstOf,
   lookup,
   type NormalizeContext,
   put,
+  putBounce,
+  putMailParties,
   startRecord,
 } from './common';
 
@@ -28,12 +29,6 @@ const SES_TYPES: Record<string, SesType> = {
   'Rendering Failure': { outcome: 'failed', detail: 'failure' },
   DeliveryDelay: { outcome: 'delayed', detail: 'deliveryDelay' },
   Subscription: { outcome: 'subscription', detail: 'subscription' },
-};
-
-const BOUNCE_CLASS: Record<string, BounceClass> = {
-  Permanent: 'permanent',
-  Transient: 'transient',
-  Undetermined: 'undetermined',
 };
 
 /** Family, outcome and channel of an SES event-publishing (or notification) type. */
@@ -74,22 +69,20 @@ export function normalizeSes(event: JsonObject, eventType: string, ctx: Normaliz
   const destination = arr(mail?.destination);
   if (destination !== undefined) put(rec, 'recipient_count', int32(destination.length));
 
-  const recipient =
-    firstOf(detail?.bouncedRecipients, 'emailAddress') ??
-    firstOf(detail?.complainedRecipients, 'emailAddress') ??
-    firstOf(detail?.delayedRecipients, 'emailAddress') ??
-    firstOf(detail?.recipients) ??
-    firstOf(destination);
-  ctx.pii.recipient(rec, bareAddress(recipient));
-  ctx.pii.sender(rec, bareAddress(mail?.source));
+  const recipients = [
+    firstOf(detail?.bouncedRecipients, 'emailAddress'),
+    firstOf(detail?.complainedRecipients, 'emailAddress'),
+    firstOf(detail?.delayedRecipients, 'emailAddress'),
+    firstOf(detail?.recipients),
+  ];
+  putMailParties(rec, ctx, recipients, destination, mail?.source);
 
   if (detail !== undefined) {
     switch (eventType) {
       case 'Bounce': {
         const type = str(detail.bounceType);
         put(rec, 'status', type);
-        if (type !== undefined) rec.bounce_type = lookup(BOUNCE_CLASS, type) ?? 'undetermined';
-        put(rec, 'bounce_sub_type', str(detail.bounceSubType));
+        putBounce(rec, type, detail.bounceSubType);
         break;
       }
       case 'Complaint':

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { FAMILIES, rawEvents } from '../helpers/runtime';
-import { clip } from './glue';
+import { clip } from '../helpers/show';
 import { type Planted, plantedArb } from './personalData';
 import {
   closeEmbedded,

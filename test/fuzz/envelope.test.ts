@@ -2,11 +2,11 @@ import type { KinesisStreamEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { processFirehoseBatch } from '../../src/batch/firehose';
 import { processKinesisBatch } from '../../src/batch/kinesis';
+import { clip } from '../helpers/show';
 import { appIdArb, batchArb, type GenRecord, recordArb } from './arbitraries';
 import { caseOfFirehose, caseOfKinesis, firehoseEventOf, kinesisEventOf } from './envelopes';
 import { recordsFor } from './fuzzConfig';
 import { fuzzRuntime } from './fuzzRuntime';
-import { clip } from './glue';
 import { firehoseViolations, kinesisViolations } from './invariants';
 import { FuzzRun } from './property';
 

@@ -9,7 +9,7 @@ import type {
   KinesisStreamEvent,
 } from 'aws-lambda';
 import fc from 'fast-check';
-import type { ArchiveObject, ArchiveZone } from '../../src/sinks/archive';
+import type { ArchiveObject, ArchiveZone } from '../../src/sinks/ports';
 import { lambdaContext, loadHandler } from '../helpers/loadHandler';
 import { TEST_PII_KEY } from '../helpers/runtime';
 import { batchArb, plantedRecordArb, recordArb } from './arbitraries';

@@ -4,10 +4,11 @@ import type {
   FirehoseTransformationResultRecord,
   KinesisStreamBatchResponse,
 } from 'aws-lambda';
-import type { ArchiveObject } from '../../src/sinks/archive';
+import type { ArchiveObject } from '../../src/sinks/ports';
+import { type GlueTable, glueTable, glueViolations } from '../helpers/glue';
+import { clip, show } from '../helpers/show';
 import type { BatchCase } from './envelopes';
 import { FUZZ_APPS, type LogEntry } from './fuzzRuntime';
-import { clip, type GlueTable, glueTables, glueViolations, show } from './glue';
 import { type Leak, leaksInText, leaksInValue } from './personalData';
 
 /**
@@ -54,9 +55,8 @@ const POISON_REASON = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
 const FIREHOSE_RESULTS = new Set(['Ok', 'Dropped', 'ProcessingFailed']);
 const RESPONSE_LIMIT_BYTES = 6_000_000;
 
-const tables = glueTables();
-const FIREHOSE_TABLE = tables.get('messaging_events') as GlueTable;
-const ARCHIVE_TABLE = tables.get('messaging_events_archive') as GlueTable;
+const FIREHOSE_TABLE = glueTable('messaging_events');
+const ARCHIVE_TABLE = glueTable('messaging_events_archive');
 const SOURCES = FIREHOSE_TABLE.enums.get('source') ?? [];
 const FAMILIES = FIREHOSE_TABLE.enums.get('family') ?? [];
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
+import { clip } from '../helpers/show';
 import type { GenRecord } from './arbitraries';
 import { BASE_SEED, seedFor } from './fuzzConfig';
-import { clip } from './glue';
 import type { Invariant, Violation } from './invariants';
 
 /** What one batch did wrong, with what it was made of. */

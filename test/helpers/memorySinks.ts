@@ -1,8 +1,14 @@
 import { SinkError } from '../../src/errors';
 import type { Alert } from '../../src/rules/alerts';
-import type { AlertSink, PublishResult } from '../../src/sinks/alerts';
-import type { ArchiveObject, ArchiveSink, ArchiveZone, WriteOptions } from '../../src/sinks/archive';
-import type { BatchRef } from '../../src/sinks/batchRef';
+import type {
+  AlertSink,
+  ArchiveObject,
+  ArchiveSink,
+  ArchiveZone,
+  BatchRef,
+  PublishResult,
+  WriteOptions,
+} from '../../src/sinks/ports';
 
 /** Archive sink that keeps objects in memory (by key, so retries overwrite) and fails on demand. */
 export class MemoryArchiveSink implements ArchiveSink {

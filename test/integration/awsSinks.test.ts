@@ -44,6 +44,7 @@ afterAll(async () => {
 beforeEach(() => {
   proxy.fault = { kind: 'pass' };
   proxy.requests = 0;
+  proxy.sent.length = 0;
   sns.reset();
 });
 
@@ -77,6 +78,13 @@ const firehose = (e: Record<string, string>) =>
   loadHandler<FirehoseTransformationEvent, FirehoseTransformationResult>('firehose', e);
 
 const BATCHES = ['email', 'mixed', 'sms'] as const;
+
+/** The PutObject requests the proxy saw for objects under a prefix, with their keys (path-style requests). */
+const putObjectsUnder = (prefix: string) =>
+  proxy.sent
+    .filter((r) => r.method === 'PUT')
+    .map((r) => ({ ...r, key: decodeURIComponent(r.path.split('?')[0] ?? '').replace(`/${BUCKET}/`, '') }))
+    .filter((r) => r.key.startsWith(`${prefix}/`));
 const allSeqs = (event: KinesisStreamEvent) => event.Records.map((r) => r.kinesis.sequenceNumber);
 
 /** What a clean run of the Kinesis batches stores: objects (by key below the prefix) and delivered alert ids. */
@@ -133,7 +141,13 @@ describe('S3 archive and SNS alerts over HTTP', () => {
       'last-id': event.Records[event.Records.length - 1]?.kinesis.sequenceNumber,
       'record-count': String(event.Records.length),
     });
-    expect(raw.serverSideEncryption ?? 'AES256').toBe('AES256');
+    // s3rver stores no encryption, so what counts is what the SDK sent: SSE-S3 on every PutObject.
+    const puts = putObjectsUnder(prefix);
+    expect(puts.map((p) => p.key)).toContain(rawKey);
+    for (const put of puts) {
+      expect(put.headers['x-amz-server-side-encryption']).toBe('AES256');
+      expect(put.headers['x-amz-server-side-encryption-aws-kms-key-id']).toBeUndefined();
+    }
 
     expect(sns.delivered.length).toBeGreaterThan(0);
     for (const m of sns.delivered) {
@@ -150,6 +164,24 @@ describe('S3 archive and SNS alerts over HTTP', () => {
       expect(m.subject).toMatch(/^\[(HIGH|MEDIUM|LOW|CRITICAL|INFO)\] /);
       expect(m.message).toContain(`Alert id: ${m.deduplicationId}`);
       for (const re of PII) expect(`${m.subject}\n${m.message}`).not.toMatch(re);
+    }
+  });
+
+  it('asks for SSE-KMS with the configured key and an S3 Bucket Key on every PutObject', async () => {
+    const prefix = newPrefix('kms');
+    const keyArn = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    const handler = kinesis(env(prefix, { ARCHIVE_KMS_KEY_ID: keyArn }));
+    expect(await handler(kinesisEvent('mixed'), lambdaContext())).toEqual({ batchItemFailures: [] });
+    const puts = putObjectsUnder(prefix);
+    expect(new Set(puts.map((p) => p.key.split('/')[1]))).toEqual(
+      new Set(['raw', 'normalized', 'quarantine']),
+    );
+    for (const put of puts) {
+      expect(put.headers).toMatchObject({
+        'x-amz-server-side-encryption': 'aws:kms',
+        'x-amz-server-side-encryption-aws-kms-key-id': keyArn,
+        'x-amz-server-side-encryption-bucket-key-enabled': 'true',
+      });
     }
   });
 
@@ -274,28 +306,26 @@ describe('alerts too big for SNS as they are', () => {
     const event = hugeBounces(5);
     expect(await handler(event, lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(sns.rejected).toEqual([]);
-    const [message] = sns.delivered;
     expect(sns.delivered).toHaveLength(1);
-    expect(message?.attributes.rule).toBe('ses-permanent-bounce');
-    expect(Buffer.byteLength(message?.message ?? '')).toBeLessThan(262_144);
-    const alert = JSON.parse(
-      message?.message.slice(message.message.indexOf('--- alert JSON ---\n') + 19) ?? '',
-    );
+    const message = sns.delivered[0] as SnsMessage;
+    expect(message.attributes.rule).toBe('ses-permanent-bounce');
+    expect(Buffer.byteLength(message.message)).toBeLessThan(262_144);
+    const alert = JSON.parse(message.message.slice(message.message.indexOf('--- alert JSON ---\n') + 19));
     expect(alert.count).toBe(5);
     expect(alert.samples).toHaveLength(5);
     for (const sample of alert.samples) {
       expect(sample.bounce_sub_type).toMatch(/^General\ud800x+…\[truncated \d+ chars\]$/);
       expect(sample.message_id).toMatch(/^\d-m+…\[truncated \d+ chars\]$/);
     }
-    expect(message?.message).toContain('bounce_sub_type=General\ufffdxxx');
+    expect(message.message).toContain('bounce_sub_type=General\ufffdxxx');
 
     const retried = await handler(hugeBounces(5), lambdaContext());
     expect(retried).toEqual({ batchItemFailures: [] });
     expect(sns.accepted.map((m) => m.deduplicationId)).toEqual([
-      message?.deduplicationId,
-      message?.deduplicationId,
+      message.deduplicationId,
+      message.deduplicationId,
     ]);
-    expect(sns.accepted[1]?.message).toBe(message?.message);
+    expect(sns.accepted[1]?.message).toBe(message.message);
     expect(sns.delivered).toHaveLength(1);
   });
 });
@@ -305,7 +335,12 @@ describe('Firehose path over HTTP', () => {
     const prefix = newPrefix('firehose');
     const handler = firehose(env(prefix));
     sns.failEntry = (e) => e.attributes.rule === 'ses-complaint';
-    await expect(handler(firehoseEvent('ses'), lambdaContext())).rejects.toThrow(/sink write/);
+    // The handler module is loaded afresh (its own copy of src/errors): errors are compared by name.
+    await expect(handler(firehoseEvent('ses'), lambdaContext())).rejects.toMatchObject({
+      name: 'DeliveryError',
+      retryable: true,
+      errors: [expect.objectContaining({ name: 'SinkError', sink: 'alerts' })],
+    });
     const firstIds = sns.accepted.map((m) => m.deduplicationId);
     sns.failEntry = () => false;
     const res = await handler(firehoseEvent('ses'), lambdaContext());
@@ -319,7 +354,18 @@ describe('Firehose path over HTTP', () => {
   it('fails the invocation when the quarantine cannot be written', async () => {
     const prefix = newPrefix('firehose-q');
     const handler = firehose(env(prefix, { AWS_ENDPOINT_URL_S3: deadUrl }));
-    await expect(handler(firehoseEvent('mixed'), lambdaContext())).rejects.toThrow();
+    await expect(handler(firehoseEvent('mixed'), lambdaContext())).rejects.toMatchObject({
+      name: 'DeliveryError',
+      retryable: true,
+      message: expect.stringMatching(/^1 sink write\(s\) failed for firehose:pinpoint-events\//),
+      errors: [
+        expect.objectContaining({
+          name: 'SinkError',
+          sink: 'archive',
+          message: expect.stringMatching(new RegExp(`^PutObject s3://${BUCKET}/${prefix}/quarantine/`)),
+        }),
+      ],
+    });
     const healthy = firehose(env(prefix));
     const res = await healthy(firehoseEvent('mixed'), lambdaContext());
     expect(res.records.filter((r) => r.result === 'ProcessingFailed')).toHaveLength(8);

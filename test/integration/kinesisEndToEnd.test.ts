@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import type { QuarantineLine, RawArchiveLine } from '../../src/sinks/archiveObjects';
+import type { QuarantineLine, RawArchiveLine } from '../../src/sinks/archiveLayout';
 import { lambdaContext, loadHandler } from '../helpers/loadHandler';
 import { FAMILIES, rawEvents, TEST_PII_KEY } from '../helpers/runtime';
 import { S3Reader } from '../support/s3Reader';
@@ -75,7 +75,8 @@ async function throughKinesis(payloads: Buffer[]): Promise<KinesisStreamEvent> {
       Records: payloads.map((data, i) => ({ Data: data, PartitionKey: `pk-${i % 3}` })),
     }),
   );
-  expect(put.FailedRecordCount ?? 0).toBe(0);
+  expect(put.FailedRecordCount).toBe(0);
+  expect(put.Records?.map((r) => r.ErrorCode)).toEqual(payloads.map(() => undefined));
 
   const shards = await kinesis.send(new ListShardsCommand({ StreamName: STREAM }));
   const shardId = shards.Shards?.[0]?.ShardId as string;

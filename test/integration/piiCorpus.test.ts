@@ -12,7 +12,7 @@ import type {
 import type { JsonObject } from '../../src/decode';
 import { type FixtureRecord, toFirehoseEvent, toKinesisEvent } from '../../src/fixtures/wrap';
 import type { Alert } from '../../src/rules/alerts';
-import { alertBody, alertSubject } from '../../src/sinks/aws/alertMessage';
+import { alertBody, alertSubject } from '../../src/sinks/alertMessage';
 import { lambdaContext, loadHandler } from '../helpers/loadHandler';
 import { rawEvents, TEST_PII_KEY } from '../helpers/runtime';
 

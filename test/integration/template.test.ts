@@ -1012,7 +1012,7 @@ describe('template (defaults)', () => {
       ];
       for (const found of expected) expect(found).toHaveLength(1);
       expect(find('AWS/Lambda', 'IteratorAge', kinesisFn)[0]?.Threshold).toBe('300000');
-      expect(alarms).toHaveLength(9);
+      expect(alarms).toHaveLength(11); // and the two internal-errors alarms: templateInternalErrors.test.ts
       for (const a of alarms) {
         expect(a.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
         expect(a.TreatMissingData).toBe('notBreaching');
@@ -1042,7 +1042,7 @@ describe('template (defaults)', () => {
       // …and a batch with records failed for size emits the metric with exactly those dimensions.
       const emitted: Array<{ dimensions: string[][]; values: Record<string, unknown> }> = [];
       const { Metrics } = await import('@aws-lambda-powertools/metrics');
-      const { PowertoolsTelemetry } = await import('../../src/observability/telemetry');
+      const { PowertoolsTelemetry } = await import('../../src/observability/PowertoolsTelemetry');
       const metrics = new Metrics({
         namespace: env.POWERTOOLS_METRICS_NAMESPACE as string,
         serviceName: env.POWERTOOLS_SERVICE_NAME as string,

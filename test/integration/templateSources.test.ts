@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SES_DETAIL_TYPES } from '../../src/fixtures/eventBridge';
-import { recordOf, runPipeline } from '../../src/pipeline';
+import { runPipeline } from '../../src/pipeline';
 import {
   actionsOf,
   asList,
@@ -375,8 +375,8 @@ describe('SES configuration sets', () => {
     const { runtime } = await testRuntime();
     const normalize = (input: typeof records) =>
       runPipeline(input, runtime.settings, { keepRecords: true }).map(({ outcome }) => {
-        if (outcome.kind === 'poison') throw new Error(`poison: ${outcome.reason}`);
-        return recordOf(outcome);
+        if (outcome.kind !== 'ok') throw new Error(`quarantined: ${outcome.reason}`);
+        return outcome.record;
       });
     const normalized = normalize(records);
     const expected = normalize(bare);

@@ -1,4 +1,4 @@
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, request, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type Fault =
@@ -12,11 +12,14 @@ export type Fault =
 
 /**
  * A reverse proxy in front of a real server (s3rver) that injects faults the real server cannot produce:
- * 500s, 503 SlowDown, slowness past the client's timeout, dropped connections.
+ * 500s, 503 SlowDown, slowness past the client's timeout, dropped connections. It also records what the client
+ * sent, for what the real server does not echo back (s3rver stores no server-side encryption).
  */
 export class FaultProxy {
   fault: Fault = { kind: 'pass' };
   requests = 0;
+  /** Every request as the client sent it (method, path, headers): what the SDK really asked S3 for. */
+  readonly sent: Array<{ method: string; path: string; headers: IncomingHttpHeaders }> = [];
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
 
@@ -26,6 +29,7 @@ export class FaultProxy {
     const target = new URL(this.target);
     this.server = createServer((req, res) => {
       this.requests++;
+      this.sent.push({ method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers } });
       const fault = this.fault;
       if (fault.kind === 'reset') {
         req.socket.destroy();

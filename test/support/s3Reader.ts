@@ -7,7 +7,6 @@ export interface StoredObject {
   metadata: Record<string, string>;
   contentType?: string;
   contentEncoding?: string;
-  serverSideEncryption?: string;
 }
 
 /** Reads back what the archive wrote, with a separate client pointed straight at s3rver. */
@@ -54,7 +53,6 @@ export class S3Reader {
     };
     if (out.ContentType !== undefined) obj.contentType = out.ContentType;
     if (out.ContentEncoding !== undefined) obj.contentEncoding = out.ContentEncoding;
-    if (out.ServerSideEncryption !== undefined) obj.serverSideEncryption = out.ServerSideEncryption;
     return obj;
   }
 

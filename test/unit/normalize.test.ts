@@ -201,7 +201,7 @@ const EXPECTED: Record<string, Expected> = {
   Subscription: ['ses', 'email', 'subscription', 'EMAIL'],
 };
 
-/** Every event type that docs/reference/event-sources.md documents, per sample file. */
+/** Every event type the AWS documentation lists (docs/schema.md cites the pages), per sample file. */
 const DOCUMENTED: Record<RawFile, string[]> = {
   app: [
     '_session.start',

@@ -1,6 +1,7 @@
 import { loadConfig } from '../../src/config';
+import { ConfigError, SecretUnavailableError } from '../../src/errors';
 import type { Logger } from '../../src/logger';
-import { recordOf, runPipeline } from '../../src/pipeline';
+import { runPipeline } from '../../src/pipeline';
 import { createRuntime, DEVELOPMENT_PII_KEY } from '../../src/runtime';
 import { S3ArchiveSink } from '../../src/sinks/aws/S3ArchiveSink';
 import { SnsAlertSink } from '../../src/sinks/aws/SnsAlertSink';
@@ -22,13 +23,47 @@ describe('createRuntime', () => {
     expect(rt.settings.piiKey.toString()).toBe('secret-key-from-secrets-manager');
   });
 
-  it('fails with a configuration error when the secret cannot be read', async () => {
+  /** An error as the AWS SDK throws it when the service answered. */
+  const serviceError = (name: string, fault: 'client' | 'server', status: number) =>
+    Object.assign(new Error('the request was refused'), {
+      name,
+      $fault: fault,
+      $metadata: { httpStatusCode: status },
+    });
+
+  it.each([
+    ['AccessDeniedException', 400],
+    ['ResourceNotFoundException', 400],
+    ['DecryptionFailure', 400],
+  ])('fails with a configuration error when Secrets Manager refuses (%s)', async (name, status) => {
     const fetchSecret = async () => {
-      throw new Error('AccessDenied');
+      throw serviceError(name, 'client', status);
     };
-    await expect(
-      createRuntime(loadConfig({ PII_HASH_KEY_SECRET_ID: 'pii/key' }), { logger: silentLogger, fetchSecret }),
-    ).rejects.toThrow(/PII_HASH_KEY_SECRET_ID: cannot read secret: AccessDenied/);
+    const built = createRuntime(loadConfig({ PII_HASH_KEY_SECRET_ID: 'pii/key' }), {
+      logger: silentLogger,
+      fetchSecret,
+    });
+    await expect(built).rejects.toBeInstanceOf(ConfigError);
+    await expect(built).rejects.toMatchObject({ retryable: false });
+    await expect(built).rejects.toThrow(
+      new RegExp(`^PII_HASH_KEY_SECRET_ID: cannot read secret: ${name} \\(HTTP ${status}\\): `),
+    );
+  });
+
+  it.each([
+    ['the network fails', Object.assign(new Error('connect ETIMEDOUT 10.0.0.1:443'), { code: 'ETIMEDOUT' })],
+    ['Secrets Manager throttles', serviceError('ThrottlingException', 'client', 400)],
+    ['Secrets Manager fails', serviceError('InternalServiceError', 'server', 500)],
+  ])('fails with a retryable error, not a configuration error, when %s', async (_case, error) => {
+    const fetchSecret = async () => {
+      throw error;
+    };
+    const built = createRuntime(loadConfig({ PII_HASH_KEY_SECRET_ID: 'pii/key' }), {
+      logger: silentLogger,
+      fetchSecret,
+    });
+    await expect(built).rejects.toBeInstanceOf(SecretUnavailableError);
+    await expect(built).rejects.toMatchObject({ retryable: true, cause: error });
   });
 
   it('uses the development key outside Lambda without a key and says so once', async () => {
@@ -52,7 +87,7 @@ describe('createRuntime', () => {
         rt.settings,
         { keepRecords: true },
       );
-      return first?.outcome.kind === 'ok' ? recordOf(first.outcome).recipient_hash : undefined;
+      return first?.outcome.kind === 'ok' ? first.outcome.record.recipient_hash : undefined;
     };
     const a = await hashOf('key-a-0123456789abcdef');
     const b = await hashOf('key-b-0123456789abcdef');

@@ -1,7 +1,8 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { SinkError } from '../../errors';
-import type { ArchiveObject, ArchiveSink, WriteOptions } from '../archive';
+import { describeError, SinkError } from '../../errors';
 import { gzipLines } from '../gzipLines';
+import type { ArchiveObject, ArchiveSink, WriteOptions } from '../ports';
+import { attemptsOf } from './sdkErrors';
 
 export interface S3ArchiveOptions {
   bucket: string;
@@ -50,22 +51,11 @@ export class S3ArchiveSink implements ArchiveSink {
       this.options.onCall?.(attemptsOf(err), false);
       throw new SinkError(
         'archive',
-        `PutObject s3://${this.options.bucket}/${key} failed: ${describe(err)}`,
+        `PutObject s3://${this.options.bucket}/${key} failed: ${describeError(err)}`,
         {
           cause: err,
         },
       );
     }
   }
-}
-
-/** The SDK's attempt count on a failed call (retries included), 1 when it does not say. */
-export function attemptsOf(err: unknown): number {
-  return (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
-}
-
-export function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return `${err.name}${status !== undefined ? ` (HTTP ${status})` : ''}: ${err.message}`;
 }

@@ -1,10 +1,9 @@
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
+import { describeError } from '../../errors';
 import type { Alert } from '../../rules/alerts';
-import type { AlertSink, PublishResult } from '../alerts';
-import type { WriteOptions } from '../archive';
-import type { BatchRef } from '../batchRef';
-import { fitAlert, SNS_LIMITS, snsMessageBytes } from './alertMessage';
-import { attemptsOf, describe } from './S3ArchiveSink';
+import { fitAlert, SNS_LIMITS, snsMessageBytes } from '../alertMessage';
+import type { AlertSink, BatchRef, PublishResult, WriteOptions } from '../ports';
+import { attemptsOf } from './sdkErrors';
 
 export interface SnsAlertOptions {
   topicArn: string;
@@ -50,7 +49,7 @@ export class SnsAlertSink implements AlertSink {
         for (const e of chunk) if (!ok.has(e.Id)) failed.push(e.Id as string);
       } catch (err) {
         this.options.onCall?.(attemptsOf(err), false);
-        this.options.onFailure?.({ error: describe(err), entries: chunk.length });
+        this.options.onFailure?.({ error: describeError(err), entries: chunk.length });
         for (const e of chunk) failed.push(e.Id as string);
       }
     }

@@ -1,10 +1,10 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { Sinks } from '../../batch/deliver';
 import type { Config } from '../../config';
 import { ConfigError } from '../../errors';
 import type { Logger } from '../../logger';
 import { noTelemetry, type Telemetry } from '../../observability/telemetry';
+import type { Sinks } from '../ports';
 import { S3ArchiveSink } from './S3ArchiveSink';
 import { SnsAlertSink } from './SnsAlertSink';
 

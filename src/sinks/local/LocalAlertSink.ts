@@ -2,10 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SinkError } from '../../errors';
 import type { Alert } from '../../rules/alerts';
-import type { AlertSink, PublishResult } from '../alerts';
-import { fitAlert } from '../aws/alertMessage';
-import type { BatchRef } from '../batchRef';
-import { writeAtomically } from './LocalArchiveSink';
+import { fitAlert } from '../alertMessage';
+import type { AlertSink, BatchRef, PublishResult } from '../ports';
+import { writeAtomically } from './writeAtomically';
 
 /**
  * Alerts as JSON Lines under `<dir>/alerts/dt=…/hour=…/<origin>/<stream>/<batch>.jsonl`, one file per batch:

@@ -1,8 +1,9 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SinkError } from '../../errors';
-import type { ArchiveObject, ArchiveSink } from '../archive';
 import { gzipLines } from '../gzipLines';
+import type { ArchiveObject, ArchiveSink } from '../ports';
+import { writeAtomically } from './writeAtomically';
 
 /**
  * Archive on the local filesystem, with the key layout the S3 adapter uses: `<dir>/<key>` (gzip JSON Lines)
@@ -25,10 +26,4 @@ export class LocalArchiveSink implements ArchiveSink {
       throw new SinkError('archive', `could not write ${path}: ${(err as Error).message}`, { cause: err });
     }
   }
-}
-
-export async function writeAtomically(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
 }

@@ -2,12 +2,12 @@ import type { FirehoseTransformationEvent, KinesisStreamEvent } from 'aws-lambda
 import fc from 'fast-check';
 import { processFirehoseBatch } from '../../../src/batch/firehose';
 import { processKinesisBatch } from '../../../src/batch/kinesis';
-import type { QuarantineLine, RawArchiveLine } from '../../../src/sinks/archiveObjects';
+import type { QuarantineLine, RawArchiveLine } from '../../../src/sinks/archiveLayout';
 import { assertConformsToGlue, glueTable } from '../../helpers/glue';
 import { firehoseEvent, kinesisEvent, testRuntime } from '../../helpers/runtime';
 
-const archiveTable = glueTable('ArchiveEventsTable');
-const firehoseTable = glueTable('FirehoseEventsTable');
+const archiveTable = glueTable('messaging_events_archive');
+const firehoseTable = glueTable('messaging_events');
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 // The envelope is input too: these events are built as the wrong shapes on purpose.

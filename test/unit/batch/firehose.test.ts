@@ -5,10 +5,9 @@ import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { processFirehoseBatch } from '../../../src/batch/firehose';
 import { jsonStringBytes, responseBytes, toFirehoseRecords } from '../../../src/batch/firehoseResponse';
-import type { BatchSummary } from '../../../src/batch/summary';
-import { DeadlineError, SinkError } from '../../../src/errors';
+import { DeadlineError, DeliveryError, FirehoseResponseSizeError, SinkError } from '../../../src/errors';
 import { arrivalOf, toFirehoseEvent } from '../../../src/fixtures/wrap';
-import type { BatchReport } from '../../../src/observability/telemetry';
+import type { BatchReport, BatchSummary } from '../../../src/observability/telemetry';
 import { type ProcessedRecord, runPipeline } from '../../../src/pipeline';
 import { FakeLambdaClock, withRecordCost } from '../../helpers/clock';
 import { FAMILIES, firehoseEvent, rawEvents, testRuntime } from '../../helpers/runtime';
@@ -99,13 +98,18 @@ describe('processFirehoseBatch', () => {
   it('fails the invocation when the quarantine cannot be written, so that Firehose retries it', async () => {
     const { runtime, archive } = await testRuntime();
     archive.failZones.add('quarantine');
-    await expect(processFirehoseBatch(firehoseEvent('mixed'), runtime)).rejects.toBeInstanceOf(SinkError);
+    const run = processFirehoseBatch(firehoseEvent('mixed'), runtime);
+    await expect(run).rejects.toBeInstanceOf(DeliveryError);
+    await expect(run).rejects.toMatchObject({ retryable: true, errors: [expect.any(SinkError)] });
   });
 
   it('fails the invocation when an alert is not accepted', async () => {
     const { runtime, alerts } = await testRuntime();
     alerts.failRules.add('ses-complaint');
-    await expect(processFirehoseBatch(firehoseEvent('ses'), runtime)).rejects.toThrow(/sink write/);
+    const run = processFirehoseBatch(firehoseEvent('ses'), runtime);
+    await expect(run).rejects.toBeInstanceOf(DeliveryError);
+    await expect(run).rejects.toThrow(/^1 sink write\(s\) failed for firehose:/);
+    await expect(run).rejects.toMatchObject({ errors: [expect.objectContaining({ sink: 'alerts' })] });
   });
 
   describe('near the deadline', () => {
@@ -212,7 +216,7 @@ describe('toFirehoseRecords', () => {
 
   it('throws rather than return a response over the limit', async () => {
     const processed = await tinyBatch(50);
-    expect(() => toFirehoseRecords(processed, 2000)).toThrow(SinkError);
+    expect(() => toFirehoseRecords(processed, 2000)).toThrow(FirehoseResponseSizeError);
   });
 
   it('answers a request of tiny records at Firehose’s 6 MB limit (the old estimate failed it from ~5 MB)', async () => {
@@ -287,7 +291,7 @@ describe('toFirehoseRecords', () => {
             expect(limited.bytes).toBe(Buffer.byteLength(JSON.stringify({ records: limited.records })));
             expect(limited.bytes).toBeLessThanOrEqual(Math.floor(real * share));
           } catch (err) {
-            expect(err).toBeInstanceOf(SinkError);
+            expect(err).toBeInstanceOf(FirehoseResponseSizeError);
           }
         },
       ),

@@ -1,5 +1,6 @@
 import { processKinesisBatch } from '../../../src/batch/kinesis';
-import type { QuarantineLine, RawArchiveLine } from '../../../src/sinks/archiveObjects';
+import { DeliveryError } from '../../../src/errors';
+import type { QuarantineLine, RawArchiveLine } from '../../../src/sinks/archiveLayout';
 import { FakeLambdaClock, withRecordCost } from '../../helpers/clock';
 import { FAMILIES, kinesisEvent, testRuntime } from '../../helpers/runtime';
 
@@ -117,6 +118,31 @@ describe('processKinesisBatch', () => {
     const res = await processKinesisBatch(event, runtime);
     expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(allSeqs(event));
     expect(alerts.published.map((a) => a.rule)).not.toContain('email-complaint');
+  });
+
+  it('fails the invocation, acknowledging nothing, when a write fails with an error that is not retryable', async () => {
+    // Not an outage but a bug (an adapter that throws a TypeError): handing the batch back quietly would retry
+    // it forever unseen; failing the invocation retries it too, and shows in the function's errors.
+    const { runtime, alerts } = await testRuntime();
+    const bug = new TypeError("Cannot read properties of undefined (reading 'key')");
+    const archive = { put: async () => Promise.reject(bug) };
+    const run = processKinesisBatch(kinesisEvent('email'), { ...runtime, sinks: { archive, alerts } });
+    await expect(run).rejects.toBeInstanceOf(DeliveryError);
+    await expect(run).rejects.toMatchObject({ retryable: false, errors: expect.arrayContaining([bug]) });
+    expect(alerts.published).toHaveLength(0);
+  });
+
+  it('hands the batch back without failing the invocation when every failed write is retryable', async () => {
+    const { runtime, archive } = await testRuntime();
+    archive.failZones.add('normalized');
+    const errors: Array<Record<string, unknown> | undefined> = [];
+    const event = kinesisEvent('email');
+    const res = await processKinesisBatch(event, {
+      ...runtime,
+      logger: { ...runtime.logger, error: (_m, fields) => errors.push(fields) },
+    });
+    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(allSeqs(event));
+    expect(errors).toEqual([expect.objectContaining({ retryable: true })]);
   });
 
   describe('near the deadline', () => {

@@ -1,5 +1,5 @@
 import { summarize } from '../../../src/batch/summary';
-import { type ProcessedRecord, recordOf, runPipeline } from '../../../src/pipeline';
+import { runPipeline } from '../../../src/pipeline';
 import { kinesisEvent, testRuntime } from '../../helpers/runtime';
 
 describe('summarize', () => {
@@ -12,7 +12,7 @@ describe('summarize', () => {
       ingestMs: Math.round(r.kinesis.approximateArrivalTimestamp * 1000),
     }));
     inputs.push({ id: 'bad', data: 'not base64!', ingestMs: inputs[0]?.ingestMs ?? 0 });
-    const processed: ProcessedRecord[] = runPipeline(inputs, runtime.settings, { keepRecords: true });
+    const processed = runPipeline(inputs, runtime.settings, { keepRecords: true });
     const nowMs = Math.max(...inputs.map((i) => i.ingestMs)) + 1000;
     const s = summarize(processed, nowMs);
 
@@ -21,7 +21,7 @@ describe('summarize', () => {
     for (const p of processed) {
       if (p.outcome.kind === 'poison') poison[p.outcome.reason] = (poison[p.outcome.reason] ?? 0) + 1;
       if (p.outcome.kind !== 'ok' || p.outcome.dropped) continue;
-      const r = recordOf(p.outcome);
+      const r = p.outcome.record;
       const key = `${r.source}/${r.family}/${r.outcome}`;
       expected[key] = (expected[key] ?? 0) + 1;
     }

@@ -8,8 +8,12 @@ import { partitionBound, replayCommand } from '../../../src/cli/replay';
 import type { ObjectStore, StoredObjectInfo } from '../../../src/cli/S3ObjectStore';
 import { loadConfig } from '../../../src/config';
 import { createRuntime } from '../../../src/runtime';
-import { archiveKey } from '../../../src/sinks/archiveObjects';
-import { batchRefFromArchive, firehoseBatchRef, kinesisBatchRef } from '../../../src/sinks/batchRef';
+import {
+  archiveKey,
+  batchRefFromArchive,
+  firehoseBatchRef,
+  kinesisBatchRef,
+} from '../../../src/sinks/archiveLayout';
 import { firehoseEvent, kinesisEvent, silentLogger, TEST_PII_KEY } from '../../helpers/runtime';
 import { captureIO, tempDir } from './cliIO';
 

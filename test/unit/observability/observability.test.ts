@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import type { BatchSummary } from '../../../src/batch/summary';
-import { SinkError } from '../../../src/errors';
-import { type BatchReport, PowertoolsTelemetry } from '../../../src/observability/telemetry';
+import { DeadlineError, SinkError } from '../../../src/errors';
+import { PowertoolsTelemetry } from '../../../src/observability/PowertoolsTelemetry';
+import type { BatchReport, BatchSummary } from '../../../src/observability/telemetry';
 import { lambdaContext, loadHandler } from '../../helpers/loadHandler';
 import { kinesisEvent, TEST_PII_KEY } from '../../helpers/runtime';
 
@@ -136,6 +136,7 @@ describe('PowertoolsTelemetry', () => {
     poison: 1,
     poisonByReason: { invalid_json: 1 },
     byOutcome: { 'pinpoint/sms/delivered': 6 },
+    internalErrors: 0,
     failedForSize: 0,
     deferred: 0,
     arrivalLatencyMaxMs: 5,
@@ -188,6 +189,32 @@ describe('PowertoolsTelemetry', () => {
       ['kinesis', 3],
     ]);
     expect(metric(blobs, 'RecordsOut').map((b) => b.RecordsOut)).toEqual([3, 6]);
+  });
+
+  it('counts internal errors per path on every attempt, delivered or not, and never as poison', () => {
+    const blobs = emitted([
+      { path: 'kinesis', summary: summary({ internalErrors: 2, ok: 4 }), delivery: notDelivered },
+      { path: 'firehose', summary: summary({}), delivery: delivered },
+    ]);
+    expect(metric(blobs, 'InternalErrors').map((b) => [b.Path, b.InternalErrors, b.service])).toEqual([
+      ['kinesis', 2, 'svc'],
+      ['firehose', 0, 'svc'],
+    ]);
+    expect(metric(blobs, 'PoisonRecords').map((b) => b.Reason)).toEqual(['invalid_json']);
+  });
+
+  it('counts failed writes by sink, and the deadline, but not an error that is no sink failure', () => {
+    const blobs = emitted([
+      {
+        path: 'kinesis',
+        summary: summary({}),
+        delivery: {
+          ...notDelivered,
+          errors: [new SinkError('alerts', 'down'), new DeadlineError('late'), new TypeError('a bug')],
+        },
+      },
+    ]);
+    expect(metric(blobs, 'SinkFailures').map((b) => b.Sink)).toEqual(['alerts', 'deadline']);
   });
 
   it('counts the records and poison of a batch only when it is delivered (its retry counts them)', () => {

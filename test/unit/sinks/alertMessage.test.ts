@@ -8,7 +8,7 @@ import {
   fitAlert,
   SNS_LIMITS,
   snsMessageBytes,
-} from '../../../src/sinks/aws/alertMessage';
+} from '../../../src/sinks/alertMessage';
 import { normalizedRecord } from '../../helpers/factories';
 import { hugeSample, testAlert } from './testAlert';
 

@@ -4,10 +4,10 @@ import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SinkError } from '../../../src/errors';
 import type { Alert } from '../../../src/rules/alerts';
-import { alertBody, alertSubject, snsMessageBytes } from '../../../src/sinks/aws/alertMessage';
+import { alertBody, alertSubject, snsMessageBytes } from '../../../src/sinks/alertMessage';
+import { kinesisBatchRef } from '../../../src/sinks/archiveLayout';
 import { S3ArchiveSink } from '../../../src/sinks/aws/S3ArchiveSink';
 import { chunkEntries, SnsAlertSink } from '../../../src/sinks/aws/SnsAlertSink';
-import { kinesisBatchRef } from '../../../src/sinks/batchRef';
 import { hugeSample, testAlert } from './testAlert';
 
 const s3Mock = mockClient(S3Client);

@@ -1,29 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject } from '../../../src/decode';
-import { type PiiMode, PiiProtector } from '../../../src/pii';
 import type { NormalizedRecord } from '../../../src/schema';
-import type { NormalizeContext } from '../../../src/sources/common';
 import { classifyEndUserMessaging, normalizeEndUserMessaging } from '../../../src/sources/endUserMessaging';
+import { hashOf, normalizeContext, protectedNormalizer } from '../../helpers/sourceNormalizer';
 
-const INGEST_MS = 1_763_650_000_000; // 2025-11-20T14:46:40.000Z
-const KEY = Buffer.from('test-key-0123456789');
-
-function context(mode: PiiMode = 'hash'): NormalizeContext {
-  return { eventId: 'evt-0001', ingestMs: INGEST_MS, pii: new PiiProtector(mode, KEY) };
-}
-
-/** The source normalizer, then the protection `normalizeEvent` applies to its output. */
-function normalize(event: JsonObject, mode: PiiMode = 'hash'): NormalizedRecord {
-  const ctx = context(mode);
-  const rec = normalizeEndUserMessaging(event, event.eventType as string, ctx);
-  ctx.pii.record(rec);
-  return rec;
-}
-
-function hashOf(value: string): string {
-  return new PiiProtector('hash', KEY).hash(value);
-}
+const normalize = protectedNormalizer(normalizeEndUserMessaging, (e) => e.eventType);
 
 const RAW = JSON.parse(readFileSync(join(__dirname, '../../../events/raw/eum.json'), 'utf8')) as JsonObject[];
 
@@ -151,7 +133,7 @@ describe('normalizeEndUserMessaging', () => {
 
   it('takes the arrival time and partitions from the stream, having none of its own', () => {
     const rec = normalizeEndUserMessaging(sample('TEXT_SENT'), 'TEXT_SENT', {
-      ...context(),
+      ...normalizeContext(),
       ingestMs: Date.UTC(2025, 10, 21, 7, 5, 0, 9),
     });
     expect(rec).toMatchObject({ arrival_time: '2025-11-21T07:05:00.009Z', dt: '2025-11-21', hour: '07' });

@@ -1,29 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject } from '../../../src/decode';
-import { type PiiMode, PiiProtector } from '../../../src/pii';
 import type { NormalizedRecord } from '../../../src/schema';
-import type { NormalizeContext } from '../../../src/sources/common';
 import { classifyPinpoint, normalizePinpoint } from '../../../src/sources/pinpoint';
+import { hashOf, protectedNormalizer } from '../../helpers/sourceNormalizer';
 
-const INGEST_MS = 1_763_650_000_000; // 2025-11-20T14:46:40.000Z
-const KEY = Buffer.from('test-key-0123456789');
-
-function context(mode: PiiMode = 'hash'): NormalizeContext {
-  return { eventId: 'evt-0001', ingestMs: INGEST_MS, pii: new PiiProtector(mode, KEY) };
-}
-
-/** The source normalizer, then the protection `normalizeEvent` applies to its output. */
-function normalize(event: JsonObject, mode: PiiMode = 'hash'): NormalizedRecord {
-  const ctx = context(mode);
-  const rec = normalizePinpoint(event, event.event_type as string, ctx);
-  ctx.pii.record(rec);
-  return rec;
-}
-
-function hashOf(value: string): string {
-  return new PiiProtector('hash', KEY).hash(value);
-}
+const normalize = protectedNormalizer(normalizePinpoint, (e) => e.event_type);
 
 const RAW: Record<string, JsonObject[]> = Object.fromEntries(
   ['app', 'campaign', 'journey', 'email', 'sms'].map((file) => [

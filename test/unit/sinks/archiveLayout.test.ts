@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { fileBatchRef, firehoseBatchRef, kinesisBatchRef } from '../../../src/sinks/batchRef';
+import { fileBatchRef, firehoseBatchRef, kinesisBatchRef } from '../../../src/sinks/archiveLayout';
 
 /** The batch name as documented: SHA-256 over the prefix and each id followed by a newline, 128 bits in hex. */
 const expectedName = (prefix: string, ids: string[]) => {

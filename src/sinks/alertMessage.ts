@@ -1,4 +1,4 @@
-import { type Alert, boundAlert } from '../../rules/alerts';
+import { type Alert, boundAlert } from '../rules/alerts';
 
 /**
  * What SNS accepts, from the Amazon SNS API Reference:

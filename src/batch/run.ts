@@ -1,0 +1,221 @@
+import { DeadlineError, DeliveryError } from '../errors';
+import { errorFields, type Logger } from '../logger';
+import type { BatchPath, BatchSummary, Telemetry } from '../observability/telemetry';
+import {
+  type InputRecord,
+  type PipelineOptions,
+  type PipelineSettings,
+  type ProcessedRecord,
+  runPipeline,
+} from '../pipeline';
+import type { ArchiveZone, BatchRef, DeliveryResult, Sinks } from '../sinks/ports';
+import { startDeadline, warnOnceIfAdapted } from './deadline';
+import { deliver } from './deliver';
+import { summarize } from './summary';
+
+/** What every batch needs, whichever door it came through, built once per cold start (a `Runtime` is one). */
+export interface BatchContext {
+  readonly settings: PipelineSettings;
+  readonly sinks: Sinks;
+  readonly logger: Logger;
+  readonly telemetry: Telemetry;
+}
+
+/** The configuration every path reads (a `Config` is one). */
+export interface BatchConfig {
+  /** `DEADLINE_MARGIN_MS`: see src/batch/deadline.ts. */
+  readonly deadlineMarginMs: number;
+  readonly alertSampleSize: number;
+}
+
+/**
+ * The log line of each thing that can happen to a batch, in the words of its path (what the service does
+ * next). A path without them (the CLI, which reports through its exit code) logs nothing.
+ */
+export interface BatchLogLines {
+  /** info: delivered in full. */
+  readonly processed: string;
+  /** error: delivered, but records failed for size (Firehose). */
+  readonly failedForSize?: string;
+  /** warn: the records before the deadline were delivered, the rest handed back (Kinesis). */
+  readonly cutShort?: string;
+  /**
+   * error: nothing written because of the deadline — the invocation started too close to it, or the records were
+   * cut short on a path that does not deliver part of a batch.
+   */
+  readonly stoppedByDeadline: string;
+  /** error: the response could not be shaped (Firehose). */
+  readonly unanswerable?: string;
+  /** error: a sink did not take the batch. */
+  readonly notDelivered: string;
+}
+
+/** A response shaped from the processed records before anything is written (Firehose). */
+export interface ShapedResponse<R> {
+  readonly value: R;
+  /** Indexes (into the processed records) of normalized records the response fails for size. */
+  readonly failedForSize?: ReadonlySet<number>;
+  /** Added to the batch's log line. */
+  readonly logFields?: Readonly<Record<string, unknown>>;
+}
+
+/** One batch, as a door hands it to {@link runBatch}. */
+export interface BatchJob<R> {
+  readonly path: BatchPath;
+  readonly inputs: readonly InputRecord[];
+  /** Pipeline options (the deadline's `shouldStop` is added). */
+  readonly pipeline?: PipelineOptions;
+  /**
+   * Runs the records instead of the pipeline (the CLI re-routes records that are already normalized). Must
+   * return one outcome per input, in order, or a prefix of them when `shouldStop` answers true.
+   */
+  readonly process?: (shouldStop: () => boolean) => ProcessedRecord[];
+  /** The batch's identity, from the records processed (a batch cut short is named for what it holds). */
+  readonly batchRef: (processed: readonly ProcessedRecord[]) => BatchRef;
+  /** Archive zones this path writes. */
+  readonly zones: ReadonlySet<ArchiveZone>;
+  readonly config: BatchConfig;
+  /** Milliseconds left before the Lambda deadline (`context.getRemainingTimeInMillis`); absent outside Lambda. */
+  readonly remainingMs?: (() => number) | undefined;
+  /**
+   * When the deadline stops the records part-way: deliver those processed as a batch of their own and hand the
+   * rest back (Kinesis), or fail with nothing written (the default: Firehose takes every record back or none).
+   */
+  readonly whenCutShort?: 'deliver' | 'fail';
+  /** Shapes the response before anything is written, so that the records it fails are known and counted. */
+  readonly respond?: (processed: readonly ProcessedRecord[]) => ShapedResponse<R>;
+  readonly log?: BatchLogLines;
+  /** Added to every log line of the batch (the Firehose invocation id). */
+  readonly logFields?: Readonly<Record<string, unknown>>;
+}
+
+/** What happened to a batch. The door turns it into its response (or its exit code). */
+export type BatchRun<R> =
+  | {
+      readonly status: 'delivered';
+      /** The records processed: all inputs, or (Kinesis, near the deadline) the first of them. */
+      readonly processed: readonly ProcessedRecord[];
+      readonly batch: BatchRef;
+      readonly summary: BatchSummary;
+      readonly delivery: DeliveryResult;
+      /** The shaped response, when the job has `respond`. */
+      readonly response: R | undefined;
+    }
+  | {
+      readonly status: 'failed';
+      /**
+       * Why nothing may be acknowledged: a DeadlineError (too close to the deadline), the error of `respond`,
+       * or a DeliveryError holding every failed write. Its `retryable` says whether trying again can help.
+       */
+      readonly error: unknown;
+      readonly processed: readonly ProcessedRecord[];
+      readonly summary: BatchSummary;
+    };
+
+/**
+ * The one batch orchestration every door runs — the Kinesis and Firehose handlers, the CLI's `process` and
+ * `replay`: input records → pipeline (stopping between records near the deadline) → response shaped →
+ * archive objects and alerts delivered → summary → telemetry and the log line. The doors only translate
+ * their event in and the {@link BatchRun} out (PT `processPartialResponse`).
+ *
+ * Nothing here throws for a failed batch: a failure is a result, with the error that says whether a retry can
+ * help (`retryable`), and the door decides what its service does with it.
+ */
+export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R>): Promise<BatchRun<R>> {
+  const { inputs, config } = job;
+  const deadline = startDeadline(job.remainingMs, config.deadlineMarginMs);
+  warnOnceIfAdapted(deadline, config.deadlineMarginMs, ctx.logger);
+  const failed = (
+    processed: readonly ProcessedRecord[],
+    error: unknown,
+    line: string | undefined,
+    fields = {},
+  ) => {
+    const summary = summarize(processed, Date.now(), { received: inputs.length });
+    ctx.telemetry.batch({
+      path: job.path,
+      summary,
+      delivery: { delivered: false, errors: [error], archived: [], sentAlerts: [] },
+    });
+    if (line !== undefined) {
+      ctx.logger.error(line, { ...job.logFields, ...summary, ...fields, errors: [errorFields(error)] });
+    }
+    return { status: 'failed', error, processed, summary } as const;
+  };
+  if (deadline.tooLate) {
+    const error = new DeadlineError(
+      `the invocation started with ${deadline.startMs} ms left, no more than its ${deadline.marginMs} ms deadline margin`,
+    );
+    return failed([], error, job.log?.stoppedByDeadline, { marginMs: deadline.marginMs });
+  }
+
+  const processed =
+    job.process !== undefined
+      ? job.process(deadline.stopRecords)
+      : runPipeline(inputs, ctx.settings, { ...job.pipeline, shouldStop: deadline.stopRecords });
+  const batch = job.batchRef(processed);
+  if (processed.length < inputs.length && job.whenCutShort !== 'deliver') {
+    const error = new DeadlineError(
+      `${processed.length} of ${inputs.length} records processed when the deadline margin was reached`,
+    );
+    return failed(processed, error, job.log?.stoppedByDeadline, {
+      batch: batch.label,
+      marginMs: deadline.marginMs,
+    });
+  }
+  let response: ShapedResponse<R> | undefined;
+  try {
+    response = job.respond?.(processed);
+  } catch (err) {
+    return failed(processed, err, job.log?.unanswerable, { batch: batch.label });
+  }
+
+  const delivery = await deliver(batch, processed, ctx.sinks, {
+    zones: job.zones,
+    alertSampleSize: config.alertSampleSize,
+    deadlineMarginMs: deadline.marginMs,
+    ...(job.remainingMs !== undefined && { remainingMs: job.remainingMs }),
+  });
+  const summary = summarize(processed, Date.now(), {
+    received: inputs.length,
+    ...(response?.failedForSize !== undefined && { failedForSize: response.failedForSize }),
+  });
+  ctx.telemetry.batch({ path: job.path, summary, delivery });
+  const fields = {
+    batch: batch.label,
+    ...job.logFields,
+    ...summary,
+    ...response?.logFields,
+    archivedObjects: delivery.archived.length,
+    alertsSent: delivery.sentAlerts.length,
+  };
+  const log = job.log;
+  if (!delivery.delivered) {
+    const error = new DeliveryError(
+      `${delivery.errors.length} sink write(s) failed for ${batch.label}`,
+      delivery.errors,
+    );
+    if (log !== undefined) {
+      ctx.logger.error(log.notDelivered, {
+        ...fields,
+        retryable: error.retryable,
+        errors: delivery.errors.map(errorFields),
+      });
+    }
+    return { status: 'failed', error, processed, summary };
+  }
+  if (log !== undefined) {
+    if (summary.deferred > 0 && log.cutShort !== undefined) {
+      ctx.logger.warn(log.cutShort, {
+        ...fields,
+        marginMs: deadline.marginMs,
+        firstDeferred: (inputs[processed.length] as InputRecord).id,
+      });
+    } else if (summary.failedForSize > 0 && log.failedForSize !== undefined) {
+      ctx.logger.error(log.failedForSize, fields);
+    } else {
+      ctx.logger.info(log.processed, fields);
+    }
+  }
+  return { status: 'delivered', processed, batch, summary, delivery, response: response?.value };
+}

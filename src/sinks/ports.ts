@@ -1,0 +1,86 @@
+import type { Alert } from '../rules/alerts';
+
+/**
+ * The sink ports: what the batch runner needs from an archive and an alert channel, and nothing of how they
+ * store. Adapters: src/sinks/aws (S3, SNS) and src/sinks/local (files); tests use in-memory ones.
+ */
+
+/** Zones of the archive: raw batches as received, normalized output, and poison records with reasons. */
+export type ArchiveZone = 'raw' | 'normalized' | 'quarantine';
+
+/**
+ * One archive object: a batch's records of one zone as JSON Lines. Keys are deterministic (see
+ * archiveLayout.ts), so a retried batch overwrites its objects instead of duplicating them.
+ */
+export interface ArchiveObject {
+  zone: ArchiveZone;
+  /** Object key relative to the archive root, ending in `.jsonl.gz`. */
+  key: string;
+  /** JSON Lines, each ending in `\n`; adapters store them gzip-compressed. */
+  lines: readonly string[];
+  /** What a reader needs without opening the object (S3 user metadata; a sidecar locally). */
+  metadata: Readonly<Record<string, string>>;
+}
+
+/**
+ * Identity of one batch: where it came from and a deterministic name for its archive objects (built and read
+ * back in archiveLayout.ts).
+ */
+export interface BatchRef {
+  /** `file`: records read from files by the CLI (`pinpoint-stream process`). */
+  origin: 'kinesis' | 'firehose' | 'file';
+  /** Stream or delivery stream name. */
+  stream: string;
+  shard?: string;
+  firstId: string;
+  lastId: string;
+  count: number;
+  /** File-name-safe and the same on every retry of the same batch. */
+  name: string;
+  /** Partition of the batch: from the first record's arrival in the stream (retries keep it). */
+  dt: string;
+  hour: string;
+  /** A human-readable label for logs and alerts. */
+  label: string;
+}
+
+/** Per-write options: the signal aborts a write that would outlive the Lambda deadline. */
+export interface WriteOptions {
+  signal?: AbortSignal;
+}
+
+/** Port for the archive. A rejected promise means "not stored" (a `SinkError`, retryable). */
+export interface ArchiveSink {
+  put(object: ArchiveObject, options?: WriteOptions): Promise<void>;
+}
+
+export interface PublishResult {
+  /** Ids of the alerts that were not accepted; empty when all were. */
+  failed: string[];
+}
+
+/**
+ * Port for alerts. Throwing means none was accepted. Every adapter delivers an alert as one SNS message can
+ * hold it (fitAlert): an alert too large to deliver would fail its batch forever.
+ */
+export interface AlertSink {
+  publish(alerts: readonly Alert[], batch: BatchRef, options?: WriteOptions): Promise<PublishResult>;
+}
+
+/** The sinks one batch is delivered to. */
+export interface Sinks {
+  readonly archive: ArchiveSink;
+  readonly alerts: AlertSink;
+}
+
+/** What the sinks took of one batch. */
+export interface DeliveryResult {
+  /** True when every archive object and every alert was accepted. */
+  delivered: boolean;
+  /** Why not: every failed write (empty when delivered). */
+  errors: unknown[];
+  /** Archive objects stored, with their uncompressed size. */
+  archived: Array<{ zone: ArchiveZone; bytes: number }>;
+  /** Alerts accepted by the alert sink. */
+  sentAlerts: Array<{ rule: string; severity: string }>;
+}
