@@ -1,4 +1,4 @@
-import type { Alert } from '../rules/alerts';
+import type { AnyAlert } from '../rates/rateAlert';
 
 /**
  * The sink ports: what the batch runner needs from an archive and an alert channel, and nothing of how they
@@ -60,11 +60,12 @@ export interface PublishResult {
 }
 
 /**
- * Port for alerts. Throwing means none was accepted. Every adapter delivers an alert as one SNS message can
- * hold it (fitAlert): an alert too large to deliver would fail its batch forever.
+ * Port for alerts: event alerts and rate alerts (AnyAlert, told apart by `kind`). Throwing means none was
+ * accepted. Every adapter delivers an alert as one SNS message can hold it (fitAnyAlert): an alert too large to
+ * deliver would fail its batch forever.
  */
 export interface AlertSink {
-  publish(alerts: readonly Alert[], batch: BatchRef, options?: WriteOptions): Promise<PublishResult>;
+  publish(alerts: readonly AnyAlert[], batch: BatchRef, options?: WriteOptions): Promise<PublishResult>;
 }
 
 /** The sinks one batch is delivered to. */
