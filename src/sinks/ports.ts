@@ -5,8 +5,11 @@ import type { AnyAlert } from '../rates/rateAlert';
  * store. Adapters: src/sinks/aws (S3, SNS) and src/sinks/local (files); tests use in-memory ones.
  */
 
-/** Zones of the archive: raw batches as received, normalized output, and poison records with reasons. */
-export type ArchiveZone = 'raw' | 'normalized' | 'quarantine';
+/**
+ * Zones of the archive: raw batches as received, normalized output, poison records with reasons, and the
+ * rate rules' counts (rollup rows: a Kinesis tumbling window's, a Firehose invocation's; docs/rates.md §5).
+ */
+export type ArchiveZone = 'raw' | 'normalized' | 'quarantine' | 'rollups';
 
 /**
  * One archive object: a batch's records of one zone as JSON Lines. Keys are deterministic (see

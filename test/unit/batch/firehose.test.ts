@@ -7,7 +7,7 @@ import { processFirehoseBatch } from '../../../src/batch/firehose';
 import { jsonStringBytes, responseBytes, toFirehoseRecords } from '../../../src/batch/firehoseResponse';
 import { DeadlineError, DeliveryError, FirehoseResponseSizeError, SinkError } from '../../../src/errors';
 import { arrivalOf, toFirehoseEvent } from '../../../src/fixtures/wrap';
-import type { BatchReport, BatchSummary } from '../../../src/observability/telemetry';
+import { type BatchReport, type BatchSummary, noTelemetry } from '../../../src/observability/telemetry';
 import { type ProcessedRecord, runPipeline } from '../../../src/pipeline';
 import { FakeLambdaClock, withRecordCost } from '../../helpers/clock';
 import { FAMILIES, firehoseEvent, rawEvents, testRuntime } from '../../helpers/runtime';
@@ -349,7 +349,7 @@ describe('size of the Firehose response at the largest processor buffer', () => 
       const event = fullBuffer(families);
       const res = await processFirehoseBatch(event, {
         ...runtime,
-        telemetry: { batch: (r) => reports.push(r), sinkCall: () => undefined },
+        telemetry: { ...noTelemetry, batch: (r) => reports.push(r) },
       });
       expect(res.records).toHaveLength(event.records.length);
       expect(res.records.filter((r) => r.result !== 'Ok')).toHaveLength(0);
@@ -369,7 +369,7 @@ describe('records failed for size', () => {
     const event = firehoseEvent('sms');
     const res = await processFirehoseBatch(event, {
       ...runtime,
-      telemetry: { batch: (r) => reports.push(r), sinkCall: () => undefined },
+      telemetry: { ...noTelemetry, batch: (r) => reports.push(r) },
       logger: { ...runtime.logger, error: (m) => errors.push(m) },
     });
     const failed = res.records.filter((r) => r.result === 'ProcessingFailed').length;
