@@ -80,8 +80,9 @@ export function startKinesisWindow(
     received: input.state ?? {},
     close(processed) {
       const update = window.close();
-      const first =
-        read.first ?? (processed.length > 0 ? nameSafeId(processed[0]?.input.id ?? '') : undefined);
+      // The piece's name: kept from the state received, or (a new state, or one discarded) its first record.
+      const kept = update.discarded ? undefined : read.first;
+      const first = kept ?? (processed.length > 0 ? nameSafeId(processed[0]?.input.id ?? '') : undefined);
       const state: ClosedKinesisWindow['state'] = first === undefined ? {} : { first, rates: update.state };
       const discarded = !read.valid || update.discarded;
       const closing = input.final || input.terminatedEarly;
