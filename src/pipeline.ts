@@ -6,7 +6,7 @@ import { normalizeEvent } from './normalize';
 import { type PiiMode, PiiProtector } from './pii';
 import type { CompiledRule } from './rules/compileRules';
 import { routeRecord } from './rules/route';
-import type { Family, NormalizedRecord, Outcome, Source } from './schema';
+import type { Channel, Family, NormalizedRecord, Outcome, Source } from './schema';
 
 /** One record as the stream handed it over. */
 export interface InputRecord {
@@ -47,6 +47,8 @@ export interface PipelineSettings {
 export interface RecordKeys {
   readonly source: Source;
   readonly family: Family;
+  /** Absent when the event has none (app events, most custom events). */
+  readonly channel?: Channel;
   readonly outcome: Outcome;
   readonly dt: string;
   readonly hour: string;
@@ -128,6 +130,13 @@ export interface PipelineOptions {
   /** How each line is written (default `text`); Firehose asks for `base64` so that the line is not held twice. */
   encoding?: LineEncoding;
   /**
+   * Called with each normalized record — dropped ones too — once it is routed and its personal data is
+   * protected (as it is archived), in batch order, before the record is let go: the handlers count rate windows
+   * and rollups here without holding the batch's records. Not called for quarantined records, nor for the
+   * records after a stop (`shouldStop`).
+   */
+  onRecord?: (record: NormalizedRecord) => void;
+  /**
    * Asked between records (never before the first, so every call makes progress): when it answers true the
    * pipeline stops there and returns the outcomes of the records before. The handlers pass their deadline.
    */
@@ -160,6 +169,7 @@ export function runPipeline(
   const output: OutputOptions = {
     keepRecords: options.keepRecords === true,
     encoding: options.encoding ?? 'text',
+    onRecord: options.onRecord,
   };
   const shouldStop = options.shouldStop;
   const out: ProcessedRecord[] = new Array(inputs.length);
@@ -189,6 +199,7 @@ const NO_BYTES = Buffer.alloc(0);
 interface OutputOptions {
   keepRecords: boolean;
   encoding: LineEncoding;
+  onRecord?: ((record: NormalizedRecord) => void) | undefined;
 }
 
 function processDecoded(
@@ -212,7 +223,9 @@ function processDecoded(
     // before anything is written, alerted or logged. The alert samples are read from the protected record.
     const { drop, alerts } = routeRecord(record, settings.rules);
     pii.record(record);
-    return okOutcome(record, drop, alerts, output);
+    const ok = okOutcome(record, drop, alerts, output);
+    output.onRecord?.(record);
+    return ok;
   } catch (err) {
     // Not swallowed: the record goes to the quarantine with the reason. Bad input is poison; anything else
     // thrown is a bug of ours — counted and alarmed on as an internal error, so that a bad deploy shows in
@@ -245,11 +258,14 @@ export function okOutcome(
   alerts: readonly CompiledRule[],
   output: Partial<OutputOptions> = {},
 ): OkOutcome {
-  const { source, family, outcome, dt, hour } = record;
+  const { source, family, channel, outcome, dt, hour } = record;
   const text = `${JSON.stringify(record)}\n`;
   const encoding = output.encoding ?? 'text';
   const line = encoding === 'base64' ? Buffer.from(text, 'utf8').toString('base64') : text;
-  const keys: RecordKeys = { source, family, outcome, dt, hour };
+  const keys: RecordKeys =
+    channel === undefined
+      ? { source, family, outcome, dt, hour }
+      : { source, family, channel, outcome, dt, hour };
   const ok: OkOutcome =
     alerts.length === 0
       ? { kind: 'ok', keys, line, encoding, dropped }

@@ -3,6 +3,7 @@ import { ConfigError, describeError, isServiceRefusal, SecretUnavailableError } 
 import { createJsonLogger, type Logger } from './logger';
 import { noTelemetry, type Telemetry } from './observability/telemetry';
 import type { PipelineSettings } from './pipeline';
+import { type CompiledRateRule, compileRateRules } from './rates/compileRateRules';
 import { compileRules } from './rules/compileRules';
 import { loadRoutingConfig } from './rules/loadRoutingConfig';
 import type { RoutingConfig } from './rules/routingConfig';
@@ -16,6 +17,11 @@ export interface Runtime {
   /** The rules and app metadata in use, with their content hashes. */
   readonly routing: RoutingConfig;
   readonly settings: PipelineSettings;
+  /**
+   * The rate rules in force (docs/rates.md), compiled from the same rules as `settings.rules`: counted over
+   * Kinesis tumbling windows and into rollups.
+   */
+  readonly rateRules: readonly CompiledRateRule[];
   readonly sinks: Sinks;
   readonly logger: Logger;
   readonly telemetry: Telemetry;
@@ -37,8 +43,8 @@ export interface RuntimeOverrides {
 }
 
 /**
- * Builds the runtime from a validated config: rules compiled (a bad rules file fails here, at cold start),
- * the PII key resolved, sinks chosen. Async only because the key may live in Secrets Manager.
+ * Builds the runtime from a validated config: event and rate rules compiled (a bad rules file fails here, at
+ * cold start), the PII key resolved, sinks chosen. Async only because the key may live in Secrets Manager.
  *
  * A Lambda bundle compiles the rule specs it was packaged with (plain JSON, validated by `sls package`); a run
  * from source validates RULES_FILE first. Either way it logs once which rules and app metadata it runs, by
@@ -49,10 +55,12 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
   const routing =
     config.packaged ?? loadRoutingConfig(config.rules, { map: config.apps, origin: config.appsOrigin });
   const rules = compileRules(routing.rules);
+  const rateRules = Object.freeze(compileRateRules(routing.rules));
   logger.info('routing configuration', {
     rulesSha256: routing.rulesSha256,
     rulesOrigin: routing.rulesOrigin,
     rules: rules.length,
+    rateRules: rateRules.length,
     appMetadataSha256: routing.appsSha256,
     appMetadataOrigin: routing.appsOrigin,
     apps: Object.keys(routing.apps).length,
@@ -68,7 +76,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
   const telemetry = overrides.telemetry ?? noTelemetry;
   const sinks = overrides.sinks ?? (await createSinks(config, logger, telemetry));
   logger.debug('runtime ready', { sinks: config.sinks, rules: rules.length, piiMode: config.pii.mode });
-  return Object.freeze({ config, routing, settings, sinks, logger, telemetry });
+  return Object.freeze({ config, routing, settings, rateRules, sinks, logger, telemetry });
 }
 
 async function createSinks(config: Config, logger: Logger, telemetry: Telemetry): Promise<Sinks> {

@@ -1,8 +1,27 @@
 import { DeadlineError, SinkError } from '../errors';
 import type { AlertMatch, ProcessedRecord } from '../pipeline';
+import type { AnyAlert } from '../rates/rateAlert';
 import { aggregateAlerts } from '../rules/alerts';
 import { planArchiveObjects } from '../sinks/archiveLayout';
-import type { ArchiveZone, BatchRef, DeliveryResult, Sinks, WriteOptions } from '../sinks/ports';
+import type {
+  ArchiveObject,
+  ArchiveZone,
+  BatchRef,
+  DeliveryResult,
+  Sinks,
+  WriteOptions,
+} from '../sinks/ports';
+
+/**
+ * Objects and alerts delivered with a batch that are not planned from its records: a closing Kinesis window's
+ * rollups and rate alerts, a Firehose invocation's rollups. Filed under a batch of their own (a window's),
+ * which names their local alerts file, so that they never take the place of the batch's own.
+ */
+export interface AdditionalDelivery {
+  readonly batch: BatchRef;
+  readonly objects: readonly ArchiveObject[];
+  readonly alerts: readonly AnyAlert[];
+}
 
 export interface DeliveryOptions {
   /** Archive zones this path writes (the Firehose path leaves normalized records to Firehose itself). */
@@ -12,6 +31,8 @@ export interface DeliveryOptions {
   remainingMs?: () => number;
   /** Stop writing this long before the deadline, so the handler can still answer. */
   deadlineMarginMs: number;
+  /** Written and published with the batch, in the same order: every object first, then every alert. */
+  additional?: AdditionalDelivery | undefined;
 }
 
 /**
@@ -27,6 +48,9 @@ export interface DeliveryOptions {
  *   `alert_id`). (A batch cut short near the deadline is delivered as a batch of its own — only the records
  *   processed, named for them — so acknowledging it and returning the rest duplicates nothing.)
  * - Near the deadline nothing is started, and writes in flight are aborted in time for the handler to answer.
+ * - `additional` objects are written with the batch's (a rollup written before the alerts it backs), and its
+ *   alerts published after the batch's own, under its own batch; both count as the batch's: any failure
+ *   fails the whole, and the retry writes and sends them again under the same keys and ids.
  */
 export async function deliver(
   batch: BatchRef,
@@ -64,14 +88,18 @@ export async function deliver(
     archived,
     sentAlerts,
   });
-  if (processed.length === 0) return result([]);
+  const additional = options.additional;
+  if (processed.length === 0 && additional === undefined) return result([]);
   if (budget() <= 0) {
     return result([
       new DeadlineError(`too close to the Lambda deadline to write ${batch.label}; nothing written`),
     ]);
   }
 
-  const objects = planArchiveObjects(batch, processed, options.zones);
+  const objects = [
+    ...(processed.length > 0 ? planArchiveObjects(batch, processed, options.zones) : []),
+    ...(additional?.objects ?? []),
+  ];
   const written = await Promise.allSettled(
     objects.map((o) => attempt(o.key, (w) => sinks.archive.put(o, w))),
   );
@@ -87,29 +115,39 @@ export async function deliver(
   for (const { outcome } of processed) {
     if (outcome.kind === 'ok' && outcome.alert !== undefined) matches.push(outcome.alert);
   }
-  const alerts = aggregateAlerts(matches, batch.label, options.alertSampleSize);
-  if (alerts.length === 0) return result([]);
-  if (budget() <= 0) {
-    return result([
-      new DeadlineError(`Lambda deadline reached before the alerts of ${batch.label} were sent`),
-    ]);
+  const publications: Array<{ batch: BatchRef; alerts: readonly AnyAlert[] }> = [
+    { batch, alerts: aggregateAlerts(matches, batch.label, options.alertSampleSize) },
+    ...(additional !== undefined ? [{ batch: additional.batch, alerts: additional.alerts }] : []),
+  ].filter((p) => p.alerts.length > 0);
+  const errors: unknown[] = [];
+  for (const publication of publications) {
+    const error = await publish(publication.batch, publication.alerts);
+    if (error !== undefined) errors.push(error);
   }
-  const publishing = write();
-  const what = `the alerts of ${batch.label}`;
-  try {
-    const { failed: notAccepted } = await sinks.alerts.publish(alerts, batch, publishing);
-    const rejected = new Set(notAccepted);
-    for (const a of alerts)
-      if (!rejected.has(a.alert_id)) sentAlerts.push({ rule: a.rule, severity: a.severity });
-    if (notAccepted.length > 0) {
-      const error = new SinkError(
-        'alerts',
-        `${notAccepted.length} of ${alerts.length} alerts were not accepted`,
-      );
-      return result([timedOut(publishing, what, error)]);
+  return result(errors);
+
+  /** Publishes one batch's alerts; returns why they were not all accepted. */
+  async function publish(to: BatchRef, alerts: readonly AnyAlert[]): Promise<unknown> {
+    if (budget() <= 0) {
+      return new DeadlineError(`Lambda deadline reached before the alerts of ${to.label} were sent`);
     }
-  } catch (err) {
-    return result([timedOut(publishing, what, err)]);
+    const publishing = write();
+    const what = `the alerts of ${to.label}`;
+    try {
+      const { failed: notAccepted } = await sinks.alerts.publish(alerts, to, publishing);
+      const rejected = new Set(notAccepted);
+      for (const a of alerts)
+        if (!rejected.has(a.alert_id)) sentAlerts.push({ rule: a.rule, severity: a.severity });
+      if (notAccepted.length > 0) {
+        const error = new SinkError(
+          'alerts',
+          `${notAccepted.length} of ${alerts.length} alerts were not accepted`,
+        );
+        return timedOut(publishing, what, error);
+      }
+    } catch (err) {
+      return timedOut(publishing, what, err);
+    }
+    return undefined;
   }
-  return result([]);
 }

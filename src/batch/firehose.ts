@@ -4,7 +4,9 @@ import type {
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
 import type { InputRecord } from '../pipeline';
-import { firehoseBatchRef } from '../sinks/archiveLayout';
+import type { CompiledRateRule } from '../rates/compileRateRules';
+import { openHourlyRollup } from '../rates/rollups';
+import { firehoseBatchRef, planRollupObjects } from '../sinks/archiveLayout';
 import type { ArchiveZone } from '../sinks/ports';
 import { nameSafeIds, readFirehoseEvent } from './envelope';
 import { toFirehoseRecords } from './firehoseResponse';
@@ -18,6 +20,8 @@ export interface FirehoseContext extends BatchContext {
     /** Budget of the response body (`FIREHOSE_RESPONSE_LIMIT_BYTES`). */
     readonly firehoseResponseLimitBytes: number;
   };
+  /** Counted into each invocation's rollups (no window state, so no rate alerts on this path). */
+  readonly rateRules: readonly CompiledRateRule[];
 }
 
 /** Normalized records are Firehose's to write; the raw batch only when asked (its source backup keeps it). */
@@ -40,8 +44,12 @@ const LOG: BatchLogLines = {
  * normalized records that do not fit the 6 MB response (see {@link toFirehoseRecords}), counted as failed for
  * size.
  *
+ * The rate rules count the invocation's normalized records (dropped ones too) per hour of arrival into its
+ * rollups, one `rollups/` object per invocation (and hour), written with the quarantine: Firehose keeps no
+ * state between invocations, so this path sends no rate alerts, and the rows of all invocations add up.
+ *
  * A sink failure fails the whole invocation (Firehose retries it, then writes the batch to the error prefix);
- * nothing is acknowledged without its quarantine objects and alerts. So does nearing the deadline: the records
+ * nothing is acknowledged without its quarantine and rollup objects and its alerts. So does nearing the deadline: the records
  * stop between two of them and the invocation fails early, rather than being killed half-way.
  * https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html
  */
@@ -61,10 +69,15 @@ export async function processFirehoseBatch(
     nameSafeIds(inputs.map((i) => i.id)),
     (inputs[0] as InputRecord).ingestMs,
   );
+  const rollup = ctx.rateRules.length > 0 ? openHourlyRollup(ctx.rateRules) : undefined;
   const run = await runBatch<FirehoseTransformationResultRecord[]>(ctx, {
     path: 'firehose',
     inputs,
-    pipeline: { keepRaw: config.firehoseArchiveRaw, encoding: 'base64' },
+    pipeline: {
+      keepRaw: config.firehoseArchiveRaw,
+      encoding: 'base64',
+      ...(rollup !== undefined && { onRecord: rollup.add }),
+    },
     batchRef: () => batch,
     zones: config.firehoseArchiveRaw ? ZONES_WITH_RAW : ZONES,
     config,
@@ -79,6 +92,10 @@ export async function processFirehoseBatch(
         logFields: { responseBytes: plan.bytes, limitBytes: config.firehoseResponseLimitBytes },
       };
     },
+    // The rollups' key is the batch's (a hash of the record ids): a retried invocation overwrites them.
+    ...(rollup !== undefined && {
+      additional: () => ({ batch, objects: planRollupObjects(batch, rollup.rows()), alerts: [] }),
+    }),
     log: LOG,
     logFields: { invocationId: envelope.invocationId },
   });

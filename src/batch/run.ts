@@ -10,7 +10,7 @@ import {
 } from '../pipeline';
 import type { ArchiveZone, BatchRef, DeliveryResult, Sinks } from '../sinks/ports';
 import { startDeadline, warnOnceIfAdapted } from './deadline';
-import { deliver } from './deliver';
+import { type AdditionalDelivery, deliver } from './deliver';
 import { summarize } from './summary';
 
 /** What every batch needs, whichever door it came through, built once per cold start (a `Runtime` is one). */
@@ -84,6 +84,11 @@ export interface BatchJob<R> {
   readonly whenCutShort?: 'deliver' | 'fail';
   /** Shapes the response before anything is written, so that the records it fails are known and counted. */
   readonly respond?: (processed: readonly ProcessedRecord[]) => ShapedResponse<R>;
+  /**
+   * What else to deliver with the records processed (a closing window's rollups and rate alerts; a Firehose
+   * invocation's rollups), built once they are all processed. Delivered with the batch, all or nothing.
+   */
+  readonly additional?: (processed: readonly ProcessedRecord[]) => AdditionalDelivery | undefined;
   readonly log?: BatchLogLines;
   /** Added to every log line of the batch (the Firehose invocation id). */
   readonly logFields?: Readonly<Record<string, unknown>>;
@@ -164,16 +169,23 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
     });
   }
   let response: ShapedResponse<R> | undefined;
+  let additional: AdditionalDelivery | undefined;
   try {
     response = job.respond?.(processed);
   } catch (err) {
     return failed(processed, err, job.log?.unanswerable, { batch: batch.label });
+  }
+  try {
+    additional = job.additional?.(processed);
+  } catch (err) {
+    return failed(processed, err, job.log?.notDelivered, { batch: batch.label });
   }
 
   const delivery = await deliver(batch, processed, ctx.sinks, {
     zones: job.zones,
     alertSampleSize: config.alertSampleSize,
     deadlineMarginMs: deadline.marginMs,
+    additional,
     ...(job.remainingMs !== undefined && { remainingMs: job.remainingMs }),
   });
   const summary = summarize(processed, Date.now(), {

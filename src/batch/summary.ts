@@ -22,6 +22,7 @@ export function summarize(
     poison: 0,
     poisonByReason: {},
     byOutcome: {},
+    byMessage: {},
     internalErrors: 0,
     failedForSize: 0,
     deferred: received - processed.length,
@@ -38,8 +39,16 @@ export function summarize(
     if (o.kind === 'poison') {
       s.poison++;
       s.poisonByReason[o.reason] = (s.poisonByReason[o.reason] ?? 0) + 1;
-    } else if (o.kind === 'internal_error') s.internalErrors++;
-    else if (o.dropped) s.dropped++;
+      continue;
+    }
+    if (o.kind === 'internal_error') {
+      s.internalErrors++;
+      continue;
+    }
+    const k = o.keys;
+    const message = `${k.source}/${k.channel ?? 'NONE'}/${k.outcome}`;
+    s.byMessage[message] = (s.byMessage[message] ?? 0) + 1;
+    if (o.dropped) s.dropped++;
     else if (sizeFailed?.has(i) === true) s.failedForSize++;
     else {
       s.ok++;

@@ -3,8 +3,9 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import type { PipelineSettings } from '../pipeline';
+import type { CompiledRateRule } from '../rates/compileRateRules';
 import type { CompiledRule } from '../rules/compileRules';
-import { loadRules } from '../rules/loadRules';
+import { loadRuleSet } from '../rules/loadRules';
 import { formatTable } from './formatTable';
 import { type InputItem, readItems } from './inputItems';
 import { CliError, type CliIO, EXIT } from './io';
@@ -31,13 +32,27 @@ export interface RulesCheckReport {
     tags?: string[];
     events: number;
   }>;
+  /**
+   * The rate rules in force, in order (docs/rates.md): what they count, when they fire, and how many sample
+   * events each counts (in its numerator or its denominator).
+   */
+  rateRules: Array<{
+    name: string;
+    numerator: string[];
+    denominator: string[];
+    threshold: number;
+    min_volume: number;
+    group_by: string[];
+    severity: string;
+    events: number;
+  }>;
   /** The sample events: the folder as given (null for the bundled events/raw), its files, its events. */
   samples: { folder: string | null; files: number; events: number };
   /** One row per kind of event and set of matching rules, sorted as in the table. */
   matches: Array<{ source: string; family: string; event_type: string; events: number; rules: string[] }>;
   /** Sample records that are not events, by poison reason. */
   poisonByReason: Record<string, number>;
-  /** Names of the rules that match no sample event. */
+  /** Names of the rules that match no sample event (rate rules: that count none), event rules first. */
   unused: string[];
 }
 
@@ -62,6 +77,7 @@ export async function rulesCheckCommand(
   io: CliIO,
 ): Promise<number> {
   let rules: CompiledRule[];
+  let rateRules: CompiledRateRule[];
   try {
     let text: string | undefined;
     if (file !== undefined) {
@@ -73,7 +89,7 @@ export async function rulesCheckCommand(
         });
       }
     }
-    rules = loadRules(text, file);
+    ({ rules, rateRules } = loadRuleSet(text, file));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     if (opts.json === true) {
@@ -106,6 +122,7 @@ export async function rulesCheckCommand(
   >();
   const poison = new Map<string, number>();
   const used = new Map<string, number>();
+  const counted = new Map<string, number>();
   let events = 0;
   for (const name of names) {
     const items: InputItem[] = [];
@@ -123,6 +140,9 @@ export async function rulesCheckCommand(
         continue;
       }
       const r = o.record;
+      for (const rate of rateRules) {
+        if (counts(rate, r)) counted.set(rate.name, (counted.get(rate.name) ?? 0) + 1);
+      }
       const matched = rules.filter((rule) => rule.matches(r));
       for (const m of matched) used.set(m.name, (used.get(m.name) ?? 0) + 1);
       const where = `${r.source}/${r.family}`;
@@ -144,6 +164,7 @@ export async function rulesCheckCommand(
     (a, b) => a.where.localeCompare(b.where) || a.type.localeCompare(b.type) || b.events - a.events,
   );
   const unused = rules.filter((r) => !used.has(r.name));
+  const uncounted = rateRules.filter((r) => !counted.has(r.name));
   if (opts.json === true) {
     const report: RulesCheckReport = {
       file: file ?? null,
@@ -155,6 +176,16 @@ export async function rulesCheckCommand(
         ...(r.action === 'tag' && { tags: [...(r.tags ?? [])] }),
         events: used.get(r.name) ?? 0,
       })),
+      rateRules: rateRules.map((r) => ({
+        name: r.name,
+        numerator: [...r.numerator],
+        denominator: [...r.denominator],
+        threshold: r.threshold,
+        min_volume: r.minVolume,
+        group_by: [...r.groupBy],
+        severity: r.severity,
+        events: counted.get(r.name) ?? 0,
+      })),
       samples: { folder: opts.events ?? null, files: names.length, events },
       matches: sorted.map((r) => ({
         source: r.source,
@@ -164,19 +195,23 @@ export async function rulesCheckCommand(
         rules: r.matched.map((m) => m.name),
       })),
       poisonByReason: Object.fromEntries([...poison].sort(([a], [b]) => a.localeCompare(b))),
-      unused: unused.map((r) => r.name),
+      unused: [...unused, ...uncounted].map((r) => r.name),
     };
     await io.stdout.write(`${JSON.stringify(report)}\n`);
     return EXIT.ok;
   }
 
-  const counts = (['alert', 'drop', 'tag'] as const)
-    .map((a) => [a, rules.filter((r) => r.action === a).length] as const)
+  const kinds = [
+    ...(['alert', 'drop', 'tag'] as const).map(
+      (a) => [a, rules.filter((r) => r.action === a).length] as const,
+    ),
+    ['rate', rateRules.length] as const,
+  ]
     .filter(([, n]) => n > 0)
     .map(([a, n]) => `${n} ${a}`)
     .join(', ');
   const where = opts.events ?? 'the bundled events/raw';
-  let out = `${file ?? 'default rules'}: valid, ${rules.length} rules (${counts || 'none'})\n`;
+  let out = `${file ?? 'default rules'}: valid, ${rules.length + rateRules.length} rules (${kinds || 'none'})\n`;
   out += `${events} sample events from ${names.length} files in ${where}\n\n`;
   out += formatTable(
     ['source/family', 'event type', 'events', 'matching rules'],
@@ -187,12 +222,27 @@ export async function rulesCheckCommand(
       r.matched.length > 0 ? r.matched.map(describeRule).join(', ') : '-',
     ]),
   );
+  if (rateRules.length > 0) {
+    out += `\n${formatTable(
+      ['rate rule', 'rate', 'threshold', 'min_volume', 'group_by', 'severity', 'events'],
+      rateRules.map((r) => [
+        r.name,
+        rateText(r),
+        percent(r.threshold),
+        r.minVolume,
+        r.groupBy.length > 0 ? r.groupBy.join(', ') : '-',
+        r.severity,
+        counted.get(r.name) ?? 0,
+      ]),
+    )}`;
+  }
   if (poison.size > 0) {
     out += `\nNot events (quarantined): ${[...poison].map(([reason, n]) => `${reason} ${n}`).join(', ')}\n`;
   }
+  const idle = [...unused.map(describeRule), ...uncounted.map((r) => `${r.name} (rate ${r.severity})`)];
   out +=
-    unused.length > 0
-      ? `\nRules that match no sample event:\n${unused.map((r) => `  ${describeRule(r)}\n`).join('')}`
+    idle.length > 0
+      ? `\nRules that match no sample event:\n${idle.map((r) => `  ${r}\n`).join('')}`
       : '\nEvery rule matches at least one sample event.\n';
   await io.stdout.write(out);
   return EXIT.ok;
@@ -220,6 +270,23 @@ function describeRule(rule: CompiledRule): string {
         ? `tag ${(rule.tags ?? []).join(',')}`
         : 'drop';
   return `${rule.name} (${detail})`;
+}
+
+/** Whether a rate rule counts a record: one of its outcomes, and its match filter. */
+function counts(rule: CompiledRateRule, record: Parameters<CompiledRateRule['matches']>[0]): boolean {
+  return rule.outcomes.includes(record.outcome) && rule.matches(record);
+}
+
+/** `bounced / (delivered + bounced)`, `complained / delivered`. */
+function rateText(rule: CompiledRateRule): string {
+  const side = (outcomes: readonly string[]) =>
+    outcomes.length === 1 ? (outcomes[0] as string) : `(${outcomes.join(' + ')})`;
+  return `${side(rule.numerator)} / ${side(rule.denominator)}`;
+}
+
+/** 0.0005 → `0.05%`. */
+function percent(fraction: number): string {
+  return `${Number((fraction * 100).toPrecision(4))}%`;
 }
 
 /** events/raw of this package, found from the running file (src/cli/ under tsx, dist/ when bundled). */

@@ -1,7 +1,7 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DeadlineError, SinkError } from '../errors';
-import type { BatchReport, Telemetry } from './telemetry';
+import type { BatchReport, RateWindowReport, Telemetry } from './telemetry';
 
 /**
  * CloudWatch metrics through Powertools Metrics (Embedded Metric Format). Dimensions stay low-cardinality:
@@ -22,6 +22,11 @@ import type { BatchReport, Telemetry } from './telemetry';
  * | BatchesNotDelivered | Count | Path |
  * | SinkFailures | Count | Sink |
  * | SinkRetries | Count | Sink |
+ * | MessageEvents (delivered batches, dropped and failed-for-size records included) | Count | Source, Channel, Outcome |
+ * | RateStateBytes, RateRecordsOverflowed, RateStateResets (Kinesis tumbling windows) | Bytes, Count, Count | Path (+ Reason) |
+ *
+ * The names and dimension sets are METRIC_CATALOG's (metricCatalog.ts), which alarms and dashboards are
+ * checked against; a unit test checks this adapter's EMF output against it.
  */
 export class PowertoolsTelemetry implements Telemetry {
   constructor(private readonly metrics: Metrics) {}
@@ -55,6 +60,14 @@ export class PowertoolsTelemetry implements Telemetry {
         Outcome: outcome,
       });
     }
+    for (const [key, n] of delivered ? Object.entries(summary.byMessage) : []) {
+      const [source, channel, outcome] = key.split('/') as [string, string, string];
+      this.single('MessageEvents', MetricUnit.Count, n, {
+        Source: source,
+        Channel: channel,
+        Outcome: outcome,
+      });
+    }
     for (const [reason, n] of delivered ? Object.entries(summary.poisonByReason) : [])
       this.single('PoisonRecords', MetricUnit.Count, n, { Path: path, Reason: reason });
     for (const a of delivery.sentAlerts) {
@@ -70,6 +83,18 @@ export class PowertoolsTelemetry implements Telemetry {
         err instanceof SinkError ? err.sink : err instanceof DeadlineError ? 'deadline' : undefined;
       if (sink !== undefined) this.single('SinkFailures', MetricUnit.Count, 1, { Sink: sink });
     }
+  }
+
+  rateWindow(report: RateWindowReport): void {
+    const path = { Path: report.path };
+    this.single('RateStateBytes', MetricUnit.Bytes, report.stateBytes, path);
+    this.single('RateRecordsOverflowed', MetricUnit.Count, report.overflowed, path);
+    // Zero on most invocations: the alarm sees a value, not missing data.
+    this.single('RateStateResets', MetricUnit.Count, report.discarded ? 1 : 0, {
+      ...path,
+      Reason: 'state_unreadable',
+    });
+    this.single('RateStateResets', MetricUnit.Count, report.rulesReset, { ...path, Reason: 'rule_changed' });
   }
 
   sinkCall(sink: 'archive' | 'alerts', attempts: number, _ok: boolean): void {

@@ -27,6 +27,20 @@ export const METRIC_CATALOG = {
    * every shard: the account-wide rates (bounce, complaint, SMS failure) are metric math over these.
    */
   MessageEvents: { unit: 'Count', dimensions: [['Source', 'Channel', 'Outcome']] },
+  /**
+   * Kinesis tumbling windows (docs/rates.md §2), per delivered invocation of a window: the estimated size of
+   * the `state` returned (Lambda ends a window whose state passes 1 MB; the rate counts are kept under 512 KiB).
+   */
+  RateStateBytes: { unit: 'Bytes', dimensions: [['Path']] },
+  /** Records counted into a rate rule's `other` group because their group did not fit the window state. */
+  RateRecordsOverflowed: { unit: 'Count', dimensions: [['Path']] },
+  /**
+   * Counts started over: `Reason` = `state_unreadable` (the state received was not one this function writes:
+   * the whole window) or `rule_changed` (rules whose definition changed in the middle of a window).
+   */
+  RateStateResets: { unit: 'Count', dimensions: [['Path', 'Reason']] },
+  /** Powertools' own, on the first invocation of each container (captureColdStartMetric). */
+  ColdStart: { unit: 'Count', dimensions: [['function_name']] },
 } as const satisfies Record<string, { unit: string; dimensions: ReadonlyArray<ReadonlyArray<string>> }>;
 
 export type MetricName = keyof typeof METRIC_CATALOG;

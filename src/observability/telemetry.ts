@@ -23,6 +23,12 @@ export interface BatchSummary {
   /** Normalized records delivered (the `ok` ones) by `source/family/outcome`. */
   byOutcome: Record<string, number>;
   /**
+   * Every normalized record of the batch — dropped by a rule or failed for size (Firehose) included: what
+   * happened, whatever was kept — by `source/channel/outcome`, `NONE` for a record without a channel. What the
+   * rate windows count too (docs/rates.md §1).
+   */
+  byMessage: Record<string, number>;
+  /**
    * Records a normalizer failed on with an error of ours (a bug, not bad input): quarantined as
    * `internal_error`, not counted as poison.
    */
@@ -46,11 +52,30 @@ export interface BatchReport {
   delivery: DeliveryResult;
 }
 
+/** What one delivered invocation of a Kinesis tumbling window did to its rate counts (docs/rates.md §2). */
+export interface RateWindowReport {
+  path: BatchPath;
+  /** The estimated size of the state returned (an upper bound): Lambda ends a window past 1 MB. */
+  stateBytes: number;
+  /** Records counted into a rule's `other` group because their group did not fit the state's budget. */
+  overflowed: number;
+  /** Rules whose counts were dropped because the rule now counts something else (a deployment mid-window). */
+  rulesReset: number;
+  /** The state received was unreadable (not one this function writes): counting started over. */
+  discarded: boolean;
+}
+
 /** Port for metrics: the batch processors report, an adapter turns reports into CloudWatch metrics. */
 export interface Telemetry {
   batch(report: BatchReport): void;
+  /** After a delivered invocation with a tumbling window (the batch's own report comes first). */
+  rateWindow(report: RateWindowReport): void;
   /** One call of a sink's SDK client: attempts made (retries = attempts − 1) and whether it succeeded. */
   sinkCall(sink: 'archive' | 'alerts', attempts: number, ok: boolean): void;
 }
 
-export const noTelemetry: Telemetry = { batch: () => undefined, sinkCall: () => undefined };
+export const noTelemetry: Telemetry = {
+  batch: () => undefined,
+  rateWindow: () => undefined,
+  sinkCall: () => undefined,
+};

@@ -52,15 +52,42 @@ export function addToRateWindow(
   rules: readonly CompiledRateRule[],
   options: RateWindowOptions = {},
 ): RateWindowUpdate {
+  const window = openRateWindow(state, rules, options);
+  for (const record of records) window.add(record);
+  return window.close();
+}
+
+/** A window's counts being added to, one record at a time (openRateWindow). */
+export interface OpenRateWindow {
+  /** Counts one record: a Map lookup of its outcome, then per rule that counts it its filter and group. */
+  add(record: NormalizedRecord): void;
+  /** The counts so far as a new state, and what happened to them (as addToRateWindow returns them). */
+  close(): RateWindowUpdate;
+}
+
+/**
+ * addToRateWindow one record at a time, for a handler that counts each record while it is at hand (the
+ * pipeline lets every record go once it is written: holding a batch of them costs the garbage collector more
+ * than counting them). The given state is read once, and never changed; `close` can be called more than once,
+ * each time with the records added so far. `openRateWindow(s, rules)` then `add` of each record and `close`
+ * gives exactly `addToRateWindow(s, records, rules)`.
+ */
+export function openRateWindow(
+  state: unknown,
+  rules: readonly CompiledRateRule[],
+  options: RateWindowOptions = {},
+): OpenRateWindow {
   const read = readRateWindowState(state);
   const counter = new RateCounter(rules, options.budgetBytes ?? RATE_STATE_BUDGET_BYTES);
   const reset = counter.load(read.state);
-  for (const record of records) counter.add(record);
   return {
-    state: counter.toState(),
-    overflowed: counter.overflowed,
-    reset,
-    discarded: !read.valid,
-    bytes: counter.bytes,
+    add: (record) => counter.add(record),
+    close: () => ({
+      state: counter.toState(),
+      overflowed: counter.overflowed,
+      reset,
+      discarded: !read.valid,
+      bytes: counter.bytes,
+    }),
   };
 }

@@ -47,8 +47,9 @@ export interface RateAlert {
 }
 
 /**
- * Any alert the processor sends: an event rule's aggregate (Alert, `kind` 'event' or absent) or a rate rule's
- * (RateAlert, `kind` 'rate'). Sinks tell them apart by `kind` (isRateAlert).
+ * Any alert the processor sends: an event rule's aggregate (Alert, `kind: 'event'`) or a rate rule's
+ * (RateAlert, `kind: 'rate'`). Sinks tell them apart by `kind` (isRateAlert); an alert read back from before
+ * `kind` existed has none, and is an event alert.
  */
 export type AnyAlert = Alert | RateAlert;
 

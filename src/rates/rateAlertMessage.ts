@@ -1,12 +1,29 @@
 import type { RateAlert } from './rateAlert';
+import type { RateGroupKey } from './rateGroupKeys';
 
 /** SNS `Subject`: fewer than 100 characters, printable ASCII (Amazon SNS API Reference, Publish). */
 const MAX_SUBJECT = 99;
 
 /**
+ * The group fields a rate alert carries as message attributes when its group has a value for them, in this
+ * order, under their own names: what event alerts carry too (`source`, `app_id`), and what a subscription may
+ * want to filter rate alerts by (a configuration set, a channel). At most six, so that a rate alert has at most
+ * nine attributes, under SNS's ten.
+ */
+const GROUP_ATTRIBUTES: readonly RateGroupKey[] = [
+  'source',
+  'app_id',
+  'configuration_set',
+  'channel',
+  'campaign_id',
+  'journey_id',
+];
+
+/**
  * What an alert sink sends for a rate alert, built from the (bounded) alert only: a subject, a body a person
- * can read in an email subscription ending with the alert as JSON, and filterable String attributes. A rate
- * alert is a few kilobytes at most, far below one SNS message.
+ * can read in an email subscription ending with the alert as JSON, and filterable String attributes (`kind`,
+ * `severity`, `rule`, and the group's values: see GROUP_ATTRIBUTES). A bounded rate alert is a few tens of
+ * kilobytes at most, far below one SNS message (src/sinks/alertMessage.ts checks it).
  */
 export function rateAlertMessage(alert: RateAlert): {
   Subject: string;
@@ -14,13 +31,16 @@ export function rateAlertMessage(alert: RateAlert): {
   MessageAttributes: Record<string, { DataType: 'String'; StringValue: string }>;
 } {
   const attributes: Record<string, { DataType: 'String'; StringValue: string }> = {};
-  for (const [name, value] of [
-    ['kind', 'rate'],
-    ['severity', alert.severity],
-    ['rule', oneLine(alert.rule)],
-  ] as const) {
-    if (value.length > 0) attributes[name] = { DataType: 'String', StringValue: value };
-  }
+  const put = (name: string, value: string | null | undefined) => {
+    if (value === null || value === undefined) return;
+    const v = oneLine(value);
+    // SNS refuses an empty attribute value: leave the attribute out.
+    if (v.length > 0) attributes[name] = { DataType: 'String', StringValue: v };
+  };
+  put('kind', 'rate');
+  put('severity', alert.severity);
+  put('rule', alert.rule);
+  for (const field of GROUP_ATTRIBUTES) put(field, alert.group[field]);
   return { Subject: rateAlertSubject(alert), Message: rateAlertBody(alert), MessageAttributes: attributes };
 }
 
@@ -35,7 +55,7 @@ export function rateAlertSubject(alert: RateAlert): string {
 export function rateAlertBody(alert: RateAlert): string {
   const counts = Object.entries(alert.counts).map(([o, n]) => `${o} ${n}`);
   const lines = [
-    `${alert.severity.toUpperCase()} — ${oneLine(alert.rule)}: ${percent(alert.rate)} over ${alert.window.start} .. ${alert.window.end}`,
+    `${alert.severity.toUpperCase()} — ${oneLine(alert.rule)}: ${percent(alert.rate)} over ${oneLine(alert.window.start)} .. ${oneLine(alert.window.end)}`,
   ];
   if (alert.description !== undefined) lines.push(oneLine(alert.description));
   lines.push(

@@ -91,24 +91,46 @@ export function rollupRecords(
   records: Iterable<NormalizedRecord>,
   rules: readonly CompiledRateRule[],
 ): RollupRow[] {
+  const rollup = openHourlyRollup(rules);
+  for (const record of records) rollup.add(record);
+  return rollup.rows();
+}
+
+/** A Firehose invocation's rollup being counted, one record at a time (openHourlyRollup). */
+export interface OpenHourlyRollup {
+  /** Counts one record into the hour of its `dt` and `hour`. */
+  add(record: NormalizedRecord): void;
+  /** The rows so far, as rollupRecords returns them. */
+  rows(): RollupRow[];
+}
+
+/**
+ * rollupRecords one record at a time, for a handler that counts each record while it is at hand: `add` of each
+ * record then `rows` gives exactly `rollupRecords(records, rules)`.
+ */
+export function openHourlyRollup(rules: readonly CompiledRateRule[]): OpenHourlyRollup {
   const hours = new Map<string, RateCounter>();
-  for (const record of records) {
-    const hour = `${record.dt}T${record.hour}`;
-    let counter = hours.get(hour);
-    if (counter === undefined) {
-      counter = new RateCounter(rules, Number.POSITIVE_INFINITY);
-      hours.set(hour, counter);
-    }
-    counter.add(record);
-  }
-  const rows: RollupRow[] = [];
-  for (const hour of [...hours.keys()].sort()) {
-    const start = `${hour}:00:00.000Z`;
-    const ms = Date.parse(start);
-    const end = Number.isFinite(ms) ? isoFromMs(ms + HOUR_MS) : start;
-    rows.push(...rollupRows((hours.get(hour) as RateCounter).toState(), { start, end }));
-  }
-  return rows;
+  return {
+    add(record) {
+      const hour = `${record.dt}T${record.hour}`;
+      let counter = hours.get(hour);
+      if (counter === undefined) {
+        counter = new RateCounter(rules, Number.POSITIVE_INFINITY);
+        hours.set(hour, counter);
+      }
+      counter.add(record);
+    },
+    rows() {
+      const rows: RollupRow[] = [];
+      for (const hour of [...hours.keys()].sort()) {
+        const start = `${hour}:00:00.000Z`;
+        const ms = Date.parse(start);
+        const end = Number.isFinite(ms) ? isoFromMs(ms + HOUR_MS) : start;
+        rows.push(...rollupRows((hours.get(hour) as RateCounter).toState(), { start, end }));
+      }
+      return rows;
+    },
+  };
 }
 
 /**

@@ -44,10 +44,10 @@ export const MAX_ALERT_LISTED = 10;
  */
 export interface Alert {
   /**
-   * `event`: an alert of an event rule, as opposed to a rate alert (`kind: 'rate'`). aggregateAlerts always
-   * sets it; it is optional so that alerts made before it was added still read as event alerts.
+   * `event`: an alert of an event rule, as opposed to a rate alert (`kind: 'rate'`, src/rates/rateAlert.ts).
+   * Sinks and subscribers tell the two apart by it (the SNS message attribute `kind`).
    */
-  kind?: 'event';
+  kind: 'event';
   /** Deterministic: the same rule over the same records gives the same id, so a retried batch does not page twice. */
   alert_id: string;
   rule: string;
@@ -186,7 +186,7 @@ export function boundAlert(alert: Alert): Alert {
   const types = mostFrequent(typeCounts);
   const apps = [...new Set(alert.app_ids.map(text))].sort();
   const bounded: Alert = {
-    ...(alert.kind !== undefined && { kind: alert.kind }),
+    kind: 'event',
     alert_id: alert.alert_id,
     rule: text(alert.rule),
     severity: alert.severity,

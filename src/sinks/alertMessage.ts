@@ -1,4 +1,6 @@
-import { type Alert, boundAlert } from '../rules/alerts';
+import { type AnyAlert, boundRateAlert, type RateAlert } from '../rates/rateAlert';
+import { rateAlertMessage } from '../rates/rateAlertMessage';
+import { type Alert, boundAlert, truncateText } from '../rules/alerts';
 
 /**
  * What SNS accepts, from the Amazon SNS API Reference:
@@ -37,7 +39,16 @@ export interface FittedAlert {
   alert: Alert;
   Subject: string;
   Message: string;
-  /** Filterable String attributes: source, family, event_type, severity, app_id, rule; none empty. */
+  /** Filterable String attributes: kind, source, family, event_type, severity, app_id, rule; none empty. */
+  MessageAttributes: Record<string, { DataType: 'String'; StringValue: string }>;
+}
+
+/** Any alert as SNS will take it (fitAnyAlert): an event alert as fitAlert fits it, or a rate alert. */
+export interface FittedAnyAlert {
+  /** The alert as sent: bounded, and for an event alert without the samples that did not fit. */
+  alert: AnyAlert;
+  Subject: string;
+  Message: string;
   MessageAttributes: Record<string, { DataType: 'String'; StringValue: string }>;
 }
 
@@ -103,6 +114,33 @@ export function fitAlert(alert: Alert, maxBytes: number = SNS_LIMITS.messageByte
   return render(counted);
 }
 
+/**
+ * Any alert as one SNS message, by its kind: an event alert through {@link fitAlert}; a rate alert bounded
+ * (boundRateAlert) and rendered by rateAlertMessage, with the attributes `kind`, `severity`, `rule` and the
+ * values of its group. A bounded rate alert has no samples and every text cut (six group values and the rule
+ * to 256 characters, description and batch to 1,024): some 30 KiB at the very most with every character
+ * escaped six-fold, so it always fits `maxBytes` of SNS; should a smaller limit be asked for, its description
+ * is left out first, then its group values are cut further.
+ */
+export function fitAnyAlert(alert: AnyAlert, maxBytes: number = SNS_LIMITS.messageBytes): FittedAnyAlert {
+  return alert.kind === 'rate' ? fitRateAlert(alert, maxBytes) : fitAlert(alert, maxBytes);
+}
+
+function fitRateAlert(alert: RateAlert, maxBytes: number): FittedAnyAlert {
+  const bounded = boundRateAlert(alert);
+  const render = (a: RateAlert): FittedAnyAlert => ({ alert: a, ...rateAlertMessage(a) });
+  const full = render(bounded);
+  if (snsMessageBytes(full) <= maxBytes) return full;
+  const { description: _left, ...bare } = bounded;
+  const fitted = render(bare);
+  if (snsMessageBytes(fitted) <= maxBytes) return fitted;
+  const group: RateAlert['group'] = {};
+  for (const [k, v] of Object.entries(bare.group) as Array<[keyof RateAlert['group'], string | null]>) {
+    group[k] = v === null ? null : truncateText(v, 32);
+  }
+  return render({ ...bare, group });
+}
+
 function render(alert: Alert): FittedAlert {
   return {
     alert,
@@ -120,6 +158,7 @@ function alertAttributes(alert: Alert): FittedAlert['MessageAttributes'] {
     // SNS refuses an empty attribute value: leave the attribute out.
     if (v.length > 0) attributes[name] = { DataType: 'String', StringValue: v };
   };
+  put('kind', 'event');
   put('source', alert.source);
   put('family', alert.family);
   put('event_type', alert.event_type);

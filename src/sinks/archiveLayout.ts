@@ -7,6 +7,7 @@ import {
   type QuarantinedOutcome,
   type QuarantineReason,
 } from '../pipeline';
+import type { RollupRow } from '../rates/rollups';
 import { SCHEMA_VERSION } from '../schema';
 import { partitionOf } from '../time';
 import type { ArchiveObject, ArchiveZone, BatchRef } from './ports';
@@ -44,6 +45,41 @@ export function kinesisBatchRef(
     dt,
     hour,
     label: `kinesis:${stream}/${shard}/${firstId}..${lastId}`,
+  };
+}
+
+/**
+ * The rollups of one Kinesis tumbling window of one shard, as counted in one window state: named for the shard,
+ * the window's start (Unix seconds) and the first record counted into the state (`piece`). Retries of the
+ * window's final invoke get the same name and overwrite the object; a window that Lambda ended early
+ * (`isWindowTerminatedEarly`) continues with a fresh state whose first record is another one, so each piece
+ * of the window keeps its own object and their rows add up.
+ * `rollups/dt=2026-11-30/hour=10/kinesis/<stream>/<shard>_<window start s>_<piece>.jsonl.gz`
+ *
+ * @param windowStartMs the window's start (its `dt`/`hour` file the rollups, whatever the records' times)
+ * @param piece the sequence number of the first record counted into the window's state
+ */
+export function kinesisWindowRef(
+  eventSourceArn: string | undefined,
+  shardId: string | undefined,
+  windowStartMs: number,
+  piece: string,
+): BatchRef {
+  const stream = safe(eventSourceArn?.split('/').pop() ?? 'unknown-stream');
+  const shard = safe(shardId ?? 'unknown-shard');
+  const { dt, hour } = partitionOf(windowStartMs);
+  const start = Math.floor(windowStartMs / 1000);
+  return {
+    origin: 'kinesis',
+    stream,
+    shard,
+    firstId: piece,
+    lastId: piece,
+    count: 0,
+    name: `${shard}_${start}_${safe(piece)}`,
+    dt,
+    hour,
+    label: `kinesis:${stream}/${shard}/window ${new Date(windowStartMs).toISOString()}`,
   };
 }
 
@@ -177,6 +213,44 @@ export function planArchiveObjects(
 }
 
 const ALL_ZONES: ReadonlySet<ArchiveZone> = new Set(['raw', 'normalized', 'quarantine']);
+
+/**
+ * Plans the `rollups/` objects of a batch's rollup rows (a Kinesis window's, under kinesisWindowRef; a Firehose
+ * invocation's, under its batch): one object per partition of the rows' window start — the partition Athena's
+ * `dt`/`hour` projection finds them in — usually one. None without rows.
+ */
+export function planRollupObjects(batch: BatchRef, rows: readonly RollupRow[]): ArchiveObject[] {
+  const parts = new Map<string, { dt: string; hour: string; first: RollupRow; lines: string[] }>();
+  for (const row of rows) {
+    const { dt, hour } = rollupPartition(row.window_start, batch);
+    const part = `${dt}/${hour}`;
+    let group = parts.get(part);
+    if (group === undefined) {
+      group = { dt, hour, first: row, lines: [] };
+      parts.set(part, group);
+    }
+    group.lines.push(`${JSON.stringify(row)}\n`);
+  }
+  return [...parts.values()].map((g) => {
+    const object = makeObject('rollups', batch, g.dt, g.hour, g.lines);
+    // A window's rollups stand for the window's records, not for one batch's: `record-count` is the rows.
+    const { 'batch-record-count': _batchCount, ...metadata } = object.metadata;
+    object.metadata = {
+      ...metadata,
+      'window-start': g.first.window_start,
+      'window-end': g.first.window_end,
+    };
+    return object;
+  });
+}
+
+const ROLLUP_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}):/;
+
+/** The partition of a window start (`2026-11-30T10:05:00.000Z` → 2026-11-30, 10); the batch's if unreadable. */
+function rollupPartition(windowStart: string, batch: BatchRef): { dt: string; hour: string } {
+  const m = ROLLUP_TIME.exec(windowStart);
+  return m === null ? { dt: batch.dt, hour: batch.hour } : { dt: m[1] as string, hour: m[2] as string };
+}
 
 /** `raw/dt=2026-11-20/hour=13/kinesis/<stream>/<shard>_<first>_<last>.jsonl.gz` — the same for every retry. */
 export function archiveKey(zone: ArchiveZone, batch: BatchRef, dt: string, hour: string): string {

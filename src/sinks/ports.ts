@@ -1,12 +1,15 @@
-import type { Alert } from '../rules/alerts';
+import type { AnyAlert } from '../rates/rateAlert';
 
 /**
  * The sink ports: what the batch runner needs from an archive and an alert channel, and nothing of how they
  * store. Adapters: src/sinks/aws (S3, SNS) and src/sinks/local (files); tests use in-memory ones.
  */
 
-/** Zones of the archive: raw batches as received, normalized output, and poison records with reasons. */
-export type ArchiveZone = 'raw' | 'normalized' | 'quarantine';
+/**
+ * Zones of the archive: raw batches as received, normalized output, poison records with reasons, and the
+ * rate rules' counts (rollup rows: a Kinesis tumbling window's, a Firehose invocation's; docs/rates.md §5).
+ */
+export type ArchiveZone = 'raw' | 'normalized' | 'quarantine' | 'rollups';
 
 /**
  * One archive object: a batch's records of one zone as JSON Lines. Keys are deterministic (see
@@ -60,11 +63,12 @@ export interface PublishResult {
 }
 
 /**
- * Port for alerts. Throwing means none was accepted. Every adapter delivers an alert as one SNS message can
- * hold it (fitAlert): an alert too large to deliver would fail its batch forever.
+ * Port for alerts: event alerts and rate alerts (AnyAlert, told apart by `kind`). Throwing means none was
+ * accepted. Every adapter delivers an alert as one SNS message can hold it (fitAnyAlert): an alert too large to
+ * deliver would fail its batch forever.
  */
 export interface AlertSink {
-  publish(alerts: readonly Alert[], batch: BatchRef, options?: WriteOptions): Promise<PublishResult>;
+  publish(alerts: readonly AnyAlert[], batch: BatchRef, options?: WriteOptions): Promise<PublishResult>;
 }
 
 /** The sinks one batch is delivered to. */

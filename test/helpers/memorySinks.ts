@@ -1,5 +1,5 @@
 import { SinkError } from '../../src/errors';
-import type { Alert } from '../../src/rules/alerts';
+import type { AnyAlert } from '../../src/rates/rateAlert';
 import type {
   AlertSink,
   ArchiveObject,
@@ -56,13 +56,13 @@ export class MemoryArchiveSink implements ArchiveSink {
 
 /** Alert sink that keeps alerts by id (as SNS FIFO deduplication would) and fails on demand. */
 export class MemoryAlertSink implements AlertSink {
-  readonly alerts = new Map<string, Alert>();
+  readonly alerts = new Map<string, AnyAlert>();
   /** Every publish call's alerts, duplicates included: to count pages. */
-  readonly published: Alert[] = [];
+  readonly published: AnyAlert[] = [];
   down = false;
   failRules = new Set<string>();
 
-  async publish(alerts: readonly Alert[], _batch: BatchRef): Promise<PublishResult> {
+  async publish(alerts: readonly AnyAlert[], _batch: BatchRef): Promise<PublishResult> {
     if (this.down) throw new SinkError('alerts', 'injected outage');
     const failed: string[] = [];
     for (const a of alerts) {

@@ -1,6 +1,6 @@
 import { processFirehoseBatch } from '../../src/batch/firehose';
 import { processKinesisBatch } from '../../src/batch/kinesis';
-import type { BatchReport } from '../../src/observability/telemetry';
+import { type BatchReport, noTelemetry } from '../../src/observability/telemetry';
 import { runPipeline } from '../../src/pipeline';
 import type { QuarantineLine } from '../../src/sinks/archiveLayout';
 import { firehoseEvent, kinesisEvent, rawEvents, testRuntime } from '../helpers/runtime';
@@ -43,7 +43,7 @@ describe('a record the processor fails on (a bug, not bad input)', () => {
     const event = kinesisEvent('mixed');
     const res = await processKinesisBatch(event, {
       ...runtime,
-      telemetry: { batch: (r) => reports.push(r), sinkCall: () => undefined },
+      telemetry: { ...noTelemetry, batch: (r) => reports.push(r) },
     });
     expect(res).toEqual({ batchItemFailures: [] });
     const summary = reports[0]?.summary;

@@ -52,6 +52,7 @@ describe('outcomes', () => {
       expect(o.keys).toEqual({
         source: r.source,
         family: r.family,
+        ...(r.channel !== undefined && { channel: r.channel }),
         outcome: r.outcome,
         dt: r.dt,
         hour: r.hour,
@@ -69,6 +70,48 @@ describe('outcomes', () => {
     });
     expect(alerting).toBeGreaterThan(0); // hard bounces and complaints match the default rules
     expect(alerting).toBeLessThan(lean.length);
+  });
+
+  it('hand each normalized record to onRecord, dropped ones too, protected, in order, and nothing else', async () => {
+    const { runtime } = await testRuntime({ RULES_FILE: '' });
+    const settings = {
+      ...runtime.settings,
+      rules: [
+        ...runtime.settings.rules,
+        {
+          name: 'drop-opens',
+          action: 'drop' as const,
+          matches: (r: { outcome: string }) => r.outcome === 'opened',
+        },
+      ],
+    };
+    const inputs = [
+      ...inputsOf('email'),
+      { id: 'poison', data: b64('not json'), ingestMs: 1_764_000_000_000 },
+    ];
+    const seen: string[] = [];
+    const lines: string[] = [];
+    const processed = runPipeline(inputs, settings, {
+      onRecord: (r) => {
+        seen.push(r.event_id);
+        lines.push(JSON.stringify(r));
+      },
+      keepRecords: true,
+    });
+    const normalized = processed.flatMap((p) => (p.outcome.kind === 'ok' ? [p.outcome] : []));
+    expect(seen).toEqual(normalized.map((o) => o.record.event_id));
+    expect(normalized.some((o) => o.dropped)).toBe(true);
+    // After protection: what is handed over is what is archived, without an address.
+    expect(lines).toEqual(normalized.map((o) => o.line.trimEnd()));
+    expect(lines.join('\n')).not.toMatch(/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/);
+    let asked = 0;
+    const cut: string[] = [];
+    const prefix = runPipeline(inputs, settings, {
+      onRecord: (r) => cut.push(r.event_id),
+      shouldStop: () => ++asked >= 3,
+    });
+    expect(prefix).toHaveLength(3);
+    expect(cut).toEqual(seen.slice(0, 3));
   });
 
   it('write the line in base64 when asked, the same line as the text one', async () => {

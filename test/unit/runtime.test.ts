@@ -2,6 +2,9 @@ import { loadConfig } from '../../src/config';
 import { ConfigError, SecretUnavailableError } from '../../src/errors';
 import type { Logger } from '../../src/logger';
 import { runPipeline } from '../../src/pipeline';
+import { DEFAULT_RATE_RULES } from '../../src/rules/defaultRules';
+import { loadRuleSpecs } from '../../src/rules/loadRules';
+import { contentHash, type RoutingConfig } from '../../src/rules/routingConfig';
 import { createRuntime, DEVELOPMENT_PII_KEY } from '../../src/runtime';
 import { S3ArchiveSink } from '../../src/sinks/aws/S3ArchiveSink';
 import { SnsAlertSink } from '../../src/sinks/aws/SnsAlertSink';
@@ -94,6 +97,39 @@ describe('createRuntime', () => {
     expect(a).toMatch(/^[0-9a-f]{32}$/);
     expect(b).toMatch(/^[0-9a-f]{32}$/);
     expect(a).not.toBe(b);
+  });
+
+  it('compiles the rate rules next to the event rules: the shipped ones, and those of a packaged config', async () => {
+    const shipped = await createRuntime(loadConfig({ PII_HASH_KEY: 'k'.repeat(20) }), {
+      logger: silentLogger,
+    });
+    expect(shipped.rateRules.map((r) => r.name)).toEqual(DEFAULT_RATE_RULES.map((r) => r.name));
+    expect(shipped.settings.rules.map((r) => r.name)).not.toContain('email-bounce-rate-high');
+
+    const rules = loadRuleSpecs(
+      [
+        'version: 1',
+        'disable: [voice-failure-rate-high]',
+        'rules:',
+        '  - { name: c, kind: rate, numerator: [complained], denominator: [delivered], threshold: 0.01, min_volume: 5, severity: low }',
+        '  - { name: off, kind: rate, enabled: false, numerator: [failed], denominator: [sent], threshold: 0.5, min_volume: 1, severity: low }',
+      ].join('\n'),
+    );
+    const packaged: RoutingConfig = {
+      rules,
+      rulesOrigin: 'field.yaml',
+      rulesSha256: contentHash(rules),
+      apps: {},
+      appsOrigin: 'none',
+      appsSha256: contentHash({}),
+    };
+    const config = { ...loadConfig({ PII_HASH_KEY: 'k'.repeat(20) }), packaged };
+    const rt = await createRuntime(config, { logger: silentLogger });
+    expect(rt.rateRules.map((r) => r.name)).toEqual([
+      ...DEFAULT_RATE_RULES.map((r) => r.name).filter((n) => n !== 'voice-failure-rate-high'),
+      'c',
+    ]);
+    expect(Object.isFrozen(rt.rateRules)).toBe(true);
   });
 
   it('builds the S3 and SNS sinks for SINKS=aws', async () => {

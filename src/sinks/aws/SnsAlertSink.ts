@@ -1,7 +1,7 @@
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
 import { describeError } from '../../errors';
-import type { Alert } from '../../rules/alerts';
-import { fitAlert, SNS_LIMITS, snsMessageBytes } from '../alertMessage';
+import type { AnyAlert } from '../../rates/rateAlert';
+import { fitAnyAlert, SNS_LIMITS, snsMessageBytes } from '../alertMessage';
 import type { AlertSink, BatchRef, PublishResult, WriteOptions } from '../ports';
 import { attemptsOf } from './sdkErrors';
 
@@ -14,10 +14,12 @@ export interface SnsAlertOptions {
 }
 
 /**
- * Alerts to SNS with PublishBatch, split to the API's limits. Each alert is fitted to one SNS message first
- * (fitAlert: at most 256 KiB with its subject and attributes, a valid subject, no empty attribute), so that no
- * record, however large, makes a message SNS refuses on every retry. Each alert carries message attributes
- * (source, family, event_type, severity, app_id, rule) for subscription filter policies. On a FIFO topic the
+ * Alerts to SNS with PublishBatch, split to the API's limits: event alerts and rate alerts alike. Each alert is
+ * fitted to one SNS message first (fitAnyAlert: at most 256 KiB with its subject and attributes, a valid
+ * subject, no empty attribute), so that no record, however large, makes a message SNS refuses on every retry.
+ * Each alert carries message attributes for subscription filter policies: `kind` (`event` or `rate`),
+ * `severity` and `rule`, and source, family, event_type, app_id (event alerts) or the group's values (rate
+ * alerts). On a FIFO topic the
  * group is the rule and the deduplication id is the alert's deterministic id, so a retried batch does not
  * page twice. Entries SNS reports as failed — or every entry of a call that failed after the SDK's retries —
  * come back in `failed`: a partly failed batch is a failure for the records behind those alerts.
@@ -32,7 +34,7 @@ export class SnsAlertSink implements AlertSink {
     this.fifo = options.topicArn.endsWith('.fifo');
   }
 
-  async publish(alerts: readonly Alert[], _batch: BatchRef, write?: WriteOptions): Promise<PublishResult> {
+  async publish(alerts: readonly AnyAlert[], _batch: BatchRef, write?: WriteOptions): Promise<PublishResult> {
     const failed: string[] = [];
     for (const chunk of chunkEntries(alerts.map((a) => this.entry(a)))) {
       try {
@@ -56,10 +58,11 @@ export class SnsAlertSink implements AlertSink {
     return { failed };
   }
 
-  private entry(alert: Alert): PublishBatchRequestEntry {
-    const { Subject, Message, MessageAttributes } = fitAlert(alert);
+  private entry(alert: AnyAlert): PublishBatchRequestEntry {
+    const { Subject, Message, MessageAttributes } = fitAnyAlert(alert);
     const entry: PublishBatchRequestEntry = {
-      // Alert ids are 32 hex characters: valid batch entry ids, unique within a batch (one alert per rule).
+      // Alert ids are 32 hex characters: valid batch entry ids, unique within a batch (one event alert per
+      // rule, one rate alert per rule and group).
       Id: alert.alert_id,
       Subject,
       Message,

@@ -7,13 +7,75 @@ import { processFirehoseBatch } from '../../../src/batch/firehose';
 import { jsonStringBytes, responseBytes, toFirehoseRecords } from '../../../src/batch/firehoseResponse';
 import { DeadlineError, DeliveryError, FirehoseResponseSizeError, SinkError } from '../../../src/errors';
 import { arrivalOf, toFirehoseEvent } from '../../../src/fixtures/wrap';
-import type { BatchReport, BatchSummary } from '../../../src/observability/telemetry';
+import { type BatchReport, type BatchSummary, noTelemetry } from '../../../src/observability/telemetry';
 import { type ProcessedRecord, runPipeline } from '../../../src/pipeline';
+import { type RollupRow, rollupRecords, sumRollups } from '../../../src/rates/rollups';
 import { FakeLambdaClock, withRecordCost } from '../../helpers/clock';
 import { FAMILIES, firehoseEvent, rawEvents, testRuntime } from '../../helpers/runtime';
 
 const decode = (r: FirehoseTransformationResultRecord) =>
   Buffer.from(r.data ?? '', 'base64').toString('utf8');
+
+describe('processFirehoseBatch rollups', () => {
+  const rollupRows = (archive: { lines(zone: 'rollups'): string[] }) =>
+    archive.lines('rollups').map((l) => JSON.parse(l) as RollupRow);
+
+  it('writes one rollup object per invocation (and hour), counted per hour of arrival, and no rate alert', async () => {
+    const { runtime, archive, alerts } = await testRuntime();
+    const event = firehoseEvent('email');
+    await processFirehoseBatch(event, runtime);
+    const objects = archive.zone('rollups');
+    expect(objects.length).toBeGreaterThan(0);
+    for (const o of objects) expect(o.key).toMatch(/^rollups\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/firehose\//);
+    const records = runPipeline(
+      event.records.map((r) => ({ id: r.recordId, data: r.data, ingestMs: r.approximateArrivalTimestamp })),
+      runtime.settings,
+      { keepRecords: true },
+    ).flatMap((p) => (p.outcome.kind === 'ok' ? [p.outcome.record] : []));
+    expect(rollupRows(archive)).toEqual(rollupRecords(records, runtime.rateRules));
+    expect([...alerts.alerts.values()].filter((a) => a.kind === 'rate')).toEqual([]);
+    // A retry writes the same objects under the same keys.
+    const keys = [...archive.objects.keys()].sort();
+    await processFirehoseBatch(firehoseEvent('email'), runtime);
+    expect([...archive.objects.keys()].sort()).toEqual(keys);
+  });
+
+  it('fails the invocation when the rollups cannot be written, so that Firehose retries it', async () => {
+    const { runtime, archive } = await testRuntime();
+    archive.failZones.add('rollups');
+    await expect(processFirehoseBatch(firehoseEvent('email'), runtime)).rejects.toBeInstanceOf(DeliveryError);
+  });
+
+  it('gives rollups that sum to those of the whole however the records are split into invocations', async () => {
+    const { runtime } = await testRuntime();
+    // Firehose record ids are unique in a delivery stream; the fixtures' restart at 0 for each family.
+    const all = firehoseEvent('email')
+      .records.concat(firehoseEvent('ses').records, firehoseEvent('sms').records)
+      .map((r, i) => ({ ...r, recordId: `record-${String(i).padStart(4, '0')}` }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat(all.length), { maxLength: 5 }), async (cuts) => {
+        const whole = await testRuntime();
+        await processFirehoseBatch(toEvent(all), whole.runtime);
+        const split = await testRuntime();
+        const at = [...new Set([0, ...cuts, all.length])].sort((a, b) => a - b);
+        for (let i = 0; i + 1 < at.length; i++) {
+          const piece = all.slice(at[i], at[i + 1]);
+          if (piece.length > 0) await processFirehoseBatch(toEvent(piece), split.runtime);
+        }
+        expect(sorted(sumRollups(rollupRows(split.archive)))).toEqual(
+          sorted(sumRollups(rollupRows(whole.archive))),
+        );
+      }),
+      { numRuns: 20 },
+    );
+    function toEvent(records: typeof all) {
+      return { ...firehoseEvent('email'), records };
+    }
+    void runtime;
+  });
+});
+
+const sorted = (rows: RollupRow[]) => rows.map((r) => JSON.stringify(r)).sort();
 
 describe('processFirehoseBatch', () => {
   it.each([...FAMILIES, 'mixed'])('returns every %s recordId exactly once, in order', async (name) => {
@@ -349,7 +411,7 @@ describe('size of the Firehose response at the largest processor buffer', () => 
       const event = fullBuffer(families);
       const res = await processFirehoseBatch(event, {
         ...runtime,
-        telemetry: { batch: (r) => reports.push(r), sinkCall: () => undefined },
+        telemetry: { ...noTelemetry, batch: (r) => reports.push(r) },
       });
       expect(res.records).toHaveLength(event.records.length);
       expect(res.records.filter((r) => r.result !== 'Ok')).toHaveLength(0);
@@ -369,7 +431,7 @@ describe('records failed for size', () => {
     const event = firehoseEvent('sms');
     const res = await processFirehoseBatch(event, {
       ...runtime,
-      telemetry: { batch: (r) => reports.push(r), sinkCall: () => undefined },
+      telemetry: { ...noTelemetry, batch: (r) => reports.push(r) },
       logger: { ...runtime.logger, error: (m) => errors.push(m) },
     });
     const failed = res.records.filter((r) => r.result === 'ProcessingFailed').length;

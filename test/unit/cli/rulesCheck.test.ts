@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
 import { rulesCheckCommand } from '../../../src/cli/rulesCheck';
-import { DEFAULT_RULES } from '../../../src/rules/defaultRules';
+import { DEFAULT_RATE_RULES, DEFAULT_RULES } from '../../../src/rules/defaultRules';
 import { rawEvents } from '../../helpers/runtime';
 import { captureIO, tempDir } from './cliIO';
 
@@ -13,12 +13,18 @@ describe('rules check', () => {
     const { io, stdout, stderr } = captureIO();
     expect(await rulesCheckCommand(undefined, {}, io)).toBe(0);
     const out = stdout();
+    const all = DEFAULT_RULES.length + DEFAULT_RATE_RULES.length;
     expect(out).toMatch(
       new RegExp(
-        `^default rules: valid, ${DEFAULT_RULES.length} rules \\(${DEFAULT_RULES.length} alert\\)$`,
+        `^default rules: valid, ${all} rules \\(${DEFAULT_RULES.length} alert, ${DEFAULT_RATE_RULES.length} rate\\)$`,
         'm',
       ),
     );
+    expect(out).toMatch(/^rate rule +rate +threshold +min_volume +group_by +severity +events$/m);
+    expect(out).toMatch(
+      /^email-bounce-rate-high +bounced \/ \(delivered \+ bounced\) +5% +200 +app_id, configuration_set +high +\d+$/m,
+    );
+    expect(out).toMatch(/^email-complaint-rate-warn +complained \/ delivered +0\.05% +5,000 /m);
     expect(out).toMatch(/^100 sample events from 8 files in /m);
     expect(out).toMatch(/^pinpoint\/email +_email\.hardbounce +1 +email-hard-bounce \(alert high\)$/m);
     expect(out).toMatch(/^ses\/email +Delivery +2 +-$/m);
@@ -36,15 +42,26 @@ describe('rules check', () => {
         '  - { name: no-tests, match: { event_type: "_test.*" }, action: drop }',
         '  - { name: vip, match: { family: [email, sms] }, action: tag, tags: [vip, gold] }',
         '  - { name: never, match: { event_type: nothing-like-this }, action: alert, severity: low }',
+        '  - name: voice-rate',
+        '    kind: rate',
+        '    numerator: [failed]',
+        '    denominator: [delivered, failed]',
+        '    match: { channel: voice, app_id: nothing-like-this }',
+        '    threshold: 0.1',
+        '    min_volume: 10',
+        '    severity: low',
       ].join('\n'),
     );
     const { io, stdout } = captureIO({ cwd: dir });
     expect(await rulesCheckCommand('rules.yaml', {}, io)).toBe(0);
     const out = stdout();
-    expect(out).toMatch(/^rules\.yaml: valid, 3 rules \(1 alert, 1 drop, 1 tag\)$/m);
+    expect(out).toMatch(/^rules\.yaml: valid, 4 rules \(1 alert, 1 drop, 1 tag, 1 rate\)$/m);
+    expect(out).toMatch(/^voice-rate +failed \/ \(delivered \+ failed\) +10% +10 +- +low +0$/m);
     expect(out).toMatch(/^pinpoint\/custom +_test\.event +1 +no-tests \(drop\)$/m);
     expect(out).toMatch(/^pinpoint\/sms +_SMS\.OPTOUT +1 +vip \(tag vip,gold\)$/m);
-    expect(out).toMatch(/Rules that match no sample event:\n {2}never \(alert low\)\n$/);
+    expect(out).toMatch(
+      /Rules that match no sample event:\n {2}never \(alert low\)\n {2}voice-rate \(rate low\)\n$/,
+    );
   });
 
   it('matches the events of another folder with --events, and counts what is not an event', async () => {
@@ -102,6 +119,14 @@ describe('rules check', () => {
         '  - { name: vip, match: { family: sms }, action: tag, tags: [vip] }',
         '  - { name: never, match: { event_type: nothing-like-this }, action: alert, severity: low }',
         '  - { name: no-tests, match: { event_type: "_test.*" }, action: drop }',
+        '  - name: sms-fail',
+        '    kind: rate',
+        '    numerator: [failed]',
+        '    denominator: [delivered, failed]',
+        '    group_by: [app_id]',
+        '    threshold: 0.25',
+        '    min_volume: 4',
+        '    severity: medium',
       ].join('\n'),
     );
     const { io, stdout, stderr } = captureIO({ cwd: dir });
@@ -114,6 +139,19 @@ describe('rules check', () => {
         { name: 'vip', action: 'tag', tags: ['vip'], events: 1 },
         { name: 'never', action: 'alert', severity: 'low', events: 0 },
         { name: 'no-tests', action: 'drop', events: 0 },
+      ],
+      rateRules: [
+        {
+          name: 'sms-fail',
+          numerator: ['failed'],
+          denominator: ['delivered', 'failed'],
+          threshold: 0.25,
+          min_volume: 4,
+          group_by: ['app_id'],
+          severity: 'medium',
+          // The first SMS sample is a _SMS.SUCCESS: delivered, in the denominator.
+          events: 1,
+        },
       ],
       samples: { folder: 'ev', files: 1, events: 2 },
       matches: [
@@ -142,6 +180,10 @@ describe('rules check', () => {
       samples: { folder: null, files: 8, events: 100 },
     });
     expect(report.rules).toHaveLength(DEFAULT_RULES.length);
+    expect(report.rateRules.map((r: { name: string }) => r.name)).toEqual(
+      DEFAULT_RATE_RULES.map((r) => r.name),
+    );
+    for (const rate of report.rateRules) expect(rate.events).toBeGreaterThan(0);
     expect(report.unused).toEqual([]);
     const tableRows = text
       .stdout()

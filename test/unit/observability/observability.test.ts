@@ -136,6 +136,7 @@ describe('PowertoolsTelemetry', () => {
     poison: 1,
     poisonByReason: { invalid_json: 1 },
     byOutcome: { 'pinpoint/sms/delivered': 6 },
+    byMessage: { 'pinpoint/SMS/delivered': 6 },
     internalErrors: 0,
     failedForSize: 0,
     deferred: 0,

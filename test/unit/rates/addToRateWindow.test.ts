@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { addToRateWindow, RATE_STATE_BUDGET_BYTES } from '../../../src/rates/addToRateWindow';
+import { addToRateWindow, openRateWindow, RATE_STATE_BUDGET_BYTES } from '../../../src/rates/addToRateWindow';
 import {
   EMPTY_RATE_WINDOW_STATE,
   type RateWindowState,
@@ -76,6 +76,32 @@ describe('addToRateWindow', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('gives the same update one record at a time (openRateWindow) as all at once, budget and overflow included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(recordArb, { maxLength: 200 }),
+        fc.array(recordArb, { maxLength: 50 }),
+        fc.integer({ min: 600, max: 5_000 }),
+        (before, records, budgetBytes) => {
+          const given = overTheWire(addToRateWindow({}, before, RULES, { budgetBytes }).state);
+          const open = openRateWindow(given, RULES, { budgetBytes });
+          for (const r of records) open.add(r);
+          expect(open.close()).toEqual(addToRateWindow(given, records, RULES, { budgetBytes }));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('closes an open window as often as asked, each time with the records added so far', () => {
+    const open = openRateWindow(deepFreeze({}), RULES);
+    open.add(rec('delivered', { configuration_set: 'm' }));
+    const first = open.close();
+    open.add(rec('bounced', { configuration_set: 'm' }));
+    expect(first.state.rules['bounce-rate']?.groups).toEqual({ '["m"]': [1, 0] });
+    expect(open.close().state.rules['bounce-rate']?.groups).toEqual({ '["m"]': [1, 1] });
   });
 
   it('never changes the state it is given: a failed batch returns it as it was, and its retry counts once', () => {

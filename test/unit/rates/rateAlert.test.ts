@@ -131,11 +131,20 @@ describe('rateAlertMessage', () => {
     expect(JSON.parse(body.slice(body.indexOf('--- alert JSON ---\n') + 19))).toEqual(alert);
   });
 
-  it('has filterable attributes: kind, severity and rule', () => {
+  it("has filterable attributes: kind, severity, rule and the group's values", () => {
     expect(rateAlertMessage(rateAlert()).MessageAttributes).toEqual({
       kind: { DataType: 'String', StringValue: 'rate' },
       severity: { DataType: 'String', StringValue: 'high' },
       rule: { DataType: 'String', StringValue: 'email-bounce-rate-high' },
+      configuration_set: { DataType: 'String', StringValue: 'marketing' },
     });
+    const attributes = rateAlertMessage(
+      rateAlert({
+        group_by: ['app_id', 'channel', 'campaign_id'],
+        group: { app_id: null, channel: 'EMAIL', campaign_id: '' },
+      }),
+    ).MessageAttributes;
+    // No attribute for a group value that is null or empty: SNS refuses empty values.
+    expect(Object.keys(attributes)).toEqual(['kind', 'severity', 'rule', 'channel']);
   });
 });

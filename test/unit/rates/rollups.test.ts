@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { addToRateWindow } from '../../../src/rates/addToRateWindow';
 import { RATE_GROUP_KEYS } from '../../../src/rates/rateGroupKeys';
-import { type RollupRow, rollupRecords, rollupRows, sumRollups } from '../../../src/rates/rollups';
+import {
+  openHourlyRollup,
+  type RollupRow,
+  rollupRecords,
+  rollupRows,
+  sumRollups,
+} from '../../../src/rates/rollups';
 import type { NormalizedRecord } from '../../../src/schema';
 import { compile, RULES, rateSpec, rec, recordArb, splitAt } from './helpers';
 
@@ -147,6 +153,26 @@ describe('rollupRows', () => {
         { numRuns: 200 },
       );
     });
+  });
+});
+
+describe('openHourlyRollup (Firehose, one record at a time)', () => {
+  it('gives the rows rollupRecords gives', () => {
+    const hourly = recordArb.chain((r) =>
+      fc.constantFrom(['2026-11-30', '23'], ['2026-12-01', '00']).map(([dt, hour]) => ({
+        ...r,
+        dt: dt as string,
+        hour: hour as string,
+      })),
+    );
+    fc.assert(
+      fc.property(fc.array(hourly, { maxLength: 150 }), (records) => {
+        const open = openHourlyRollup(RULES);
+        for (const r of records) open.add(r);
+        expect(open.rows()).toEqual(rollupRecords(records, RULES));
+      }),
+      { numRuns: 100 },
+    );
   });
 });
 

@@ -99,7 +99,11 @@ describe('a packaged bundle (loadConfig with a packaged routing configuration)',
     const runtime = await createRuntime(config, { logger });
     expect(runtime.routing).toBe(packaged);
     const eventRules = packaged.rules.filter((r) => r.kind !== 'rate');
+    const rateRules = packaged.rules.filter((r) => r.kind === 'rate');
     expect(runtime.settings.rules.map((r) => r.name)).toEqual(eventRules.map((r) => r.name));
+    // The packaged configuration carries the rate rules too, and the runtime compiles them.
+    expect(rateRules.length).toBeGreaterThan(0);
+    expect(runtime.rateRules.map((r) => r.name)).toEqual(rateRules.map((r) => r.name));
     expect(runtime.settings.apps).toEqual({ a1: { name: 'Shop' } });
     expect(logger.infos).toContainEqual([
       'routing configuration',
@@ -107,6 +111,7 @@ describe('a packaged bundle (loadConfig with a packaged routing configuration)',
         rulesSha256: packaged.rulesSha256,
         rulesOrigin: 'rules/prod.yaml',
         rules: eventRules.length,
+        rateRules: rateRules.length,
         appMetadataSha256: packaged.appsSha256,
         appMetadataOrigin: 'apps.json',
         apps: 1,

@@ -5,18 +5,20 @@ import {
   alertBody,
   alertSubject,
   type FittedAlert,
+  type FittedAnyAlert,
   fitAlert,
+  fitAnyAlert,
   SNS_LIMITS,
   snsMessageBytes,
 } from '../../../src/sinks/alertMessage';
 import { normalizedRecord } from '../../helpers/factories';
-import { hugeSample, testAlert } from './testAlert';
+import { hugeSample, testAlert, testRateAlert } from './testAlert';
 
 const LIMIT = 262_144;
 const utf8 = (s: string) => new TextEncoder().encode(s).length;
 
 /** The size SNS counts, computed independently of snsMessageBytes. */
-function snsSize(m: FittedAlert): number {
+function snsSize(m: FittedAlert | FittedAnyAlert): number {
   let n = utf8(m.Message) + utf8(m.Subject);
   for (const [name, v] of Object.entries(m.MessageAttributes))
     n += utf8(name) + utf8(v.DataType) + utf8(v.StringValue);
@@ -28,7 +30,7 @@ const isWellFormed = (s: string) =>
 const jsonOf = (message: string) => JSON.parse(message.slice(message.indexOf('--- alert JSON ---\n') + 19));
 
 /** Checks every SNS rule on one fitted alert. */
-function expectAcceptedBySns(m: FittedAlert, limit = LIMIT): void {
+function expectAcceptedBySns(m: FittedAlert | FittedAnyAlert, limit = LIMIT): void {
   expect(snsSize(m)).toBeLessThanOrEqual(limit);
   expect(snsMessageBytes(m)).toBe(snsSize(m));
   expect(m.Subject.length).toBeLessThan(100);
@@ -66,6 +68,7 @@ describe('fitAlert', () => {
       'app_id',
       'event_type',
       'family',
+      'kind',
       'rule',
       'severity',
       'source',
@@ -240,5 +243,73 @@ describe('alertSubject', () => {
     expect(subject.endsWith('...')).toBe(true);
     expect(subject).toMatch(/^[\x20-\x7e]+$/);
     expect(alertSubject(testAlert({ event_type: 'caf\u00e9\nnext' }))).toBe('[HIGH] rule-1: 2 x caf??next');
+  });
+});
+
+describe('fitAnyAlert', () => {
+  it('fits an event alert as fitAlert does, with kind: event among its attributes', () => {
+    const alert = testAlert();
+    expect(fitAnyAlert(alert)).toEqual(fitAlert(alert));
+    expect(fitAnyAlert(alert).MessageAttributes.kind).toEqual({ DataType: 'String', StringValue: 'event' });
+  });
+
+  it('renders a rate alert with kind, severity, rule and the values its group has as attributes', () => {
+    const alert = testRateAlert({
+      group_by: ['source', 'app_id', 'configuration_set'],
+      group: { source: 'ses', app_id: null, configuration_set: 'marketing' },
+    });
+    const fitted = fitAnyAlert(alert);
+    expectAcceptedBySns(fitted);
+    expect(fitted.alert).toEqual(alert);
+    expect(fitted.Subject).toBe(
+      '[HIGH] email-bounce-rate-high: 6.2% >= 5% (31/500) source=ses app_id=- configuration_set=marketing',
+    );
+    expect(
+      Object.fromEntries(Object.entries(fitted.MessageAttributes).map(([k, v]) => [k, v.StringValue])),
+    ).toEqual({
+      kind: 'rate',
+      severity: 'high',
+      rule: 'email-bounce-rate-high',
+      source: 'ses',
+      configuration_set: 'marketing',
+    });
+  });
+
+  it('fits a rate alert with the most hostile group values SNS-wise, well under 256 KiB', () => {
+    const hostile = '\u0001\ud800"é€'.repeat(20_000);
+    const alert = testRateAlert({
+      rule: hostile,
+      description: hostile,
+      batch: hostile,
+      window: { start: hostile, end: hostile },
+      group_by: ['app_id', 'campaign_id', 'journey_id', 'configuration_set', 'channel', 'source'],
+      group: {
+        app_id: hostile,
+        campaign_id: hostile,
+        journey_id: hostile,
+        configuration_set: hostile,
+        channel: hostile,
+        source: '',
+      },
+    });
+    const fitted = fitAnyAlert(alert);
+    expectAcceptedBySns(fitted);
+    expect(snsSize(fitted)).toBeLessThan(64 * 1024);
+    // The empty source is no attribute: SNS refuses empty values.
+    expect(Object.keys(fitted.MessageAttributes)).not.toContain('source');
+    expect(Object.keys(fitted.MessageAttributes).length).toBeLessThanOrEqual(10);
+  });
+
+  it('leaves out the description, then cuts group values, under a smaller limit', () => {
+    const alert = testRateAlert({
+      description: 'd'.repeat(1_000),
+      group: { configuration_set: 'c'.repeat(256) },
+    });
+    const full = snsSize(fitAnyAlert(alert, Number.POSITIVE_INFINITY));
+    const noDescription = fitAnyAlert(alert, full - 1);
+    expect(noDescription.alert).not.toHaveProperty('description');
+    expectAcceptedBySns(noDescription, full - 1);
+    const tight = fitAnyAlert(alert, snsSize(noDescription) - 1);
+    expect((tight.alert as { group: { configuration_set: string } }).group.configuration_set.length).toBe(32);
   });
 });

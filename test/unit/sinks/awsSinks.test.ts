@@ -8,7 +8,7 @@ import { alertBody, alertSubject, snsMessageBytes } from '../../../src/sinks/ale
 import { kinesisBatchRef } from '../../../src/sinks/archiveLayout';
 import { S3ArchiveSink } from '../../../src/sinks/aws/S3ArchiveSink';
 import { chunkEntries, SnsAlertSink } from '../../../src/sinks/aws/SnsAlertSink';
-import { hugeSample, testAlert } from './testAlert';
+import { hugeSample, testAlert, testRateAlert } from './testAlert';
 
 const s3Mock = mockClient(S3Client);
 const snsMock = mockClient(SNSClient);
@@ -91,6 +91,7 @@ describe('SnsAlertSink', () => {
       'app_id',
       'event_type',
       'family',
+      'kind',
       'rule',
       'severity',
       'source',
@@ -106,6 +107,34 @@ describe('SnsAlertSink', () => {
     const entry = snsMock.commandCalls(PublishBatchCommand)[0]?.args[0].input.PublishBatchRequestEntries?.[0];
     expect(entry?.MessageGroupId).toBe('rule-1');
     expect(entry?.MessageDeduplicationId).toBe(alert(7).alert_id);
+  });
+
+  it('publishes rate alerts next to event alerts, told apart by kind, deduplicated by alert id on FIFO', async () => {
+    snsMock.on(PublishBatchCommand).callsFake((input) => ({
+      Successful: input.PublishBatchRequestEntries.map((e: { Id: string }) => ({ Id: e.Id, MessageId: 'm' })),
+    }));
+    const rate = testRateAlert({ group: { app_id: 'app-9', configuration_set: 'marketing' } });
+    const res = await new SnsAlertSink(new SNSClient({}), { topicArn: `${topic}.fifo` }).publish(
+      [alert(1), rate],
+      batch,
+    );
+    expect(res).toEqual({ failed: [] });
+    const [event, rated] =
+      snsMock.commandCalls(PublishBatchCommand)[0]?.args[0].input.PublishBatchRequestEntries ?? [];
+    expect(event?.MessageAttributes?.kind?.StringValue).toBe('event');
+    expect(rated?.Id).toBe(rate.alert_id);
+    expect(rated?.MessageGroupId).toBe('email-bounce-rate-high');
+    expect(rated?.MessageDeduplicationId).toBe(rate.alert_id);
+    expect(rated?.Subject).toMatch(/^\[HIGH\] email-bounce-rate-high: 6\.2% >= 5%/);
+    expect(
+      Object.fromEntries(Object.entries(rated?.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue])),
+    ).toEqual({
+      kind: 'rate',
+      severity: 'high',
+      rule: 'email-bounce-rate-high',
+      app_id: 'app-9',
+      configuration_set: 'marketing',
+    });
   });
 
   it('reports entries SNS lists as failed, or does not list at all, and the entries of a failed call', async () => {

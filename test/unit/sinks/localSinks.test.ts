@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { SinkError } from '../../../src/errors';
-import { fitAlert } from '../../../src/sinks/alertMessage';
+import { fitAlert, fitAnyAlert } from '../../../src/sinks/alertMessage';
 import { kinesisBatchRef } from '../../../src/sinks/archiveLayout';
 import { LocalAlertSink } from '../../../src/sinks/local/LocalAlertSink';
 import { LocalArchiveSink } from '../../../src/sinks/local/LocalArchiveSink';
-import { hugeSample, testAlert } from './testAlert';
+import { hugeSample, testAlert, testRateAlert } from './testAlert';
 
 const object = {
   zone: 'normalized' as const,
@@ -59,6 +59,23 @@ describe('LocalAlertSink', () => {
         .split('\n')
         .map((line) => JSON.parse(line)),
     ).toEqual([alert, alert]);
+  });
+
+  it('writes rate alerts as JSON Lines too, bounded as the SNS sink sends them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'local-'));
+    const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1:5', ['5', '9'], 0);
+    const rate = testRateAlert({ group: { app_id: null, configuration_set: 'x'.repeat(1_000) } });
+    await new LocalAlertSink(dir).publish([testAlert(), rate], batch);
+    const lines = readFileSync(
+      join(dir, 'alerts/dt=1970-01-01/hour=00/kinesis/s/shardId-1_5_9.jsonl'),
+      'utf8',
+    )
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.kind)).toEqual(['event', 'rate']);
+    expect(lines[1]).toEqual(JSON.parse(JSON.stringify(fitAnyAlert(rate).alert)));
+    expect(lines[1].group.configuration_set).toMatch(/…\[truncated \d+ chars\]$/);
   });
 
   it('writes the alert the SNS sink would send: texts truncated, samples left out past 256 KiB', async () => {

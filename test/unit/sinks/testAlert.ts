@@ -1,8 +1,10 @@
+import type { RateAlert } from '../../../src/rates/rateAlert';
 import type { Alert, AlertSample } from '../../../src/rules/alerts';
 
 /** A small, valid alert (as aggregateAlerts makes them), with the given fields replaced. */
 export function testAlert(extra: Partial<Alert> = {}, i = 1): Alert {
   return {
+    kind: 'event',
     alert_id: i.toString(16).padStart(32, '0'),
     rule: `rule-${i % 3}`,
     severity: 'high',
@@ -15,6 +17,31 @@ export function testAlert(extra: Partial<Alert> = {}, i = 1): Alert {
     app_ids: ['app-1'],
     batch: 'kinesis:s/shard/1..2',
     samples: [{ event_id: 'e1', email_domain: 'example.com', recipient_hash: 'ab'.repeat(16) }],
+    ...extra,
+  };
+}
+
+/** A small, valid rate alert (as evaluateRates makes them), with the given fields replaced. */
+export function testRateAlert(extra: Partial<RateAlert> = {}, i = 1): RateAlert {
+  return {
+    kind: 'rate',
+    alert_id: `f${i.toString(16).padStart(31, '0')}`,
+    rule: 'email-bounce-rate-high',
+    severity: 'high',
+    description: 'Email bounce rate at 5% or more',
+    window: { start: '2026-11-30T10:00:00.000Z', end: '2026-11-30T10:05:00.000Z' },
+    group_by: ['app_id', 'configuration_set'],
+    group: { app_id: null, configuration_set: `set-${i}` },
+    numerator: 31,
+    denominator: 500,
+    rate: 0.062,
+    threshold: 0.05,
+    min_volume: 200,
+    numerator_outcomes: ['bounced'],
+    denominator_outcomes: ['delivered', 'bounced'],
+    counts: { delivered: 469, bounced: 31 },
+    groups_alerting: 1,
+    batch: 'kinesis:events/shardId-000000000001',
     ...extra,
   };
 }
