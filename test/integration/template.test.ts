@@ -433,6 +433,21 @@ describe('template (defaults)', () => {
       );
     });
 
+    it('counts rates over a tumbling window of KinesisTumblingWindowSeconds (5 minutes; 0 = off, at most 900)', () => {
+      expect(props('KinesisEventSourceMapping').TumblingWindowInSeconds).toBe('300');
+      const p = template.Parameters.KinesisTumblingWindowSeconds as Parameter;
+      // CloudFormation's range for the property: 0 (no window) to 900 seconds.
+      expect(p).toMatchObject({ Type: 'Number', MinValue: 0, MaxValue: 900 });
+      for (const seconds of ['0', '60', '900']) {
+        const x = resolve(template, { KinesisTumblingWindowSeconds: seconds });
+        expect((x.resources.KinesisEventSourceMapping as Resource).Properties.TumblingWindowInSeconds).toBe(
+          seconds,
+        );
+      }
+      // The window's state goes back and forth in the responses: partial batch failures stay on with it.
+      expect(props('KinesisEventSourceMapping').FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    });
+
     it('reads an existing stream when one is given', () => {
       const x = resolve(template, EXISTING);
       expect(x.resources.KinesisStream).toBeUndefined();
