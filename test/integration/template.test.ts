@@ -884,14 +884,22 @@ describe('template (defaults)', () => {
       const kinesisPut = allowedOn(roleStatements(x, 'KinesisFunctionRole'), 's3:PutObject');
       const firehosePut = allowedOn(roleStatements(x, 'FirehoseFunctionRole'), 's3:PutObject');
       const bucket = prefix === '' ? 'ArchiveBucket' : 'existing-archive';
+      // rollups/: the rate rollups, written at the end of a tumbling window (Kinesis) or of an invocation
+      // (Firehose); templateRates.test.ts checks their keys against these grants.
       expect(kinesisPut).toEqual(
-        ['raw', 'normalized', 'quarantine'].map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`),
+        ['raw', 'normalized', 'quarantine', 'rollups'].map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`),
       );
-      expect(firehosePut).toEqual([`arn:aws:s3:::${bucket}/${prefix}quarantine/*`]);
+      expect(firehosePut).toEqual(
+        ['quarantine', 'rollups'].map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`),
+      );
 
       const keys = await writtenKeys(prefix);
-      expect(new Set(keys.kinesis.map((k) => k.zone))).toEqual(new Set(['raw', 'normalized', 'quarantine']));
-      expect(new Set(keys.firehose.map((k) => k.zone))).toEqual(new Set(['quarantine']));
+      const kinesisZones = new Set(keys.kinesis.map((k) => k.zone as string));
+      const firehoseZones = new Set(keys.firehose.map((k) => k.zone as string));
+      for (const z of ['raw', 'normalized', 'quarantine']) expect(kinesisZones).toContain(z);
+      expect(firehoseZones).toContain('quarantine');
+      for (const z of kinesisZones) expect(['raw', 'normalized', 'quarantine', 'rollups']).toContain(z);
+      for (const z of firehoseZones) expect(['quarantine', 'rollups']).toContain(z);
       for (const k of keys.kinesis) expect(kinesisPut.some((g) => iamMatches(g, k.arn))).toBe(true);
       for (const k of keys.firehose) expect(firehosePut.some((g) => iamMatches(g, k.arn))).toBe(true);
     });
