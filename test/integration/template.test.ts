@@ -1035,7 +1035,9 @@ describe('template (defaults)', () => {
       ];
       for (const found of expected) expect(found).toHaveLength(1);
       expect(find('AWS/Lambda', 'IteratorAge', kinesisFn)[0]?.Threshold).toBe('300000');
-      expect(alarms).toHaveLength(11); // and the two internal-errors alarms: templateInternalErrors.test.ts
+      // …and the two internal-errors alarms (templateInternalErrors.test.ts), the three rate alarms
+      // (templateRates.test.ts) and records failed for size (below).
+      expect(alarms).toHaveLength(14);
       for (const a of alarms) {
         expect(a.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
         expect(a.TreatMissingData).toBe('notBreaching');

@@ -22,7 +22,7 @@ import { slsPackage } from '../helpers/sls';
 
 /**
  * The stack side of rates (issue 13): the tumbling window is in template.test.ts; here the rollups zone (Glue
- * table, the functions' right to write it, its lifecycle).
+ * table, the functions' right to write it, its lifecycle) and the account-wide rate alarms on MessageEvents.
  */
 
 let template: Template;
@@ -180,6 +180,201 @@ describe('writing rollups', () => {
       expect(render(rule.Prefix as Json)).toBe(expected);
       // An expiry only: rollup objects are a few KB, below the 128 KB that S3 transitions.
       expect(rule.Transitions).toBeUndefined();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+/** The account-wide rate alarms: what each counts, and its parameters. */
+const RATE_ALARMS = [
+  {
+    id: 'EmailBounceRateAlarm',
+    name: 'email-bounce-rate',
+    threshold: ['EmailBounceRateAlarmThreshold', '0.05'],
+    minVolume: ['EmailBounceRateAlarmMinVolume', '200'],
+    channel: 'EMAIL',
+    sources: ['ses', 'pinpoint'],
+    numerator: ['bounced'],
+    denominator: ['delivered', 'bounced'],
+  },
+  {
+    id: 'EmailComplaintRateAlarm',
+    name: 'email-complaint-rate',
+    threshold: ['EmailComplaintRateAlarmThreshold', '0.001'],
+    minVolume: ['EmailComplaintRateAlarmMinVolume', '2000'],
+    channel: 'EMAIL',
+    sources: ['ses', 'pinpoint'],
+    numerator: ['complained'],
+    denominator: ['delivered'],
+  },
+  {
+    id: 'SmsFailureRateAlarm',
+    name: 'sms-failure-rate',
+    threshold: ['SmsFailureRateAlarmThreshold', '0.1'],
+    minVolume: ['SmsFailureRateAlarmMinVolume', '200'],
+    channel: 'SMS',
+    sources: ['pinpoint', 'end_user_messaging'],
+    numerator: ['failed', 'rejected'],
+    denominator: ['delivered', 'failed', 'rejected'],
+  },
+] as const;
+
+interface Query {
+  Id: string;
+  Expression?: string;
+  ReturnData?: boolean;
+  MetricStat?: {
+    Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: Json }> };
+    Period: number;
+    Stat: string;
+  };
+}
+const queriesOf = (r: Resolved, id: string) => props(r, id).Metrics as unknown as Query[];
+const expressionOf = (q: Query) => render((q.Expression ?? '') as Json);
+const dimensionsOf = (q: Query) =>
+  Object.fromEntries((q.MetricStat?.Metric.Dimensions ?? []).map((d) => [d.Name, render(d.Value)]));
+
+/**
+ * CloudWatch metric math as the alarms use it, for one period: `values` are the Sum of each MetricStat, a
+ * metric without data is left out. FILL(x, 0) is the value or 0; IF(c, a, b) picks; + - * / as usual.
+ */
+function evaluate(queries: Query[], values: Record<string, number>): number {
+  const scope: Record<string, number | undefined> = {};
+  for (const q of queries) if (q.MetricStat !== undefined) scope[q.Id] = values[q.Id];
+  const FILL = (x: number | undefined, d: number) => (x === undefined || Number.isNaN(x) ? d : x);
+  const IF = (c: number | boolean, a: number, b: number) => (c ? a : b);
+  let result = Number.NaN;
+  for (const q of queries) {
+    if (q.Expression === undefined) continue;
+    const expr = expressionOf(q);
+    // Only ids, numbers, FILL, IF and arithmetic: anything else is not the math these tests model.
+    expect(expr).toMatch(/^[A-Za-z0-9_ ,.()+\-*/>=]+$/);
+    const ids = Object.keys(scope);
+    const fn = new Function('FILL', 'IF', ...ids, `return (${expr});`) as (...a: unknown[]) => number;
+    scope[q.Id] = fn(FILL, IF, ...ids.map((k) => scope[k]));
+    if (q.ReturnData === true) result = scope[q.Id] as number;
+  }
+  return result;
+}
+
+describe('account-wide rate alarms', () => {
+  let r: Resolved;
+  beforeAll(() => {
+    r = resolve(template);
+  });
+
+  it.each(RATE_ALARMS)('$name alarms the alert topic on a rate, with its threshold a parameter', (a) => {
+    const p = props(r, a.id);
+    expect(r.resources[a.id]?.Type).toBe('AWS::CloudWatch::Alarm');
+    expect(p).toMatchObject({
+      AlarmName: `pinpoint-stream-processor-dev-${a.name}`,
+      Threshold: a.threshold[1],
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 4,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'AlertTopic' }],
+      OKActions: [{ Ref: 'AlertTopic' }],
+    });
+    // A metric-math alarm: no metric of its own.
+    for (const k of ['Namespace', 'MetricName', 'Dimensions', 'Statistic', 'Period']) {
+      expect(p[k]).toBeUndefined();
+    }
+    expect(template.Parameters[a.threshold[0]]).toMatchObject({
+      Type: 'Number',
+      Default: a.threshold[1],
+      MinValue: 0.0001,
+      MaxValue: 1,
+    });
+    expect(template.Parameters[a.minVolume[0]]).toMatchObject({
+      Type: 'Number',
+      Default: a.minVolume[1],
+      MinValue: 1,
+    });
+  });
+
+  it.each(RATE_ALARMS)('$name counts MessageEvents of each source × outcome, one MetricStat each', (a) => {
+    const queries = queriesOf(r, a.id);
+    const stats = queries.filter((q) => q.MetricStat !== undefined);
+    const outcomes = [...new Set([...a.numerator, ...a.denominator])];
+    expect(stats).toHaveLength(a.sources.length * outcomes.length);
+    // CloudWatch: at most 10 metrics and 10 expressions, exactly one returned.
+    expect(stats.length).toBeLessThanOrEqual(10);
+    expect(queries.length - stats.length).toBeLessThanOrEqual(10);
+    expect(queries.filter((q) => q.ReturnData === true).map((q) => q.Id)).toEqual(['rate']);
+    const counted = stats.map((q) => {
+      expect(q.MetricStat).toMatchObject({
+        Metric: { Namespace: 'PinpointStreamProcessor', MetricName: 'MessageEvents' },
+        Period: 900,
+        Stat: 'Sum',
+      });
+      const d = dimensionsOf(q);
+      expect(d).toMatchObject({ service: 'pinpoint-stream-processor-dev', Channel: a.channel });
+      return `${d.Source}/${d.Outcome}`;
+    });
+    expect(counted.sort()).toEqual(a.sources.flatMap((s) => outcomes.map((o) => `${s}/${o}`)).sort());
+    // Every metric is filled with 0 where it has no data; no SEARCH (alarms cannot use it).
+    const expressions = queries.filter((q) => q.Expression !== undefined).map(expressionOf);
+    for (const q of stats) expect(expressions.join(' ')).toContain(`FILL(${q.Id}, 0)`);
+    for (const e of expressions) expect(e).not.toMatch(/SEARCH/i);
+  });
+
+  it.each(RATE_ALARMS)('$name guards its rate with a minimum volume: IF(volume >= N, rate, 0)', (a) => {
+    const rate = queriesOf(r, a.id).find((q) => q.Id === 'rate') as Query;
+    expect(expressionOf(rate)).toMatch(new RegExp(`^IF\\(\\w+ >= ${a.minVolume[1]}, \\w+ / \\w+, 0\\)$`));
+    const x = resolve(template, { [a.minVolume[0]]: '1000', [a.threshold[0]]: '0.02' });
+    expect(expressionOf(queriesOf(x, a.id).find((q) => q.Id === 'rate') as Query)).toContain('>= 1000,');
+    expect(props(x, a.id).Threshold).toBe('0.02');
+  });
+
+  it.each(RATE_ALARMS)('$name computes the rate of the rule it stands for, and not below the volume', (a) => {
+    const queries = queriesOf(r, a.id);
+    const threshold = Number(a.threshold[1]);
+    const minVolume = Number(a.minVolume[1]);
+    const idOf = (source: string, outcome: string) =>
+      queries.find((q) => {
+        const d = dimensionsOf(q);
+        return d.Source === source && d.Outcome === outcome;
+      })?.Id as string;
+    /** Counts spread over the sources (the first source gets the odd one), as metric values by id. */
+    const values = (counts: Record<string, number>) => {
+      const v: Record<string, number> = {};
+      for (const [outcome, n] of Object.entries(counts)) {
+        const [first, second] = a.sources;
+        v[idOf(first, outcome)] = Math.ceil(n / 2);
+        if (Math.floor(n / 2) > 0) v[idOf(second, outcome)] = Math.floor(n / 2);
+      }
+      return v;
+    };
+    const sum = (outcomes: readonly string[], counts: Record<string, number>) =>
+      outcomes.reduce((s, o) => s + (counts[o] ?? 0), 0);
+    /** A mix of `volume` messages in the denominator whose rate is `rate`. */
+    const mix = (volume: number, rate: number): Record<string, number> => {
+      const bad = Math.round(volume * rate);
+      const counts: Record<string, number> = {};
+      // The numerator's outcomes are in the denominator (bounce, SMS) or not (complaints over deliveries).
+      const inside = a.numerator.every((o) => (a.denominator as readonly string[]).includes(o));
+      counts.delivered = inside ? volume - bad : volume;
+      counts[a.numerator[0]] = bad;
+      return counts;
+    };
+    const rateOf = (counts: Record<string, number>) => sum(a.numerator, counts) / sum(a.denominator, counts);
+
+    // At the threshold, at the minimum volume: the alarm's datapoint is the rate, which breaches.
+    const at = mix(minVolume, threshold * 1.5);
+    expect(evaluate(queries, values(at))).toBeCloseTo(rateOf(at), 10);
+    expect(evaluate(queries, values(at))).toBeGreaterThanOrEqual(threshold);
+    // The same rate one message short of the volume reads 0: 1 bounce out of 2 does not page.
+    expect(evaluate(queries, values(mix(minVolume - 1, threshold * 1.5)))).toBe(0);
+    expect(evaluate(queries, values({ delivered: 1, [a.numerator[0]]: 1 }))).toBe(0);
+    // Below the threshold it stays below; no data at all reads 0, not a missing datapoint.
+    expect(evaluate(queries, values(mix(minVolume * 10, threshold / 2)))).toBeLessThan(threshold);
+    expect(evaluate(queries, {})).toBe(0);
+    // Every outcome of the rate counts, from every source.
+    if (a.numerator.length > 1) {
+      const split = { delivered: minVolume * 4, failed: minVolume / 2, rejected: minVolume / 2 };
+      expect(evaluate(queries, values(split))).toBeCloseTo(0.2, 10);
     }
   });
 });
