@@ -7,12 +7,14 @@ import type { NormalizedRecord } from '../../src/schema';
 import {
   allowedOn,
   iamMatches,
+  isObject,
   type Json,
   type JsonObject,
   placeholder,
   type Resolved,
   type Resource,
   render,
+  renderJson,
   resolve,
   roleStatements,
   type Template,
@@ -22,7 +24,8 @@ import { slsPackage } from '../helpers/sls';
 
 /**
  * The stack side of rates (issue 13): the tumbling window is in template.test.ts; here the rollups zone (Glue
- * table, the functions' right to write it, its lifecycle) and the account-wide rate alarms on MessageEvents.
+ * table, the functions' right to write it, its lifecycle), the account-wide rate alarms on MessageEvents and the
+ * dashboard. Which metrics the alarms and the dashboard may name: templateMetrics.test.ts.
  */
 
 let template: Template;
@@ -376,5 +379,125 @@ describe('account-wide rate alarms', () => {
       const split = { delivered: minVolume * 4, failed: minVolume / 2, rejected: minVolume / 2 };
       expect(evaluate(queries, values(split))).toBeCloseTo(0.2, 10);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+
+type Widget = { type: string; width?: number; height?: number; properties: JsonObject };
+
+describe('dashboard', () => {
+  let r: Resolved;
+  let widgets: Widget[];
+  beforeAll(() => {
+    r = resolve(template);
+    widgets = (renderJson(props(r, 'Dashboard').DashboardBody as Json) as JsonObject)
+      .widgets as unknown as Widget[];
+  });
+  const titled = (title: string) => {
+    const w = widgets.find((x) => x.properties.title === title);
+    if (w === undefined) throw new Error(`no widget ${title}`);
+    return w;
+  };
+
+  it('is one dashboard of the stack, whose body is JSON once CloudFormation substitutes it', () => {
+    expect(props(r, 'Dashboard').DashboardName).toBe('pinpoint-stream-processor-dev');
+    expect(widgets.length).toBeGreaterThanOrEqual(15);
+    for (const w of widgets) {
+      expect(['metric', 'text']).toContain(w.type);
+      if (w.type === 'metric') expect(w.properties.region).toBe('us-east-1');
+    }
+    // CloudFormation's escape ${!…} comes out as the widgets' dynamic labels, and nothing else is left over.
+    const text = render(props(r, 'Dashboard').DashboardBody as Json);
+    const leftover = [...text.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1] as string);
+    expect(leftover.length).toBeGreaterThan(0);
+    for (const x of leftover) expect(x).toMatch(/^PROP\('Dim\.[A-Za-z]+'\)$/);
+  });
+
+  it('shows what an operator looks at first', () => {
+    const titles = widgets.map((w) => w.properties.title).filter((t) => t !== undefined);
+    expect(titles).toEqual(
+      expect.arrayContaining([
+        'Records out by path, source, family and outcome',
+        'Message events by source, channel and outcome',
+        'Poison records by path and reason',
+        'Internal errors and batches not delivered',
+        'Alerts sent by rule and severity',
+        'Email bounce rate (SES and Pinpoint)',
+        'Email complaint rate (SES and Pinpoint)',
+        'SMS failure rate (Pinpoint and End User Messaging)',
+        'Kinesis iterator age',
+        'Firehose transformation and delivery',
+        'Function duration',
+        'Function errors and throttles',
+        'Records deferred near the deadline',
+      ]),
+    );
+  });
+
+  it.each([
+    ['EmailBounceRateAlarm', 'Email bounce rate (SES and Pinpoint)'],
+    ['EmailComplaintRateAlarm', 'Email complaint rate (SES and Pinpoint)'],
+    ['SmsFailureRateAlarm', 'SMS failure rate (Pinpoint and End User Messaging)'],
+  ])('graphs the math of %s, with its threshold', (alarmId, title) => {
+    const widget = titled(title);
+    const fromAlarm: Record<string, string> = {};
+    for (const q of queriesOf(r, alarmId)) {
+      fromAlarm[q.Id] =
+        q.Expression !== undefined
+          ? expressionOf(q)
+          : JSON.stringify([
+              q.MetricStat?.Metric.Namespace,
+              q.MetricStat?.Metric.MetricName,
+              dimensionsOf(q),
+            ]);
+    }
+    const fromWidget: Record<string, string> = {};
+    for (const entry of widget.properties.metrics as Json[][]) {
+      const last = entry[entry.length - 1];
+      const options = isObject(last) ? last : {};
+      if (typeof options.expression === 'string') {
+        fromWidget[options.id as string] = options.expression;
+        continue;
+      }
+      const [namespace, name, ...rest] = entry.filter((x) => typeof x === 'string') as string[];
+      const dims: Record<string, string> = {};
+      for (let i = 0; i < rest.length; i += 2) dims[rest[i] as string] = rest[i + 1] as string;
+      fromWidget[options.id as string] = JSON.stringify([namespace, name, dims]);
+    }
+    expect(fromWidget).toEqual(fromAlarm);
+    const alarm = props(r, alarmId);
+    expect(widget.properties).toMatchObject({ period: 900, stat: 'Sum' });
+    expect(widget.properties.annotations).toEqual({
+      horizontal: [{ label: 'alarm threshold', value: Number(alarm.Threshold) }],
+    });
+    // The threshold line follows the parameter.
+    const x = resolve(template, { EmailBounceRateAlarmThreshold: '0.03' });
+    const body = renderJson(props(x, 'Dashboard').DashboardBody as Json) as JsonObject;
+    const bounce = (body.widgets as unknown as Widget[]).find(
+      (w) => w.properties.title === 'Email bounce rate (SES and Pinpoint)',
+    );
+    expect(bounce?.properties.annotations).toEqual({
+      horizontal: [{ label: 'alarm threshold', value: 0.03 }],
+    });
+  });
+
+  it('graphs the stack’s own function, delivery stream and queue', () => {
+    const dims = widgets
+      .flatMap((w) => (w.properties.metrics ?? []) as Json[][])
+      .filter((m) => typeof m[0] === 'string' && (m[0] as string).startsWith('AWS/'))
+      .map((m) => `${m[0]} ${m[1]} ${m[2]}=${m[3]}`);
+    expect(dims).toEqual(
+      expect.arrayContaining([
+        'AWS/Lambda IteratorAge FunctionName=KinesisLambdaFunction',
+        'AWS/Lambda Duration FunctionName=FirehoseLambdaFunction',
+        'AWS/Lambda Errors FunctionName=KinesisLambdaFunction',
+        'AWS/Firehose ExecuteProcessing.Success DeliveryStreamName=DeliveryStream',
+        'AWS/SQS ApproximateNumberOfMessagesVisible QueueName=KinesisDeadLetterQueue.QueueName',
+      ]),
+    );
+    expect(titled('Kinesis iterator age').properties.annotations).toEqual({
+      horizontal: [{ label: 'alarm threshold', value: 300000 }],
+    });
   });
 });
