@@ -162,7 +162,8 @@ export function resolve(t: Template, overrides: Record<string, string> = {}): Re
 
 /**
  * Renders an intrinsic as text with stand-ins: Ref X → X, GetAtt X.Arn → arn:X, pseudo-parameters →
- * aws / us-east-1 / 123456789012; `${!x}` in Fn::Sub → `${x}` (CloudFormation's escape).
+ * aws / us-east-1 / 123456789012; `${!x}` in Fn::Sub → `${x}` (CloudFormation's escape, whatever x holds:
+ * `${!PROP('Dim.Outcome')}` → `${PROP('Dim.Outcome')}`).
  */
 export function render(node: Json): string {
   if (typeof node === 'string' || typeof node === 'number' || typeof node === 'boolean') return String(node);
@@ -175,8 +176,9 @@ export function render(node: Json): string {
   if ('Fn::Sub' in node) {
     const sub = node['Fn::Sub'];
     const [text, vars] = typeof sub === 'string' ? [sub, {}] : (sub as [string, JsonObject]);
-    return text.replace(/\$\{(!?)([A-Za-z0-9:.]+)\}/g, (_m, bang: string, name: string) => {
-      if (bang === '!') return `\${${name}}`;
+    return text.replace(/\$\{(?:!([^}]*)|([A-Za-z0-9:.]+))\}/g, (_m, literal?: string, name?: string) => {
+      if (literal !== undefined) return `\${${literal}}`;
+      if (name === undefined) throw new Error(`cannot render ${text}`);
       if (name in vars) return render(vars[name] as Json);
       const p = pseudo(name);
       if (p !== undefined) return p;
@@ -188,6 +190,19 @@ export function render(node: Json): string {
     return renderList(parts).join(sep);
   }
   throw new Error(`cannot render ${JSON.stringify(node)}`);
+}
+
+/**
+ * A JSON document written as an Fn::Sub text (a dashboard body), parsed once rendered: parameters are already
+ * in (resolve), resources and pseudo-parameters become render's stand-ins, `${!…}` literals stay `${…}`.
+ */
+export function renderJson(node: Json): Json {
+  const text = render(node);
+  try {
+    return JSON.parse(text) as Json;
+  } catch (err) {
+    throw new Error(`not JSON once rendered (${(err as Error).message}):\n${text}`);
+  }
 }
 
 export function renderList(node: Json): string[] {

@@ -433,6 +433,21 @@ describe('template (defaults)', () => {
       );
     });
 
+    it('counts rates over a tumbling window of KinesisTumblingWindowSeconds (5 minutes; 0 = off, at most 900)', () => {
+      expect(props('KinesisEventSourceMapping').TumblingWindowInSeconds).toBe('300');
+      const p = template.Parameters.KinesisTumblingWindowSeconds as Parameter;
+      // CloudFormation's range for the property: 0 (no window) to 900 seconds.
+      expect(p).toMatchObject({ Type: 'Number', MinValue: 0, MaxValue: 900 });
+      for (const seconds of ['0', '60', '900']) {
+        const x = resolve(template, { KinesisTumblingWindowSeconds: seconds });
+        expect((x.resources.KinesisEventSourceMapping as Resource).Properties.TumblingWindowInSeconds).toBe(
+          seconds,
+        );
+      }
+      // The window's state goes back and forth in the responses: partial batch failures stay on with it.
+      expect(props('KinesisEventSourceMapping').FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    });
+
     it('reads an existing stream when one is given', () => {
       const x = resolve(template, EXISTING);
       expect(x.resources.KinesisStream).toBeUndefined();
@@ -869,14 +884,22 @@ describe('template (defaults)', () => {
       const kinesisPut = allowedOn(roleStatements(x, 'KinesisFunctionRole'), 's3:PutObject');
       const firehosePut = allowedOn(roleStatements(x, 'FirehoseFunctionRole'), 's3:PutObject');
       const bucket = prefix === '' ? 'ArchiveBucket' : 'existing-archive';
+      // rollups/: the rate rollups, written at the end of a tumbling window (Kinesis) or of an invocation
+      // (Firehose); templateRates.test.ts checks their keys against these grants.
       expect(kinesisPut).toEqual(
-        ['raw', 'normalized', 'quarantine'].map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`),
+        ['raw', 'normalized', 'quarantine', 'rollups'].map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`),
       );
-      expect(firehosePut).toEqual([`arn:aws:s3:::${bucket}/${prefix}quarantine/*`]);
+      expect(firehosePut).toEqual(
+        ['quarantine', 'rollups'].map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`),
+      );
 
       const keys = await writtenKeys(prefix);
-      expect(new Set(keys.kinesis.map((k) => k.zone))).toEqual(new Set(['raw', 'normalized', 'quarantine']));
-      expect(new Set(keys.firehose.map((k) => k.zone))).toEqual(new Set(['quarantine']));
+      const kinesisZones = new Set(keys.kinesis.map((k) => k.zone as string));
+      const firehoseZones = new Set(keys.firehose.map((k) => k.zone as string));
+      for (const z of ['raw', 'normalized', 'quarantine']) expect(kinesisZones).toContain(z);
+      expect(firehoseZones).toContain('quarantine');
+      for (const z of kinesisZones) expect(['raw', 'normalized', 'quarantine', 'rollups']).toContain(z);
+      for (const z of firehoseZones) expect(['quarantine', 'rollups']).toContain(z);
       for (const k of keys.kinesis) expect(kinesisPut.some((g) => iamMatches(g, k.arn))).toBe(true);
       for (const k of keys.firehose) expect(firehosePut.some((g) => iamMatches(g, k.arn))).toBe(true);
     });
@@ -1012,7 +1035,9 @@ describe('template (defaults)', () => {
       ];
       for (const found of expected) expect(found).toHaveLength(1);
       expect(find('AWS/Lambda', 'IteratorAge', kinesisFn)[0]?.Threshold).toBe('300000');
-      expect(alarms).toHaveLength(11); // and the two internal-errors alarms: templateInternalErrors.test.ts
+      // …and the two internal-errors alarms (templateInternalErrors.test.ts), the three rate alarms
+      // (templateRates.test.ts) and records failed for size (below).
+      expect(alarms).toHaveLength(14);
       for (const a of alarms) {
         expect(a.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
         expect(a.TreatMissingData).toBe('notBreaching');
