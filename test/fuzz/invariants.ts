@@ -184,7 +184,7 @@ export function parseLine(text: string): { row?: unknown; error?: string } {
 // Archive objects.
 
 const KEY =
-  /^(raw|normalized|quarantine)\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/(kinesis|firehose)\/[A-Za-z0-9._=-]+\/[A-Za-z0-9._=-]+\.jsonl\.gz$/;
+  /^(raw|normalized|quarantine|rollups)\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/(kinesis|firehose)\/[A-Za-z0-9._=-]+\/[A-Za-z0-9._=-]+\.jsonl\.gz$/;
 
 /**
  * Keys S3 can take and that stay inside their prefix (≤ 1,024 bytes, no `.`/`..` segment), metadata S3 can
@@ -216,6 +216,16 @@ export function objectViolations(objects: readonly ArchiveObject[]): string[] {
         out.push(`metadata ${k} of ${clip(o.key, 60)} is not printable ASCII: ${show(v)}`);
     }
     if (size > 2048) out.push(`metadata of ${clip(o.key, 60)} is ${size} bytes (S3 allows 2 KB)`);
+    if (o.zone === 'rollups') {
+      const m = /\/dt=([^/]+)\/hour=([^/]+)\//.exec(o.key);
+      for (const line of o.lines) {
+        const start = (parseLine(line).row as { window_start?: unknown } | undefined)?.window_start;
+        if (typeof start === 'string' && m !== null && !start.startsWith(`${m[1]}T${m[2]}:`)) {
+          out.push(`rollup row of window ${start} filed under dt=${m[1]}/hour=${m[2]}`);
+          break;
+        }
+      }
+    }
     if (o.zone === 'normalized') {
       const m = /\/dt=([^/]+)\/hour=([^/]+)\//.exec(o.key);
       for (const line of o.lines) {

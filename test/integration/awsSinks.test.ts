@@ -155,6 +155,7 @@ describe('S3 archive and SNS alerts over HTTP', () => {
         'app_id',
         'event_type',
         'family',
+        'kind',
         'rule',
         'severity',
         'source',
@@ -351,21 +352,23 @@ describe('Firehose path over HTTP', () => {
     for (const id of firstIds) expect(ids.has(id)).toBe(true);
   });
 
-  it('fails the invocation when the quarantine cannot be written', async () => {
+  it('fails the invocation when the quarantine and the rollups cannot be written', async () => {
     const prefix = newPrefix('firehose-q');
     const handler = firehose(env(prefix, { AWS_ENDPOINT_URL_S3: deadUrl }));
-    await expect(handler(firehoseEvent('mixed'), lambdaContext())).rejects.toMatchObject({
-      name: 'DeliveryError',
-      retryable: true,
-      message: expect.stringMatching(/^1 sink write\(s\) failed for firehose:pinpoint-events\//),
-      errors: [
-        expect.objectContaining({
-          name: 'SinkError',
-          sink: 'archive',
-          message: expect.stringMatching(new RegExp(`^PutObject s3://${BUCKET}/${prefix}/quarantine/`)),
-        }),
-      ],
+    const failed = await handler(firehoseEvent('mixed'), lambdaContext()).then(
+      () => undefined,
+      (err: unknown) => err as { name: string; retryable: boolean; message: string; errors: Error[] },
+    );
+    expect(failed).toMatchObject({ name: 'DeliveryError', retryable: true });
+    const puts = (failed?.errors ?? []).map((e) => {
+      expect(e).toMatchObject({ name: 'SinkError', sink: 'archive' });
+      return /^PutObject s3:\/\/[^/]+\/[^/]+\/([a-z]+)\//.exec(e.message)?.[1];
     });
+    // One quarantine object (the batch has poison), one rollups object per hour of the records' arrival.
+    expect(puts.filter((zone) => zone === 'quarantine')).toHaveLength(1);
+    expect(puts.filter((zone) => zone === 'rollups').length).toBeGreaterThan(0);
+    expect(puts.every((zone) => zone === 'quarantine' || zone === 'rollups')).toBe(true);
+    expect(failed?.message).toMatch(new RegExp(`^${puts.length} sink write\\(s\\) failed for firehose:pinpoint-events/`));
     const healthy = firehose(env(prefix));
     const res = await healthy(firehoseEvent('mixed'), lambdaContext());
     expect(res.records.filter((r) => r.result === 'ProcessingFailed')).toHaveLength(8);
