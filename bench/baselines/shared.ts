@@ -3,7 +3,7 @@ import { enrich } from '../../src/enrich';
 import { normalizeEvent } from '../../src/normalize';
 import type { PiiProtector } from '../../src/pii';
 import type { PipelineSettings } from '../../src/pipeline';
-import { eventIdOf } from '../../src/pipeline';
+import { eventIdOf } from '../../src/eventId';
 import { routeRecord } from '../../src/rules/route';
 import type { NormalizedRecord } from '../../src/schema';
 
