@@ -10,5 +10,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
   setupFiles: ['<rootDir>/test/setupEnv.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/setupReady.ts'],
   clearMocks: true,
 };

@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import metadata from 'libphonenumber-js/min/metadata';
 import { createHmacHex } from './hmac';
+import { BoundedMemo } from './pii/boundedMemo';
 import { FIELD_POLICY, type FieldPolicy } from './pii/fieldPolicy';
 import { canonicalSpan, KIND_NAMES, type Spans, scanText } from './pii/scanText';
 import { userAgentClass } from './pii/userAgentClass';
@@ -43,17 +44,28 @@ const MAX_HASHED_SPANS = 1000;
 /** Redact-mode markers of the span kinds, built once. */
 const KIND_MARKERS = KIND_NAMES.map((kind) => `[${kind}]`);
 
-/** One HMAC function per key (its pad buffers are built once, not per batch). */
-const hmacByKey = new WeakMap<Buffer, (value: string) => string>();
+/**
+ * Per container and key: the HMAC function (its pad buffers built once) and a bounded memo of its results.
+ * Recipients recur — one email gives send, delivery, open and click events for the same address — and a warm
+ * container sees them again batch after batch. At most 50,000 values of up to 256 characters (a few MB).
+ */
+const MEMO_ENTRIES = 50_000;
+const hmacByKey = new WeakMap<Buffer, { hmac: (value: string) => string; memo: BoundedMemo<string> }>();
 
-function hmacFor(key: Buffer): (value: string) => string {
-  let hmac = hmacByKey.get(key);
-  if (hmac === undefined) {
-    hmac = createHmacHex(key);
-    hmacByKey.set(key, hmac);
+function hmacFor(key: Buffer): { hmac: (value: string) => string; memo: BoundedMemo<string> } {
+  let entry = hmacByKey.get(key);
+  if (entry === undefined) {
+    entry = { hmac: createHmacHex(key), memo: new BoundedMemo(MEMO_ENTRIES, MAX_CACHED_LENGTH) };
+    hmacByKey.set(key, entry);
   }
-  return hmac;
+  return entry;
 }
+
+/** Phone number → country, and user agent → class: pure functions, memoized per container alike. */
+const phoneCountries = new BoundedMemo<string | undefined>(MEMO_ENTRIES, MAX_CACHED_LENGTH);
+const userAgentClasses = new BoundedMemo<UserAgentClass>(MAX_CACHED_VALUES, 4 * MAX_CACHED_LENGTH);
+/** Map keys found to hold no personal data (attribute names: a small vocabulary). */
+const cleanKeys = new BoundedMemo<true>(MAX_CACHED_VALUES, MAX_CACHED_LENGTH);
 
 const callingCodeCountries = (metadata as { country_calling_codes: Record<string, string[]> })
   .country_calling_codes;
@@ -63,24 +75,23 @@ const POLICY = new Map<string, FieldPolicy>(Object.entries(FIELD_POLICY));
 
 /**
  * Applies the configured PII mode to every place personal data can sit (docs/schema.md §5). One instance per
- * batch: each distinct value is hashed (HMAC-SHA256, first 128 bits as hex) and parsed once per batch, then
- * served from the cache. Every method takes time linear in the size of its input (see `scanText`).
+ * batch; the keyed hashes (HMAC-SHA256, first 128 bits as hex), phone countries, user-agent classes and clean
+ * map keys are memoized per container in bounded memos (above), span tokens per batch. Every method takes time
+ * linear in the size of its input (see `scanText`).
  */
 export class PiiProtector {
-  private readonly hashes = new Map<string, string>();
   /** `hmac:<hash>` tokens of free-text spans, by their canonical form. */
   private readonly tokens = new Map<string, string>();
-  private readonly phoneCountries = new Map<string, string | undefined>();
-  private readonly userAgentClasses = new Map<string, UserAgentClass>();
-  /** Map keys found to hold no personal data. */
-  private readonly cleanKeys = new Set<string>();
   private readonly hmac: (value: string) => string;
+  private readonly hashes: BoundedMemo<string>;
 
   constructor(
     readonly mode: PiiMode,
     key: Buffer,
   ) {
-    this.hmac = hmacFor(key);
+    const { hmac, memo } = hmacFor(key);
+    this.hmac = hmac;
+    this.hashes = memo;
   }
 
   /** Keyed hash of a value, so joins across records keep working without the value itself. */
@@ -88,8 +99,7 @@ export class PiiProtector {
     let h = this.hashes.get(value);
     if (h === undefined) {
       h = this.hmac(value).slice(0, HASH_HEX_CHARS);
-      if (value.length <= MAX_CACHED_LENGTH && this.hashes.size < MAX_CACHED_VALUES)
-        this.hashes.set(value, h);
+      this.hashes.set(value, h);
     }
     return h;
   }
@@ -130,12 +140,10 @@ export class PiiProtector {
    */
   userAgent(rec: NormalizedRecord, userAgent: string | undefined): void {
     if (userAgent === undefined) return;
-    let cls = this.userAgentClasses.get(userAgent);
+    let cls = userAgentClasses.get(userAgent);
     if (cls === undefined) {
       cls = userAgentClass(userAgent);
-      if (userAgent.length <= 4 * MAX_CACHED_LENGTH && this.userAgentClasses.size < MAX_CACHED_VALUES) {
-        this.userAgentClasses.set(userAgent, cls);
-      }
+      userAgentClasses.set(userAgent, cls);
     }
     if (this.mode === 'keep') rec.user_agent = userAgent;
     rec.user_agent_class = cls;
@@ -290,10 +298,10 @@ export class PiiProtector {
   /** A map key: as is, or its token when it holds personal data (`[key]` in redact mode). */
   private key(key: string): string {
     // Keys are a small vocabulary (the same attribute names in every record): a clean one is remembered.
-    if (this.cleanKeys.has(key)) return key;
+    if (cleanKeys.has(key)) return key;
     const spans = scanText(key);
     if (spans.length === 0) {
-      if (key.length <= MAX_CACHED_LENGTH && this.cleanKeys.size < MAX_CACHED_VALUES) this.cleanKeys.add(key);
+      cleanKeys.set(key, true);
       return key;
     }
     return (
@@ -348,12 +356,12 @@ export class PiiProtector {
   }
 
   private phoneCountry(number: string): string | undefined {
-    if (this.phoneCountries.has(number)) return this.phoneCountries.get(number);
+    if (phoneCountries.has(number)) return phoneCountries.get(number);
     const parsed = parsePhoneNumberFromString(number);
     // Fictional and reserved ranges parse without a country; the calling code's main country still applies.
     const country =
       parsed?.country ?? (parsed ? callingCodeCountries[parsed.countryCallingCode]?.[0] : undefined);
-    this.phoneCountries.set(number, country);
+    phoneCountries.set(number, country);
     return country;
   }
 }

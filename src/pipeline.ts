@@ -1,7 +1,7 @@
 import { type DecodeResult, decodeBytes, decodeData } from './decode';
 import { type AppMetadataMap, enrich } from './enrich';
 import { describeError, type PoisonReason, PoisonRecordError } from './errors';
-import { sha256Hex } from './hash';
+import { eventIdOf } from './eventId';
 import { normalizeEvent } from './normalize';
 import { type PiiMode, PiiProtector } from './pii';
 import type { CompiledRule } from './rules/compileRules';
@@ -283,12 +283,4 @@ export function lineText(outcome: OkOutcome): string {
 /** The JSON line of an outcome in base64 (a Firehose response's `data`), whatever its encoding. */
 export function lineBase64(outcome: OkOutcome): string {
   return outcome.encoding === 'base64' ? outcome.line : Buffer.from(outcome.line, 'utf8').toString('base64');
-}
-
-/**
- * Deterministic event id: the same input bytes always give the same id, so duplicates (Pinpoint sends some
- * events many times) share one id and can be removed downstream. BOM and surrounding whitespace do not count.
- */
-export function eventIdOf(text: string | Buffer): string {
-  return sha256Hex(text).slice(0, 32);
 }

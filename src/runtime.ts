@@ -1,5 +1,6 @@
 import type { Config } from './config';
 import { ConfigError, describeError, isServiceRefusal, SecretUnavailableError } from './errors';
+import { eventIdsReady } from './eventId';
 import { createJsonLogger, type Logger } from './logger';
 import { noTelemetry, type Telemetry } from './observability/telemetry';
 import type { PipelineSettings } from './pipeline';
@@ -51,6 +52,7 @@ export interface RuntimeOverrides {
  * content hash (the `RULES_SHA256` / `APP_METADATA_SHA256` of the deployed functions).
  */
 export async function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {
+  await eventIdsReady;
   const logger = overrides.logger ?? createJsonLogger(config.logLevel);
   const routing =
     config.packaged ?? loadRoutingConfig(config.rules, { map: config.apps, origin: config.appsOrigin });

@@ -1,9 +1,9 @@
 import type { JsonObject } from '../../src/decode';
 import { enrich } from '../../src/enrich';
+import { eventIdOf } from '../../src/eventId';
 import { normalizeEvent } from '../../src/normalize';
 import type { PiiProtector } from '../../src/pii';
 import type { PipelineSettings } from '../../src/pipeline';
-import { eventIdOf } from '../../src/pipeline';
 import { routeRecord } from '../../src/rules/route';
 import type { NormalizedRecord } from '../../src/schema';
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { referenceEventId } from '../helpers/xxh64';
 import { DROP_PREFIX } from './arbitraries';
 
 /**
@@ -27,7 +27,7 @@ export function oracleOf(data: unknown): Oracle {
     return { dropped: false };
   }
   const text = (raw.startsWith(BOM) ? raw.slice(1) : raw).trim();
-  const eventId = createHash('sha256').update(text, 'utf8').digest('hex').slice(0, 32);
+  const eventId = referenceEventId(Buffer.from(text, 'utf8'));
   let event: unknown;
   try {
     event = JSON.parse(text);

@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { type PiiMode, PiiProtector } from '../../src/pii';
+import { BoundedMemo } from '../../src/pii/boundedMemo';
 import type { NormalizedRecord } from '../../src/schema';
 import { normalizedRecord } from '../helpers/factories';
 
@@ -69,6 +71,48 @@ describe('PiiProtector.hash', () => {
   it('differs across values', () => {
     const p = protector('hash');
     expect(p.hash('a@example.com')).not.toBe(p.hash('b@example.com'));
+  });
+});
+
+describe('PiiProtector.hash, memoized per container', () => {
+  it('serves each key its own HMAC, whatever was memoized before, over random values and keys', () => {
+    const keys = [KEY, OTHER_KEY, Buffer.from('third-key-for-the-memo-test')];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(keys.length - 1), fc.string({ maxLength: 300 })), { maxLength: 50 }),
+        (calls) => {
+          for (const [k, value] of calls) {
+            const key = keys[k] as Buffer;
+            expect(protector('hash', key).hash(value)).toBe(hmac(value, key));
+          }
+        },
+      ),
+    );
+  });
+
+  it('gives the same hash again once the memo has forgotten the value', () => {
+    const p = protector('hash');
+    const first = p.hash('forgotten@example.com');
+    // More distinct values than the memo holds push the first one out.
+    for (let i = 0; i < 50_001; i++) p.hash(`filler-${i}@example.com`);
+    expect(p.hash('forgotten@example.com')).toBe(first);
+    expect(first).toBe(hmac('forgotten@example.com'));
+  });
+});
+
+describe('BoundedMemo', () => {
+  it('keeps at most its size, dropping the oldest first, and never a key over its length', () => {
+    const memo = new BoundedMemo<number>(3, 5);
+    for (const [i, k] of ['a', 'b', 'c', 'd'].entries()) memo.set(k, i);
+    expect(memo.size).toBe(3);
+    expect(memo.has('a')).toBe(false);
+    expect([memo.get('b'), memo.get('c'), memo.get('d')]).toEqual([1, 2, 3]);
+    memo.set('c', 20); // an update does not evict
+    expect(memo.size).toBe(3);
+    expect(memo.get('b')).toBe(1);
+    memo.set('toolong', 9);
+    expect(memo.has('toolong')).toBe(false);
+    expect(memo.size).toBe(3);
   });
 });
 

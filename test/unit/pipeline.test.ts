@@ -1,17 +1,37 @@
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { eventIdOf, lineText, runPipeline } from '../../src/pipeline';
+import { eventIdOf } from '../../src/eventId';
+import { lineText, runPipeline } from '../../src/pipeline';
 import { assertConformsToGlue, glueTable } from '../helpers/glue';
 import { FAMILIES, rawEvents, testRuntime } from '../helpers/runtime';
+import { referenceEventId, xxh64 } from '../helpers/xxh64';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
 
 describe('event ids', () => {
-  it('are the first 128 bits of the SHA-256 of the JSON text, from the text or its bytes alike', () => {
+  const reference = referenceEventId;
+
+  it("the reference XXH64 gives the specification's published values", () => {
+    expect(xxh64(new Uint8Array(), 0n).toString(16)).toBe('ef46db3751d8e999');
+    expect(xxh64(Buffer.from('a'), 0n).toString(16)).toBe('d24ec4f1a98c6e5b');
+    expect(xxh64(Buffer.from('abc'), 0n).toString(16)).toBe('44bc2cf5ad770999');
+  });
+
+  it('are XXH64 of the bytes under two fixed seeds, 32 hex characters, from the text or its bytes alike', () => {
     const text = '{"event_type":"_session.start","note":"Jöhn 😀"}';
-    const expected = createHash('sha256').update(text).digest('hex').slice(0, 32);
-    expect(eventIdOf(text)).toBe(expected);
-    expect(eventIdOf(Buffer.from(text))).toBe(expected);
+    expect(eventIdOf(text)).toMatch(/^[0-9a-f]{32}$/);
+    expect(eventIdOf(text)).toBe(reference(Buffer.from(text)));
+    expect(eventIdOf(Buffer.from(text))).toBe(eventIdOf(text));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), (bytes) => {
+        expect(eventIdOf(bytes)).toBe(reference(bytes));
+      }),
+      { numRuns: 300 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 500 }), (s) => {
+        expect(eventIdOf(s)).toBe(eventIdOf(Buffer.from(s, 'utf8')));
+      }),
+    );
   });
 
   it('do not count a BOM or surrounding whitespace', async () => {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +8,11 @@ import type {
   KinesisStreamBatchResponse,
   KinesisStreamEvent,
 } from 'aws-lambda';
+
 import type { NormalizedRecord } from '../../../src/schema';
 import { lambdaContext, loadHandler } from '../../helpers/loadHandler';
 import { firehoseEvent, kinesisEvent, TEST_PII_KEY } from '../../helpers/runtime';
+import { referenceEventId } from '../../helpers/xxh64';
 
 /**
  * The SES-via-EventBridge samples (events/*-ses-eventbridge.json) through both functions: each record is the
@@ -40,12 +41,9 @@ function without(rec: NormalizedRecord, keys: readonly string[]): Record<string,
 
 const keyOf = (rec: NormalizedRecord) => `${rec.message_id} ${rec.event_type}`;
 
-/** As `event_id` is defined (docs/schema.md §1): SHA-256 of the JSON text received, first 128 bits. */
+/** As `event_id` is defined (docs/schema.md §1): XXH64 of the JSON text received under two seeds. */
 const idOf = (base64: string) =>
-  createHash('sha256')
-    .update(Buffer.from(base64, 'base64').toString('utf8').trim())
-    .digest('hex')
-    .slice(0, 32);
+  referenceEventId(Buffer.from(Buffer.from(base64, 'base64').toString('utf8').trim()));
 
 const dirs: string[] = [];
 afterAll(() => {
