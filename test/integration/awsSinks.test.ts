@@ -368,7 +368,9 @@ describe('Firehose path over HTTP', () => {
     expect(puts.filter((zone) => zone === 'quarantine')).toHaveLength(1);
     expect(puts.filter((zone) => zone === 'rollups').length).toBeGreaterThan(0);
     expect(puts.every((zone) => zone === 'quarantine' || zone === 'rollups')).toBe(true);
-    expect(failed?.message).toMatch(new RegExp(`^${puts.length} sink write\\(s\\) failed for firehose:pinpoint-events/`));
+    expect(failed?.message).toMatch(
+      new RegExp(`^${puts.length} sink write\\(s\\) failed for firehose:pinpoint-events/`),
+    );
     const healthy = firehose(env(prefix));
     const res = await healthy(firehoseEvent('mixed'), lambdaContext());
     expect(res.records.filter((r) => r.result === 'ProcessingFailed')).toHaveLength(8);
