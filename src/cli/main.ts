@@ -55,7 +55,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
         .argParser(integer(1, 100_000)),
     )
     .option('--json', 'print the summary as one JSON object')
-    .addOption(windowOption('write them, the rate alerts (alerts/) and the rollups (rollups/)'))
+    .addOption(windowOption('write the rate alerts (alerts/) and the rollups (rollups/)'))
     .action(async (files: string[], opts) => setExitCode(await processCommand(files, opts, io)));
 
   program
