@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
 import { ConfigError, DeadlineError, DeliveryError, describeError, SinkError } from '../errors';
+import { parseWindowDuration } from './duration';
 import { fixturesCommand } from './fixtures';
 import { CliError, type CliIO, EXIT, oneLine, streamOutput } from './io';
 import { BATCH_RECORDS, processCommand } from './process';
@@ -54,6 +55,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
         .argParser(integer(1, 100_000)),
     )
     .option('--json', 'print the summary as one JSON object')
+    .addOption(windowOption('write the rate alerts (alerts/) and the rollups (rollups/)'))
     .action(async (files: string[], opts) => setExitCode(await processCommand(files, opts, io)));
 
   program
@@ -78,6 +80,15 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
       new Option('--concurrency <n>', 'objects replayed in parallel').default(4).argParser(integer(1, 64)),
     )
     .option('--json', 'print the summary as one JSON object')
+    .addOption(
+      windowOption(
+        'write the rollups to the archive sink; the rate alerts are printed, and sent only with --send-rate-alerts',
+      ),
+    )
+    .option(
+      '--send-rate-alerts',
+      'with --window: send the rate alerts to the alert sink too (history: they may page someone)',
+    )
     .action(async (opts) => setExitCode(await replayCommand(opts, io)));
 
   program
@@ -143,6 +154,15 @@ function exitCodeOf(err: unknown): number {
   if (err instanceof SinkError || err instanceof DeadlineError || err instanceof DeliveryError)
     return EXIT.sink;
   return EXIT.input;
+}
+
+/** `--window <duration>`, for process and replay; `what` says what happens to the windows' results. */
+function windowOption(what: string): Option {
+  return new Option(
+    '--window <duration>',
+    `count the rate rules over tumbling windows of this length (300s, 5m, 1h; up to 1d) by arrival time, as the ` +
+      `Kinesis handler does; print the rates per window, rule and group and the rate alerts; ${what}`,
+  ).argParser(parseWindowDuration);
 }
 
 function integer(min: number, max: number): (value: string) => number {

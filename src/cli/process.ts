@@ -4,6 +4,7 @@ import { runBatch } from '../batch/run';
 import { loadConfig } from '../config';
 import type { ProcessedRecord } from '../pipeline';
 import { createRuntime, type Runtime } from '../runtime';
+import type { NormalizedRecord } from '../schema';
 import { fileBatchRef } from '../sinks/archiveLayout';
 import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { type InputItem, readItems } from './inputItems';
@@ -11,6 +12,14 @@ import { CliError, type CliIO, cliLogger, EXIT, outputNotWritten } from './io';
 import { processItems } from './processItems';
 import { createProgress } from './progress';
 import { RunTally } from './RunTally';
+import {
+  type ClosedRateWindows,
+  deliverRateWindows,
+  RateWindows,
+  rateWindowsBatch,
+  rateWindowsJson,
+  renderRateWindows,
+} from './rateWindows';
 import { decompressed, openSource, readError } from './readInput';
 
 export interface ProcessOptions {
@@ -26,6 +35,11 @@ export interface ProcessOptions {
   batchBytes?: number;
   /** The summary as one JSON object instead of tables. */
   json?: boolean;
+  /**
+   * `--window`, in seconds: count the rate rules over tumbling windows of this length, print the rates and the
+   * rate alerts, write the alerts and the rollups.
+   */
+  window?: number;
 }
 
 /**
@@ -84,6 +98,7 @@ export async function processCommand(
     ...(opts.stdout === true && { sinks: NO_SINKS }),
   });
   const tally = new RunTally();
+  const windows = opts.window === undefined ? undefined : new RateWindows(runtime.rateRules, opts.window);
   const progress = createProgress(io.stderr, 'process', 'files');
   const report = opts.stdout === true ? io.stderr : io.stdout;
   let interrupted = false;
@@ -101,7 +116,7 @@ export async function processCommand(
       let bytes = 0;
       const flush = async () => {
         if (batch.length === 0) return;
-        const processed = await run(input.name, batch, runtime, opts, io);
+        const processed = await run(input.name, batch, runtime, opts, io, windows?.add);
         tally.add(input.name, processed);
         progress.advance({ records: processed.length });
         batch = [];
@@ -133,14 +148,48 @@ export async function processCommand(
     progress.stop();
   }
 
+  // The windows of what was processed (all of it, or the batches before Ctrl-C), written with the same sinks.
+  let rates: { closed: ClosedRateWindows; objects: string[] } | undefined;
+  if (windows !== undefined) {
+    const closed = windows.close((ms) =>
+      rateWindowsBatch(
+        'process',
+        windows.seconds,
+        inputs.map((i) => i.name),
+        ms,
+      ),
+    );
+    // With --stdout nothing is written: the rates and alerts are reported, the rollups counted.
+    const objects =
+      opts.stdout === true
+        ? []
+        : await deliverRateWindows(closed, runtime.sinks, {
+            alertSampleSize: config.alertSampleSize,
+            alerts: true,
+          });
+    rates = { closed, objects };
+  }
+
   const summary = tally.report();
-  if (opts.json === true) await report.write(`${JSON.stringify(summary)}\n`);
-  else {
+  if (opts.json === true) {
+    const json =
+      rates === undefined ? summary : { ...summary, ...rateWindowsJson(rates.closed, rates.objects) };
+    await report.write(`${JSON.stringify(json)}\n`);
+  } else {
     await report.write(tally.render('input'));
+    if (rates !== undefined) await report.write(`\n${renderRateWindows(rates.closed)}`);
+    const zones =
+      rates === undefined
+        ? 'normalized/, quarantine/, alerts/'
+        : 'normalized/, quarantine/, alerts/, rollups/';
+    const notWritten =
+      rates === undefined
+        ? ''
+        : `, ${rates.closed.alerts.length} rate alerts and ${rates.closed.rows.length} rollup rows`;
     await report.write(
       opts.stdout === true
-        ? `\n${summary.poison} poison records and ${summary.alerts.reduce((n, a) => n + a.alerts, 0)} alerts not written (--stdout)\n`
-        : `\nOutput: ${displayPath(io.cwd, config.localSinkDir)}/ (normalized/, quarantine/, alerts/)\n`,
+        ? `\n${summary.poison} poison records and ${summary.alerts.reduce((n, a) => n + a.alerts, 0)} alerts${notWritten} not written (--stdout)\n`
+        : `\nOutput: ${displayPath(io.cwd, config.localSinkDir)}/ (${zones})\n`,
     );
   }
   if (interrupted) {
@@ -164,12 +213,13 @@ async function run(
   runtime: Runtime,
   opts: ProcessOptions,
   io: CliIO,
+  onRecord: ((record: NormalizedRecord) => void) | undefined,
 ): Promise<readonly ProcessedRecord[]> {
   const inputs = batch.map((i) => i.input);
   const result = await runBatch(runtime, {
     path: 'cli',
     inputs,
-    process: () => processItems(batch, runtime.settings),
+    process: () => processItems(batch, runtime.settings, onRecord),
     batchRef: () =>
       fileBatchRef(
         name,

@@ -5,6 +5,7 @@ import { loadConfig, normalizePrefix } from '../config';
 import { describeError } from '../errors';
 import type { InputRecord } from '../pipeline';
 import { createRuntime } from '../runtime';
+import type { NormalizedRecord } from '../schema';
 import {
   archiveKeyPartition,
   asArchiveLine,
@@ -16,6 +17,14 @@ import { Checkpoint } from './Checkpoint';
 import { CliError, type CliIO, cliLogger, EXIT, outputNotWritten } from './io';
 import { createProgress } from './progress';
 import { RunTally } from './RunTally';
+import {
+  type ClosedRateWindows,
+  deliverRateWindows,
+  RateWindows,
+  rateWindowsBatch,
+  rateWindowsJson,
+  renderRateWindows,
+} from './rateWindows';
 import { type ObjectStore, S3ObjectStore, type StoredObjectInfo } from './S3ObjectStore';
 
 export interface ReplayOptions {
@@ -31,6 +40,13 @@ export interface ReplayOptions {
   alerts?: boolean;
   concurrency?: number;
   json?: boolean;
+  /**
+   * `--window`, in seconds: count the rate rules over tumbling windows of this length, print the rates and rate
+   * alerts, write the rollups to the archive sink.
+   */
+  window?: number;
+  /** `--send-rate-alerts`: publish the windows' rate alerts too (by default they are only printed). */
+  sendRateAlerts?: boolean;
 }
 
 export interface ReplayDeps {
@@ -58,6 +74,12 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
   if (range.from !== undefined && range.to !== undefined && range.from > range.to) {
     throw new CliError(EXIT.input, `--from ${opts.from} is after --to ${opts.to}`);
   }
+  if (opts.sendRateAlerts === true && opts.window === undefined) {
+    throw new CliError(EXIT.input, '--send-rate-alerts needs --window: rate alerts come from windows');
+  }
+  if (opts.sendRateAlerts === true && opts.alerts === false) {
+    throw new CliError(EXIT.input, '--send-rate-alerts and --no-alerts contradict each other');
+  }
   const config = loadConfig({ ...io.env, PWD: io.cwd });
   const runtime = await createRuntime(config, { logger: cliLogger(io.stderr) });
   const sinks: Sinks =
@@ -70,6 +92,9 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
   );
   const store = deps.store ?? new S3ObjectStore(config);
   const tally = new RunTally();
+  const windows = opts.window === undefined ? undefined : new RateWindows(runtime.rateRules, opts.window);
+  /** The objects whose records are in the windows: delivered in this run. */
+  const counted: string[] = [];
   const progress = createProgress(io.stderr, 'replay', 'objects');
   /** Replays one raw object: read, rebuild the batch, run, deliver, checkpoint. Returns its record count. */
   const replayObject = async (object: StoredObjectInfo): Promise<number> => {
@@ -87,14 +112,22 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
     const ids = inputs.map((i) => i.id);
     const batch = batchRefFromArchive(object.key.slice(prefix.length), ids, metadata);
     if (batch === undefined) throw new CliError(EXIT.input, `${object.key} is not a raw archive key`);
+    // An object's records join the windows once its output is stored: the checkpoint then skips it, so every
+    // record is in the windows of exactly one run (a resumed replay counts the rest).
+    const records: NormalizedRecord[] = [];
     const result = await runBatch(context, {
       path: 'cli',
       inputs,
+      ...(windows !== undefined && { pipeline: { onRecord: (r: NormalizedRecord) => void records.push(r) } }),
       batchRef: () => batch,
       zones: ZONES,
       config: runtime.config,
     });
     if (result.status === 'failed') throw outputNotWritten(object.key, result.error);
+    if (windows !== undefined) {
+      for (const record of records) windows.add(record);
+      counted.push(object.key);
+    }
     await checkpoint.add(object.key);
     tally.add(object.key, result.processed);
     return result.processed.length;
@@ -143,11 +176,35 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
     store.close();
   }
 
+  // The windows of the objects replayed (all, or those before Ctrl-C or a failure): rollups to the archive sink,
+  // rate alerts printed, and sent only when asked.
+  let rates: { closed: ClosedRateWindows; objects: string[] } | undefined;
+  const sendRateAlerts = opts.sendRateAlerts === true;
+  if (windows !== undefined) {
+    const closed = windows.close((ms) => rateWindowsBatch('replay', windows.seconds, counted.sort(), ms));
+    try {
+      const objects = await deliverRateWindows(closed, sinks, {
+        alertSampleSize: config.alertSampleSize,
+        alerts: sendRateAlerts,
+      });
+      rates = { closed, objects };
+    } catch (err) {
+      // After a failure, the first one is the one to report.
+      if (failure === undefined) throw err;
+    }
+  }
+
   const report = tally.report();
   const left = todo.length - replayed;
   if (opts.json === true) {
     const { inputs: _perObject, ...totals } = report;
-    await io.stdout.write(`${JSON.stringify({ objects: replayed, skipped, left, ...totals })}\n`);
+    const windowed =
+      rates === undefined
+        ? {}
+        : { ...rateWindowsJson(rates.closed, rates.objects), rateAlertsSent: sendRateAlerts };
+    await io.stdout.write(
+      `${JSON.stringify({ objects: replayed, skipped, left, ...totals, ...windowed })}\n`,
+    );
   } else {
     await io.stdout.write(
       `${plural(replayed, 'object')} replayed, ${skipped} skipped (already in ${opts.checkpoint ?? '.replay-checkpoint.json'})` +
@@ -156,6 +213,16 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
           ? '\nAlerts matched but not sent (--no-alerts).\n'
           : ''),
     );
+    if (rates !== undefined) {
+      const { closed } = rates;
+      await io.stdout.write(
+        `\n${renderRateWindows(closed)}` +
+          (skipped > 0 ? `Rates over the ${plural(replayed, 'object')} replayed in this run only.\n` : '') +
+          (closed.alerts.length > 0 && !sendRateAlerts
+            ? 'Rate alerts printed, not sent (--send-rate-alerts sends them).\n'
+            : ''),
+      );
+    }
   }
   if (failure !== undefined) throw failure;
   if (left > 0) {

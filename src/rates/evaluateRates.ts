@@ -108,8 +108,15 @@ export function evaluateRates(
   return { alerts, omitted };
 }
 
-/** The groups of a rule whose counts cross its threshold at or above its minimum volume. */
-function candidates(rule: CompiledRateRule, counts: RuleWindowCounts): Candidate[] {
+/**
+ * The numerator and denominator of one group of a rule's window counts: its counts of the rule's numerator
+ * outcomes and of its denominator outcomes, added up as evaluateRates judges them. Returns a function of a
+ * group's count list (a group's of `counts.groups`, or `counts.other`).
+ */
+export function rateTerms(
+  rule: CompiledRateRule,
+  counts: RuleWindowCounts,
+): (list: readonly number[]) => { numerator: number; denominator: number } {
   const index = new Map<Outcome, number>(counts.outcomes.map((o, i) => [o, i]));
   const sum = (list: readonly number[], outcomes: readonly Outcome[]) => {
     let n = 0;
@@ -119,11 +126,16 @@ function candidates(rule: CompiledRateRule, counts: RuleWindowCounts): Candidate
     }
     return n;
   };
+  return (list) => ({ numerator: sum(list, rule.numerator), denominator: sum(list, rule.denominator) });
+}
+
+/** The groups of a rule whose counts cross its threshold at or above its minimum volume. */
+function candidates(rule: CompiledRateRule, counts: RuleWindowCounts): Candidate[] {
+  const terms = rateTerms(rule, counts);
   const out: Candidate[] = [];
   const consider = (key: string | null, list: readonly number[]) => {
-    const denominator = sum(list, rule.denominator);
+    const { numerator, denominator } = terms(list);
     if (denominator < rule.minVolume || denominator === 0) return;
-    const numerator = sum(list, rule.numerator);
     const rate = numerator / denominator;
     if (rate < rule.threshold) return;
     const values = key === null ? [] : (JSON.parse(key) as (string | null)[]);

@@ -143,6 +143,36 @@ describe('the pinpoint-stream bin', () => {
     expect(r.stdout).toMatch(/^Output: .*\/ \(normalized\/, quarantine\/, alerts\/\)$/m);
   });
 
+  it('counts the rate rules over windows with process --window, and refuses a bad duration', async () => {
+    const out = temp('window');
+    const r = await run(['process', '--window', '5m', '--json', '--out', out, 'events/raw/eum.json']);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.windowSeconds).toBe(300);
+    // The EUM SMS samples of 17:15–17:20: one rejected and two failed of three.
+    expect(summary.windows).toContainEqual({
+      window_start: '2025-11-20T17:15:00.000Z',
+      window_end: '2025-11-20T17:20:00.000Z',
+      rule: 'sms-failure-rate-high',
+      group: { app_id: null, configuration_set: null },
+      numerator: 2,
+      denominator: 3,
+      rate: 2 / 3,
+      threshold: 0.1,
+      min_volume: 200,
+      fired: false,
+    });
+    expect(summary.rollups.objects.length).toBeGreaterThan(0);
+    for (const key of summary.rollups.objects) expect(statSync(join(out, key)).size).toBeGreaterThan(0);
+
+    const bad = await run(['process', '--window', '0m', 'events/raw/eum.json']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(
+      /^error: option '--window <duration>' argument '0m' is invalid\. a window is at least 1 second long$/m,
+    );
+  });
+
   it('exits 1 on a missing input, 2 on bad rules, 3 on a sink failure, with one line on stderr', async () => {
     const missing = await run(['process', 'no-such-file.jsonl']);
     expect(missing).toEqual({

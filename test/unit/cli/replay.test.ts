@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { processFirehoseBatch } from '../../../src/batch/firehose';
 import { processKinesisBatch } from '../../../src/batch/kinesis';
 import { Checkpoint } from '../../../src/cli/Checkpoint';
@@ -7,7 +8,12 @@ import { CliError } from '../../../src/cli/io';
 import { partitionBound, replayCommand } from '../../../src/cli/replay';
 import type { ObjectStore, StoredObjectInfo } from '../../../src/cli/S3ObjectStore';
 import { loadConfig } from '../../../src/config';
+import { addToRateWindow } from '../../../src/rates/addToRateWindow';
+import type { RateAlert } from '../../../src/rates/rateAlert';
+import { type RollupRow, rollupRows, sumRollups } from '../../../src/rates/rollups';
+import { loadRuleSet } from '../../../src/rules/loadRules';
 import { createRuntime } from '../../../src/runtime';
+import type { NormalizedRecord } from '../../../src/schema';
 import {
   archiveKey,
   batchRefFromArchive,
@@ -217,6 +223,162 @@ describe('replay', () => {
     await expect(
       replayCommand({ bucket: 'b', from: '2025-11-21', to: '2025-11-20' }, c.io, { store }),
     ).rejects.toThrow(/is after --to/);
+  });
+
+  describe('--window', () => {
+    const rulesDir = tempDir('raterules');
+    const rulesFile = join(rulesDir, 'rules.yaml');
+    // Fires on the sample SMS failures: no minimum worth the name.
+    const RULES = [
+      'version: 1',
+      'rules:',
+      '  - name: sms-trouble',
+      '    kind: rate',
+      '    numerator: [failed, rejected]',
+      '    denominator: [delivered, failed, rejected]',
+      '    match: { channel: SMS }',
+      '    threshold: 0.1',
+      '    min_volume: 1',
+      '    severity: low',
+      '',
+    ].join('\n');
+    writeFileSync(rulesFile, RULES);
+    const windowEnv = (dir: string) => ({ ...replayEnv(dir), RULES_FILE: rulesFile });
+    const rateRules = loadRuleSet(RULES).rateRules;
+
+    /** The rows of the rollup objects under a folder, summed. */
+    const rollups = (dir: string): string[] =>
+      sumRollups(
+        walk(dir)
+          .filter((k) => k.startsWith('rollups/') && k.endsWith('.jsonl.gz'))
+          .flatMap((k) =>
+            gunzipSync(readFileSync(join(dir, k)))
+              .toString()
+              .trim()
+              .split('\n'),
+          )
+          .map((l) => JSON.parse(l) as RollupRow),
+      )
+        .map((r) => JSON.stringify(r))
+        .sort();
+    const rateAlertLines = (dir: string) =>
+      walk(dir)
+        .filter((k) => k.startsWith('alerts/'))
+        .flatMap((k) => readFileSync(join(dir, k), 'utf8').trim().split('\n'))
+        .map((l) => JSON.parse(l))
+        .filter((a) => a.kind === 'rate');
+
+    it('writes the rollups of the records replayed through the archive sink, and only prints the rate alerts', async () => {
+      const out = tempDir('rwindow');
+      const c = captureIO({ env: windowEnv(out), cwd: out });
+      expect(await replayCommand({ bucket: 'b', window: 3600, json: true }, c.io, { store })).toBe(0);
+      const json = JSON.parse(c.stdout());
+      const keys = walk(out).filter((k) => k.startsWith('rollups/') && k.endsWith('.jsonl.gz'));
+      expect(keys.length).toBeGreaterThan(1);
+      for (const k of keys)
+        expect(k).toMatch(/^rollups\/dt=[^/]+\/hour=\d\d\/file\/replay-window-1h\/[0-9a-f]{32}\.jsonl\.gz$/);
+      expect([...json.rollups.objects].sort()).toEqual(keys.sort());
+
+      // The counts of the records replayed (the normalized zone it rebuilt), window by window, by the core.
+      const records = walk(out)
+        .filter((k) => k.startsWith('normalized/') && k.endsWith('.jsonl.gz'))
+        .flatMap((k) =>
+          gunzipSync(readFileSync(join(out, k)))
+            .toString()
+            .trim()
+            .split('\n'),
+        )
+        .map((l) => JSON.parse(l) as NormalizedRecord);
+      const hours = new Map<number, NormalizedRecord[]>();
+      for (const r of records) {
+        const h = Math.floor(Date.parse(r.ingest_time) / 3_600_000);
+        hours.set(h, [...(hours.get(h) ?? []), r]);
+      }
+      const expected = [...hours].flatMap(([h, list]) =>
+        rollupRows(addToRateWindow(undefined, list, rateRules).state, {
+          start: new Date(h * 3_600_000).toISOString(),
+          end: new Date((h + 1) * 3_600_000).toISOString(),
+        }),
+      );
+      expect(rollups(out)).toEqual(
+        sumRollups(expected)
+          .map((r) => JSON.stringify(r))
+          .sort(),
+      );
+      expect(json.windows.filter((w: { rule: string }) => w.rule === 'sms-trouble').length).toBeGreaterThan(
+        0,
+      );
+
+      // Fired, printed, not sent: history should not page anyone.
+      expect(json.rateAlerts.length).toBeGreaterThan(0);
+      expect(json.rateAlerts.every((a: { rule: string }) => a.rule === 'sms-trouble')).toBe(true);
+      expect(json.rateAlertsSent).toBe(false);
+      expect(rateAlertLines(out)).toEqual([]);
+      // Event alerts are sent as before.
+      expect(walk(out).some((k) => k.startsWith('alerts/'))).toBe(true);
+
+      const t = tempDir('rwindow-text');
+      const text = captureIO({ env: windowEnv(t), cwd: t });
+      expect(await replayCommand({ bucket: 'b', window: 3600 }, text.io, { store })).toBe(0);
+      expect(text.stdout()).toMatch(/^window \(1h\) +rate rule +group +numerator/m);
+      expect(text.stdout()).toMatch(/^sms-trouble +low +\S+ +\(all\) +\d+ +\d+ +[\d.]+%$/m);
+      expect(text.stdout()).toMatch(/^Rate alerts printed, not sent \(--send-rate-alerts sends them\)\.$/m);
+    });
+
+    it('sends the rate alerts with --send-rate-alerts', async () => {
+      const out = tempDir('rsend');
+      const c = captureIO({ env: windowEnv(out), cwd: out });
+      expect(
+        await replayCommand({ bucket: 'b', window: 3600, sendRateAlerts: true, json: true }, c.io, { store }),
+      ).toBe(0);
+      const json = JSON.parse(c.stdout());
+      expect(json.rateAlertsSent).toBe(true);
+      const sent = rateAlertLines(out);
+      expect(sent.length).toBeGreaterThan(0);
+      expect(sent.map((a) => a.alert_id).sort()).toEqual(
+        json.rateAlerts.map((a: RateAlert) => a.alert_id).sort(),
+      );
+    });
+
+    it('writes rollups of an interrupted replay and of its resumption that add up to those of one run', async () => {
+      const full = tempDir('rfull');
+      expect(
+        await replayCommand(
+          { bucket: 'b', window: 3600 },
+          captureIO({ env: windowEnv(full), cwd: full }).io,
+          {
+            store,
+          },
+        ),
+      ).toBe(0);
+      const out = tempDir('rpieces');
+      const controller = new AbortController();
+      const c1 = captureIO({ env: windowEnv(out), cwd: out, signal: controller.signal });
+      const opts = { bucket: 'b', window: 3600, concurrency: 1 };
+      expect(await replayCommand(opts, c1.io, { store, onObjectDone: () => controller.abort() })).toBe(130);
+      const first = rollups(out);
+      expect(first.length).toBeGreaterThan(0);
+      const c2 = captureIO({ env: windowEnv(out), cwd: out });
+      expect(await replayCommand(opts, c2.io, { store })).toBe(0);
+      expect(c2.stdout()).toMatch(/^Rates over the \d+ objects replayed in this run only\.$/m);
+      expect(rollups(out)).toEqual(rollups(full));
+      expect(rollups(out)).not.toEqual(first);
+    });
+
+    it('refuses --send-rate-alerts without --window, or with --no-alerts', async () => {
+      const out = tempDir('rbad');
+      const c = captureIO({ env: windowEnv(out), cwd: out });
+      await expect(
+        replayCommand({ bucket: 'b', sendRateAlerts: true }, c.io, { store }),
+      ).rejects.toMatchObject({
+        exitCode: 1,
+        message: '--send-rate-alerts needs --window: rate alerts come from windows',
+      });
+      await expect(
+        replayCommand({ bucket: 'b', window: 300, sendRateAlerts: true, alerts: false }, c.io, { store }),
+      ).rejects.toMatchObject({ exitCode: 1 });
+      expect(walk(out)).toEqual([]);
+    });
   });
 });
 
