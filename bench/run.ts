@@ -47,7 +47,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
 import { middyFirehose, middyKinesis } from './baselines/middy';
@@ -633,6 +633,9 @@ async function main(): Promise<void> {
   console.log(
     `Node.js ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}${quick ? ', --quick' : ''}`,
   );
+  // Other work on the machine moves every figure: the load average says how much there was.
+  const loadBefore = loadavg().map((x) => round2(x));
+  console.log(`load average at start: ${loadBefore.join(', ')}`);
   const batches = benchBatches();
   const plain = await benchRuntime(noopSinks);
   const gzip = await benchRuntime(gzipSinks);
@@ -696,12 +699,15 @@ async function main(): Promise<void> {
   const ts = targets(rows, cold, rss);
   printTargets(ts);
 
+  const loadAfter = loadavg().map((x) => round2(x));
+  console.log(`\nload average at end: ${loadAfter.join(', ')}`);
   mkdirSync(RESULTS, { recursive: true });
   const out = {
     date: new Date().toISOString(),
     node: process.version,
     cpu: cpus()[0]?.model,
     cores: cpus().length,
+    loadAverage: { start: loadBefore, end: loadAfter },
     warmup: WARMUP,
     runs: RUNS,
     batches: Object.fromEntries(
