@@ -8,15 +8,16 @@
  *   string interning ever helps.
  * - **realistic**: events come in the sequences real messages produce, and identities recur within a batch.
  *   Each message yields its natural events — Pinpoint email and SES: send → delivered → 0–3 opens → 0–2 clicks
- *   (clicks only after an open), or a bounce (~2.5%, hard or soft) instead of delivery and engagement, or a
- *   complaint (~0.1%) after the delivery instead of engagement (45% opened, a quarter of those more than once; 40% of the opened
- *   clicked); Pinpoint SMS: buffered → success (~95%) or failure; End User Messaging: sent → delivered (~95%)
- *   or a failure status; campaign and journey: one send event per send (a push notification event after ~10%
- *   of them); app: one session (start, 1–4 app events, stop). Recipients (address, phone number, endpoint id)
- *   are drawn from a pool sized so that each appears in about five events of the batch; messages belong to one
- *   of four campaigns, two journeys or none (transactional), of three apps; the origination number is one of
- *   three. Messages start within the hour before the batch; each event's time is its message's start plus the
- *   delays of its step, and the batch is in event-time order.
+ *   (45% of messages opened, a quarter of those more than once; 40% of the opened ones clicked), or a bounce
+ *   (~2.5%, hard or soft) instead of delivery and engagement, or a complaint (~0.1%) after the delivery instead
+ *   of engagement; Pinpoint SMS: buffered → success (~95%) or failure; End User Messaging: sent → delivered
+ *   (~95%) or a failure status; campaign and journey: one send event per send (a push notification event after
+ *   ~10% of them); app: one session (start, 1–4 app events, stop). Recipients (address, phone number, endpoint
+ *   id) are drawn from a pool sized so that each appears in about five events of the batch (the output reports
+ *   the measured share); messages belong to one of four campaigns, two journeys or neither (then they keep the
+ *   sample's own ids), of three apps; the origination number is one of three. Messages start within the hour
+ *   before the batch; each event's time is its message's start plus the delays of its step; the batch is in
+ *   event-time order, cut at the byte limit.
  *
  * Both keep ~0.2% poison records (truncated JSON); benchBatches adds one bad-base64 record to each 6 MB batch.
  */
