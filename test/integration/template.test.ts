@@ -148,7 +148,7 @@ describe('sls package (offline)', () => {
       string,
       unknown
     >;
-    const buildTime = ['memorySize', 'piiMode', 'logLevel', 'rulesFile', 'appsFile'];
+    const buildTime = ['memorySize', 'piiMode', 'logLevel', 'rulesFile', 'appsFile', 'nodeOptions'];
     const cfnNames = Object.keys(template.Parameters).map((n) => n[0]?.toLowerCase() + n.slice(1));
     expect(
       Object.keys(settings)
@@ -319,6 +319,8 @@ describe('template (defaults)', () => {
           PII_MODE: 'hash',
           LOG_LEVEL: 'info',
         });
+        // No --enable-source-maps by default: ~50 ms per cold start (docs/performance.md); nodeOptions opts in.
+        expect(env.NODE_OPTIONS ?? '').toBe('');
       }
       const firehoseEnv = (props('FirehoseLambdaFunction').Environment as JsonObject).Variables as JsonObject;
       expect(firehoseEnv.FIREHOSE_ARCHIVE_RAW).toBe('false');
