@@ -63,11 +63,14 @@ function hmacFor(key: Buffer): { hmac: (value: string) => string; memo: BoundedM
   return entry;
 }
 
-/** Phone number → country, and user agent → class: pure functions, memoized per container alike. */
-const phoneCountries = new BoundedMemo<string | undefined>(MEMO_ENTRIES, MAX_CACHED_LENGTH);
-const userAgentClasses = new BoundedMemo<UserAgentClass>(MAX_CACHED_VALUES, 4 * MAX_CACHED_LENGTH);
-/** Map keys found to hold no personal data (attribute names: a small vocabulary). */
-const cleanKeys = new BoundedMemo<true>(MAX_CACHED_VALUES, MAX_CACHED_LENGTH);
+/**
+ * Phone number → country, and user agent → class: pure functions, memoized per container alike; and map keys
+ * found to hold no personal data (attribute names: a small vocabulary). Sized so that all the memos of a
+ * container stay under ~20 MB even when hostile input fills every one of them with the longest values they take.
+ */
+const phoneCountries = new BoundedMemo<string | undefined>(MEMO_ENTRIES, 32);
+const userAgentClasses = new BoundedMemo<UserAgentClass>(5_000, MAX_CACHED_LENGTH);
+const cleanKeys = new BoundedMemo<true>(5_000, MAX_CACHED_LENGTH);
 
 const callingCodeCountries = (metadata as { country_calling_codes: Record<string, string[]> })
   .country_calling_codes;
