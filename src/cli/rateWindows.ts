@@ -4,7 +4,7 @@ import type { CompiledRateRule } from '../rates/compileRateRules';
 import { evaluateRates, rateTerms } from '../rates/evaluateRates';
 import { boundRateAlert, type RateAlert, rateAlertId } from '../rates/rateAlert';
 import type { RateGroupKey } from '../rates/rateGroupKeys';
-import type { RuleWindowCounts } from '../rates/rateWindowState';
+import { groupOf, type RuleWindowCounts } from '../rates/rateWindowState';
 import { type RollupRow, rollupRows } from '../rates/rollups';
 import type { NormalizedRecord } from '../schema';
 import { fileBatchRef, planRollupObjects } from '../sinks/archiveLayout';
@@ -133,13 +133,7 @@ export class RateWindows {
         const terms = rateTerms(rule, counts);
         const line = (key: string | null, list: readonly number[]) => {
           const { numerator, denominator } = terms(list);
-          const group: WindowRate['group'] = {};
-          if (key !== null) {
-            const values = JSON.parse(key) as (string | null)[];
-            counts.group_by.forEach((field, i) => {
-              group[field] = values[i] ?? null;
-            });
-          }
+          const group = groupOf(counts, key);
           const id = rateAlertId({ ...source, windowStart: times.start, rule: rule.name, group: key });
           windows.push({
             window_start: times.start,

@@ -3,7 +3,7 @@ import type { CompiledRateRule } from './compileRateRules';
 import { boundRateAlert, type RateAlert, rateAlertId } from './rateAlert';
 import type { RateGroupKey } from './rateGroupKeys';
 import { type RateWindow, windowTimes } from './rateWindow';
-import type { RateWindowState, RuleWindowCounts } from './rateWindowState';
+import { groupOf, type RateWindowState, type RuleWindowCounts } from './rateWindowState';
 
 /** Where a window's counts came from: the event's `eventSourceARN` (or stream name) and `shardId`. */
 export interface RateAlertSource {
@@ -30,7 +30,6 @@ export const MAX_RATE_ALERTS_PER_RULE = 20;
 
 interface Candidate {
   readonly key: string | null;
-  readonly values: readonly (string | null)[];
   readonly counts: readonly number[];
   readonly numerator: number;
   readonly denominator: number;
@@ -70,12 +69,8 @@ export function evaluateRates(
     );
     omitted += Math.max(0, crossing.length - max);
     for (const c of crossing.slice(0, max)) {
-      const group: RateAlert['group'] = {};
-      if (c.key !== null) {
-        counts.group_by.forEach((field, i) => {
-          group[field] = c.values[i] ?? null;
-        });
-      }
+      // Keys are decoded for the groups that alert only: most groups of a window do not.
+      const group = groupOf(counts, c.key);
       const byOutcome: RateAlert['counts'] = {};
       counts.outcomes.forEach((o, i) => {
         byOutcome[o] = c.counts[i] ?? 0;
@@ -138,10 +133,8 @@ function candidates(rule: CompiledRateRule, counts: RuleWindowCounts): Candidate
     if (denominator < rule.minVolume || denominator === 0) return;
     const rate = numerator / denominator;
     if (rate < rule.threshold) return;
-    const values = key === null ? [] : (JSON.parse(key) as (string | null)[]);
-    out.push({ key, values, counts: list, numerator, denominator, rate });
+    out.push({ key, counts: list, numerator, denominator, rate });
   };
-  // Keys are decoded for the groups that alert only: most groups of a window do not.
   for (const [key, list] of Object.entries(counts.groups)) consider(key, list);
   if (counts.other !== undefined) consider(null, counts.other);
   return out;

@@ -71,6 +71,23 @@ export function readRateWindowState(value: unknown): { state: RateWindowState; v
   return { state: value as unknown as RateWindowState, valid: true };
 }
 
+/**
+ * A group of a rule's counts as its group_by fields and values (null where the records had none), decoded from
+ * its key; `{}` for the rule's other group (`key` null).
+ */
+export function groupOf(
+  counts: RuleWindowCounts,
+  key: string | null,
+): Partial<Record<RateGroupKey, string | null>> {
+  const group: Partial<Record<RateGroupKey, string | null>> = {};
+  if (key === null) return group;
+  const values = JSON.parse(key) as (string | null)[];
+  counts.group_by.forEach((field, i) => {
+    group[field] = values[i] ?? null;
+  });
+  return group;
+}
+
 /** The groups of a rule's counts with their values decoded, in state order. */
 export function* decodedGroups(counts: RuleWindowCounts): Generator<DecodedGroup> {
   for (const [key, list] of Object.entries(counts.groups)) {

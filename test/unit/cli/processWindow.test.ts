@@ -11,6 +11,7 @@ import { RATE_GROUP_KEYS } from '../../../src/rates/rateGroupKeys';
 import { type RollupRow, rollupRows, sumRollups } from '../../../src/rates/rollups';
 import { loadRuleSet } from '../../../src/rules/loadRules';
 import type { NormalizedRecord } from '../../../src/schema';
+import type { BatchRef } from '../../../src/sinks/ports';
 import { FAMILIES, rawEvents, testRuntime } from '../../helpers/runtime';
 import { deliveriesAndBounces, windowEvent } from '../../helpers/windows';
 import { rec } from '../rates/helpers';
@@ -384,23 +385,25 @@ describe('RateWindows', () => {
       ...over,
     } as Partial<NormalizedRecord>);
 
+  const fileBatch = (): BatchRef => ({
+    origin: 'file',
+    stream: 's',
+    firstId: '',
+    lastId: '',
+    count: 0,
+    name: 'n',
+    dt: '2026-01-05',
+    hour: '10',
+    label: 'l',
+  });
+
   it('puts a record in the window of its arrival time: [start, start + length)', () => {
     const w = new RateWindows(rules, 300);
     w.add(at('2026-01-05T10:04:59.999Z'));
     w.add(at('2026-01-05T10:05:00.000Z'));
     w.add(at('2026-01-05T10:09:59.999Z'));
     w.add(at('not a time'));
-    const closed = w.close(() => ({
-      origin: 'file',
-      stream: 's',
-      firstId: '',
-      lastId: '',
-      count: 0,
-      name: 'n',
-      dt: '2026-01-05',
-      hour: '10',
-      label: 'l',
-    }));
+    const closed = w.close(fileBatch);
     const high = closed.windows.filter((r) => r.rule === 'email-bounce-rate-high');
     expect(high.map((r) => [r.window_start, r.window_end, r.denominator])).toEqual([
       ['2026-01-05T10:00:00.000Z', '2026-01-05T10:05:00.000Z', 1],
@@ -413,17 +416,7 @@ describe('RateWindows', () => {
     const w = new RateWindows(rules, 3600, { budgetBytes: 8 * 1024 });
     for (let i = 0; i < 2000; i++)
       w.add(at('2026-01-05T10:00:00.000Z', { configuration_set: `set-${i}` } as never));
-    const closed = w.close(() => ({
-      origin: 'file',
-      stream: 's',
-      firstId: '',
-      lastId: '',
-      count: 0,
-      name: 'n',
-      dt: '2026-01-05',
-      hour: '10',
-      label: 'l',
-    }));
+    const closed = w.close(fileBatch);
     expect(closed.overflowed).toBeGreaterThan(1000);
     const high = closed.windows.filter((r) => r.rule === 'email-bounce-rate-high');
     expect(high.length).toBeLessThan(200);
