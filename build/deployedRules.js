@@ -12,7 +12,7 @@
  * file reads) becomes a stub, so neither the `yaml` nor the `zod` package is in a bundle and the cold start
  * only compiles the matchers.
  */
-const { readFileSync } = require('node:fs');
+const { readFileSync, realpathSync, statSync } = require('node:fs');
 const Module = require('node:module');
 const path = require('node:path');
 const { buildSync } = require('esbuild');
@@ -49,6 +49,40 @@ function loadValidator(serviceDir) {
   return validator;
 }
 
+/** A rules file or app metadata file is small: the largest realistic one is a few KB. */
+const MAX_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The real path of a deployment's rulesFile or appsFile, which must be a regular file of at most 1 MiB inside
+ * the service directory (symbolic links resolved). The file's contents ship inside both bundles and its parse
+ * errors are printed: a path outside the project (`~/.aws/credentials` given by mistake, or a parameter an
+ * attacker controls in a CI job) must not be read at all. Copy or generate the file into the project instead.
+ */
+function containedFile(serviceDir, param, file) {
+  let real;
+  let root;
+  try {
+    root = realpathSync(serviceDir);
+    real = realpathSync(path.resolve(serviceDir, file));
+  } catch (err) {
+    throw new Error(`${param} '${file}': cannot read: ${err.code ?? err.message}`);
+  }
+  const rel = path.relative(root, real);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+    throw new Error(
+      `${param} '${file}' is outside the service directory ${root}: rules and app metadata files must be inside the project (symbolic links are followed)`,
+    );
+  }
+  const stat = statSync(real);
+  if (!stat.isFile()) throw new Error(`${param} '${file}': not a regular file`);
+  if (stat.size > MAX_FILE_BYTES) {
+    throw new Error(
+      `${param} '${file}': ${stat.size} bytes, more than the ${MAX_FILE_BYTES} a rules or app metadata file may have`,
+    );
+  }
+  return real;
+}
+
 /**
  * The validated routing configuration of a deployment (src/rules/routingConfig.ts), memoized per file pair.
  * Empty names: the shipped rules, no app metadata. Paths are relative to the service directory.
@@ -60,11 +94,8 @@ function prepareDeployedRules({ serviceDir, rulesFile = '', appsFile = '' }) {
   if (!prepared.has(key)) {
     const read = (param, file) => {
       if (file === '') return undefined;
-      try {
-        return { text: readFileSync(path.resolve(serviceDir, file), 'utf8'), origin: file };
-      } catch (err) {
-        throw new Error(`${param} '${file}': cannot read: ${err.message}`);
-      }
+      const real = containedFile(serviceDir, param, file);
+      return { text: readFileSync(real, 'utf8'), origin: file };
     };
     const { prepareRoutingConfig } = loadValidator(serviceDir);
     prepared.set(key, prepareRoutingConfig(read('rulesFile', rulesFile), read('appsFile', appsFile)));

@@ -42,7 +42,7 @@ export interface Config {
   readonly deadlineMarginMs: number;
   readonly pii: {
     readonly mode: PiiMode;
-    /** `PII_HASH_KEY`; when absent, `secretId` or (outside Lambda only) the development key is used. */
+    /** `PII_HASH_KEY`; when absent, `secretId` or (with SINKS=local outside Lambda only) the development key. */
     readonly key?: string;
     /** `PII_HASH_KEY_SECRET_ID`: a Secrets Manager secret holding the key (Lambda). */
     readonly secretId?: string;
@@ -110,8 +110,20 @@ export function loadConfig(env: Env, packaged: RoutingConfig | undefined = DEPLO
   if (piiKey !== undefined && piiKey.length < 16) {
     throw new ConfigError('PII_HASH_KEY must be at least 16 characters (a random secret; 32+ recommended)');
   }
-  if (inLambda && piiMode === 'hash' && piiKey === undefined && secretId === undefined) {
-    throw new ConfigError('PII_HASH_KEY or PII_HASH_KEY_SECRET_ID is required in Lambda when PII_MODE=hash');
+  // The development key is public: hashes made with it are reversed by enumerating phone numbers. It is allowed
+  // only where the output stays on this machine (SINKS=local, outside Lambda); a replay or any run that writes
+  // to AWS without a key refuses to start, rather than write reversible hashes over the archive.
+  if (
+    piiMode === 'hash' &&
+    piiKey === undefined &&
+    secretId === undefined &&
+    (inLambda || sinks !== 'local')
+  ) {
+    throw new ConfigError(
+      `PII_HASH_KEY or PII_HASH_KEY_SECRET_ID is required when PII_MODE=hash and ${inLambda ? 'in Lambda' : `SINKS=${sinks}`}: ` +
+        'the public development key is allowed only with SINKS=local (set PII_HASH_KEY_SECRET_ID to the ' +
+        "stack's PiiHashKeySecretArn output)",
+    );
   }
 
   const config: Config = {

@@ -26,7 +26,11 @@ export function createObservability(config: Config): Observability {
     logLevel: config.logLevel.toUpperCase() as 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT',
   });
   const appLogger = adapt(logger);
-  const middlewares: MiddlewareObj[] = [injectLambdaContext(logger, { resetKeys: true }) as MiddlewareObj];
+  // logEvent pinned off: POWERTOOLS_LOGGER_LOG_EVENT=true would otherwise print whole batches, raw phone numbers
+  // and addresses included (the option wins over the variable; records are never logged, only their ids).
+  const middlewares: MiddlewareObj[] = [
+    injectLambdaContext(logger, { resetKeys: true, logEvent: false }) as MiddlewareObj,
+  ];
   if (!config.observability.metrics) return { logger: appLogger, telemetry: noTelemetry, middlewares };
   const metrics = new Metrics({
     namespace: config.observability.metricsNamespace,

@@ -1,9 +1,9 @@
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AppMetadataMap } from '../enrich';
 import { ConfigError } from '../errors';
 import { loadRuleSpecs } from './loadRules';
 import { contentHash, type RoutingConfig } from './routingConfig';
+import { findReservedKeys, parseUserDocument, RESERVED_KEYS } from './userDocument';
 
 /*
  * The YAML and zod side of routing: reading rules files and app metadata as text. Used when running from
@@ -32,11 +32,14 @@ const appMetadataSchema = z.record(
  * an unknown key is an error. `name` is how messages call the input (`APP_METADATA`, `appsFile 'apps.yaml'`).
  */
 export function loadAppMetadata(text: string, name: string): AppMetadataMap {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(`${name}: cannot read: ${(err as Error).message}`, { cause: err });
+  const read = parseUserDocument(text);
+  if (!read.ok) throw new ConfigError(`${name}: cannot read: ${read.message}`);
+  const { doc } = read;
+  const reserved = findReservedKeys(doc);
+  if (reserved.length > 0) {
+    throw new ConfigError(
+      `${name} is invalid at '${reserved.map((p) => p.join('.')).join("', '")}': reserved key (${RESERVED_KEYS.join(', ')} are refused as app ids and keys)`,
+    );
   }
   const parsed = appMetadataSchema.safeParse(doc);
   if (!parsed.success) {

@@ -1,10 +1,10 @@
-import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { RulesValidationError } from '../errors';
 import { type CompiledRateRule, compileRateRules } from '../rates/compileRateRules';
 import { type CompiledRule, compileRules } from './compileRules';
 import { DEFAULT_RATE_RULES, DEFAULT_RULES } from './defaultRules';
 import { type RuleSpec, rulesFileSchema } from './ruleSchema';
+import { type DocumentPath, findReservedKeys, parseUserDocument, RESERVED_KEYS } from './userDocument';
 
 /** Every rule of a rules file, compiled: event rules for routing, rate rules for window counts. */
 export interface RuleSet {
@@ -55,13 +55,16 @@ function validateRules(text: string | undefined, origin: string): { specs: RuleS
     'default rules',
   );
   if (text === undefined) return { specs: defaults, compiled: compileWithContext(defaults, 'default rules') };
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new RulesValidationError(`${origin}: not valid YAML/JSON: ${(err as Error).message}`, {
-      cause: err,
+  const parsed = parseUserDocument(text);
+  if (!parsed.ok) throw new RulesValidationError(`${origin}: ${parsed.message}`);
+  const { doc } = parsed;
+  const reserved = findReservedKeys(doc);
+  if (reserved.length > 0) {
+    const lines = reserved.map((path) => {
+      const { where, at } = locate(path, doc);
+      return `${where.length > 0 ? `${where}: ` : ''}${at}: reserved key (${RESERVED_KEYS.join(', ')} are refused in every map)`;
     });
+    throw new RulesValidationError(`${origin} is invalid:\n  - ${lines.join('\n  - ')}`);
   }
   const file = validateSpecs(doc, origin);
   const { include_defaults: includeDefaults, disable = [] } = doc as {
@@ -108,15 +111,7 @@ function compileWithContext(specs: RuleSpec[], origin: string): RuleSet {
 
 /** `rule 'email-bounce' (rules[3]): match.sevrity: unknown key` — where the problem is, in the user's terms. */
 function describeIssue(issue: z.core.$ZodIssue, doc: unknown): string {
-  const path = [...issue.path];
-  let where = '';
-  if (path[0] === 'rules' && typeof path[1] === 'number') {
-    const index = path[1];
-    const name = (doc as { rules?: Array<{ name?: unknown }> }).rules?.[index]?.name;
-    where = typeof name === 'string' ? `rule '${name}' (rules[${index}])` : `rules[${index}]`;
-    path.splice(0, 2);
-  }
-  const at = path.map(String).join('.');
+  const { where, at } = locate(issue.path as DocumentPath, doc);
   let what = `${at}: ${issue.message}`;
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (at.length > 0 ? `${at}.${k}` : k));
@@ -128,4 +123,17 @@ function describeIssue(issue: z.core.$ZodIssue, doc: unknown): string {
     what = issue.message;
   }
   return where.length > 0 ? `${where}: ${what}` : what;
+}
+
+/** A path into the rules file as the user reads it: the rule (by name when it has one) and the key within it. */
+function locate(path: DocumentPath, doc: unknown): { where: string; at: string } {
+  const rest = [...path];
+  let where = '';
+  if (rest[0] === 'rules' && typeof rest[1] === 'number') {
+    const index = rest[1];
+    const name = (doc as { rules?: Array<{ name?: unknown }> } | null)?.rules?.[index]?.name;
+    where = typeof name === 'string' ? `rule '${name}' (rules[${index}])` : `rules[${index}]`;
+    rest.splice(0, 2);
+  }
+  return { where, at: rest.map(String).join('.') };
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -14,6 +14,25 @@ export interface SlsRun {
 }
 
 let runs = 0;
+
+/**
+ * A new folder inside the repository (under `.test-inputs/`, git-ignored) for the rules and app metadata files a
+ * test packages: `sls package` reads those only from inside the service directory (build/deployedRules.js).
+ */
+export function projectTempDir(prefix: string): string {
+  const parent = join(ROOT, '.test-inputs');
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(join(parent, prefix));
+  projectTempDirs.push(dir);
+  return dir;
+}
+
+const projectTempDirs: string[] = [];
+
+/** Deletes the folders {@link projectTempDir} made in this test file (call it in `afterAll`). */
+export function removeProjectTempDirs(): void {
+  for (const dir of projectTempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 /**
  * Runs `sls <args>` in the repository, offline (no credentials, no profile). Each run bundles in its own

@@ -6,13 +6,14 @@ import {
   readdirSync,
   readFileSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { FirehoseTransformationResult } from 'aws-lambda';
-import { ROOT, sls, slsPackage } from '../helpers/sls';
+import { projectTempDir, ROOT, removeProjectTempDirs, sls, slsPackage } from '../helpers/sls';
 
 /**
  * Rules and app metadata ship with the deployment: `sls package` validates the deployment's rulesFile and
@@ -22,6 +23,8 @@ import { ROOT, sls, slsPackage } from '../helpers/sls';
 
 const run = promisify(execFile);
 const HANDLERS = ['kinesis', 'firehose'] as const;
+
+afterAll(removeProjectTempDirs);
 const APP_ID = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6';
 
 const CUSTOM_RULES = `version: 1
@@ -113,7 +116,7 @@ describe('rules and app metadata packaged into the bundles', () => {
   let expected: { rulesSha256: string; appsSha256: string; rules: Array<{ name: string }> };
 
   beforeAll(async () => {
-    const inputs = mkdtempSync(join(tmpdir(), 'field-rules-'));
+    const inputs = projectTempDir('field-rules-');
     writeFileSync(join(inputs, 'rules.yaml'), CUSTOM_RULES);
     writeFileSync(join(inputs, 'apps.yaml'), CUSTOM_APPS);
     const packaged = await slsPackage({
@@ -218,7 +221,7 @@ describe('sls package with an invalid rules or app metadata file', () => {
   jest.setTimeout(120_000);
 
   it('fails before bundling, naming the file, the rule and the key', async () => {
-    const inputs = mkdtempSync(join(tmpdir(), 'field-bad-'));
+    const inputs = projectTempDir('field-bad-');
     const bad = join(inputs, 'bad-rules.yaml');
     writeFileSync(
       bad,
@@ -236,7 +239,7 @@ describe('sls package with an invalid rules or app metadata file', () => {
   });
 
   it('fails on app metadata with an unknown key, and on a file that does not exist', async () => {
-    const inputs = mkdtempSync(join(tmpdir(), 'field-bad-'));
+    const inputs = projectTempDir('field-bad-');
     const apps = join(inputs, 'apps.yaml');
     writeFileSync(apps, `${APP_ID}:\n  nmae: Shop\n`);
     const badApps = await sls(['package', '--package', join(inputs, 'out1'), `--param=appsFile=${apps}`]);
@@ -250,5 +253,40 @@ describe('sls package with an invalid rules or app metadata file', () => {
     ]);
     expect(missing.code).not.toBe(0);
     expect(missing.output).toContain("rulesFile 'no/such/rules.yaml': cannot read");
+  });
+
+  it('refuses a file outside the service directory, directly or through a symbolic link, without reading it', async () => {
+    // A credentials file given by mistake (or by a parameter someone else controls): never read, never echoed.
+    const outside = mkdtempSync(join(tmpdir(), 'field-outside-'));
+    const credentials = join(outside, 'credentials');
+    writeFileSync(credentials, '[default]\naws_access_key_id = AKIAEXAMPLEKEY1234567\n');
+    const inputs = projectTempDir('field-link-');
+    const link = join(inputs, 'rules.yaml');
+    symlinkSync(credentials, link);
+    for (const [param, file] of [
+      ['rulesFile', credentials],
+      ['appsFile', link],
+      ['rulesFile', '../../../../../../../../../../../..' + credentials],
+    ] as const) {
+      const result = await sls([
+        'package',
+        '--package',
+        join(inputs, `out-${param}`),
+        `--param=${param}=${file}`,
+      ]);
+      expect(result.code).not.toBe(0);
+      expect(result.output).toContain(`${param} '${file}' is outside the service directory`);
+      expect(result.output).not.toContain('AKIAEXAMPLEKEY');
+    }
+  });
+
+  it('reports a YAML error by line and column without printing the file', async () => {
+    const inputs = projectTempDir('field-yaml-');
+    const bad = join(inputs, 'rules.yaml');
+    writeFileSync(bad, 'version: 1\nrules:\n  - name: "secret-token-value-123\n    action: drop\n');
+    const result = await sls(['package', '--package', join(inputs, 'out'), `--param=rulesFile=${bad}`]);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(/not valid YAML\/JSON at line \d+, column \d+/);
+    expect(result.output).not.toContain('secret-token-value-123');
   });
 });

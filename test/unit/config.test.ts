@@ -69,6 +69,23 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses the public development key outside local runs: SINKS=aws without a key names the variables', () => {
+    const { PII_HASH_KEY: _k, ...noKey } = AWS_OK;
+    // A replay from a laptop (not Lambda) to the real archive: hashes made with the public key are reversible.
+    expect(() => loadConfig({ SINKS: 'aws', ...noKey })).toThrow(ConfigError);
+    expect(() => loadConfig({ SINKS: 'aws', ...noKey })).toThrow(
+      /PII_HASH_KEY or PII_HASH_KEY_SECRET_ID is required when PII_MODE=hash and SINKS=aws/,
+    );
+    // A key, a secret, or a mode that writes no hash: allowed.
+    expect(loadConfig({ SINKS: 'aws', ...AWS_OK }).pii.key).toBe(AWS_OK.PII_HASH_KEY);
+    expect(loadConfig({ SINKS: 'aws', ...noKey, PII_HASH_KEY_SECRET_ID: 'arn:secret' }).pii.secretId).toBe(
+      'arn:secret',
+    );
+    expect(loadConfig({ SINKS: 'aws', ...noKey, PII_MODE: 'redact' }).pii.mode).toBe('redact');
+    // Local runs keep the development key.
+    expect(loadConfig({ SINKS: 'local' }).pii.key).toBeUndefined();
+  });
+
   it.each([
     ['SINKS', 's3', /SINKS='s3' is not valid; accepted values: local, aws/],
     ['PII_MODE', 'hide', /PII_MODE='hide' is not valid; accepted values: hash, redact, keep/],

@@ -249,7 +249,11 @@ describe('loadRules', () => {
       ['a list instead of a mapping', '- a\n- b\n', ['expected object']],
       ['an empty file', '', ['expected object', 'received null']],
       ['YAML that does not parse', 'version: 1\nrules: [\n', ['not valid YAML']],
-      ['a key given twice', 'version: 1\nversion: 1\nrules: []\n', ['not valid YAML', 'unique']],
+      [
+        'a key given twice',
+        'version: 1\nversion: 1\nrules: []\n',
+        ['not valid YAML', 'line 2, column 1', 'unique'],
+      ],
       [
         'two rules with the same name',
         ONE_RULE(
