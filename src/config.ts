@@ -59,6 +59,19 @@ export interface Config {
    */
   readonly packaged?: RoutingConfig;
   readonly alertSampleSize: number;
+  /** The shared rate store (docs/rates.md). */
+  readonly rates: {
+    /** `RATE_TABLE`: the DynamoDB table (SINKS=aws); absent: no rate counting on AWS sinks. */
+    readonly table?: string;
+    /** `RATE_RETENTION_HOURS`, default 48: counters and batch markers expire this long after their window ends. */
+    readonly retentionHours: number;
+    /** `RATE_MAX_COUNTERS`, default 200: the most counters one batch writes (the rest: each rule's other group). */
+    readonly maxCounters: number;
+    /** `RATE_CONCURRENCY`, default 16: store calls in flight at once per invocation. */
+    readonly concurrency: number;
+    /** `RATE_KINESIS_GUARD`, `sequence` (default) or `batch` (a parallelization factor above 1). */
+    readonly kinesisGuard: 'sequence' | 'batch';
+  };
   /** Firehose path: also write the raw batch to the archive (`FIREHOSE_ARCHIVE_RAW`). */
   readonly firehoseArchiveRaw: boolean;
   /** Budget for the Firehose response body; Lambda's synchronous response limit is 6 MB. */
@@ -151,6 +164,13 @@ export function loadConfig(env: Env, packaged: RoutingConfig | undefined = DEPLO
     },
     ...routingFiles(env, path, packaged),
     alertSampleSize: integer(env, 'ALERT_SAMPLE_SIZE', 3, 0, 20),
+    rates: {
+      ...(rateTable(env.RATE_TABLE) !== undefined && { table: rateTable(env.RATE_TABLE) }),
+      retentionHours: integer(env, 'RATE_RETENTION_HOURS', 48, 1, 24 * 400),
+      maxCounters: integer(env, 'RATE_MAX_COUNTERS', 200, 1, 5000),
+      concurrency: integer(env, 'RATE_CONCURRENCY', 16, 1, 64),
+      kinesisGuard: oneOf(env, 'RATE_KINESIS_GUARD', ['sequence', 'batch'] as const, 'sequence'),
+    },
     firehoseArchiveRaw: flag(env, 'FIREHOSE_ARCHIVE_RAW', false),
     firehoseResponseLimitBytes: integer(env, 'FIREHOSE_RESPONSE_LIMIT_BYTES', 6_000_000, 1024, 6_291_456),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info', true),
@@ -162,6 +182,19 @@ export function loadConfig(env: Env, packaged: RoutingConfig | undefined = DEPLO
     inLambda,
   };
   return deepFreeze(config);
+}
+
+/** A DynamoDB table name (3–255 of `[A-Za-z0-9_.-]`), or its ARN. */
+function rateTable(value: string | undefined): string | undefined {
+  const v = nonEmpty(value);
+  if (v === undefined) return undefined;
+  if (
+    !/^[A-Za-z0-9_.-]{3,255}$/.test(v) &&
+    !/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/.test(v)
+  ) {
+    throw new ConfigError(`RATE_TABLE '${v.slice(0, 300)}' is not a DynamoDB table name or ARN`);
+  }
+  return v;
 }
 
 function endpoint<K extends string>(key: K, value: string | undefined): { [k in K]?: string } {

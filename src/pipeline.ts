@@ -131,11 +131,11 @@ export interface PipelineOptions {
   encoding?: LineEncoding;
   /**
    * Called with each normalized record — dropped ones too — once it is routed and its personal data is
-   * protected (as it is archived), in batch order, before the record is let go: the handlers count rate windows
-   * and rollups here without holding the batch's records. Not called for quarantined records, nor for the
-   * records after a stop (`shouldStop`).
+   * protected (as it is archived), in batch order, before the record is let go, with its input and the input's
+   * index: the handlers tally rate counts and rollups here without holding the batch's records. Not called for
+   * quarantined records, nor for the records after a stop (`shouldStop`).
    */
-  onRecord?: (record: NormalizedRecord) => void;
+  onRecord?: (record: NormalizedRecord, input: InputRecord, index: number) => void;
   /**
    * Asked between records (never before the first, so every call makes progress): when it answers true the
    * pipeline stops there and returns the outcomes of the records before. The handlers pass their deadline.
@@ -185,7 +185,7 @@ export function runPipeline(
         : typeof input.data === 'string'
           ? decodeData(input.data)
           : decodeBytes(input.data);
-    const outcome = processDecoded(decoded, input, settings, pii, output);
+    const outcome = processDecoded(decoded, input, i, settings, pii, output);
     // The parsed event and the decoded bytes are not kept: a 6 MB batch of parsed events surviving until the
     // end of the batch doubled the garbage collector's work (measured: GC 23% of the Firehose handler's time).
     const raw = outcome.kind !== 'ok' || keepRaw ? decoded.raw : undefined;
@@ -199,12 +199,13 @@ const NO_BYTES = Buffer.alloc(0);
 interface OutputOptions {
   keepRecords: boolean;
   encoding: LineEncoding;
-  onRecord?: ((record: NormalizedRecord) => void) | undefined;
+  onRecord?: ((record: NormalizedRecord, input: InputRecord, index: number) => void) | undefined;
 }
 
 function processDecoded(
   decoded: DecodeResult,
   input: InputRecord,
+  index: number,
   settings: PipelineSettings,
   pii: PiiProtector,
   output: OutputOptions,
@@ -224,7 +225,7 @@ function processDecoded(
     const { drop, alerts } = routeRecord(record, settings.rules);
     pii.record(record);
     const ok = okOutcome(record, drop, alerts, output);
-    output.onRecord?.(record);
+    output.onRecord?.(record, input, index);
     return ok;
   } catch (err) {
     // Not swallowed: the record goes to the quarantine with the reason. Bad input is poison; anything else

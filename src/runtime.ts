@@ -1,3 +1,4 @@
+import type { RateSettings } from './batch/run';
 import type { Config } from './config';
 import { ConfigError, describeError, isServiceRefusal, SecretUnavailableError } from './errors';
 import { eventIdsReady } from './eventId';
@@ -26,7 +27,14 @@ export interface Runtime {
   readonly sinks: Sinks;
   readonly logger: Logger;
   readonly telemetry: Telemetry;
+  /** How batches count into the shared rate store; undefined without a store (docs/rates.md). */
+  readonly rates: RateSettings | undefined;
 }
+
+/** A claimed rate alert not settled (the invocation died) may be claimed again after this long. */
+const RATE_ALERT_CLAIM_LEASE_MS = 5 * 60_000;
+/** The most rate alerts one rule sends from one batch; the others cross again with the next batch. */
+const MAX_RATE_ALERTS_PER_RULE = 20;
 
 /** Used only outside Lambda when no key is configured: hashes are stable across local runs, and not secret. */
 export const DEVELOPMENT_PII_KEY = 'pinpoint-stream-processor-development-key-not-secret';
@@ -77,8 +85,23 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
   });
   const telemetry = overrides.telemetry ?? noTelemetry;
   const sinks = overrides.sinks ?? (await createSinks(config, logger, telemetry));
+  const rates: RateSettings | undefined =
+    sinks.rates === undefined
+      ? undefined
+      : Object.freeze({
+          store: sinks.rates,
+          retentionMs: config.rates.retentionHours * 3_600_000,
+          maxCounters: config.rates.maxCounters,
+          concurrency: config.rates.concurrency,
+          claimLeaseMs: RATE_ALERT_CLAIM_LEASE_MS,
+          maxAlertsPerRule: MAX_RATE_ALERTS_PER_RULE,
+          kinesisGuard: config.rates.kinesisGuard,
+        });
+  if (rates === undefined && rateRules.length > 0) {
+    logger.warn('no rate store (RATE_TABLE): rate rules count into rollups only and send no rate alerts');
+  }
   logger.debug('runtime ready', { sinks: config.sinks, rules: rules.length, piiMode: config.pii.mode });
-  return Object.freeze({ config, routing, settings, rateRules, sinks, logger, telemetry });
+  return Object.freeze({ config, routing, settings, rateRules, sinks, logger, telemetry, rates });
 }
 
 async function createSinks(config: Config, logger: Logger, telemetry: Telemetry): Promise<Sinks> {

@@ -1,6 +1,6 @@
 import { DeadlineError, SinkError } from '../errors';
 import type { AlertMatch, ProcessedRecord } from '../pipeline';
-import type { AnyAlert } from '../rates/rateAlert';
+import type { AnyAlert, RateAlert } from '../rates/rateAlert';
 import { aggregateAlerts } from '../rules/alerts';
 import { planArchiveObjects } from '../sinks/archiveLayout';
 import type {
@@ -23,6 +23,17 @@ export interface AdditionalDelivery {
   readonly alerts: readonly AnyAlert[];
 }
 
+/**
+ * The rate step of a delivery (src/batch/countRates.ts): run once the archive holds the batch, before its
+ * alerts are published. Never throws. Returns the rate alerts it claimed, to publish under `batch`, and how to
+ * settle them once the alert sink answered.
+ */
+export type RateStep = (write: () => WriteOptions) => Promise<{
+  readonly batch: BatchRef;
+  readonly alerts: readonly RateAlert[];
+  settle(sent: ReadonlySet<string>): Promise<void>;
+}>;
+
 export interface DeliveryOptions {
   /** Archive zones this path writes (the Firehose path leaves normalized records to Firehose itself). */
   zones: ReadonlySet<ArchiveZone>;
@@ -33,6 +44,8 @@ export interface DeliveryOptions {
   deadlineMarginMs: number;
   /** Written and published with the batch, in the same order: every object first, then every alert. */
   additional?: AdditionalDelivery | undefined;
+  /** Counts the batch's rates once its archive objects are stored; its alerts are published after the batch's. */
+  rates?: RateStep | undefined;
 }
 
 /**
@@ -82,6 +95,7 @@ export async function deliver(
   };
   const archived: DeliveryResult['archived'] = [];
   const sentAlerts: DeliveryResult['sentAlerts'] = [];
+  const sentRateAlerts: string[] = [];
   const result = (errors: unknown[]): DeliveryResult => ({
     delivered: errors.length === 0,
     errors,
@@ -111,6 +125,9 @@ export async function deliver(
   });
   if (archiveErrors.length > 0) return result(archiveErrors);
 
+  // The records are kept: their rates count now (exactly once, whatever happens to the alerts below).
+  const rated = options.rates !== undefined ? await options.rates(write) : undefined;
+
   const matches: AlertMatch[] = [];
   for (const { outcome } of processed) {
     if (outcome.kind === 'ok' && outcome.alert !== undefined) matches.push(outcome.alert);
@@ -118,11 +135,19 @@ export async function deliver(
   const publications: Array<{ batch: BatchRef; alerts: readonly AnyAlert[] }> = [
     { batch, alerts: aggregateAlerts(matches, batch.label, options.alertSampleSize) },
     ...(additional !== undefined ? [{ batch: additional.batch, alerts: additional.alerts }] : []),
+    ...(rated !== undefined ? [{ batch: rated.batch, alerts: rated.alerts }] : []),
   ].filter((p) => p.alerts.length > 0);
   const errors: unknown[] = [];
   for (const publication of publications) {
     const error = await publish(publication.batch, publication.alerts);
     if (error !== undefined) errors.push(error);
+  }
+  // A rate alert not sent is released: the batch's retry (it fails below) or the next batch to add to its
+  // counter claims it again; one that was sent is never sent again.
+  if (rated !== undefined && rated.alerts.length > 0) {
+    const sent = new Set<string>();
+    for (const a of sentRateAlerts) sent.add(a);
+    await rated.settle(sent);
   }
   return result(errors);
 
@@ -136,8 +161,11 @@ export async function deliver(
     try {
       const { failed: notAccepted } = await sinks.alerts.publish(alerts, to, publishing);
       const rejected = new Set(notAccepted);
-      for (const a of alerts)
-        if (!rejected.has(a.alert_id)) sentAlerts.push({ rule: a.rule, severity: a.severity });
+      for (const a of alerts) {
+        if (rejected.has(a.alert_id)) continue;
+        sentAlerts.push({ rule: a.rule, severity: a.severity });
+        if (a.kind === 'rate') sentRateAlerts.push(a.alert_id);
+      }
       if (notAccepted.length > 0) {
         const error = new SinkError(
           'alerts',

@@ -5,7 +5,10 @@ import type {
 } from 'aws-lambda';
 import type { InputRecord } from '../pipeline';
 import type { CompiledRateRule } from '../rates/compileRateRules';
+import { RateTally } from '../rates/RateTally';
 import { openHourlyRollup } from '../rates/rollups';
+import { rateBatchId } from '../rates/sequenceKey';
+import type { NormalizedRecord } from '../schema';
 import { firehoseBatchRef, planRollupObjects } from '../sinks/archiveLayout';
 import type { ArchiveZone } from '../sinks/ports';
 import { nameSafeIds, readFirehoseEvent } from './envelope';
@@ -20,7 +23,7 @@ export interface FirehoseContext extends BatchContext {
     /** Budget of the response body (`FIREHOSE_RESPONSE_LIMIT_BYTES`). */
     readonly firehoseResponseLimitBytes: number;
   };
-  /** Counted into each invocation's rollups (no window state, so no rate alerts on this path). */
+  /** Counted into the shared rate store (when there is one) and into each invocation's rollups. */
   readonly rateRules: readonly CompiledRateRule[];
 }
 
@@ -44,9 +47,10 @@ const LOG: BatchLogLines = {
  * normalized records that do not fit the 6 MB response (see {@link toFirehoseRecords}), counted as failed for
  * size.
  *
- * The rate rules count the invocation's normalized records (dropped ones too) per hour of arrival into its
- * rollups, one `rollups/` object per invocation (and hour), written with the quarantine: Firehose keeps no
- * state between invocations, so this path sends no rate alerts, and the rows of all invocations add up.
+ * The rate rules count the invocation's delivered records (dropped ones too) into the shared rate store, once
+ * per invocation however often Firehose retries it, and send a rate alert when a window crosses (docs/rates.md);
+ * and per hour of arrival into its rollups, one `rollups/` object per invocation (and hour), written with the
+ * quarantine: the rows of all invocations add up.
  *
  * A sink failure fails the whole invocation (Firehose retries it, then writes the batch to the error prefix);
  * nothing is acknowledged without its quarantine and rollup objects and its alerts. So does nearing the deadline: the records
@@ -70,13 +74,22 @@ export async function processFirehoseBatch(
     (inputs[0] as InputRecord).ingestMs,
   );
   const rollup = ctx.rateRules.length > 0 ? openHourlyRollup(ctx.rateRules) : undefined;
+  const tally =
+    ctx.rates !== undefined && ctx.rateRules.length > 0 ? new RateTally(ctx.rateRules) : undefined;
+  const onRecord =
+    rollup === undefined && tally === undefined
+      ? undefined
+      : (record: NormalizedRecord, _input: InputRecord, index: number) => {
+          rollup?.add(record);
+          tally?.add(record, index);
+        };
   const run = await runBatch<FirehoseTransformationResultRecord[]>(ctx, {
     path: 'firehose',
     inputs,
     pipeline: {
       keepRaw: config.firehoseArchiveRaw,
       encoding: 'base64',
-      ...(rollup !== undefined && { onRecord: rollup.add }),
+      ...(onRecord !== undefined && { onRecord }),
     },
     batchRef: () => batch,
     zones: config.firehoseArchiveRaw ? ZONES_WITH_RAW : ZONES,
@@ -95,6 +108,20 @@ export async function processFirehoseBatch(
     // The rollups' key is the batch's (a hash of the record ids): a retried invocation overwrites them.
     ...(rollup !== undefined && {
       additional: () => ({ batch, objects: planRollupObjects(batch, rollup.rows()), alerts: [] }),
+    }),
+    // The records returned Ok or Dropped count (those failed for size do not: Firehose never delivers them),
+    // once: a retried invocation has the same record ids, so the same batch id.
+    ...(tally !== undefined && {
+      rates: {
+        tally,
+        guard: () => ({
+          kind: 'batch' as const,
+          batchId: rateBatchId(
+            `firehose:${envelope.deliveryStreamArn ?? ''}`,
+            inputs.map((i) => i.id),
+          ),
+        }),
+      },
     }),
     log: LOG,
     logFields: { invocationId: envelope.invocationId },

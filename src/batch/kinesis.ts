@@ -1,21 +1,25 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { isRetryable } from '../errors';
+import type { InputRecord, ProcessedRecord } from '../pipeline';
 import type { CompiledRateRule } from '../rates/compileRateRules';
-import { kinesisBatchRef } from '../sinks/archiveLayout';
+import { RateTally } from '../rates/RateTally';
+import { openHourlyRollup } from '../rates/rollups';
+import { rateBatchId, sequenceKey } from '../rates/sequenceKey';
+import type { NormalizedRecord } from '../schema';
+import { kinesisBatchRef, planRollupObjects } from '../sinks/archiveLayout';
 import { nameSafeIds, readKinesisEvent, readKinesisWindow } from './envelope';
-import { type KinesisWindowRun, startKinesisWindow } from './kinesisWindow';
 import { type BatchConfig, type BatchContext, type BatchLogLines, runBatch } from './run';
 
 /** What the Kinesis path needs (a `Runtime` is one). */
 export interface KinesisContext extends BatchContext {
   readonly config: BatchConfig;
-  /** Counted over tumbling windows when the event source mapping has them (`window` in the event). */
+  /** Counted into the shared rate store (when there is one) and into the batch's rollups. */
   readonly rateRules: readonly CompiledRateRule[];
 }
 
 /**
- * The partial batch response; with tumbling windows on, also the window's `state`, which every response must
- * then carry (Lambda counts a response without it as a failed invocation).
+ * The partial batch response; with an event source mapping that still has tumbling windows, an empty `state`,
+ * which every response must then carry (Lambda counts a response without it as a failed invocation).
  */
 export type KinesisResponse = KinesisStreamBatchResponse & { state?: unknown };
 
@@ -51,76 +55,75 @@ export async function processKinesisBatch(
 ): Promise<KinesisResponse> {
   const now = Date.now();
   const envelope = readKinesisEvent(event, now);
-  const windowInput = readKinesisWindow(event);
+  // An event source mapping still set up with tumbling windows (a stack deployed before the rate store) must get
+  // a `state` back, or Lambda counts the invocation as failed. Counting no longer uses it.
+  const windowed = readKinesisWindow(event) !== undefined;
   if (!envelope.wellFormed) ctx.logger.warn('kinesis event without a Records array: nothing to process');
   const inputs = envelope.inputs;
-  const firstArrivalMs = inputs[0]?.ingestMs ?? windowInput?.startMs ?? now;
-  const source = {
-    stream: windowInput?.eventSourceArn ?? envelope.streamArn ?? 'unknown-stream',
-    shard: windowInput?.shardId ?? envelope.eventId?.split(':')[0] ?? 'unknown-shard',
-    streamArn: windowInput?.eventSourceArn ?? envelope.streamArn,
-  };
-  const window: KinesisWindowRun | undefined =
-    windowInput === undefined
+  if (inputs.length === 0) return respond([], windowed);
+  const firstArrivalMs = (inputs[0] as InputRecord).ingestMs;
+  const shard = envelope.eventId?.split(':')[0] ?? 'unknown-shard';
+  const rollup = ctx.rateRules.length > 0 ? openHourlyRollup(ctx.rateRules) : undefined;
+  const tally =
+    ctx.rates !== undefined && ctx.rateRules.length > 0 ? new RateTally(ctx.rateRules) : undefined;
+  const onRecord =
+    rollup === undefined && tally === undefined
       ? undefined
-      : startKinesisWindow(windowInput, ctx.rateRules, source, firstArrivalMs);
-  // Nothing to count and nothing closing: the state goes back as it came.
-  if (
-    inputs.length === 0 &&
-    (windowInput === undefined || !(windowInput.final || windowInput.terminatedEarly))
-  ) {
-    return respond([], window?.received);
-  }
-
-  let closed: ReturnType<KinesisWindowRun['close']> | undefined;
+      : (record: NormalizedRecord, _input: InputRecord, index: number) => {
+          rollup?.add(record);
+          tally?.add(record, index);
+        };
+  const batchRef = (processed: readonly ProcessedRecord[]) =>
+    kinesisBatchRef(
+      envelope.streamArn,
+      envelope.eventId,
+      nameSafeIds(processed.map((p) => p.input.id)),
+      firstArrivalMs,
+    );
   const run = await runBatch(ctx, {
     path: 'kinesis',
     inputs,
-    pipeline: { keepRaw: true, ...(window !== undefined && { onRecord: window.onRecord }) },
+    pipeline: { keepRaw: true, ...(onRecord !== undefined && { onRecord }) },
     // The batch is what was processed: a cut-short batch is archived under its own range, and the tail's next
     // attempt (another range) writes other objects — no record is archived twice.
-    batchRef: (processed) =>
-      kinesisBatchRef(
-        envelope.streamArn,
-        envelope.eventId ?? (windowInput?.shardId !== undefined ? `${windowInput.shardId}:` : undefined),
-        nameSafeIds(processed.map((p) => p.input.id)),
-        firstArrivalMs,
-      ),
+    batchRef,
     zones: ZONES,
     config: ctx.config,
     remainingMs,
     whenCutShort: 'deliver',
-    // The window's counts are those of the records processed; when it closes, its rollups and rate alerts
-    // are delivered with the batch (archive before alerts, all or nothing).
-    ...(window !== undefined && {
+    // The processed records' rollups, per hour of arrival, under the batch's name: a retry rewrites them.
+    ...(rollup !== undefined && {
       additional: (processed) => {
-        closed = window.close(processed);
-        return closed.delivery;
+        const batch = batchRef(processed);
+        return { batch, objects: planRollupObjects(batch, rollup.rows()), alerts: [] };
+      },
+    }),
+    ...(tally !== undefined && {
+      rates: {
+        tally,
+        guard: (processed) =>
+          ctx.rates?.kinesisGuard === 'batch'
+            ? {
+                kind: 'batch',
+                batchId: rateBatchId(
+                  `kinesis:${envelope.streamArn ?? ''}:${shard}`,
+                  processed.map((p) => p.input.id),
+                ),
+              }
+            : { kind: 'sequence', lane: shard, sequenceKey: (i) => sequenceKey(inputs[i]?.id ?? '') },
       },
     }),
     log: LOG,
-    ...(windowInput !== undefined && {
-      logFields: {
-        window: { start: windowInput.start, end: windowInput.end },
-        finalInvoke: windowInput.final,
-        ...(windowInput.terminatedEarly && { windowTerminatedEarly: true }),
-      },
-    }),
   });
   if (run.status === 'failed') {
     if (!isRetryable(run.error)) throw run.error;
-    // Every record, so that the retry is the same batch and rewrites the same archive keys (see deliver());
-    // and the state received, so that the retry counts each record once.
+    // Every record, so that the retry is the same batch and rewrites the same archive keys (see deliver()).
     return respond(
       inputs.map((i) => i.id),
-      window?.received,
+      windowed,
     );
   }
-  if (window === undefined || closed === undefined) {
-    return respond(failuresFrom(inputs, run.processed.length), undefined);
-  }
-  reportWindow(ctx, closed, windowInput);
-  return respond(failuresFrom(inputs, run.processed.length), closed.state);
+  return respond(failuresFrom(inputs, run.processed.length), windowed);
 }
 
 /** The ids from `first` on, for Lambda to hand back (none when `first` is past the end). */
@@ -128,46 +131,8 @@ function failuresFrom(inputs: readonly { id: string }[], first: number): string[
   return inputs.slice(first).map((i) => i.id);
 }
 
-/** `{batchItemFailures}`, with `state` when windows are on (`state` undefined: they are off). */
-function respond(failed: readonly string[], state: unknown): KinesisResponse {
+/** `{batchItemFailures}`, with an empty `state` for an event source mapping that still has tumbling windows. */
+function respond(failed: readonly string[], windowed: boolean): KinesisResponse {
   const batchItemFailures = failed.map((itemIdentifier) => ({ itemIdentifier }));
-  return state === undefined ? { batchItemFailures } : { batchItemFailures, state };
-}
-
-/** Metrics and a log line for a delivered window invocation. */
-function reportWindow(
-  ctx: KinesisContext,
-  closed: NonNullable<ReturnType<KinesisWindowRun['close']>>,
-  input: ReturnType<typeof readKinesisWindow>,
-): void {
-  const { update } = closed;
-  ctx.telemetry.rateWindow({
-    path: 'kinesis',
-    stateBytes: update.bytes,
-    overflowed: update.overflowed,
-    rulesReset: update.reset.length,
-    discarded: closed.discarded,
-  });
-  if (closed.discarded) {
-    ctx.logger.warn('kinesis window state received was not one this function writes: counting started over', {
-      window: input?.start,
-    });
-  }
-  if (update.reset.length > 0) {
-    ctx.logger.warn('rate rules changed during the window: their counts so far were dropped', {
-      window: input?.start,
-      rules: update.reset,
-    });
-  }
-  if (closed.closing) {
-    ctx.logger.info('kinesis rate window closed', {
-      window: { start: input?.start, end: input?.end },
-      terminatedEarly: input?.terminatedEarly === true,
-      rateAlerts: closed.alerts.length,
-      rateAlertsOmitted: closed.omitted,
-      rollupRows: closed.rows.length,
-      stateBytes: update.bytes,
-      overflowed: update.overflowed,
-    });
-  }
+  return windowed ? { batchItemFailures, state: {} } : { batchItemFailures };
 }

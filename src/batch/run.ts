@@ -8,9 +8,12 @@ import {
   type ProcessedRecord,
   runPipeline,
 } from '../pipeline';
+import type { RateTally } from '../rates/RateTally';
 import type { ArchiveZone, BatchRef, DeliveryResult, Sinks } from '../sinks/ports';
+import type { RateStore } from '../sinks/rateStore';
+import { countRates, type RateGuard, settleRateAlerts } from './countRates';
 import { startDeadline, warnOnceIfAdapted } from './deadline';
-import { type AdditionalDelivery, deliver } from './deliver';
+import { type AdditionalDelivery, deliver, type RateStep } from './deliver';
 import { summarize } from './summary';
 
 /** What every batch needs, whichever door it came through, built once per cold start (a `Runtime` is one). */
@@ -19,6 +22,37 @@ export interface BatchContext {
   readonly sinks: Sinks;
   readonly logger: Logger;
   readonly telemetry: Telemetry;
+  /** The shared rate store and how to use it; absent: rates are not counted (no store configured). */
+  readonly rates?: RateSettings | undefined;
+}
+
+/** How batches count rates into the shared store (docs/rates.md; a `Runtime` builds it from the config). */
+export interface RateSettings {
+  readonly store: RateStore;
+  /** Counters and batch markers expire this long after their window ends (`RATE_RETENTION_HOURS`). */
+  readonly retentionMs: number;
+  /** The most counters one batch writes (`RATE_MAX_COUNTERS`); the rest go to their rule's other group. */
+  readonly maxCounters: number;
+  /** Store calls in flight at once (`RATE_CONCURRENCY`). */
+  readonly concurrency: number;
+  /** How long a claimed rate alert is held before another invocation may send it. */
+  readonly claimLeaseMs: number;
+  readonly maxAlertsPerRule: number;
+  /**
+   * How Kinesis batches apply once: `sequence` (per-shard high-water marks, exact — one consumer per shard, the
+   * event source mapping's parallelization factor 1) or `batch` (batch markers, for a factor above 1, where a
+   * shard's records arrive in concurrent lanes). `RATE_KINESIS_GUARD`, set by the stack from the factor.
+   */
+  readonly kinesisGuard: 'sequence' | 'batch';
+}
+
+/** A batch's rate counting: the tally the pipeline fed, and what makes its adds apply once. */
+export interface BatchRates {
+  readonly tally: RateTally;
+  /** Given the records processed, which of them (by input index) are delivered; default: every one. */
+  readonly delivered?: (processed: readonly ProcessedRecord[]) => (index: number) => boolean;
+  /** Given the records processed: the guard of the batch's adds (its lane and sequence keys, or its id). */
+  readonly guard: (processed: readonly ProcessedRecord[]) => RateGuard;
 }
 
 /** The configuration every path reads (a `Config` is one). */
@@ -89,6 +123,8 @@ export interface BatchJob<R> {
    * invocation's rollups), built once they are all processed. Delivered with the batch, all or nothing.
    */
   readonly additional?: (processed: readonly ProcessedRecord[]) => AdditionalDelivery | undefined;
+  /** The batch's rate counting (both handlers; the CLI with `--window`). */
+  readonly rates?: BatchRates;
   readonly log?: BatchLogLines;
   /** Added to every log line of the batch (the Firehose invocation id). */
   readonly logFields?: Readonly<Record<string, unknown>>;
@@ -181,7 +217,12 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
     return failed(processed, err, job.log?.notDelivered, { batch: batch.label });
   }
 
+  let ratesReport: Parameters<Telemetry['rates']>[0] | undefined;
+  const rateStep = rateStepOf(ctx, job, processed, batch, response, (report) => {
+    ratesReport = report;
+  });
   const delivery = await deliver(batch, processed, ctx.sinks, {
+    rates: rateStep,
     zones: job.zones,
     alertSampleSize: config.alertSampleSize,
     deadlineMarginMs: deadline.marginMs,
@@ -193,6 +234,7 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
     ...(response?.failedForSize !== undefined && { failedForSize: response.failedForSize }),
   });
   ctx.telemetry.batch({ path: job.path, summary, delivery });
+  if (ratesReport !== undefined) ctx.telemetry.rates(ratesReport);
   const fields = {
     batch: batch.label,
     ...job.logFields,
@@ -200,6 +242,11 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
     ...response?.logFields,
     archivedObjects: delivery.archived.length,
     alertsSent: delivery.sentAlerts.length,
+    ...(ratesReport !== undefined && {
+      rateCounters: ratesReport.counters,
+      rateCounterWrites: ratesReport.written,
+      ...(ratesReport.dropped > 0 && { rateCountsDropped: ratesReport.dropped }),
+    }),
   };
   const log = job.log;
   if (!delivery.delivered) {
@@ -230,4 +277,60 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
     }
   }
   return { status: 'delivered', processed, batch, summary, delivery, response: response?.value };
+}
+
+/**
+ * The delivery's rate step: once the batch's archive objects are stored, the delivered records' counts go to
+ * the shared store (countRates) and the alerts it claimed are published after the batch's own, then settled.
+ * Undefined when the batch has no rates to count (no store, no rate rule, nothing delivered).
+ */
+function rateStepOf<R>(
+  ctx: BatchContext,
+  job: BatchJob<R>,
+  processed: readonly ProcessedRecord[],
+  batch: BatchRef,
+  response: ShapedResponse<R> | undefined,
+  report: (report: Parameters<Telemetry['rates']>[0]) => void,
+): RateStep | undefined {
+  const settings = ctx.rates;
+  const rates = job.rates;
+  if (settings === undefined || rates === undefined || rates.tally.rules.length === 0) return undefined;
+  const failed = response?.failedForSize;
+  const delivered =
+    rates.delivered?.(processed) ??
+    (failed !== undefined && failed.size > 0 ? (i: number) => !failed.has(i) : () => true);
+  return async (write) => {
+    const plan = rates.tally.plan(delivered, settings.maxCounters);
+    const counted = await countRates(plan, {
+      store: settings.store,
+      guard: rates.guard(processed),
+      batchLabel: batch.label,
+      nowMs: Date.now(),
+      retentionMs: settings.retentionMs,
+      concurrency: settings.concurrency,
+      claimLeaseMs: settings.claimLeaseMs,
+      maxAlertsPerRule: settings.maxAlertsPerRule,
+      write,
+      logger: ctx.logger,
+    });
+    report({
+      path: job.path,
+      counters: plan.counters.length,
+      written: counted.written,
+      alreadyApplied: counted.alreadyApplied,
+      dropped: counted.dropped,
+      overflowed: plan.overflowed,
+      alertsClaimed: counted.claimed.length,
+    });
+    return {
+      batch: { ...batch, name: `${batch.name}.rates`, label: `${batch.label} (rates)` },
+      alerts: counted.claimed.map((c) => c.alert),
+      settle: (sent) =>
+        settleRateAlerts(settings.store, counted.claimed, sent, {
+          concurrency: settings.concurrency,
+          write,
+          logger: ctx.logger,
+        }),
+    };
+  };
 }

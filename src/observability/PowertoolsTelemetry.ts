@@ -1,7 +1,7 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DeadlineError, SinkError } from '../errors';
-import type { BatchReport, RateWindowReport, Telemetry } from './telemetry';
+import type { BatchReport, RatesReport, Telemetry } from './telemetry';
 
 /**
  * CloudWatch metrics through Powertools Metrics (Embedded Metric Format). Dimensions stay low-cardinality:
@@ -85,16 +85,13 @@ export class PowertoolsTelemetry implements Telemetry {
     }
   }
 
-  rateWindow(report: RateWindowReport): void {
+  rates(report: RatesReport): void {
     const path = { Path: report.path };
-    this.single('RateStateBytes', MetricUnit.Bytes, report.stateBytes, path);
-    this.single('RateRecordsOverflowed', MetricUnit.Count, report.overflowed, path);
-    // Zero on most invocations: the alarm sees a value, not missing data.
-    this.single('RateStateResets', MetricUnit.Count, report.discarded ? 1 : 0, {
-      ...path,
-      Reason: 'state_unreadable',
-    });
-    this.single('RateStateResets', MetricUnit.Count, report.rulesReset, { ...path, Reason: 'rule_changed' });
+    // Zero on most batches: the alarm sees a value, not missing data.
+    this.single('RateCountsDropped', MetricUnit.Count, report.dropped, path);
+    this.single('RateCounterWrites', MetricUnit.Count, report.written, path);
+    if (report.overflowed > 0)
+      this.single('RateRecordsOverflowed', MetricUnit.Count, report.overflowed, path);
   }
 
   sinkCall(sink: 'archive' | 'alerts', attempts: number, _ok: boolean): void {

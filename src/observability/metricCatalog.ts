@@ -28,17 +28,15 @@ export const METRIC_CATALOG = {
    */
   MessageEvents: { unit: 'Count', dimensions: [['Source', 'Channel', 'Outcome']] },
   /**
-   * Kinesis tumbling windows (docs/rates.md §2), per delivered invocation of a window: the estimated size of
-   * the `state` returned (Lambda ends a window whose state passes 1 MB; the rate counts are kept under 512 KiB).
+   * The shared rate store (docs/rates.md), per delivered batch on both paths: records whose rate counts could
+   * not be stored (throttling or an outage past the retries) and are lost — emitted on every batch with rate
+   * rules, 0 on most, so that its alarm sees data.
    */
-  RateStateBytes: { unit: 'Bytes', dimensions: [['Path']] },
-  /** Records counted into a rate rule's `other` group because their group did not fit the window state. */
+  RateCountsDropped: { unit: 'Count', dimensions: [['Path']] },
+  /** Counter adds applied to the rate store (the writes a batch costs). */
+  RateCounterWrites: { unit: 'Count', dimensions: [['Path']] },
+  /** Records counted into a rate rule's `other` group because the batch had more counters than allowed. */
   RateRecordsOverflowed: { unit: 'Count', dimensions: [['Path']] },
-  /**
-   * Counts started over: `Reason` = `state_unreadable` (the state received was not one this function writes:
-   * the whole window) or `rule_changed` (rules whose definition changed in the middle of a window).
-   */
-  RateStateResets: { unit: 'Count', dimensions: [['Path', 'Reason']] },
   /** Powertools' own, on the first invocation of each container (captureColdStartMetric). */
   ColdStart: { unit: 'Count', dimensions: [['function_name']] },
 } as const satisfies Record<string, { unit: string; dimensions: ReadonlyArray<ReadonlyArray<string>> }>;

@@ -52,30 +52,34 @@ export interface BatchReport {
   delivery: DeliveryResult;
 }
 
-/** What one delivered invocation of a Kinesis tumbling window did to its rate counts (docs/rates.md §2). */
-export interface RateWindowReport {
+/** What one delivered batch did to the shared rate counters (docs/rates.md), for metrics. */
+export interface RatesReport {
   path: BatchPath;
-  /** The estimated size of the state returned (an upper bound): Lambda ends a window past 1 MB. */
-  stateBytes: number;
-  /** Records counted into a rule's `other` group because their group did not fit the state's budget. */
+  /** Counters the batch's records add to. */
+  counters: number;
+  /** Adds the store applied. */
+  written: number;
+  /** Adds the store had already applied (a retried batch). */
+  alreadyApplied: number;
+  /** Records whose counts could not be stored and are lost. */
+  dropped: number;
+  /** Records counted into a rule's `other` group (the batch had more counters than allowed). */
   overflowed: number;
-  /** Rules whose counts were dropped because the rule now counts something else (a deployment mid-window). */
-  rulesReset: number;
-  /** The state received was unreadable (not one this function writes): counting started over. */
-  discarded: boolean;
+  /** Rate alerts this batch claimed (and sent with its alerts). */
+  alertsClaimed: number;
 }
 
 /** Port for metrics: the batch processors report, an adapter turns reports into CloudWatch metrics. */
 export interface Telemetry {
   batch(report: BatchReport): void;
-  /** After a delivered invocation with a tumbling window (the batch's own report comes first). */
-  rateWindow(report: RateWindowReport): void;
+  /** After a delivered batch that had rate rules to count (the batch's own report comes first). */
+  rates(report: RatesReport): void;
   /** One call of a sink's SDK client: attempts made (retries = attempts − 1) and whether it succeeded. */
   sinkCall(sink: 'archive' | 'alerts', attempts: number, ok: boolean): void;
 }
 
 export const noTelemetry: Telemetry = {
   batch: () => undefined,
-  rateWindow: () => undefined,
+  rates: () => undefined,
   sinkCall: () => undefined,
 };

@@ -1,7 +1,7 @@
 import { MAX_ALERT_TEXT, truncateText } from '../rules/alerts';
 import type { NormalizedRecord } from '../schema';
 import type { CompiledRateRule } from './compileRateRules';
-import type { RateGroupKey } from './rateGroupKeys';
+import { groupFieldReader } from './rateGroupKeys';
 import { groupKeyOf, type RateWindowState, type RuleWindowCounts } from './rateWindowState';
 
 /**
@@ -12,16 +12,6 @@ import { groupKeyOf, type RateWindowState, type RuleWindowCounts } from './rateW
 const COUNT_DIGITS = 7;
 /** The longest group value counted as it is; longer ones are cut (with a marker) as alert texts are. */
 export const MAX_GROUP_VALUE = MAX_ALERT_TEXT;
-
-/** The value of a group field of a record, by lookup table. */
-const GROUP_FIELD: { readonly [K in RateGroupKey]: (record: NormalizedRecord) => string | undefined } = {
-  app_id: (r) => r.app_id,
-  campaign_id: (r) => r.campaign_id,
-  journey_id: (r) => r.journey_id,
-  configuration_set: (r) => r.configuration_set,
-  channel: (r) => r.channel,
-  source: (r) => r.source,
-};
 
 /**
  * A group value as counted: bounded in length, and undefined where the record has none. Anything but a string
@@ -58,7 +48,7 @@ class RuleCounter {
     private readonly budget: number,
   ) {
     this.width = rule.outcomes.length;
-    this.fields = rule.groupBy.map((k) => GROUP_FIELD[k]);
+    this.fields = rule.groupBy.map(groupFieldReader);
     this.minEntryBytes = this.entryBytes(groupKeyOf(rule.groupBy.map(() => '')));
   }
 

@@ -2,7 +2,8 @@ import { compileRules } from '../rules/compileRules';
 import { contentHash } from '../rules/routingConfig';
 import type { RateRuleSpec, RuleSpec, Severity } from '../rules/ruleSchema';
 import { type NormalizedRecord, OUTCOMES, type Outcome } from '../schema';
-import type { RateGroupKey } from './rateGroupKeys';
+import type { RateGroupField } from './rateGroupKeys';
+import { DEFAULT_RATE_WINDOW, RATE_WINDOW_MS, type RateWindowName } from './rateWindows';
 
 /** A rate rule ready to count records with (src/rules/ruleSchema.ts `rateRuleSchema`, docs/rates.md). */
 export interface CompiledRateRule {
@@ -16,12 +17,16 @@ export interface CompiledRateRule {
   /** Numerator and denominator outcomes together, in the order of OUTCOMES: the order of every count list. */
   readonly outcomes: readonly Outcome[];
   /** The fields a rate is computed per (empty: one rate for every matching record). */
-  readonly groupBy: readonly RateGroupKey[];
+  readonly groupBy: readonly RateGroupField[];
+  /** The tumbling window counted over (`window`, default 1h) and its length. */
+  readonly window: RateWindowName;
+  readonly windowMs: number;
   readonly threshold: number;
   readonly minVolume: number;
   /**
-   * A short hash of what the rule counts (outcomes, match, group_by). Window state counted under another
-   * definition (a deployment changed the rule in the middle of a window) is not added to.
+   * A short hash of what the rule counts (outcomes, match, group_by, window): part of every counter's key, so
+   * that counts of another definition (a deployment changed the rule in the middle of a window) are never
+   * added to.
    */
   readonly fingerprint: string;
   /** The rule's match filter; true for every record when the rule has none. */
@@ -54,7 +59,8 @@ function compileRateRule(spec: RateRuleSpec): CompiledRateRule {
   const numerator = inOrder(spec.numerator);
   const denominator = inOrder(spec.denominator);
   const outcomes = inOrder([...numerator, ...denominator]);
-  const groupBy = [...(spec.group_by ?? [])];
+  const groupBy = [...(spec.group_by ?? [])] as RateGroupField[];
+  const window = spec.window ?? DEFAULT_RATE_WINDOW;
   const rule: CompiledRateRule = {
     name: spec.name,
     severity: spec.severity,
@@ -64,7 +70,9 @@ function compileRateRule(spec: RateRuleSpec): CompiledRateRule {
     groupBy: Object.freeze(groupBy),
     threshold: spec.threshold,
     minVolume: spec.min_volume,
-    fingerprint: contentHash({ outcomes, match: spec.match ?? null, group_by: groupBy }),
+    window,
+    windowMs: RATE_WINDOW_MS[window],
+    fingerprint: contentHash({ outcomes, match: spec.match ?? null, group_by: groupBy, window }),
     matches,
     ...(spec.description !== undefined && { description: spec.description }),
   };

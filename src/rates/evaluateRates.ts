@@ -1,7 +1,6 @@
 import type { Outcome } from '../schema';
 import type { CompiledRateRule } from './compileRateRules';
 import { boundRateAlert, type RateAlert, rateAlertId } from './rateAlert';
-import type { RateGroupKey } from './rateGroupKeys';
 import { type RateWindow, windowTimes } from './rateWindow';
 import { groupOf, type RateWindowState, type RuleWindowCounts } from './rateWindowState';
 
@@ -83,7 +82,7 @@ export function evaluateRates(
           severity: rule.severity,
           ...(rule.description !== undefined && { description: rule.description }),
           window: times,
-          group_by: [...counts.group_by] as RateGroupKey[],
+          group_by: [...counts.group_by],
           group,
           ...(c.key === null && { overflow: true as const }),
           numerator: c.numerator,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type Alert, MAX_ALERT_DESCRIPTION, MAX_ALERT_TEXT, truncateText } from '../rules/alerts';
 import type { Severity } from '../rules/ruleSchema';
 import type { Outcome } from '../schema';
-import type { RateGroupKey } from './rateGroupKeys';
+import type { RateGroupField } from './rateGroupKeys';
 
 /**
  * One group of one rate rule over one window whose rate reached the rule's threshold (evaluateRates). Carries
@@ -12,22 +12,22 @@ import type { RateGroupKey } from './rateGroupKeys';
 export interface RateAlert {
   kind: 'rate';
   /**
-   * Deterministic: a hash of the stream, the shard, the window's start, the rule and the group, so that a
-   * window evaluated again (a retried final invoke) gives the same id and does not page twice.
+   * Deterministic: a hash of the window's start, the rule and the group (rateAlertId), the same whichever shard,
+   * invocation or path saw the window cross; the rate store lets one of them send it.
    */
   alert_id: string;
   rule: string;
   severity: Severity;
   description?: string;
-  /** The tumbling window counted, ISO-8601 UTC. */
+  /** The window counted (tumbling, by arrival time, aligned to UTC), ISO-8601 UTC. */
   window: { start: string; end: string };
   /** The rule's group_by fields, in order. */
-  group_by: RateGroupKey[];
+  group_by: RateGroupField[];
   /** The group: each group_by field and its value; null where the records had none. Empty for `overflow`. */
-  group: Partial<Record<RateGroupKey, string | null>>;
+  group: Record<string, string | null>;
   /**
-   * The rule's `other` group: records of the groups that did not fit the window state, counted together (the
-   * rate of many groups at once).
+   * The rule's `other` group: records of the groups beyond one invocation's counter bound, counted together
+   * (the rate of many groups at once).
    */
   overflow?: true;
   numerator: number;
@@ -40,9 +40,9 @@ export interface RateAlert {
   denominator_outcomes: Outcome[];
   /** The group's count of every outcome the rule counts. */
   counts: Partial<Record<Outcome, number>>;
-  /** How many groups of this rule reached the threshold in this window (this one included). */
+  /** How many groups of this rule crossed in the invocation that sent this alert (this one included). */
   groups_alerting: number;
-  /** Where the counts came from: `kinesis:<stream>/<shard>`. */
+  /** Where the crossing was seen: `kinesis:<stream>/<shard>` or `firehose:<delivery stream>`. */
   batch: string;
 }
 
@@ -57,16 +57,17 @@ export function isRateAlert(alert: AnyAlert): alert is RateAlert {
   return alert.kind === 'rate';
 }
 
-/** `alert_id` of a rate alert: the first 32 hex digits of a SHA-256 over the parts, unambiguously joined. */
+/**
+ * `alert_id` of a rate alert: the first 32 hex digits of a SHA-256 over the window's start, the rule and the
+ * group, unambiguously joined. The same for every shard, invocation and path that sees the window cross.
+ */
 export function rateAlertId(parts: {
-  stream: string;
-  shard: string;
   windowStart: string;
   rule: string;
-  /** The group's key in the window state (its values as a JSON array), or null for the `other` group. */
+  /** The group's values as a JSON array, or null for the `other` group. */
   group: string | null;
 }): string {
-  const canonical = JSON.stringify([parts.stream, parts.shard, parts.windowStart, parts.rule, parts.group]);
+  const canonical = JSON.stringify([parts.windowStart, parts.rule, parts.group]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
@@ -78,7 +79,7 @@ export function rateAlertId(parts: {
 export function boundRateAlert(alert: RateAlert): RateAlert {
   const text = (s: string) => truncateText(s, MAX_ALERT_TEXT);
   const group: RateAlert['group'] = {};
-  for (const [key, value] of Object.entries(alert.group) as Array<[RateGroupKey, string | null]>) {
+  for (const [key, value] of Object.entries(alert.group)) {
     group[key] = value === null ? null : text(value);
   }
   return {

@@ -1,5 +1,5 @@
 import { OUTCOMES, type Outcome } from '../schema';
-import { RATE_GROUP_KEYS, type RateGroupKey } from './rateGroupKeys';
+import { isRateGroupField, type RateGroupField } from './rateGroupKeys';
 
 /**
  * The counts of one window, as Lambda keeps them between the invocations of a Kinesis tumbling window: the
@@ -20,7 +20,7 @@ export interface RuleWindowCounts {
   /** The outcomes counted, in the order of every count list below. */
   readonly outcomes: readonly Outcome[];
   /** The fields of a group, in the order of the values in every group key. */
-  readonly group_by: readonly RateGroupKey[];
+  readonly group_by: readonly RateGroupField[];
   /**
    * Group key → counts per outcome. The key is the JSON array of the group's values in `group_by` order,
    * `null` where the record had no such field (`["marketing"]`, `[null,"c-1"]`, `[]` without group_by).
@@ -47,7 +47,6 @@ export interface DecodedGroup {
 }
 
 const OUTCOME_SET: ReadonlySet<string> = new Set(OUTCOMES);
-const GROUP_KEY_SET: ReadonlySet<string> = new Set(RATE_GROUP_KEYS);
 
 /** The key of a group in RuleWindowCounts.groups. */
 export function groupKeyOf(values: readonly (string | null)[]): string {
@@ -75,11 +74,8 @@ export function readRateWindowState(value: unknown): { state: RateWindowState; v
  * A group of a rule's counts as its group_by fields and values (null where the records had none), decoded from
  * its key; `{}` for the rule's other group (`key` null).
  */
-export function groupOf(
-  counts: RuleWindowCounts,
-  key: string | null,
-): Partial<Record<RateGroupKey, string | null>> {
-  const group: Partial<Record<RateGroupKey, string | null>> = {};
+export function groupOf(counts: RuleWindowCounts, key: string | null): Record<string, string | null> {
+  const group: Record<string, string | null> = {};
   if (key === null) return group;
   const values = JSON.parse(key) as (string | null)[];
   counts.group_by.forEach((field, i) => {
@@ -100,7 +96,9 @@ function isRuleWindowCounts(value: unknown): value is RuleWindowCounts {
   const { fingerprint, outcomes, group_by: groupBy, groups, other } = value;
   if (typeof fingerprint !== 'string') return false;
   if (!isListOf(outcomes, OUTCOME_SET) || outcomes.length === 0) return false;
-  if (!isListOf(groupBy, GROUP_KEY_SET)) return false;
+  if (!Array.isArray(groupBy) || !groupBy.every((f) => typeof f === 'string' && isRateGroupField(f))) {
+    return false;
+  }
   if (!isObject(groups)) return false;
   const width = outcomes.length;
   if (other !== undefined && !isCounts(other, width)) return false;

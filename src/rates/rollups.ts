@@ -2,7 +2,7 @@ import type { NormalizedRecord } from '../schema';
 import { isoFromMs } from '../time';
 import type { CompiledRateRule } from './compileRateRules';
 import { RateCounter } from './RateCounter';
-import { RATE_GROUP_KEYS, type RateGroupKey } from './rateGroupKeys';
+import { attributeOfGroupField, RATE_GROUP_KEYS, type RateGroupKey } from './rateGroupKeys';
 import { type RateWindow, windowTimes } from './rateWindow';
 import { decodedGroups, type RateWindowState } from './rateWindowState';
 
@@ -27,6 +27,8 @@ export interface RollupRow {
   configuration_set?: string;
   channel?: string;
   source?: string;
+  /** The message tags the rule groups by (`group_by: [attributes.campaign]`) and the records had, by name. */
+  attributes?: Record<string, string>;
   overflow?: true;
   outcome: string;
   count: number;
@@ -45,7 +47,7 @@ export function rollupRows(state: RateWindowState, window: RateWindow): RollupRo
   const rows: RollupRow[] = [];
   for (const [rule, counts] of Object.entries(state.rules)) {
     const emit = (
-      group: Partial<Record<RateGroupKey, string>>,
+      group: Partial<Record<RateGroupKey, string>> & { attributes?: Record<string, string> },
       overflow: boolean,
       list: readonly number[],
     ) => {
@@ -64,10 +66,16 @@ export function rollupRows(state: RateWindowState, window: RateWindow): RollupRo
       });
     };
     for (const { values, counts: list } of decodedGroups(counts)) {
-      const group: Partial<Record<RateGroupKey, string>> = {};
+      const group: Partial<Record<RateGroupKey, string>> & { attributes?: Record<string, string> } = {};
       counts.group_by.forEach((field, i) => {
         const v = values[i];
-        if (v !== null && v !== undefined) group[field] = v;
+        if (v === null || v === undefined) return;
+        const tag = attributeOfGroupField(field);
+        if (tag === undefined) group[field as RateGroupKey] = v;
+        else {
+          group.attributes ??= {};
+          group.attributes[tag] = v;
+        }
       });
       emit(group, false, list);
     }
@@ -145,11 +153,13 @@ export function sumRollups(rows: Iterable<RollupRow>): RollupRow[] {
       row.window_end,
       row.rule,
       ...RATE_GROUP_KEYS.map((k) => row[k] ?? null),
+      row.attributes === undefined ? null : Object.entries(row.attributes).sort(),
       row.overflow === true,
       row.outcome,
     ]);
     const sum = sums.get(key);
-    if (sum === undefined) sums.set(key, { ...row });
+    if (sum === undefined)
+      sums.set(key, { ...row, ...(row.attributes && { attributes: { ...row.attributes } }) });
     else sum.count += row.count;
   }
   return [...sums.values()];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { RATE_GROUP_KEYS } from '../rates/rateGroupKeys';
+import { ATTRIBUTE_GROUP_PREFIX, isRateGroupField, RATE_GROUP_KEYS } from '../rates/rateGroupKeys';
+import { RATE_WINDOWS } from '../rates/rateWindows';
 import { OUTCOMES } from '../schema';
 import { MAX_GLOB_LENGTH } from './globMatcher';
 
@@ -139,9 +140,9 @@ const outcomeList = (role: string) =>
     .min(1, `the ${role} needs at least one outcome`);
 
 /**
- * A rate rule: counts numerator and denominator outcomes per group over a window (a Kinesis tumbling window)
- * and alerts on the groups whose denominator reached `min_volume` and whose rate reached `threshold`
- * (docs/rates.md).
+ * A rate rule: counts numerator and denominator outcomes per group over a tumbling window by arrival time
+ * (`window`, default 1h), in the shared rate store both paths add to, and alerts once per group and window when
+ * the denominator reaches `min_volume` and the rate reaches `threshold` (docs/rates.md).
  */
 export const rateRuleSchema = z
   .strictObject({
@@ -156,13 +157,26 @@ export const rateRuleSchema = z
     match: rateMatchSchema.optional(),
     group_by: z
       .array(
-        z.enum(RATE_GROUP_KEYS, {
-          error: (issue) => `'${String(issue.input)}' cannot be grouped by (${RATE_GROUP_KEYS.join(', ')})`,
+        z.string().refine(isRateGroupField, {
+          error: (issue) =>
+            `'${String(issue.input).slice(0, 300)}' cannot be grouped by (${RATE_GROUP_KEYS.join(', ')}, or ${ATTRIBUTE_GROUP_PREFIX}<tag name> of 1–256 characters)`,
         }),
       )
       .min(1, 'leave group_by out to count every matching record as one group')
+      .max(6, 'at most 6 fields')
       .optional()
-      .describe('One rate per distinct combination of these fields (absent: one rate for all)'),
+      .describe(
+        `One rate per distinct combination of these fields (absent: one rate for all): ${RATE_GROUP_KEYS.join(', ')}, or ${ATTRIBUTE_GROUP_PREFIX}<name> for a message tag (SES mail.tags, End User Messaging context, Pinpoint attributes)`,
+      ),
+    window: z
+      .enum(RATE_WINDOWS, {
+        error: (issue) =>
+          `'${String(issue.input).slice(0, 300)}' is not a window (${RATE_WINDOWS.join(', ')})`,
+      })
+      .optional()
+      .describe(
+        'The tumbling window the rate is counted over, by arrival time, aligned to UTC (default 1h): 5m, 15m, 1h, 6h or 1d',
+      ),
     threshold: z
       .number({ error: 'a rate rule needs a threshold: a fraction (0.05 is 5%)' })
       .gt(0, 'a fraction greater than 0 and at most 1 (0.05 is 5%)')

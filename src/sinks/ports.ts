@@ -1,4 +1,5 @@
 import type { AnyAlert } from '../rates/rateAlert';
+import type { RateStore } from './rateStore';
 
 /**
  * The sink ports: what the batch runner needs from an archive and an alert channel, and nothing of how they
@@ -47,10 +48,9 @@ export interface BatchRef {
   label: string;
 }
 
-/** Per-write options: the signal aborts a write that would outlive the Lambda deadline. */
-export interface WriteOptions {
-  signal?: AbortSignal;
-}
+import type { WriteOptions } from './writeOptions';
+
+export type { WriteOptions } from './writeOptions';
 
 /** Port for the archive. A rejected promise means "not stored" (a `SinkError`, retryable). */
 export interface ArchiveSink {
@@ -75,6 +75,8 @@ export interface AlertSink {
 export interface Sinks {
   readonly archive: ArchiveSink;
   readonly alerts: AlertSink;
+  /** The shared rate store (src/sinks/rateStore.ts); absent: rates are not counted. */
+  readonly rates?: RateStore;
 }
 
 /** What the sinks took of one batch. */
