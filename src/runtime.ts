@@ -98,7 +98,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
           kinesisGuard: config.rates.kinesisGuard,
         });
   if (rates === undefined && rateRules.length > 0) {
-    logger.warn('no rate store (RATE_TABLE): rate rules count into rollups only and send no rate alerts');
+    logger.info('no rate store (RATE_TABLE): rate rules count into rollups only and send no rate alerts');
   }
   logger.debug('runtime ready', { sinks: config.sinks, rules: rules.length, piiMode: config.pii.mode });
   return Object.freeze({ config, routing, settings, rateRules, sinks, logger, telemetry, rates });

@@ -131,45 +131,13 @@ export function readKinesisEvent(event: unknown, nowMs: number): KinesisEnvelope
 }
 
 /**
- * The tumbling-window part of a Kinesis event, present when the event source mapping has
- * `TumblingWindowInSeconds`: then every response must carry a `state` (without one Lambda counts the invocation
- * as failed). https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html
+ * True when the event carries a tumbling window (`window`): an event source mapping still set up with
+ * `TumblingWindowInSeconds` (a stack deployed before the shared rate store). Every response must then carry a
+ * `state`, or Lambda counts the invocation as failed; rates no longer use it (docs/rates.md).
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html
  */
-export interface KinesisWindowInput {
-  /** `window.start` and `window.end` as given (ISO-8601; '' when missing). */
-  readonly start: string;
-  readonly end: string;
-  /** `window.start` as Unix ms, undefined when it does not read as a time within 1970–9999. */
-  readonly startMs: number | undefined;
-  /** `state` exactly as received: what a failed invocation answers with, so that its retry counts once. */
-  readonly state: unknown;
-  readonly shardId?: string;
-  readonly eventSourceArn?: string;
-  /** `isFinalInvokeForWindow`: the window closes with this invocation. */
-  readonly final: boolean;
-  /** `isWindowTerminatedEarly`: Lambda ended the window (state over 1 MB); the next invoke starts afresh. */
-  readonly terminatedEarly: boolean;
-}
-
-/** The tumbling-window fields of a Kinesis event, or undefined when it has no `window` object (windows off). */
-export function readKinesisWindow(event: unknown): KinesisWindowInput | undefined {
-  const e = loose(event);
-  const window = loose(e?.window);
-  if (e === undefined || window === undefined) return undefined;
-  const start = text(window.start) ?? '';
-  const parsed = Date.parse(start);
-  const shardId = text(e.shardId);
-  const eventSourceArn = text(e.eventSourceARN);
-  return {
-    start,
-    end: text(window.end) ?? '',
-    startMs: parsed >= 0 && parsed < MAX_EPOCH_MS ? parsed : undefined,
-    state: e.state,
-    ...(shardId !== undefined && { shardId }),
-    ...(eventSourceArn !== undefined && { eventSourceArn }),
-    final: e.isFinalInvokeForWindow === true,
-    terminatedEarly: e.isWindowTerminatedEarly === true,
-  };
+export function hasTumblingWindow(event: unknown): boolean {
+  return loose(loose(event)?.window) !== undefined;
 }
 
 /** Reads a Firehose event: `records[]{recordId, data, approximateArrivalTimestamp (ms)}`. */

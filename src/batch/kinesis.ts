@@ -7,7 +7,7 @@ import { openHourlyRollup } from '../rates/rollups';
 import { rateBatchId, sequenceKey } from '../rates/sequenceKey';
 import type { NormalizedRecord } from '../schema';
 import { kinesisBatchRef, planRollupObjects } from '../sinks/archiveLayout';
-import { nameSafeIds, readKinesisEvent, readKinesisWindow } from './envelope';
+import { hasTumblingWindow, nameSafeIds, readKinesisEvent } from './envelope';
 import { type BatchConfig, type BatchContext, type BatchLogLines, runBatch } from './run';
 
 /** What the Kinesis path needs (a `Runtime` is one). */
@@ -57,7 +57,7 @@ export async function processKinesisBatch(
   const envelope = readKinesisEvent(event, now);
   // An event source mapping still set up with tumbling windows (a stack deployed before the rate store) must get
   // a `state` back, or Lambda counts the invocation as failed. Counting no longer uses it.
-  const windowed = readKinesisWindow(event) !== undefined;
+  const windowed = hasTumblingWindow(event);
   if (!envelope.wellFormed) ctx.logger.warn('kinesis event without a Records array: nothing to process');
   const inputs = envelope.inputs;
   if (inputs.length === 0) return respond([], windowed);

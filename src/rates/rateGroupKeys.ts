@@ -29,6 +29,9 @@ export const ATTRIBUTE_GROUP_PREFIX = 'attributes.';
 /** The longest attribute name a group field may read (the rules schema's bound on every name). */
 export const MAX_GROUP_ATTRIBUTE_NAME = 256;
 
+/** A group field that reads a message tag: `attributes.` and a name of 1–256 characters (any, but a newline). */
+export const ATTRIBUTE_GROUP_FIELD = /^attributes\..{1,256}$/;
+
 /** The tag name a group field reads, or undefined for a fixed field. */
 export function attributeOfGroupField(field: string): string | undefined {
   return field.startsWith(ATTRIBUTE_GROUP_PREFIX) ? field.slice(ATTRIBUTE_GROUP_PREFIX.length) : undefined;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ATTRIBUTE_GROUP_PREFIX, isRateGroupField, RATE_GROUP_KEYS } from '../rates/rateGroupKeys';
+import { ATTRIBUTE_GROUP_FIELD, ATTRIBUTE_GROUP_PREFIX, RATE_GROUP_KEYS } from '../rates/rateGroupKeys';
 import { RATE_WINDOWS } from '../rates/rateWindows';
 import { OUTCOMES } from '../schema';
 import { MAX_GLOB_LENGTH } from './globMatcher';
@@ -139,6 +139,10 @@ const outcomeList = (role: string) =>
     )
     .min(1, `the ${role} needs at least one outcome`);
 
+/** The message of a group_by entry that is not a field a rate rule can group by. */
+const notAGroupField = (issue: { input?: unknown }) =>
+  `'${String(issue.input).slice(0, 300)}' cannot be grouped by (${RATE_GROUP_KEYS.join(', ')}, or ${ATTRIBUTE_GROUP_PREFIX}<tag name> of 1–256 characters)`;
+
 /**
  * A rate rule: counts numerator and denominator outcomes per group over a tumbling window by arrival time
  * (`window`, default 1h), in the shared rate store both paths add to, and alerts once per group and window when
@@ -157,10 +161,13 @@ export const rateRuleSchema = z
     match: rateMatchSchema.optional(),
     group_by: z
       .array(
-        z.string().refine(isRateGroupField, {
-          error: (issue) =>
-            `'${String(issue.input).slice(0, 300)}' cannot be grouped by (${RATE_GROUP_KEYS.join(', ')}, or ${ATTRIBUTE_GROUP_PREFIX}<tag name> of 1–256 characters)`,
-        }),
+        z.union(
+          [
+            z.enum(RATE_GROUP_KEYS, { error: notAGroupField }),
+            z.string({ error: notAGroupField }).regex(ATTRIBUTE_GROUP_FIELD, { error: notAGroupField }),
+          ],
+          { error: notAGroupField },
+        ),
       )
       .min(1, 'leave group_by out to count every matching record as one group')
       .max(6, 'at most 6 fields')

@@ -34,15 +34,13 @@ function rateAlert(over: Partial<RateAlert> = {}): RateAlert {
 }
 
 const ID = {
-  stream: 'arn:aws:kinesis:us-east-1:123456789012:stream/events',
-  shard: 'shardId-000000000001',
   windowStart: '2026-11-30T10:00:00.000Z',
   rule: 'email-bounce-rate-high',
   group: '["marketing"]',
 };
 
 describe('rateAlertId', () => {
-  it('is 32 hex digits, the same for the same stream, shard, window, rule and group', () => {
+  it('is 32 hex digits, the same for the same window, rule and group, whichever shard or path', () => {
     expect(rateAlertId(ID)).toMatch(/^[0-9a-f]{32}$/);
     expect(rateAlertId({ ...ID })).toBe(rateAlertId(ID));
   });
@@ -53,8 +51,8 @@ describe('rateAlertId', () => {
 
   it('tells the other group from a group, and does not run one part into the next', () => {
     expect(rateAlertId({ ...ID, group: null })).not.toBe(rateAlertId({ ...ID, group: 'null' }));
-    expect(rateAlertId({ ...ID, stream: 'ab', shard: 'c' })).not.toBe(
-      rateAlertId({ ...ID, stream: 'a', shard: 'bc' }),
+    expect(rateAlertId({ ...ID, rule: 'ab', group: 'c' })).not.toBe(
+      rateAlertId({ ...ID, rule: 'a', group: 'bc' }),
     );
   });
 });

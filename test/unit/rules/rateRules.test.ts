@@ -154,7 +154,17 @@ describe('rate rules in a rules file', () => {
     ],
     ['an action', rateRule({ action: 'alert' }), ['action', 'always alerts']],
     ['tags', rateRule({ tags: '[a]' }), ['tags', 'not on a rate rule']],
-    ['an unknown key', rateRule({ window: '300' }), ['window', 'unknown key']],
+    ['an unknown key', rateRule({ windw: '1h' }), ['windw', 'unknown key']],
+    [
+      'a window that is not one of the five',
+      rateRule({ window: '300' }),
+      ['window', "'300' is not a window (5m, 15m, 1h, 6h, 1d)"],
+    ],
+    [
+      'a group_by tag without a name',
+      rateRule({ group_by: '[attributes.]' }),
+      ['group_by.0', 'attributes.<tag name>'],
+    ],
     ['an unknown kind', rateRule({ kind: 'ratio' }), ['kind', "'event' (the default) or 'rate'", '"ratio"']],
     [
       'rate keys without kind: rate',
