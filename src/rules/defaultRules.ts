@@ -143,8 +143,8 @@ export const DEFAULT_RULES: readonly EventRuleSpec[] = [
 const SENDER: RateRuleSpec['group_by'] = ['app_id', 'configuration_set'];
 
 /**
- * Rate rules an operator wants on day one, each rate per sending project or configuration set over a Kinesis
- * tumbling window (per shard). The thresholds and their reasons are in docs/rates.md; the email ones follow the
+ * Rate rules an operator wants on day one, each rate per sending project or configuration set over the default
+ * one-hour window, counted across every shard and both paths in the shared rate store. The thresholds and their reasons are in docs/rates.md; the email ones follow the
  * rates at which Amazon SES places an account under review (bounces 5%, complaints 0.1%) with a warning below.
  */
 export const DEFAULT_RATE_RULES: readonly RateRuleSpec[] = [
