@@ -89,7 +89,11 @@ describe('serverless (osls)', () => {
       ...['s3rver', 'kinesalite', 'dynalite', 'leveldown', 'levelup', 'dicer', 'busboy', 'fast-xml-parser'],
       ...['aws-sdk-client-mock', 'sinon', 'jest', 'expect', 'fast-check'],
     ]);
-    const nameOf = (part: string) => part.split('/').slice(0, part.startsWith('@') ? 2 : 1).join('/');
+    const nameOf = (part: string) =>
+      part
+        .split('/')
+        .slice(0, part.startsWith('@') ? 2 : 1)
+        .join('/');
     /** The package-lock entry of a bundled module's path (node_modules/a/node_modules/b/…). */
     const lockEntryOf = (source: string) => {
       const parts = source.slice(source.indexOf('node_modules/')).split('node_modules/').slice(1);
@@ -103,7 +107,9 @@ describe('serverless (osls)', () => {
         .filter((entry) => {
           const locked = lock.packages[entry];
           const name = nameOf(entry.slice(entry.lastIndexOf('node_modules/') + 'node_modules/'.length));
-          return locked === undefined || locked.dev === true || locked.devOptional === true || named.has(name);
+          return (
+            locked === undefined || locked.dev === true || locked.devOptional === true || named.has(name)
+          );
         });
 
     const zips = readdirSync(packaged.dir).filter((f) => f.endsWith('.zip'));
@@ -129,7 +135,9 @@ describe('serverless (osls)', () => {
       const required = [...bundle.matchAll(/\brequire\(["']([^"'./][^"']*)["']\)/g)].map((m) =>
         nameOf(m[1] as string),
       );
-      const external = [...new Set(required)].filter((n) => !n.startsWith('node:') && !n.startsWith('@aws-sdk/'));
+      const external = [...new Set(required)].filter(
+        (n) => !n.startsWith('node:') && !n.startsWith('@aws-sdk/'),
+      );
       const builtins = new Set(builtinModules);
       expect({ zip, external: external.filter((n) => !builtins.has(n)) }).toEqual({ zip, external: [] });
     }
