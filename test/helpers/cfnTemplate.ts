@@ -248,15 +248,21 @@ export interface Statement {
 export interface Located {
   resource: string;
   type: string;
-  /** `KeyPolicy`, `AssumeRolePolicyDocument` or `PolicyDocument`. */
+  /** `KeyPolicy`, `AssumeRolePolicyDocument`, `PolicyDocument` or `ResourcePolicy` (a secret's). */
   document: string;
   statement: Statement;
 }
 
-/** Walks roles' Policies, managed policies, bucket/topic/queue policies and key policies alike. */
+/** The keys under which a resource holds a policy document. */
+export const POLICY_DOCUMENTS = ['PolicyDocument', 'KeyPolicy', 'AssumeRolePolicyDocument', 'ResourcePolicy'];
+
+/**
+ * Walks roles' Policies, AWS::IAM::Policy and managed policies, bucket/topic/queue policies, key policies and
+ * secret resource policies alike.
+ */
 export function collectStatements(resources: Record<string, Resource>): Located[] {
   const found: Located[] = [];
-  const documents = ['PolicyDocument', 'KeyPolicy', 'AssumeRolePolicyDocument'];
+  const documents = POLICY_DOCUMENTS;
   const walk = (node: Json, resource: string, type: string) => {
     if (Array.isArray(node)) {
       for (const x of node) walk(x, resource, type);
@@ -315,13 +321,34 @@ export function leafStrings(node: Json): string[] {
   return [];
 }
 
-/** The statements of one role's inline policies, in a resolved template. */
+/**
+ * The statements of one role's policies in a resolved template: its inline Policies, and the AWS::IAM::Policy
+ * resources attached to it (Roles: [Ref role]) — the stack keeps the statements that name the archive bucket,
+ * its key and the PII secret there, because those keys' policies name the role (a cycle otherwise).
+ */
 export function roleStatements(r: Resolved, roleId: string): Statement[] {
   const role = r.resources[roleId];
   if (role === undefined) throw new Error(`no role ${roleId}`);
-  return (role.Properties.Policies as Json[]).flatMap(
+  const inline = ((role.Properties.Policies as Json[] | undefined) ?? []).flatMap(
     (p) => ((p as JsonObject).PolicyDocument as JsonObject).Statement as unknown as Statement[],
   );
+  const attached = Object.values(r.resources)
+    .filter(
+      (x) =>
+        x.Type === 'AWS::IAM::Policy' &&
+        asList(x.Properties.Roles as Json[]).some((ref) => isObject(ref) && ref.Ref === roleId),
+    )
+    .flatMap((x) => (x.Properties.PolicyDocument as JsonObject).Statement as unknown as Statement[]);
+  return [...inline, ...attached];
+}
+
+/** The roles an AWS::IAM::Policy is attached to, or the role itself: who holds a statement. */
+export function holderRoles(r: Resolved, resourceId: string): string[] {
+  const x = r.resources[resourceId];
+  if (x?.Type === 'AWS::IAM::Policy') {
+    return asList(x.Properties.Roles as Json[]).map((ref) => (ref as JsonObject).Ref as string);
+  }
+  return [resourceId];
 }
 
 export function allowedOn(statements: Statement[], action: string): string[] {

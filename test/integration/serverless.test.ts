@@ -1,8 +1,10 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ROOT, sls, slsPackage } from '../helpers/sls';
+import { readZip } from '../helpers/zip';
 
 function files(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -42,8 +44,14 @@ describe('serverless (osls)', () => {
   const invoke = async (fn: string, eventFile: string, sinkDir: string) =>
     (await invokeWithLogs(fn, eventFile, sinkDir)).result;
 
-  it('packages both functions offline, one bundle each', async () => {
-    const { dir: out, template } = await slsPackage();
+  /** One `sls package` for the tests that look at what it writes. */
+  let packaged: Awaited<ReturnType<typeof slsPackage>>;
+  beforeAll(async () => {
+    packaged = await slsPackage();
+  }, 120_000);
+
+  it('packages both functions offline, one bundle each', () => {
+    const { dir: out, template } = packaged;
     const functions = Object.values(
       template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
     )
@@ -58,6 +66,81 @@ describe('serverless (osls)', () => {
         .filter((f) => f.endsWith('.zip'))
         .sort(),
     ).toEqual(['firehose.zip', 'kinesis.zip']);
+  });
+
+  /**
+   * The test servers (s3rver, kinesalite) and everything else npm installs for development only must never reach
+   * a function: they are unmaintained and pull packages with known advisories (README, "Dependencies"). Read
+   * from the zips themselves: their file list, the modules each bundle was built from (its source map) and the
+   * modules it would still require at run time.
+   */
+  it('ships no devDependency in the function bundles', () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
+    };
+    const devDependencies = Object.keys(
+      (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: object })
+        .devDependencies,
+    );
+    // By name as well as by the lockfile: the test servers and the packages of theirs with advisories, the
+    // mocks and the test runner, whatever the lockfile says of them tomorrow.
+    const named = new Set([
+      ...devDependencies,
+      ...['s3rver', 'kinesalite', 'dynalite', 'leveldown', 'levelup', 'dicer', 'busboy', 'fast-xml-parser'],
+      ...['aws-sdk-client-mock', 'sinon', 'jest', 'expect', 'fast-check'],
+    ]);
+    const nameOf = (part: string) =>
+      part
+        .split('/')
+        .slice(0, part.startsWith('@') ? 2 : 1)
+        .join('/');
+    /** The package-lock entry of a bundled module's path (node_modules/a/node_modules/b/…). */
+    const lockEntryOf = (source: string) => {
+      const parts = source.slice(source.indexOf('node_modules/')).split('node_modules/').slice(1);
+      return parts.map((p) => `node_modules/${nameOf(p)}`).join('/');
+    };
+    const forbiddenIn = (sources: string[]) =>
+      sources
+        .filter((s) => s.includes('node_modules/'))
+        .map(lockEntryOf)
+        .filter((entry, i, all) => all.indexOf(entry) === i)
+        .filter((entry) => {
+          const locked = lock.packages[entry];
+          const name = nameOf(entry.slice(entry.lastIndexOf('node_modules/') + 'node_modules/'.length));
+          return (
+            locked === undefined || locked.dev === true || locked.devOptional === true || named.has(name)
+          );
+        });
+
+    const zips = readdirSync(packaged.dir).filter((f) => f.endsWith('.zip'));
+    expect(zips.length).toBe(2);
+    for (const zip of zips) {
+      const fn = zip.replace(/\.zip$/, '');
+      const files = readZip(join(packaged.dir, zip));
+      // The file list: the handler's bundle and its source map, no node_modules folder.
+      expect([...files.keys()].sort()).toEqual([`handlers/${fn}.js`, `handlers/${fn}.js.map`]);
+      const bundle = (files.get(`handlers/${fn}.js`) as Buffer).toString('utf8');
+      const map = JSON.parse((files.get(`handlers/${fn}.js.map`) as Buffer).toString('utf8')) as {
+        sources: string[];
+      };
+      // What the bundle was built from: our sources and the runtime packages only.
+      expect(map.sources.some((s) => s.includes('node_modules/libphonenumber-js/'))).toBe(true);
+      expect({ zip, forbidden: forbiddenIn(map.sources) }).toEqual({ zip, forbidden: [] });
+      // esbuild's module comments say the same, even without a source map.
+      const commented = [...bundle.matchAll(/^\/\/ (node_modules\/\S+)$/gm)].map((m) => m[1] as string);
+      expect(commented.length).toBeGreaterThan(0);
+      expect({ zip, forbidden: forbiddenIn(commented) }).toEqual({ zip, forbidden: [] });
+      // And nothing left for run time: a require() of a package not bundled would load it from the
+      // function's file system, where only the Node.js runtime (and its AWS SDK) is.
+      const required = [...bundle.matchAll(/\brequire\(["']([^"'./][^"']*)["']\)/g)].map((m) =>
+        nameOf(m[1] as string),
+      );
+      const external = [...new Set(required)].filter(
+        (n) => !n.startsWith('node:') && !n.startsWith('@aws-sdk/'),
+      );
+      const builtins = new Set(builtinModules);
+      expect({ zip, external: external.filter((n) => !builtins.has(n)) }).toEqual({ zip, external: [] });
+    }
   });
 
   it('invokes the kinesis function on the mixed sample batch, with the configured memory in its context', async () => {

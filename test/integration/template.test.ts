@@ -12,6 +12,7 @@ import {
   allowedOn,
   asList,
   collectStatements,
+  holderRoles,
   iamMatches,
   isDataPlane,
   isObject,
@@ -101,6 +102,7 @@ const SCENARIOS: Record<string, Record<string, string>> = {
     RawInfrequentAccessDays: '0',
     RawGlacierDays: '0',
     RawExpirationDays: '0',
+    FirehoseErrorsExpirationDays: '0',
     QuarantineExpirationDays: '0',
     NoncurrentVersionExpirationDays: '0',
     AthenaResultsExpirationDays: '0',
@@ -108,7 +110,7 @@ const SCENARIOS: Record<string, Record<string, string>> = {
   },
 };
 
-const KEY_IDS = ['StreamKey', 'ArchiveKey', 'AlertsKey'];
+const KEY_IDS = ['StreamKey', 'ArchiveKey', 'PiiKey', 'AlertsKey'];
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -275,11 +277,17 @@ describe.each(Object.entries(SCENARIOS))('template resolved for %s', (_name, ove
   });
 
   it('gives the PII secret to the two functions only', () => {
-    const holders = collectStatements(r.resources)
-      .filter((l) => actionsOf(l.statement).some((a) => a.startsWith('secretsmanager:')))
-      .map((l) => l.resource)
+    const statements = collectStatements(r.resources).filter((l) =>
+      actionsOf(l.statement).some((a) => a.startsWith('secretsmanager:')),
+    );
+    const holders = statements
+      .filter((l) => l.statement.Effect === 'Allow')
+      .flatMap((l) => holderRoles(r, l.resource))
       .sort();
     expect(holders).toEqual(['FirehoseFunctionRole', 'KinesisFunctionRole']);
+    // …and the secret the stack creates denies it to everyone else (templateSecurity.test.ts).
+    const denies = statements.filter((l) => l.statement.Effect === 'Deny').map((l) => l.resource);
+    expect(denies).toEqual(r.conditions.CreatePiiSecret ? ['PiiHashKeySecretPolicy'] : []);
   });
 });
 
@@ -708,7 +716,7 @@ describe('template (defaults)', () => {
       ]);
     });
 
-    it('moves raw data to Standard-IA then Glacier, expires the quarantine and old versions', () => {
+    it('moves raw data to Standard-IA then Glacier and expires it, expires errors, quarantine and old versions', () => {
       const rules = (props('ArchiveBucket').LifecycleConfiguration as JsonObject).Rules as JsonObject[];
       const byId = Object.fromEntries(rules.map((x) => [x.Id, x]));
       for (const id of ['raw', 'firehose-raw']) {
@@ -720,12 +728,24 @@ describe('template (defaults)', () => {
             { StorageClass: 'STANDARD_IA', TransitionInDays: '30' },
             { StorageClass: 'GLACIER', TransitionInDays: '90' },
           ],
+          ExpirationInDays: '180',
+        });
+      }
+      for (const prefix of ['firehose-errors', 'firehose-raw-errors']) {
+        expect(byId[`${prefix}-expiry`]).toEqual({
+          Id: `${prefix}-expiry`,
+          Status: 'Enabled',
+          Prefix: { 'Fn::Sub': `${prefix}/` },
+          ExpirationInDays: '90',
         });
       }
       expect(byId['quarantine-expiry']).toMatchObject({
         Prefix: { 'Fn::Sub': 'quarantine/' },
         ExpirationInDays: '90',
       });
+      // The normalized records are kept unless NormalizedExpirationDays is set.
+      expect(byId['normalized-expiry']).toBeUndefined();
+      expect(byId['firehose-expiry']).toBeUndefined();
       expect(byId['athena-results-expiry']).toMatchObject({ ExpirationInDays: '30' });
       expect(byId.housekeeping).toMatchObject({
         NoncurrentVersionExpiration: { NoncurrentDays: '30' },
@@ -741,20 +761,41 @@ describe('template (defaults)', () => {
       expect(rules[0]?.NoncurrentVersionExpiration).toBeUndefined();
       expect(props.VersioningConfiguration).toEqual({ Status: 'Suspended' });
 
-      const expiring = resolve(template, { RawGlacierDays: '0', RawExpirationDays: '400' });
-      const raw = (
-        ((expiring.resources.ArchiveBucket as Resource).Properties.LifecycleConfiguration as JsonObject)
-          .Rules as JsonObject[]
-      ).find((x) => x.Id === 'raw');
-      expect(raw).toMatchObject({
+      const expiring = resolve(template, {
+        RawGlacierDays: '0',
+        RawExpirationDays: '400',
+        NormalizedExpirationDays: '730',
+      });
+      const expiringRules = (
+        (expiring.resources.ArchiveBucket as Resource).Properties.LifecycleConfiguration as JsonObject
+      ).Rules as JsonObject[];
+      expect(expiringRules.find((x) => x.Id === 'raw')).toMatchObject({
         Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: '30' }],
         ExpirationInDays: '400',
       });
+      for (const [id, prefix] of [
+        ['normalized-expiry', 'normalized/'],
+        ['firehose-expiry', 'firehose/'],
+      ]) {
+        expect(expiringRules.find((x) => x.Id === id)).toEqual({
+          Id: id,
+          Status: 'Enabled',
+          Prefix: { 'Fn::Sub': prefix },
+          ExpirationInDays: '730',
+        });
+      }
     });
 
     it('is not created when an existing bucket is given', () => {
       const x = resolve(template, EXISTING);
-      for (const id of ['ArchiveBucket', 'ArchiveBucketPolicy', 'ArchiveKey', 'PiiHashKeySecret']) {
+      for (const id of [
+        'ArchiveBucket',
+        'ArchiveBucketPolicy',
+        'ArchiveKey',
+        'PiiHashKeySecret',
+        'PiiHashKeySecretPolicy',
+        'PiiKey',
+      ]) {
         expect(x.resources[id]).toBeUndefined();
       }
     });
@@ -1261,9 +1302,18 @@ describe('template (defaults)', () => {
           'ArchiveBucketName',
           'ArchiveKmsKeyArn',
           'PiiHashKeySecretArn',
+          'PiiHashKeyKmsKeyArn',
           'PinpointAppId',
         ]),
       );
+    });
+
+    it('names the roles that the policies of a bucket, key or secret passed in must admit', () => {
+      expect(r.outputs).toMatchObject({
+        KinesisFunctionRoleArn: { 'Fn::GetAtt': ['KinesisFunctionRole', 'Arn'] },
+        FirehoseFunctionRoleArn: { 'Fn::GetAtt': ['FirehoseFunctionRole', 'Arn'] },
+        DeliveryStreamRoleArn: { 'Fn::GetAtt': ['DeliveryStreamRole', 'Arn'] },
+      });
     });
 
     it('never outputs an empty value', () => {
