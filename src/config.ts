@@ -33,6 +33,16 @@ export interface Config {
     readonly s3Endpoint?: string;
     /** `AWS_ENDPOINT_URL_SNS` (or `AWS_ENDPOINT_URL`). */
     readonly snsEndpoint?: string;
+    /** `AWS_ENDPOINT_URL_DYNAMODB` (or `AWS_ENDPOINT_URL`): a DynamoDB-compatible store (dynalite in tests). */
+    readonly dynamodbEndpoint?: string;
+  };
+  /** The shared rate window store (src/sinks/rateStore.ts). */
+  readonly rates: {
+    /**
+     * `RATE_TABLE`: the DynamoDB table (a name or a table ARN) of the rate counters, used with SINKS=aws;
+     * when unset the AWS sinks have no rate store. Local runs keep the counters under `LOCAL_SINK_DIR/rates/`.
+     */
+    readonly table?: string;
   };
   /**
    * `DEADLINE_MARGIN_MS`, default 3000: sink writes are aborted this long before the Lambda deadline, and the
@@ -142,7 +152,9 @@ export function loadConfig(env: Env, packaged: RoutingConfig | undefined = DEPLO
       maxAttempts: integer(env, 'SINK_MAX_ATTEMPTS', 3, 1, 10),
       ...endpoint('s3Endpoint', env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL),
       ...endpoint('snsEndpoint', env.AWS_ENDPOINT_URL_SNS ?? env.AWS_ENDPOINT_URL),
+      ...endpoint('dynamodbEndpoint', env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL),
     },
+    rates: rateTable(env.RATE_TABLE),
     deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 3000, 0, 600_000),
     pii: {
       mode: piiMode,
@@ -169,6 +181,19 @@ function endpoint<K extends string>(key: K, value: string | undefined): { [k in 
   if (v === undefined) return {};
   if (!/^https?:\/\/[^\s/]+/.test(v)) throw new ConfigError(`endpoint '${v}' is not an http(s) URL`);
   return { [key]: v } as { [k in K]?: string };
+}
+
+/** A DynamoDB table name (3–255 of `[A-Za-z0-9_.-]`) or a table's ARN, as the DynamoDB API accepts either. */
+function rateTable(value: string | undefined): Config['rates'] {
+  const v = nonEmpty(value);
+  if (v === undefined) return {};
+  if (
+    !/^[A-Za-z0-9_.-]{3,255}$/.test(v) &&
+    !/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/.test(v)
+  ) {
+    throw new ConfigError(`RATE_TABLE '${v}' is not a DynamoDB table name or table ARN`);
+  }
+  return { table: v };
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

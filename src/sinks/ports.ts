@@ -1,4 +1,6 @@
 import type { AnyAlert } from '../rates/rateAlert';
+import type { RateStore } from './rateStore';
+import type { WriteOptions } from './writeOptions';
 
 /**
  * The sink ports: what the batch runner needs from an archive and an alert channel, and nothing of how they
@@ -47,10 +49,7 @@ export interface BatchRef {
   label: string;
 }
 
-/** Per-write options: the signal aborts a write that would outlive the Lambda deadline. */
-export interface WriteOptions {
-  signal?: AbortSignal;
-}
+export type { WriteOptions } from './writeOptions';
 
 /** Port for the archive. A rejected promise means "not stored" (a `SinkError`, retryable). */
 export interface ArchiveSink {
@@ -75,6 +74,8 @@ export interface AlertSink {
 export interface Sinks {
   readonly archive: ArchiveSink;
   readonly alerts: AlertSink;
+  /** The shared rate window store; absent when none is configured (SINKS=aws without `RATE_TABLE`). */
+  readonly rates?: RateStore;
 }
 
 /** What the sinks took of one batch. */

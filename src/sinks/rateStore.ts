@@ -1,4 +1,4 @@
-import type { WriteOptions } from './ports';
+import type { WriteOptions } from './writeOptions';
 
 /**
  * The rate window store port (docs/rates.md): shared counters of the rate rules, one per (rule, group,
@@ -84,7 +84,9 @@ export interface RateStore {
     counts: RateCounts,
     guard: RateAddGuard,
     options?: WriteOptions,
-  ): Promise<{ applied: true; item: RateCounterItem } | { applied: false; item: RateCounterItem | undefined }>;
+  ): Promise<
+    { applied: true; item: RateCounterItem } | { applied: false; item: RateCounterItem | undefined }
+  >;
 
   /** The counter as stored (a consistent read), or undefined when nothing was counted in it. */
   get(counter: RateCounterRef, options?: WriteOptions): Promise<RateCounterItem | undefined>;
