@@ -6,7 +6,7 @@ import { sha256Hex } from '../../src/hash';
 import { LocalRateStore } from '../../src/sinks/local/LocalRateStore';
 import type { RateAddGuard, RateCounterRef, RateStore } from '../../src/sinks/rateStore';
 import { MemoryRateStore } from '../helpers/memoryRateStore';
-import { dynamoRateStore, RawRateTable, RATE_TABLE } from '../support/dynamoRates';
+import { dynamoRateStore, RATE_TABLE, RawRateTable } from '../support/dynamoRates';
 import { createRateTable, startDynalite } from '../support/servers';
 
 jest.setTimeout(30_000);

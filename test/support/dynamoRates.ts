@@ -1,8 +1,8 @@
 import {
+  type AttributeValue,
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../src/config';
 import { createJsonLogger } from '../../src/logger';

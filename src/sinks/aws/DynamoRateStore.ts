@@ -17,8 +17,8 @@ import {
 } from '../rateInputLimits';
 import {
   batchKey,
-  counterDescription,
   countAttr,
+  counterDescription,
   counterItemOf,
   highWaterAttr,
   RATE_ATTR,
@@ -76,6 +76,13 @@ type Outcome = { ok: true; attributes: Record<string, AttributeValue> | undefine
  *   the same token taking its own claim again is what a retried claim looks like, and it must not lose it.
  * - settleAlert: `alert_token = token AND alert_state = claimed`: only the holder settles, once; a stranger or a
  *   retry after the settle changes nothing.
+ *
+ * AWS docs followed: UpdateItem (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html:
+ * one item, atomic, creating the item it does not find), condition and update expressions
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html,
+ * .../Expressions.UpdateExpressions.html: ADD and DELETE on numbers and sets, `if_not_exists`, `contains`), and
+ * TTL (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html: an expired item may still be read
+ * until it is deleted, within days).
  *
  * On a refused condition the add and openBatch read the item with a consistent GetItem (a read after the refused
  * write sees it or a later state, which is all the protocol needs). Throttling, 5xx and network errors are

@@ -15,8 +15,8 @@ import {
 } from '../rateInputLimits';
 import {
   batchKey,
-  counterDescription,
   countAttr,
+  counterDescription,
   counterItemOf,
   highWaterAttr,
   RATE_ATTR,
