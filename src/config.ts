@@ -33,7 +33,10 @@ export interface Config {
     readonly s3Endpoint?: string;
     /** `AWS_ENDPOINT_URL_SNS` (or `AWS_ENDPOINT_URL`). */
     readonly snsEndpoint?: string;
+    /** `AWS_ENDPOINT_URL_DYNAMODB` (or `AWS_ENDPOINT_URL`): a DynamoDB-compatible store (dynalite in tests). */
+    readonly dynamodbEndpoint?: string;
   };
+
   /**
    * `DEADLINE_MARGIN_MS`, default 3000: sink writes are aborted this long before the Lambda deadline, and the
    * records stop two margins before it. An invocation uses at most a fifth of the time it starts with (but at
@@ -61,7 +64,10 @@ export interface Config {
   readonly alertSampleSize: number;
   /** The shared rate store (docs/rates.md). */
   readonly rates: {
-    /** `RATE_TABLE`: the DynamoDB table (SINKS=aws); absent: no rate counting on AWS sinks. */
+    /**
+     * `RATE_TABLE`: the DynamoDB table (a name or a table ARN) of the rate counters, used with SINKS=aws;
+     * when unset the AWS sinks have no rate store. Local runs keep the counters under `LOCAL_SINK_DIR/rates/`.
+     */
     readonly table?: string;
     /** `RATE_RETENTION_HOURS`, default 48: counters and batch markers expire this long after their window ends. */
     readonly retentionHours: number;
@@ -155,6 +161,7 @@ export function loadConfig(env: Env, packaged: RoutingConfig | undefined = DEPLO
       maxAttempts: integer(env, 'SINK_MAX_ATTEMPTS', 3, 1, 10),
       ...endpoint('s3Endpoint', env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL),
       ...endpoint('snsEndpoint', env.AWS_ENDPOINT_URL_SNS ?? env.AWS_ENDPOINT_URL),
+      ...endpoint('dynamodbEndpoint', env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL),
     },
     deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 3000, 0, 600_000),
     pii: {
@@ -165,7 +172,7 @@ export function loadConfig(env: Env, packaged: RoutingConfig | undefined = DEPLO
     ...routingFiles(env, path, packaged),
     alertSampleSize: integer(env, 'ALERT_SAMPLE_SIZE', 3, 0, 20),
     rates: {
-      ...(rateTable(env.RATE_TABLE) !== undefined && { table: rateTable(env.RATE_TABLE) }),
+      ...rateTable(env.RATE_TABLE),
       retentionHours: integer(env, 'RATE_RETENTION_HOURS', 48, 1, 24 * 400),
       maxCounters: integer(env, 'RATE_MAX_COUNTERS', 200, 1, 5000),
       concurrency: integer(env, 'RATE_CONCURRENCY', 16, 1, 64),
@@ -184,17 +191,17 @@ export function loadConfig(env: Env, packaged: RoutingConfig | undefined = DEPLO
   return deepFreeze(config);
 }
 
-/** A DynamoDB table name (3–255 of `[A-Za-z0-9_.-]`), or its ARN. */
-function rateTable(value: string | undefined): string | undefined {
+/** A DynamoDB table name (3–255 of `[A-Za-z0-9_.-]`) or a table's ARN, as the DynamoDB API accepts either. */
+function rateTable(value: string | undefined): { table?: string } {
   const v = nonEmpty(value);
-  if (v === undefined) return undefined;
+  if (v === undefined) return {};
   if (
     !/^[A-Za-z0-9_.-]{3,255}$/.test(v) &&
     !/^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/.test(v)
   ) {
-    throw new ConfigError(`RATE_TABLE '${v.slice(0, 300)}' is not a DynamoDB table name or ARN`);
+    throw new ConfigError(`RATE_TABLE '${v.slice(0, 300)}' is not a DynamoDB table name or table ARN`);
   }
-  return v;
+  return { table: v };
 }
 
 function endpoint<K extends string>(key: K, value: string | undefined): { [k in K]?: string } {

@@ -11,6 +11,7 @@ import { loadRoutingConfig } from './rules/loadRoutingConfig';
 import type { RoutingConfig } from './rules/routingConfig';
 import { LocalAlertSink } from './sinks/local/LocalAlertSink';
 import { LocalArchiveSink } from './sinks/local/LocalArchiveSink';
+import { LocalRateStore } from './sinks/local/LocalRateStore';
 import type { Sinks } from './sinks/ports';
 
 /** Everything a handler needs, built once per cold start. */
@@ -109,6 +110,7 @@ async function createSinks(config: Config, logger: Logger, telemetry: Telemetry)
     return {
       archive: new LocalArchiveSink(config.localSinkDir, config.archive.gzipLevel),
       alerts: new LocalAlertSink(config.localSinkDir),
+      rates: new LocalRateStore(config.localSinkDir),
     };
   }
   // Loaded only for SINKS=aws: local runs never load the AWS SDK.

@@ -1,5 +1,6 @@
 import type { AnyAlert } from '../rates/rateAlert';
 import type { RateStore } from './rateStore';
+import type { WriteOptions } from './writeOptions';
 
 /**
  * The sink ports: what the batch runner needs from an archive and an alert channel, and nothing of how they
@@ -48,8 +49,6 @@ export interface BatchRef {
   label: string;
 }
 
-import type { WriteOptions } from './writeOptions';
-
 export type { WriteOptions } from './writeOptions';
 
 /** Port for the archive. A rejected promise means "not stored" (a `SinkError`, retryable). */
@@ -75,7 +74,7 @@ export interface AlertSink {
 export interface Sinks {
   readonly archive: ArchiveSink;
   readonly alerts: AlertSink;
-  /** The shared rate store (src/sinks/rateStore.ts); absent: rates are not counted. */
+  /** The shared rate window store; absent when none is configured (SINKS=aws without `RATE_TABLE`). */
   readonly rates?: RateStore;
 }
 

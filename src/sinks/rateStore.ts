@@ -18,7 +18,8 @@ import type { WriteOptions } from './writeOptions';
 export interface RateCounterRef {
   /**
    * The item's key: deterministic from the rule's name and fingerprint, the window and the group (built by
-   * src/rates/rateCounters.ts); at most 512 characters of `[A-Za-z0-9#:._-]`.
+   * src/rates/rateCounters.ts); at most 512 characters of `[A-Za-z0-9#:._-]`, never starting with `batch#` (the
+   * batch markers' keys; adapters refuse it).
    */
   readonly id: string;
   /** Written on the item for people reading the table: the rule, the window (ISO-8601 UTC) and the group. */
@@ -110,7 +111,8 @@ export interface RateStore {
 
   /**
    * Claims the counter's alert for `token` until `until` (epoch ms): succeeds when no alert was claimed or sent,
-   * or a claim lapsed before `nowMs`. At most one claimant holds it at a time; once sent, never again.
+   * or a claim lapsed before `nowMs`, or `token` already holds the claim (a retried claim keeps it, until the new
+   * `until`). At most one claimant holds it at a time; once sent, never again.
    */
   claimAlert(
     counter: RateCounterRef,

@@ -22,3 +22,14 @@ declare module 'kinesalite' {
     path?: string;
   }): Server;
 }
+
+declare module 'dynalite' {
+  import type { Server } from 'node:http';
+  export default function dynalite(options?: {
+    createTableMs?: number;
+    deleteTableMs?: number;
+    updateTableMs?: number;
+    /** A LevelDB folder; in memory when absent. */
+    path?: string;
+  }): Server;
+}

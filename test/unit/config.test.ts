@@ -100,6 +100,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
 
+  it('reads the rate table and the DynamoDB endpoint (its own variable before AWS_ENDPOINT_URL)', () => {
+    expect(loadConfig({}).rates).toEqual({});
+    expect(loadConfig({}).aws.dynamodbEndpoint).toBeUndefined();
+    const c = loadConfig({
+      RATE_TABLE: 'pinpoint-rates',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:2',
+    });
+    expect(c.rates.table).toBe('pinpoint-rates');
+    expect(c.aws.dynamodbEndpoint).toBe('http://127.0.0.1:2');
+    expect(loadConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:1' }).aws.dynamodbEndpoint).toBe(
+      'http://127.0.0.1:1',
+    );
+    const arn = 'arn:aws:dynamodb:eu-west-1:123456789012:table/pinpoint-rates';
+    expect(loadConfig({ RATE_TABLE: arn }).rates.table).toBe(arn);
+    for (const bad of ['ab', 'rates table', 'x'.repeat(256), 'arn:aws:dynamodb:eu-west-1:1:table/rates']) {
+      expect(() => loadConfig({ RATE_TABLE: bad })).toThrow(/RATE_TABLE .* is not a DynamoDB table name/);
+    }
+    expect(() => loadConfig({ AWS_ENDPOINT_URL_DYNAMODB: 'localhost:8000' })).toThrow(/not an http\(s\) URL/);
+  });
+
   it('normalizes the archive prefix to end in one slash', () => {
     expect(loadConfig({ ARCHIVE_PREFIX: '/pinpoint/' }).archive.prefix).toBe('pinpoint/');
     expect(loadConfig({}).archive.prefix).toBe('');

@@ -6,8 +6,10 @@ import { DEFAULT_RATE_RULES } from '../../src/rules/defaultRules';
 import { loadRuleSpecs } from '../../src/rules/loadRules';
 import { contentHash, type RoutingConfig } from '../../src/rules/routingConfig';
 import { createRuntime, DEVELOPMENT_PII_KEY } from '../../src/runtime';
+import { DynamoRateStore } from '../../src/sinks/aws/DynamoRateStore';
 import { S3ArchiveSink } from '../../src/sinks/aws/S3ArchiveSink';
 import { SnsAlertSink } from '../../src/sinks/aws/SnsAlertSink';
+import { LocalRateStore } from '../../src/sinks/local/LocalRateStore';
 import { kinesisEvent, silentLogger } from '../helpers/runtime';
 
 function recordingLogger(): Logger & { warnings: string[] } {
@@ -143,5 +145,19 @@ describe('createRuntime', () => {
     const rt = await createRuntime(config, { logger: silentLogger });
     expect(rt.sinks.archive).toBeInstanceOf(S3ArchiveSink);
     expect(rt.sinks.alerts).toBeInstanceOf(SnsAlertSink);
+    expect(rt.sinks.rates).toBeUndefined();
+  });
+
+  it('adds the DynamoDB rate store for SINKS=aws with RATE_TABLE, and the local one for SINKS=local', async () => {
+    const aws = loadConfig({
+      SINKS: 'aws',
+      ARCHIVE_BUCKET: 'b',
+      ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:t',
+      PII_HASH_KEY: 'k'.repeat(20),
+      RATE_TABLE: 'rates',
+    });
+    expect((await createRuntime(aws, { logger: silentLogger })).sinks.rates).toBeInstanceOf(DynamoRateStore);
+    const local = loadConfig({ PII_HASH_KEY: 'k'.repeat(20) });
+    expect((await createRuntime(local, { logger: silentLogger })).sinks.rates).toBeInstanceOf(LocalRateStore);
   });
 });

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Config } from '../../config';
@@ -5,6 +6,7 @@ import { ConfigError } from '../../errors';
 import type { Logger } from '../../logger';
 import { noTelemetry, type Telemetry } from '../../observability/telemetry';
 import type { Sinks } from '../ports';
+import { DynamoRateStore } from './DynamoRateStore';
 import { S3ArchiveSink } from './S3ArchiveSink';
 import { SnsAlertSink } from './SnsAlertSink';
 
@@ -12,7 +14,8 @@ import { SnsAlertSink } from './SnsAlertSink';
  * Builds the S3 and SNS clients once per cold start, with bounded timeouts and the SDK's standard retry
  * mode, so that a sink outage turns into a failed write well before the Lambda deadline. The SDK reads
  * `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_SNS` itself; with a custom S3 endpoint the client uses path-style
- * addressing and computes checksums only where required, as S3-compatible stores expect.
+ * addressing and computes checksums only where required, as S3-compatible stores expect. With `RATE_TABLE`,
+ * a DynamoDB client with the same settings (and `AWS_ENDPOINT_URL_DYNAMODB`) backs the rate store.
  */
 export function createAwsSinks(config: Config, logger: Logger, telemetry: Telemetry = noTelemetry): Sinks {
   const { bucket, prefix, kmsKeyId } = config.archive;
@@ -20,7 +23,8 @@ export function createAwsSinks(config: Config, logger: Logger, telemetry: Teleme
   if (bucket === undefined || topicArn === undefined) {
     throw new ConfigError('SINKS=aws needs ARCHIVE_BUCKET and ALERT_TOPIC_ARN');
   }
-  const { connectTimeoutMs, requestTimeoutMs, maxAttempts, s3Endpoint, snsEndpoint } = config.aws;
+  const { connectTimeoutMs, requestTimeoutMs, maxAttempts, s3Endpoint, snsEndpoint, dynamodbEndpoint } =
+    config.aws;
   const common = {
     maxAttempts,
     retryMode: 'standard',
@@ -42,6 +46,7 @@ export function createAwsSinks(config: Config, logger: Logger, telemetry: Teleme
     }),
   });
   const sns = new SNSClient({ ...common, ...(snsEndpoint !== undefined && { endpoint: snsEndpoint }) });
+  const rateTable = config.rates.table;
   return {
     archive: new S3ArchiveSink(s3, {
       bucket,
@@ -54,6 +59,15 @@ export function createAwsSinks(config: Config, logger: Logger, telemetry: Teleme
       topicArn,
       onFailure: (detail) => logger.warn('SNS did not accept alerts', detail),
       onCall: (attempts, ok) => telemetry.sinkCall('alerts', attempts, ok),
+    }),
+    ...(rateTable !== undefined && {
+      rates: new DynamoRateStore(
+        new DynamoDBClient({
+          ...common,
+          ...(dynamodbEndpoint !== undefined && { endpoint: dynamodbEndpoint }),
+        }),
+        { table: rateTable },
+      ),
     }),
   };
 }
