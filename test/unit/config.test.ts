@@ -101,7 +101,17 @@ describe('loadConfig', () => {
   });
 
   it('reads the rate table and the DynamoDB endpoint (its own variable before AWS_ENDPOINT_URL)', () => {
-    expect(loadConfig({}).rates).toEqual({});
+    expect(loadConfig({}).rates).toEqual({
+      retentionHours: 48,
+      maxCounters: 200,
+      concurrency: 16,
+      kinesisGuard: 'sequence',
+    });
+    expect(
+      loadConfig({ RATE_RETENTION_HOURS: '6', RATE_MAX_COUNTERS: '5', RATE_KINESIS_GUARD: 'batch' }).rates,
+    ).toMatchObject({ retentionHours: 6, maxCounters: 5, kinesisGuard: 'batch' });
+    expect(() => loadConfig({ RATE_KINESIS_GUARD: 'shard' })).toThrow(/RATE_KINESIS_GUARD='shard'/);
+    expect(() => loadConfig({ RATE_MAX_COUNTERS: '0' })).toThrow(/RATE_MAX_COUNTERS/);
     expect(loadConfig({}).aws.dynamodbEndpoint).toBeUndefined();
     const c = loadConfig({
       RATE_TABLE: 'pinpoint-rates',
