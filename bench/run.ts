@@ -56,6 +56,7 @@ import { powertoolsFirehose, powertoolsKinesis } from './baselines/powertools';
 import { floorFirehose, floorKinesis } from './floor';
 import { type BatchName, type BenchBatches, benchBatches } from './generate';
 import { benchRuntime, gzipSinks, noopSinks, oursFirehose, oursKinesis } from './ours';
+import { measureRateStore, noIoRateStore, RATE_PRICE_DATE, type RateStoreRow, rateRuntime } from './rates';
 
 const quick = process.argv.includes('--quick');
 /** `--only <text>`: just the scenarios whose name contains it, and no cold-start/RSS section (for profiling work). */
@@ -602,6 +603,48 @@ function printTargets(ts: Target[]): void {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/** One 6 MB realistic batch of each path against dynalite: the wall time added, the writes, their price. */
+async function rateStoreSection(batches: BenchBatches): Promise<RateStoreRow[]> {
+  if (only !== undefined && !'rate store'.includes(only)) return [];
+  const rows = await measureRateStore(
+    [
+      { name: 'kinesis 6 MB realistic', kind: 'kinesis', ...pick(batches.kinesis6mbRealistic) },
+      { name: 'firehose 6 MB realistic', kind: 'firehose', ...pick(batches.firehose6mbRealistic) },
+    ],
+    quick ? 1 : 5,
+  );
+  console.log(
+    `\nrate store: one 6 MB batch, shipped rules, dynalite on loopback (a fresh table each run; on-demand prices of ${RATE_PRICE_DATE}):`,
+  );
+  printTable(
+    [
+      'batch',
+      'records',
+      'without store',
+      'with dynalite',
+      'added',
+      'store calls',
+      'writes / M events',
+      'USD / M events',
+    ],
+    rows.map((r) => [
+      r.batch,
+      String(r.records),
+      `${r.withoutMs} ms`,
+      `${r.withDynaliteMs} ms`,
+      `${r.addedMs} ms`,
+      Object.entries(r.calls)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+      String(r.writesPerMillionEvents),
+      `$${r.usdPerMillionEvents}`,
+    ]),
+  );
+  return rows;
+}
+
+const pick = (b: { text: string; records: number }) => ({ text: b.text, records: b.records });
+
 const SCENARIOS: Array<{ name: string; batch: BatchName; kind: Fn }> = [
   { name: 'firehose 6 MB realistic', batch: 'firehose6mbRealistic', kind: 'firehose' },
   { name: 'firehose 6 MB all-fresh', batch: 'firehose6mbFresh', kind: 'firehose' },
@@ -641,6 +684,8 @@ async function main(): Promise<void> {
   const batches = benchBatches();
   const plain = await benchRuntime(noopSinks);
   const gzip = await benchRuntime(gzipSinks);
+  // The rate store's CPU: the tally, the plan and the protocol, against a store that answers at once.
+  const rated = await rateRuntime(noIoRateStore());
   const s = plain.settings;
   const wanted = SCENARIOS.filter((sc) => only === undefined || sc.name.includes(only));
   console.log('\nbatches (bench/generate.ts):');
@@ -665,12 +710,14 @@ async function main(): Promise<void> {
         ? {
             floor: floorFirehose,
             ours: oursFirehose(plain),
+            'ours+rates': oursFirehose(rated),
             powertools: powertoolsFirehose(s),
             middy: middyFirehose(s),
           }
         : {
             floor: floorKinesis,
             ours: oursKinesis(plain),
+            'ours+rates': oursKinesis(rated),
             'ours+gzip': oursKinesis(gzip),
             powertools: powertoolsKinesis(s),
             middy: middyKinesis(s),
@@ -678,6 +725,7 @@ async function main(): Promise<void> {
     rows.push(...(await measure(sc.name, sc.batch, batches[sc.batch].text, impls)));
   }
   printRows(rows);
+  const rateRows = await rateStoreSection(batches);
   if (only !== undefined) return;
 
   const packaged = await packageHandlers();
@@ -724,6 +772,7 @@ async function main(): Promise<void> {
       ]),
     ),
     rows,
+    rateStore: rateRows,
     coldStart: cold,
     peakRss: rss,
     targets: ts,
