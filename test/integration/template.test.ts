@@ -443,21 +443,6 @@ describe('template (defaults)', () => {
       );
     });
 
-    it('counts rates over a tumbling window of KinesisTumblingWindowSeconds (5 minutes; 0 = off, at most 900)', () => {
-      expect(props('KinesisEventSourceMapping').TumblingWindowInSeconds).toBe('300');
-      const p = template.Parameters.KinesisTumblingWindowSeconds as Parameter;
-      // CloudFormation's range for the property: 0 (no window) to 900 seconds.
-      expect(p).toMatchObject({ Type: 'Number', MinValue: 0, MaxValue: 900 });
-      for (const seconds of ['0', '60', '900']) {
-        const x = resolve(template, { KinesisTumblingWindowSeconds: seconds });
-        expect((x.resources.KinesisEventSourceMapping as Resource).Properties.TumblingWindowInSeconds).toBe(
-          seconds,
-        );
-      }
-      // The window's state goes back and forth in the responses: partial batch failures stay on with it.
-      expect(props('KinesisEventSourceMapping').FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
-    });
-
     it('reads an existing stream when one is given', () => {
       const x = resolve(template, EXISTING);
       expect(x.resources.KinesisStream).toBeUndefined();
@@ -927,8 +912,8 @@ describe('template (defaults)', () => {
       const kinesisPut = allowedOn(roleStatements(x, 'KinesisFunctionRole'), 's3:PutObject');
       const firehosePut = allowedOn(roleStatements(x, 'FirehoseFunctionRole'), 's3:PutObject');
       const bucket = prefix === '' ? 'ArchiveBucket' : 'existing-archive';
-      // rollups/: the rate rollups, written at the end of a tumbling window (Kinesis) or of an invocation
-      // (Firehose); templateRates.test.ts checks their keys against these grants.
+      // rollups/: the rate rollups of each batch (Kinesis) or invocation (Firehose); templateRates.test.ts checks
+      // their keys against these grants.
       expect(kinesisPut).toEqual(
         ['raw', 'normalized', 'quarantine', 'rollups'].map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`),
       );
@@ -1079,8 +1064,9 @@ describe('template (defaults)', () => {
       for (const found of expected) expect(found).toHaveLength(1);
       expect(find('AWS/Lambda', 'IteratorAge', kinesisFn)[0]?.Threshold).toBe('300000');
       // …and the two internal-errors alarms (templateInternalErrors.test.ts), the three rate alarms
-      // (templateRates.test.ts) and records failed for size (below).
-      expect(alarms).toHaveLength(14);
+      // (templateRates.test.ts), rate counts dropped (templateRateStore.test.ts) and records failed for size
+      // (below).
+      expect(alarms).toHaveLength(15);
       for (const a of alarms) {
         expect(a.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
         expect(a.TreatMissingData).toBe('notBreaching');
