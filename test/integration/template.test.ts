@@ -170,6 +170,29 @@ describe('sls package (offline)', () => {
     }
   });
 
+  it('lists every CloudFormation parameter in docs/deploy.md’s table, with its default', () => {
+    const doc = readFileSync(join(root, 'docs', 'deploy.md'), 'utf8');
+    const rows = new Map(
+      [...doc.matchAll(/^\| `(\w+)` \| `(\w+)` \| ([^|]*) \|/gm)].map((m) => [m[2] as string, m as string[]]),
+    );
+    for (const [name, p] of Object.entries(template.Parameters)) {
+      const row = rows.get(name);
+      const setting = `${name[0]?.toLowerCase()}${name.slice(1)}`;
+      const shown = row?.[3]?.trim() ?? '';
+      expect({
+        name,
+        setting: row?.[1],
+        default: shown === 'empty' ? '' : /^`([^`]*)`/.exec(shown)?.[1],
+      }).toEqual({
+        name,
+        setting,
+        default: p.Default,
+      });
+    }
+    // …and no row for a parameter the template does not have (a setting that was removed).
+    expect([...rows.keys()].filter((n) => !(n in template.Parameters))).toEqual([]);
+  });
+
   it('accepts the parameter values of every tested scenario', () => {
     for (const overrides of Object.values(SCENARIOS)) {
       for (const [name, v] of Object.entries(overrides)) {
