@@ -298,9 +298,10 @@ export const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] 
 export const actionsOf = (s: Statement): string[] => asList(s.Action);
 export const resourcesOf = (s: Statement): Json[] => flattenIf(s.Resource ?? null).filter((r) => r !== null);
 
-/** Actions that touch data: reading or writing records, objects, messages, secrets, keys or log events. */
+/** Actions that touch data: reading or writing records, objects, items, messages, secrets, keys or log events. */
 export const DATA_PLANE: RegExp[] = [
   /^s3:.*Object/i,
+  /^dynamodb:(Get|Put|Update|Delete|BatchGet|BatchWrite|Query|Scan|TransactGet|TransactWrite|PartiQL)/i,
   /^sns:Publish$/i,
   /^kinesis:(Put|Get)/i,
   /^firehose:Put/i,

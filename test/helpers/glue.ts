@@ -43,8 +43,11 @@ export interface GlueColumn {
   Type: string;
 }
 
-/** The table names infra/glue.yml declares: the Firehose path's output and the Kinesis path's archive. */
-export type GlueTableName = 'messaging_events' | 'messaging_events_archive';
+/**
+ * The table names infra/glue.yml declares: the Firehose path's output, the Kinesis path's archive, and the rate
+ * rollups of both (src/rates/rollups.ts's RollupRow).
+ */
+export type GlueTableName = 'messaging_events' | 'messaging_events_archive' | 'rollups';
 
 export interface GlueTable {
   name: string;

@@ -170,6 +170,29 @@ describe('sls package (offline)', () => {
     }
   });
 
+  it('lists every CloudFormation parameter in docs/deploy.md’s table, with its default', () => {
+    const doc = readFileSync(join(root, 'docs', 'deploy.md'), 'utf8');
+    const rows = new Map(
+      [...doc.matchAll(/^\| `(\w+)` \| `(\w+)` \| ([^|]*) \|/gm)].map((m) => [m[2] as string, m as string[]]),
+    );
+    for (const [name, p] of Object.entries(template.Parameters)) {
+      const row = rows.get(name);
+      const setting = `${name[0]?.toLowerCase()}${name.slice(1)}`;
+      const shown = row?.[3]?.trim() ?? '';
+      expect({
+        name,
+        setting: row?.[1],
+        default: shown === 'empty' ? '' : /^`([^`]*)`/.exec(shown)?.[1],
+      }).toEqual({
+        name,
+        setting,
+        default: p.Default,
+      });
+    }
+    // …and no row for a parameter the template does not have (a setting that was removed).
+    expect([...rows.keys()].filter((n) => !(n in template.Parameters))).toEqual([]);
+  });
+
   it('accepts the parameter values of every tested scenario', () => {
     for (const overrides of Object.values(SCENARIOS)) {
       for (const [name, v] of Object.entries(overrides)) {
@@ -441,21 +464,6 @@ describe('template (defaults)', () => {
       expect(Number(esm.MaximumRecordAgeInSeconds)).toBeLessThan(
         Number(r.params.KinesisRetentionHours) * 3600,
       );
-    });
-
-    it('counts rates over a tumbling window of KinesisTumblingWindowSeconds (5 minutes; 0 = off, at most 900)', () => {
-      expect(props('KinesisEventSourceMapping').TumblingWindowInSeconds).toBe('300');
-      const p = template.Parameters.KinesisTumblingWindowSeconds as Parameter;
-      // CloudFormation's range for the property: 0 (no window) to 900 seconds.
-      expect(p).toMatchObject({ Type: 'Number', MinValue: 0, MaxValue: 900 });
-      for (const seconds of ['0', '60', '900']) {
-        const x = resolve(template, { KinesisTumblingWindowSeconds: seconds });
-        expect((x.resources.KinesisEventSourceMapping as Resource).Properties.TumblingWindowInSeconds).toBe(
-          seconds,
-        );
-      }
-      // The window's state goes back and forth in the responses: partial batch failures stay on with it.
-      expect(props('KinesisEventSourceMapping').FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     });
 
     it('reads an existing stream when one is given', () => {
@@ -927,8 +935,8 @@ describe('template (defaults)', () => {
       const kinesisPut = allowedOn(roleStatements(x, 'KinesisFunctionRole'), 's3:PutObject');
       const firehosePut = allowedOn(roleStatements(x, 'FirehoseFunctionRole'), 's3:PutObject');
       const bucket = prefix === '' ? 'ArchiveBucket' : 'existing-archive';
-      // rollups/: the rate rollups, written at the end of a tumbling window (Kinesis) or of an invocation
-      // (Firehose); templateRates.test.ts checks their keys against these grants.
+      // rollups/: the rate rollups of each batch (Kinesis) or invocation (Firehose); templateRates.test.ts checks
+      // their keys against these grants.
       expect(kinesisPut).toEqual(
         ['raw', 'normalized', 'quarantine', 'rollups'].map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`),
       );
@@ -1079,8 +1087,9 @@ describe('template (defaults)', () => {
       for (const found of expected) expect(found).toHaveLength(1);
       expect(find('AWS/Lambda', 'IteratorAge', kinesisFn)[0]?.Threshold).toBe('300000');
       // …and the two internal-errors alarms (templateInternalErrors.test.ts), the three rate alarms
-      // (templateRates.test.ts) and records failed for size (below).
-      expect(alarms).toHaveLength(14);
+      // (templateRates.test.ts), rate counts dropped (templateRateStore.test.ts) and records failed for size
+      // (below).
+      expect(alarms).toHaveLength(15);
       for (const a of alarms) {
         expect(a.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
         expect(a.TreatMissingData).toBe('notBreaching');

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { addToRateWindow } from '../../src/rates/addToRateWindow';
 import { compileRateRules } from '../../src/rates/compileRateRules';
 import { RATE_GROUP_KEYS } from '../../src/rates/rateGroupKeys';
@@ -20,12 +22,14 @@ import {
   type Template,
 } from '../helpers/cfnTemplate';
 import { normalizedRecord } from '../helpers/factories';
-import { slsPackage } from '../helpers/sls';
+import { type GlueColumn, type GlueTable, glueTable, glueViolations } from '../helpers/glue';
+import { ROOT, slsPackage } from '../helpers/sls';
 
 /**
- * The stack side of rates (issue 13): the tumbling window is in template.test.ts; here the rollups zone (Glue
- * table, the functions' right to write it, its lifecycle), the account-wide rate alarms on MessageEvents and the
- * dashboard. Which metrics the alarms and the dashboard may name: templateMetrics.test.ts.
+ * The stack side of rates (issue 13): the rollups zone (Glue table, the functions' right to write it, its
+ * lifecycle), the account-wide rate alarms on MessageEvents and the dashboard. The shared rate store (its table,
+ * the functions' access to it, its alarm): templateRateStore.test.ts. Which metrics the alarms and the dashboard
+ * may name: templateMetrics.test.ts.
  */
 
 let template: Template;
@@ -94,19 +98,24 @@ describe('rollups in Athena', () => {
   });
 
   it('has a column for every field of the rows the rates code writes, of its type, and no other', () => {
-    // One rule grouping by every group field, over records that have them all, with a state budget so small
-    // that most groups overflow: rows with every group column, and the other group's rows with `overflow`.
-    const spec: RateRuleSpec = {
+    // One rule grouping by every fixed group field, one by message tags (attributes.<name>), over records that
+    // have them all; the handlers' hourly rollups (every group kept), and the CLI's window rollups with a state
+    // budget so small that most groups overflow: rows with every group column, `attributes`, and `overflow`.
+    const spec = (name: string, group_by: RateRuleSpec['group_by']): RateRuleSpec => ({
       kind: 'rate',
-      name: 'every-field',
+      name,
       numerator: ['bounced'],
       denominator: ['delivered', 'bounced'],
-      group_by: [...RATE_GROUP_KEYS],
+      group_by,
       threshold: 0.05,
       min_volume: 1,
       severity: 'low',
-    };
-    const rules = compileRateRules([spec]);
+    });
+    const specs = [
+      spec('every-field', [...RATE_GROUP_KEYS]),
+      spec('by-tags', ['attributes.campaign', 'attributes.team', 'configuration_set']),
+    ];
+    const rules = compileRateRules(specs);
     const records: NormalizedRecord[] = Array.from({ length: 200 }, (_, i) =>
       normalizedRecord({
         outcome: i % 3 === 0 ? 'bounced' : 'delivered',
@@ -116,6 +125,7 @@ describe('rollups in Athena', () => {
         campaign_id: `campaign-${i}`,
         journey_id: `journey-${i % 4}`,
         configuration_set: 'marketing',
+        attributes: { campaign: `spring-${i % 5}`, ...(i % 2 === 0 && { team: 'growth' }) },
       }),
     );
     const { state } = addToRateWindow({}, records, rules, { budgetBytes: 2_000 });
@@ -125,25 +135,46 @@ describe('rollups in Athena', () => {
     ];
     expect(rows.some((row) => row.overflow === true)).toBe(true);
     expect(rows.some((row) => RATE_GROUP_KEYS.every((k) => typeof row[k] === 'string'))).toBe(true);
+    expect(
+      rows.some((row) => row.attributes?.campaign !== undefined && row.attributes.team !== undefined),
+    ).toBe(true);
 
-    const glueType = (v: unknown) =>
-      typeof v === 'string'
-        ? 'string'
-        : typeof v === 'boolean'
-          ? 'boolean'
-          : Number.isInteger(v)
-            ? 'bigint'
-            : `unexpected ${typeof v}`;
-    const seen = new Map<string, Set<string>>();
-    for (const row of rows) {
-      for (const [k, v] of Object.entries(row)) seen.set(k, (seen.get(k) ?? new Set()).add(glueType(v)));
-    }
-    const columns = (tableInput(resolve(template)).StorageDescriptor as JsonObject).Columns as JsonObject[];
-    expect(Object.fromEntries(columns.map((c) => [c.Name, c.Type]))).toEqual(
-      Object.fromEntries([...seen].map(([k, types]) => [k, [...types].join('|')])),
-    );
+    // The columns of the packaged template, by name and Glue type, against every row: each key a column, each
+    // value of its column's type (glueViolations: map<string,string> included), and every column written.
+    const columns = (tableInput(resolve(template)).StorageDescriptor as JsonObject)
+      .Columns as unknown as GlueColumn[];
+    const table: GlueTable = {
+      name: 'rollups',
+      columns,
+      partitions: [],
+      types: new Map(columns.map((c) => [c.Name, c.Type])),
+      enums: new Map(),
+    };
+    for (const row of rows)
+      expect({ row, problems: glueViolations(JSON.parse(JSON.stringify(row)), table) }).toEqual({
+        row,
+        problems: [],
+      });
+    const written = new Set(rows.flatMap((row) => Object.keys(row)));
+    expect(columns.map((c) => c.Name).filter((c) => !written.has(c))).toEqual([]);
     // dt and hour come from the key, never from the rows (Athena refuses a column that is both).
-    expect(seen.has('dt') || seen.has('hour')).toBe(false);
+    expect(written.has('dt') || written.has('hour')).toBe(false);
+    // The table the stack deploys is the one infra/glue.yml declares (what the unit tests check records against).
+    expect(glueTable('rollups').columns).toEqual(columns);
+  });
+
+  it('has the columns, in order, of the CREATE TABLE in docs/rates.md', () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'rates.md'), 'utf8');
+    const m = doc.match(/CREATE EXTERNAL TABLE rollups \(([\s\S]*?)\n\)\nPARTITIONED BY \((.*?)\)/);
+    if (m === null) throw new Error('no CREATE EXTERNAL TABLE rollups in docs/rates.md');
+    const split = (text: string) =>
+      text
+        .split(/,(?![^<]*>)/)
+        .map((c) => c.trim().split(/\s+/))
+        .map(([name, type]) => ({ Name: name, Type: type }));
+    const input = tableInput(resolve(template));
+    expect((input.StorageDescriptor as JsonObject).Columns).toEqual(split(m[1] as string));
+    expect(input.PartitionKeys).toEqual(split(m[2] as string));
   });
 });
 
