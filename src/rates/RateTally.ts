@@ -5,6 +5,9 @@ import { isoFromMs, MAX_EPOCH_MS } from '../time';
 import type { CompiledRateRule } from './compileRateRules';
 import { groupFieldReader } from './rateGroupKeys';
 
+/** Arrival times at or after this are in no window: the longest window (1d) must end by MAX_EPOCH_MS. */
+const LAST_WINDOWED_MS = MAX_EPOCH_MS - 86_400_000;
+
 /** The longest group value counted as it is; longer ones are cut (with a marker) as alert texts are. */
 export const MAX_GROUP_VALUE = MAX_ALERT_TEXT;
 
@@ -104,7 +107,8 @@ export class RateTally {
     if (record.arrival_time !== this.lastTime) {
       const time = record.arrival_time;
       ms = typeof time === 'string' ? Date.parse(time) : Number.NaN;
-      if (!(ms >= 0 && ms < MAX_EPOCH_MS)) ms = Number.NaN;
+      // The last day of year 9999 too: its windows would end past the last time ISO-8601 can write.
+      if (!(ms >= 0 && ms < LAST_WINDOWED_MS)) ms = Number.NaN;
       this.lastTime = time;
       this.lastMs = ms;
     }

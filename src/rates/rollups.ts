@@ -1,5 +1,5 @@
 import type { NormalizedRecord } from '../schema';
-import { isoFromMs } from '../time';
+import { isoFromMs, MAX_EPOCH_MS } from '../time';
 import type { CompiledRateRule } from './compileRateRules';
 import { RateCounter } from './RateCounter';
 import { attributeOfGroupField, RATE_GROUP_KEYS, type RateGroupKey } from './rateGroupKeys';
@@ -85,6 +85,7 @@ export function rollupRows(state: RateWindowState, window: RateWindow): RollupRo
 }
 
 const HOUR_MS = 3_600_000;
+const LAST_ISO = '9999-12-31T23:59:59.999Z';
 
 /**
  * The rollup rows of one Firehose invocation, which has no window state: the records are counted per hour of
@@ -133,7 +134,12 @@ export function openHourlyRollup(rules: readonly CompiledRateRule[]): OpenHourly
       for (const hour of [...hours.keys()].sort()) {
         const start = `${hour}:00:00.000Z`;
         const ms = Date.parse(start);
-        const end = Number.isFinite(ms) ? isoFromMs(ms + HOUR_MS) : start;
+        // The last hour of year 9999 ends where ISO-8601's four-digit years do: at its last millisecond.
+        const end = !Number.isFinite(ms)
+          ? start
+          : ms + HOUR_MS < MAX_EPOCH_MS
+            ? isoFromMs(ms + HOUR_MS)
+            : LAST_ISO;
         rows.push(...rollupRows((hours.get(hour) as RateCounter).toState(), { start, end }));
       }
       return rows;

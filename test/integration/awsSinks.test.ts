@@ -175,7 +175,7 @@ describe('S3 archive and SNS alerts over HTTP', () => {
     expect(await handler(kinesisEvent('mixed'), lambdaContext())).toEqual({ batchItemFailures: [] });
     const puts = putObjectsUnder(prefix);
     expect(new Set(puts.map((p) => p.key.split('/')[1]))).toEqual(
-      new Set(['raw', 'normalized', 'quarantine']),
+      new Set(['raw', 'normalized', 'quarantine', 'rollups']),
     );
     for (const put of puts) {
       expect(put.headers).toMatchObject({

@@ -11,7 +11,8 @@ import type {
 } from 'aws-lambda';
 import type { JsonObject } from '../../src/decode';
 import { type FixtureRecord, toFirehoseEvent, toKinesisEvent } from '../../src/fixtures/wrap';
-import type { Alert } from '../../src/rules/alerts';
+import { type AnyAlert, isRateAlert } from '../../src/rates/rateAlert';
+import { rateAlertMessage } from '../../src/rates/rateAlertMessage';
 import { alertBody, alertSubject } from '../../src/sinks/alertMessage';
 import { lambdaContext, loadHandler } from '../helpers/loadHandler';
 import { rawEvents, TEST_PII_KEY } from '../helpers/runtime';
@@ -356,7 +357,7 @@ function outputFiles(dir: string): Array<[string, string]> {
     });
 }
 
-/** The alerts written under `dir`, and what the SNS adapter would send for each (subject and body). */
+/** The alerts written under `dir` (event and rate alerts), and what the SNS adapter would send for each. */
 function alertTexts(dir: string): Array<[string, string]> {
   return outputFiles(dir)
     .filter(([name]) => name.startsWith('alerts/'))
@@ -365,7 +366,11 @@ function alertTexts(dir: string): Array<[string, string]> {
         .trimEnd()
         .split('\n')
         .map((line): [string, string] => {
-          const alert = JSON.parse(line) as Alert;
+          const alert = JSON.parse(line) as AnyAlert;
+          if (isRateAlert(alert)) {
+            const { Subject, Message } = rateAlertMessage(alert);
+            return [`${name} (SNS message)`, `${Subject}\n${Message}`];
+          }
           return [`${name} (SNS message)`, `${alertSubject(alert)}\n${alertBody(alert)}`];
         }),
     );

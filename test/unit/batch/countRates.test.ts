@@ -250,6 +250,22 @@ describe('RateTally', () => {
     expect(plan.uncounted).toBe(1);
   });
 
+  it('leaves out arrivals in the last day of year 9999, whose windows would end past it', () => {
+    const [daily] = compile(rateSpec({ name: 'r1d', window: '1d', group_by: undefined }));
+    const tally = new RateTally(daily === undefined ? [] : [daily]);
+    tally.add(
+      normalizedRecord({ channel: 'EMAIL', outcome: 'delivered', arrival_time: '9999-12-31T23:00:00.000Z' }),
+      0,
+    );
+    tally.add(
+      normalizedRecord({ channel: 'EMAIL', outcome: 'delivered', arrival_time: '9999-12-30T23:00:00.000Z' }),
+      1,
+    );
+    const plan = tally.plan(() => true);
+    expect(plan.uncounted).toBe(1);
+    expect(plan.counters.map((c) => c.windowEnd)).toEqual(['9999-12-31T00:00:00.000Z']);
+  });
+
   it('groups by a message tag (SES mail.tags, End User Messaging context), bounded', () => {
     const [byTag] = compile(rateSpec({ name: 'by-tag', group_by: ['attributes.campaign'] }));
     const tally = new RateTally(byTag === undefined ? [] : [byTag]);
