@@ -1,5 +1,5 @@
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
-import { CliError, EXIT } from './io';
+import { CliError, clip, EXIT } from './io';
 
 interface Header {
   checkpoint: 1;
@@ -46,7 +46,7 @@ export class Checkpoint {
         text = await readFile(path, 'utf8');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-          throw new CliError(EXIT.input, `cannot read checkpoint '${path}': ${(err as Error).message}`);
+          throw new CliError(EXIT.input, `cannot read checkpoint '${clip(path)}': ${(err as Error).message}`);
         }
       }
       if (text !== undefined && text.trim() !== '') {
@@ -55,13 +55,13 @@ export class Checkpoint {
         if (header?.checkpoint !== 1) {
           throw new CliError(
             EXIT.input,
-            `'${path}' is not a replay checkpoint; pass --restart or another --checkpoint`,
+            `'${clip(path)}' is not a replay checkpoint; pass --restart or another --checkpoint`,
           );
         }
         if (header.bucket !== scope.bucket || header.prefix !== scope.prefix) {
           throw new CliError(
             EXIT.input,
-            `checkpoint '${path}' belongs to s3://${header.bucket}/${header.prefix}; pass --restart or another --checkpoint`,
+            `checkpoint '${clip(path)}' belongs to s3://${clip(String(header.bucket))}/${clip(String(header.prefix))}; pass --restart or another --checkpoint`,
           );
         }
         for (const line of rest) {

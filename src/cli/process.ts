@@ -8,7 +8,7 @@ import type { NormalizedRecord } from '../schema';
 import { fileBatchRef } from '../sinks/archiveLayout';
 import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { type InputItem, readItems } from './inputItems';
-import { CliError, type CliIO, cliLogger, EXIT, outputNotWritten } from './io';
+import { CliError, type CliIO, cliLogger, clip, EXIT, outputNotWritten } from './io';
 import { processItems } from './processItems';
 import { createProgress } from './progress';
 import { RunTally } from './RunTally';
@@ -138,7 +138,7 @@ export async function processCommand(
         }
       } catch (err) {
         if (err instanceof CliError) throw err;
-        throw new CliError(EXIT.input, `${input.name}: ${readError(err)}`, { cause: err });
+        throw new CliError(EXIT.input, `${clip(input.name)}: ${readError(err)}`, { cause: err });
       }
       if (interrupted) break;
       await flush();
@@ -254,9 +254,9 @@ async function checkInputs(files: readonly string[], io: CliIO): Promise<Input[]
     try {
       s = await stat(path);
     } catch (err) {
-      throw new CliError(EXIT.input, `cannot read '${file}': ${readError(err)}`, { cause: err });
+      throw new CliError(EXIT.input, `cannot read '${clip(file)}': ${readError(err)}`, { cause: err });
     }
-    if (!s.isFile()) throw new CliError(EXIT.input, `'${file}' is not a file`);
+    if (!s.isFile()) throw new CliError(EXIT.input, `'${clip(file)}' is not a file`);
     inputs.push({ path, name: file, size: s.size, mtimeMs: s.mtimeMs });
   }
   return inputs;

@@ -14,7 +14,7 @@ import {
 } from '../sinks/archiveLayout';
 import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { Checkpoint } from './Checkpoint';
-import { CliError, type CliIO, cliLogger, EXIT, outputNotWritten } from './io';
+import { CliError, type CliIO, cliLogger, clip, EXIT, outputNotWritten } from './io';
 import { createProgress } from './progress';
 import { RunTally } from './RunTally';
 import {
@@ -72,7 +72,10 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
   const prefix = normalizePrefix(opts.prefix);
   const range = { from: partitionBound(opts.from, 'from'), to: partitionBound(opts.to, 'to') };
   if (range.from !== undefined && range.to !== undefined && range.from > range.to) {
-    throw new CliError(EXIT.input, `--from ${opts.from} is after --to ${opts.to}`);
+    throw new CliError(
+      EXIT.input,
+      `--from ${clip(String(opts.from))} is after --to ${clip(String(opts.to))}`,
+    );
   }
   if (opts.sendRateAlerts === true && opts.window === undefined) {
     throw new CliError(EXIT.input, '--send-rate-alerts needs --window: rate alerts come from windows');
@@ -104,14 +107,18 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
       ({ body, metadata } = await store.get(opts.bucket, object.key));
       if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body);
     } catch (err) {
-      throw new CliError(EXIT.input, `cannot read s3://${opts.bucket}/${object.key}: ${describeError(err)}`, {
-        cause: err,
-      });
+      throw new CliError(
+        EXIT.input,
+        `cannot read s3://${clip(opts.bucket)}/${clip(object.key)}: ${describeError(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
     const inputs = rawInputs(body, object.key);
     const ids = inputs.map((i) => i.id);
     const batch = batchRefFromArchive(object.key.slice(prefix.length), ids, metadata);
-    if (batch === undefined) throw new CliError(EXIT.input, `${object.key} is not a raw archive key`);
+    if (batch === undefined) throw new CliError(EXIT.input, `${clip(object.key)} is not a raw archive key`);
     // An object's records join the windows once its output is stored: the checkpoint then skips it, so every
     // record is in the windows of exactly one run (a resumed replay counts the rest).
     const records: NormalizedRecord[] = [];
@@ -142,9 +149,13 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
     try {
       listing = await store.list(opts.bucket, `${prefix}raw/`);
     } catch (err) {
-      throw new CliError(EXIT.input, `cannot list s3://${opts.bucket}/${prefix}raw/: ${describeError(err)}`, {
-        cause: err,
-      });
+      throw new CliError(
+        EXIT.input,
+        `cannot list s3://${clip(opts.bucket)}/${clip(prefix)}raw/: ${describeError(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
     const selected = listing.filter((o) => o.key.endsWith('.jsonl.gz') && inRange(o.key, range));
     todo = selected.filter((o) => !checkpoint.has(o.key));
@@ -248,7 +259,8 @@ function rawInputs(body: Buffer, key: string): InputRecord[] {
       entry = undefined;
     }
     const archived = asArchiveLine(entry);
-    if (archived === undefined) throw new CliError(EXIT.input, `${key}:${n + 1}: not a raw archive line`);
+    if (archived === undefined)
+      throw new CliError(EXIT.input, `${clip(key)}:${n + 1}: not a raw archive line`);
     inputs.push(inputOfArchiveLine(archived));
   }
   return inputs;
@@ -268,7 +280,7 @@ export function partitionBound(value: string | undefined, side: 'from' | 'to'): 
   if (m === null || day === undefined || Number(hour) > 23 || !isDay(day)) {
     throw new CliError(
       EXIT.input,
-      `--${side} '${value}' is not a UTC date (YYYY-MM-DD) or date and hour (YYYY-MM-DDTHH)`,
+      `--${side} '${clip(value)}' is not a UTC date (YYYY-MM-DD) or date and hour (YYYY-MM-DDTHH)`,
     );
   }
   return `${day}T${hour}`;
