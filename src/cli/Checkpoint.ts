@@ -1,4 +1,5 @@
-import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
+import { writeAtomically } from '../sinks/local/writeAtomically';
 import { CliError, clip, EXIT } from './io';
 
 interface Header {
@@ -94,11 +95,9 @@ export class Checkpoint {
       const body = [this.header, ...[...this.done].map((k) => ({ done: k }))]
         .map((l) => `${JSON.stringify(l)}\n`)
         .join('');
-      op = async () => {
-        const tmp = `${this.path}.${process.pid}.tmp`;
-        await writeFile(tmp, body);
-        await rename(tmp, this.path);
-      };
+      // A temporary file of an unpredictable name, created exclusively, renamed into place: a symlink planted
+      // beside the checkpoint cannot redirect the write.
+      op = () => writeAtomically(this.path, body);
     }
     const write = this.chain.then(op);
     this.chain = write.catch(() => undefined);
