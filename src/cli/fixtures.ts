@@ -93,8 +93,9 @@ async function readEvents(file: string, io: CliIO): Promise<FixtureRecord[]> {
   };
   try {
     const path = file === '-' ? '-' : resolve(io.cwd, file);
+    // The caps of `process`, at their defaults: a decompression bomb or a giant line fails here too.
     for await (const f of fragments(decompressed(openSource(path, io.stdin)))) {
-      const where = `${clip(file)}:${f.line}`;
+      const where = `${clip(file)}:${f.line}${f.element === undefined ? '' : `[${f.element}]`}`;
       if (f.bytes !== undefined) throw new CliError(EXIT.input, `${where}: not UTF-8 text`);
       let value: unknown = f.value;
       if (!f.parsed) {
@@ -104,9 +105,9 @@ async function readEvents(file: string, io: CliIO): Promise<FixtureRecord[]> {
           throw new CliError(EXIT.input, `${where}: not valid JSON`);
         }
       }
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) add(value[i], JSON.stringify(value[i]), `${where}[${i}]`);
-      } else add(value, f.multiline ? JSON.stringify(value) : f.text.trim(), where);
+      // An element of a top-level array is minified, as is a document over several lines.
+      if (f.element !== undefined || f.multiline) add(value, JSON.stringify(value), where);
+      else add(value, f.text.trim(), where);
     }
   } catch (err) {
     if (err instanceof CliError) throw err;
