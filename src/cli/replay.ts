@@ -101,7 +101,8 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
     throw new CliError(EXIT.input, '--send-rate-alerts and --no-alerts contradict each other');
   }
   const config = loadConfig({ ...io.env, PWD: io.cwd });
-  const runtime = await createRuntime(config, { logger: cliLogger(io.stderr) });
+  // A replay overwrites normalized objects: never with hashes of another key than the ones it replaces.
+  const runtime = await createRuntime(config, { logger: cliLogger(io.stderr), refuseOtherPiiKey: true });
   const sinks: Sinks =
     opts.alerts === false ? { archive: runtime.sinks.archive, alerts: NO_ALERTS } : runtime.sinks;
   const context = { ...runtime, sinks };

@@ -279,6 +279,30 @@ describe('replay from S3 (s3rver) to the AWS sinks', () => {
       ...[...(await reader.snapshot(`${prefix}/quarantine/`))].map(([k, v]) => [`q/${k}`, v] as const),
     ]);
 
+  it('refuses to overwrite normalized objects hashed with another PII key, and overwrites those of its own', async () => {
+    const before = await zones('A');
+    const key = [...before.keys()][0] as string;
+    expect((await reader.read(`A/normalized/${key}`)).metadata['pii-key-fingerprint']).toMatch(
+      /^[0-9a-f]{16}$/,
+    );
+    const dir = temp('replay-key');
+    const args = ['replay', '--bucket', BUCKET, '--prefix', 'A/', '--no-alerts'];
+    const wrongKey = await run([...args, '--checkpoint', join(dir, 'wrong.json')], {
+      env: { ...sinkEnv('A'), PII_HASH_KEY: 'another-key-0123456789abcdef' },
+      cwd: dir,
+    });
+    expect(wrongKey.code).not.toBe(0);
+    expect(wrongKey.stderr).toMatch(/was hashed with another PII key \(fingerprint [0-9a-f]{16}\)/);
+    expect(await zones('A')).toEqual(before);
+    const sameKey = await run([...args, '--checkpoint', join(dir, 'same.json')], {
+      env: sinkEnv('A'),
+      cwd: dir,
+    });
+    expect(sameKey.stderr).toBe('');
+    expect(sameKey.code).toBe(0);
+    expect(await zones('A')).toEqual(before);
+  });
+
   it('writes the normalized and quarantine objects of the original run under the same keys, and is safe to re-run', async () => {
     const dir = temp('replay');
     const args = ['replay', '--bucket', BUCKET, '--prefix', 'A/', '--checkpoint', join(dir, 'cp.json')];

@@ -14,7 +14,12 @@ import { SnsAlertSink } from './SnsAlertSink';
  * `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL_SNS` itself; with a custom S3 endpoint the client uses path-style
  * addressing and computes checksums only where required, as S3-compatible stores expect.
  */
-export function createAwsSinks(config: Config, logger: Logger, telemetry: Telemetry = noTelemetry): Sinks {
+export function createAwsSinks(
+  config: Config,
+  logger: Logger,
+  telemetry: Telemetry = noTelemetry,
+  pii: { fingerprint?: string; refuseOtherKey?: boolean } = {},
+): Sinks {
   const { bucket, prefix, kmsKeyId } = config.archive;
   const topicArn = config.alertTopicArn;
   if (bucket === undefined || topicArn === undefined) {
@@ -49,6 +54,8 @@ export function createAwsSinks(config: Config, logger: Logger, telemetry: Teleme
       gzipLevel: config.archive.gzipLevel,
       onCall: (attempts, ok) => telemetry.sinkCall('archive', attempts, ok),
       ...(kmsKeyId !== undefined && { kmsKeyId }),
+      ...(pii.fingerprint !== undefined && { piiKeyFingerprint: pii.fingerprint }),
+      ...(pii.refuseOtherKey === true && { refuseOtherPiiKey: true }),
     }),
     alerts: new SnsAlertSink(sns, {
       topicArn,
