@@ -70,7 +70,7 @@ function build() {
       entryPoints: [join(root, 'src', 'cli', 'main.ts')],
       bundle: true,
       platform: 'node',
-      target: 'node20',
+      target: 'node22',
       format: 'cjs',
       packages: 'external',
       outfile: bundle,
