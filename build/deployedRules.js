@@ -36,7 +36,7 @@ function loadValidator(serviceDir) {
       bundle: true,
       platform: 'node',
       format: 'cjs',
-      target: 'node20',
+      target: 'node22',
       write: false,
       logLevel: 'silent',
     }).outputFiles;

@@ -41,3 +41,17 @@ export function createHmacHex(key: Buffer): (value: string) => string {
     return hash('sha256', outer, 'hex');
   };
 }
+
+/**
+ * A short public fingerprint of a PII hash key: 16 hex digits of HMAC-SHA256(key, a fixed label). Written on the
+ * normalized objects (`pii-key-fingerprint`) so that a replay with another key refuses to overwrite hashes made
+ * with this one; it names the key without revealing it (a key is 16+ random characters: guessing it from 64 bits
+ * of one HMAC is as hard as guessing it at all).
+ */
+export function piiKeyFingerprint(key: Buffer): string {
+  return crypto
+    .createHmac('sha256', key)
+    .update('pinpoint-stream-processor/pii-key-fingerprint/v1')
+    .digest('hex')
+    .slice(0, 16);
+}

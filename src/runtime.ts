@@ -2,6 +2,7 @@ import type { RateSettings } from './batch/run';
 import type { Config } from './config';
 import { ConfigError, describeError, isServiceRefusal, SecretUnavailableError } from './errors';
 import { eventIdsReady } from './eventId';
+import { piiKeyFingerprint } from './hmac';
 import { createJsonLogger, type Logger } from './logger';
 import { noTelemetry, type Telemetry } from './observability/telemetry';
 import type { PipelineSettings } from './pipeline';
@@ -50,6 +51,11 @@ export interface RuntimeOverrides {
   telemetry?: Telemetry;
   /** Reads a secret's string value (Secrets Manager in production; a fake in tests). */
   fetchSecret?: (secretId: string) => Promise<string>;
+  /**
+   * Refuse to overwrite a normalized object hashed with another PII key (S3: its `pii-key-fingerprint`
+   * metadata): `replay` asks for it.
+   */
+  refuseOtherPiiKey?: boolean;
 }
 
 /**
@@ -85,7 +91,13 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     piiKey,
   });
   const telemetry = overrides.telemetry ?? noTelemetry;
-  const sinks = overrides.sinks ?? (await createSinks(config, logger, telemetry));
+  const fingerprint = config.pii.mode === 'hash' ? piiKeyFingerprint(piiKey) : undefined;
+  const sinks =
+    overrides.sinks ??
+    (await createSinks(config, logger, telemetry, {
+      ...(fingerprint !== undefined && { fingerprint }),
+      ...(overrides.refuseOtherPiiKey === true && { refuseOtherKey: true }),
+    }));
   const rates: RateSettings | undefined =
     sinks.rates === undefined
       ? undefined
@@ -105,17 +117,22 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
   return Object.freeze({ config, routing, settings, rateRules, sinks, logger, telemetry, rates });
 }
 
-async function createSinks(config: Config, logger: Logger, telemetry: Telemetry): Promise<Sinks> {
+async function createSinks(
+  config: Config,
+  logger: Logger,
+  telemetry: Telemetry,
+  pii: { fingerprint?: string; refuseOtherKey?: boolean },
+): Promise<Sinks> {
   if (config.sinks === 'local') {
     return {
-      archive: new LocalArchiveSink(config.localSinkDir, config.archive.gzipLevel),
+      archive: new LocalArchiveSink(config.localSinkDir, config.archive.gzipLevel, pii.fingerprint),
       alerts: new LocalAlertSink(config.localSinkDir),
       rates: new LocalRateStore(config.localSinkDir),
     };
   }
   // Loaded only for SINKS=aws: local runs never load the AWS SDK.
   const { createAwsSinks } = await import('./sinks/aws/createAwsSinks');
-  return createAwsSinks(config, logger, telemetry);
+  return createAwsSinks(config, logger, telemetry, pii);
 }
 
 async function resolvePiiKey(

@@ -1,5 +1,6 @@
-import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
-import { CliError, EXIT } from './io';
+import { appendFile, readFile } from 'node:fs/promises';
+import { writeAtomically } from '../sinks/local/writeAtomically';
+import { CliError, clip, EXIT } from './io';
 
 interface Header {
   checkpoint: 1;
@@ -46,7 +47,7 @@ export class Checkpoint {
         text = await readFile(path, 'utf8');
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-          throw new CliError(EXIT.input, `cannot read checkpoint '${path}': ${(err as Error).message}`);
+          throw new CliError(EXIT.input, `cannot read checkpoint '${clip(path)}': ${(err as Error).message}`);
         }
       }
       if (text !== undefined && text.trim() !== '') {
@@ -55,13 +56,13 @@ export class Checkpoint {
         if (header?.checkpoint !== 1) {
           throw new CliError(
             EXIT.input,
-            `'${path}' is not a replay checkpoint; pass --restart or another --checkpoint`,
+            `'${clip(path)}' is not a replay checkpoint; pass --restart or another --checkpoint`,
           );
         }
         if (header.bucket !== scope.bucket || header.prefix !== scope.prefix) {
           throw new CliError(
             EXIT.input,
-            `checkpoint '${path}' belongs to s3://${header.bucket}/${header.prefix}; pass --restart or another --checkpoint`,
+            `checkpoint '${clip(path)}' belongs to s3://${clip(String(header.bucket))}/${clip(String(header.prefix))}; pass --restart or another --checkpoint`,
           );
         }
         for (const line of rest) {
@@ -94,11 +95,9 @@ export class Checkpoint {
       const body = [this.header, ...[...this.done].map((k) => ({ done: k }))]
         .map((l) => `${JSON.stringify(l)}\n`)
         .join('');
-      op = async () => {
-        const tmp = `${this.path}.${process.pid}.tmp`;
-        await writeFile(tmp, body);
-        await rename(tmp, this.path);
-      };
+      // A temporary file of an unpredictable name, created exclusively, renamed into place: a symlink planted
+      // beside the checkpoint cannot redirect the write.
+      op = () => writeAtomically(this.path, body);
     }
     const write = this.chain.then(op);
     this.chain = write.catch(() => undefined);

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { GetObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config';
 
@@ -6,10 +7,20 @@ export interface StoredObjectInfo {
   size: number;
 }
 
+/** One object being read: its body as a stream (not read yet), its metadata, and its size when told. */
+export interface StoredObject {
+  /** Read as it arrives; destroy it to read no more. */
+  body: Readable;
+  metadata: Record<string, string>;
+  /** The object's size in bytes as stored (S3's `ContentLength`), before reading the body. */
+  size?: number;
+}
+
 /** Read access to the archive bucket: what `replay` needs, and what its tests fake. */
 export interface ObjectStore {
   list(bucket: string, prefix: string): Promise<StoredObjectInfo[]>;
-  get(bucket: string, key: string): Promise<{ body: Buffer; metadata: Record<string, string> }>;
+  /** Opens an object: resolves once its headers are in, before its body is read. */
+  get(bucket: string, key: string): Promise<StoredObject>;
   close(): void;
 }
 
@@ -47,12 +58,16 @@ export class S3ObjectStore implements ObjectStore {
     return out;
   }
 
-  async get(bucket: string, key: string): Promise<{ body: Buffer; metadata: Record<string, string> }> {
+  async get(bucket: string, key: string): Promise<StoredObject> {
     const out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const body = Buffer.from(
-      await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-    );
-    return { body, metadata: out.Metadata ?? {} };
+    // In Node the SDK's body is the HTTP response itself (an IncomingMessage): read as a stream, never buffered
+    // whole here; replay checks ContentLength before reading it.
+    const body = (out.Body as Readable | undefined) ?? Readable.from([]);
+    return {
+      body,
+      metadata: out.Metadata ?? {},
+      ...(out.ContentLength !== undefined && { size: out.ContentLength }),
+    };
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { arrivalOf, type FixtureRecord, toFirehoseEvent, toKinesisEvent } from '../fixtures/wrap';
-import { CliError, type CliIO, EXIT } from './io';
+import { CliError, type CliIO, clip, EXIT } from './io';
 import { decompressed, fragments, openSource, readError } from './readInput';
 
 export interface FixturesOptions {
@@ -32,7 +32,7 @@ export async function fixturesCommand(
   io: CliIO,
 ): Promise<number> {
   if (opts.name !== undefined && !/^[A-Za-z0-9._-]+$/.test(opts.name)) {
-    throw new CliError(EXIT.input, `--name '${opts.name}': use letters, digits, '.', '_' and '-'`);
+    throw new CliError(EXIT.input, `--name '${clip(opts.name)}': use letters, digits, '.', '_' and '-'`);
   }
   const groups: Array<{ name: string; records: FixtureRecord[] }> = [];
   for (const file of files) {
@@ -47,7 +47,10 @@ export async function fixturesCommand(
   const names = groups.map((g) => g.name);
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate !== undefined) {
-    throw new CliError(EXIT.input, `two inputs would both write '${duplicate}'; pass --name to combine them`);
+    throw new CliError(
+      EXIT.input,
+      `two inputs would both write '${clip(duplicate)}'; pass --name to combine them`,
+    );
   }
   const outDir = resolve(io.cwd, opts.out ?? 'events');
   await mkdir(outDir, { recursive: true });
@@ -90,8 +93,9 @@ async function readEvents(file: string, io: CliIO): Promise<FixtureRecord[]> {
   };
   try {
     const path = file === '-' ? '-' : resolve(io.cwd, file);
+    // The caps of `process`, at their defaults: a decompression bomb or a giant line fails here too.
     for await (const f of fragments(decompressed(openSource(path, io.stdin)))) {
-      const where = `${file}:${f.line}`;
+      const where = `${clip(file)}:${f.line}${f.element === undefined ? '' : `[${f.element}]`}`;
       if (f.bytes !== undefined) throw new CliError(EXIT.input, `${where}: not UTF-8 text`);
       let value: unknown = f.value;
       if (!f.parsed) {
@@ -101,15 +105,15 @@ async function readEvents(file: string, io: CliIO): Promise<FixtureRecord[]> {
           throw new CliError(EXIT.input, `${where}: not valid JSON`);
         }
       }
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) add(value[i], JSON.stringify(value[i]), `${where}[${i}]`);
-      } else add(value, f.multiline ? JSON.stringify(value) : f.text.trim(), where);
+      // An element of a top-level array is minified, as is a document over several lines.
+      if (f.element !== undefined || f.multiline) add(value, JSON.stringify(value), where);
+      else add(value, f.text.trim(), where);
     }
   } catch (err) {
     if (err instanceof CliError) throw err;
-    throw new CliError(EXIT.input, `cannot read '${file}': ${readError(err)}`, { cause: err });
+    throw new CliError(EXIT.input, `cannot read '${clip(file)}': ${readError(err)}`, { cause: err });
   }
-  if (records.length === 0) throw new CliError(EXIT.input, `${file}: no events`);
+  if (records.length === 0) throw new CliError(EXIT.input, `${clip(file)}: no events`);
   return records;
 }
 

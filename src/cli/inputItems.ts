@@ -20,18 +20,17 @@ export type InputItem =
  * from the second on) and `[i]` for the i-th element of an array or Lambda event.
  *
  * @param fallbackMs arrival time of records that carry no time of their own (the file's modification time)
+ * @param maxRecordBytes the largest record read (see {@link fragments})
+ * @throws InputLimitError on a record longer than `maxRecordBytes`
  */
 export async function* readItems(
   chunks: AsyncIterable<Buffer>,
   source: string,
   fallbackMs: number,
+  maxRecordBytes?: number,
 ): AsyncGenerator<InputItem> {
-  let lastLine = 0;
-  let k = 0;
-  for await (const f of fragments(chunks)) {
-    k = f.line === lastLine ? k + 1 : 1;
-    lastLine = f.line;
-    const id = k === 1 ? `${source}:${f.line}` : `${source}:${f.line}:${k}`;
+  for await (const f of fragments(chunks, maxRecordBytes)) {
+    const id = f.ordinal === 1 ? `${source}:${f.line}` : `${source}:${f.line}:${f.ordinal}`;
     yield* itemsOf(f, id, fallbackMs);
   }
 }
@@ -40,6 +39,19 @@ export async function* readItems(
 export function* itemsOf(f: InputFragment, id: string, fallbackMs: number): Generator<InputItem> {
   if (f.bytes !== undefined) {
     yield raw({ id, data: f.bytes, ingestMs: fallbackMs });
+    return;
+  }
+  if (f.element !== undefined) {
+    // An element of a top-level array: one record, minified; one that is not JSON is poison (invalid_json).
+    const elementId = `${id}[${f.element}]`;
+    let value: unknown;
+    try {
+      value = JSON.parse(f.text);
+    } catch {
+      yield raw({ id: elementId, data: Buffer.from(f.text, 'utf8'), ingestMs: fallbackMs });
+      return;
+    }
+    yield itemOf(value, JSON.stringify(value), elementId, fallbackMs);
     return;
   }
   let value: unknown;

@@ -4,6 +4,16 @@ import { ConfigError, DeadlineError, DeliveryError, describeError, SinkError } f
 import { parseWindowDuration } from './duration';
 import { fixturesCommand } from './fixtures';
 import { CliError, type CliIO, EXIT, oneLine, streamOutput } from './io';
+import {
+  DEFAULT_MAX_INFLATE_RATIO,
+  DEFAULT_MAX_INPUT_BYTES,
+  DEFAULT_MAX_OBJECT_BYTES,
+  DEFAULT_MAX_OBJECT_RECORDS,
+  DEFAULT_MAX_RECORD_BYTES,
+  formatSize,
+  parseRatio,
+  parseSize,
+} from './limits';
 import { BATCH_RECORDS, processCommand } from './process';
 import { replayCommand } from './replay';
 import { rulesCheckCommand } from './rulesCheck';
@@ -56,6 +66,17 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     )
     .option('--json', 'print the summary as one JSON object')
     .addOption(windowOption('write the rate alerts (alerts/) and the rollups (rollups/)'))
+    .addOption(
+      new Option(
+        '--max-input-size <size>',
+        'cap on the bytes of one input once decompressed (1GiB, 4G, 500MB)',
+      )
+        .default(DEFAULT_MAX_INPUT_BYTES, formatSize(DEFAULT_MAX_INPUT_BYTES))
+        .argParser(parseSize),
+    )
+    .addOption(recordSizeOption('a line, a JSON value, an element of a JSON array, a Lambda event'))
+    .addOption(inflateRatioOption())
+    .addHelpText('after', LIMITS_HELP)
     .action(async (files: string[], opts) => setExitCode(await processCommand(files, opts, io)));
 
   program
@@ -89,6 +110,22 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
       '--send-rate-alerts',
       'with --window: send the rate alerts to the alert sink too (history: they may page someone)',
     )
+    .addOption(
+      new Option(
+        '--max-object-size <size>',
+        'cap on the bytes of one raw object, its ContentLength checked before reading, and once decompressed',
+      )
+        .default(DEFAULT_MAX_OBJECT_BYTES, formatSize(DEFAULT_MAX_OBJECT_BYTES))
+        .argParser(parseSize),
+    )
+    .addOption(
+      new Option('--max-object-records <n>', 'cap on the records (lines) of one raw object')
+        .default(DEFAULT_MAX_OBJECT_RECORDS)
+        .argParser(integer(1, 100_000_000)),
+    )
+    .addOption(recordSizeOption('a line of a raw object'))
+    .addOption(inflateRatioOption())
+    .addHelpText('after', LIMITS_HELP)
     .action(async (opts) => setExitCode(await replayCommand(opts, io)));
 
   program
@@ -155,6 +192,28 @@ function exitCodeOf(err: unknown): number {
     return EXIT.sink;
   return EXIT.input;
 }
+
+/** `--max-record-size`, for process and replay; `what` says what a record is there. */
+function recordSizeOption(what: string): Option {
+  return new Option('--max-record-size <size>', `cap on the bytes of one record: ${what}`)
+    .default(DEFAULT_MAX_RECORD_BYTES, formatSize(DEFAULT_MAX_RECORD_BYTES))
+    .argParser(parseSize);
+}
+
+/** `--max-inflate-ratio`, for process and replay. */
+function inflateRatioOption(): Option {
+  return new Option('--max-inflate-ratio <n>', 'cap on how many times its size gzip input may inflate to')
+    .default(DEFAULT_MAX_INFLATE_RATIO)
+    .argParser(parseRatio);
+}
+
+const LIMITS_HELP =
+  '\nInput over a cap stops the command (exit 1) with the input, the cap and the option\n' +
+  'that raises it. A record is at most 8 MiB: a Kinesis or Firehose record holds at\n' +
+  'most 1 MiB of data, and archived as text or base64 with its envelope, or sent as a\n' +
+  'Lambda event (6 MB at most), stays under it. Gzip data inflates at most 250 times\n' +
+  'its size: event files inflate 7 to 30 times, a decompression bomb about 1,000.\n' +
+  'Sizes take a unit: 8MiB, 512KiB, 2G. See docs/cli.md.\n';
 
 /** `--window <duration>`, for process and replay; `what` says what happens to the windows' results. */
 function windowOption(what: string): Option {

@@ -8,7 +8,13 @@ import type { NormalizedRecord } from '../schema';
 import { fileBatchRef } from '../sinks/archiveLayout';
 import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { type InputItem, readItems } from './inputItems';
-import { CliError, type CliIO, cliLogger, EXIT, outputNotWritten } from './io';
+import { CliError, type CliIO, cliLogger, clip, EXIT, outputNotWritten } from './io';
+import {
+  DEFAULT_MAX_INFLATE_RATIO,
+  DEFAULT_MAX_INPUT_BYTES,
+  DEFAULT_MAX_RECORD_BYTES,
+  type InputLimits,
+} from './limits';
 import { processItems } from './processItems';
 import { createProgress } from './progress';
 import { RunTally } from './RunTally';
@@ -40,6 +46,12 @@ export interface ProcessOptions {
    * rate alerts, write the alerts and the rollups.
    */
   window?: number;
+  /** `--max-input-size`: bytes of one input once decompressed (default {@link DEFAULT_MAX_INPUT_BYTES}). */
+  maxInputSize?: number;
+  /** `--max-record-size`: bytes of one record (default {@link DEFAULT_MAX_RECORD_BYTES}). */
+  maxRecordSize?: number;
+  /** `--max-inflate-ratio`: how many times its size a gzip input may inflate to (default {@link DEFAULT_MAX_INFLATE_RATIO}). */
+  maxInflateRatio?: number;
 }
 
 /**
@@ -83,6 +95,13 @@ export async function processCommand(
   io: CliIO,
 ): Promise<number> {
   const inputs = await checkInputs(files, io);
+  const limits: InputLimits = {
+    maxBytes: opts.maxInputSize ?? DEFAULT_MAX_INPUT_BYTES,
+    unit: 'input',
+    maxBytesOption: '--max-input-size',
+    maxInflateRatio: opts.maxInflateRatio ?? DEFAULT_MAX_INFLATE_RATIO,
+    maxRecordBytes: opts.maxRecordSize ?? DEFAULT_MAX_RECORD_BYTES,
+  };
   const batchSize = opts.batchSize ?? BATCH_RECORDS;
   const batchBytes = opts.batchBytes ?? BATCH_BYTES;
   const config = loadConfig({
@@ -123,8 +142,15 @@ export async function processCommand(
         bytes = 0;
       };
       try {
-        const chunks = decompressed(openSource(input.path, io.stdin), (bytes) => progress.advance({ bytes }));
-        for await (const item of readItems(chunks, input.name, fallbackMs)) {
+        // Held to the caps as the bytes come (readInput.ts): a bomb or a giant line fails within seconds, and
+        // no more than a batch and one record is held at a time, however many records the input has.
+        const chunks = decompressed(
+          openSource(input.path, io.stdin),
+          (bytes) => progress.advance({ bytes }),
+          limits,
+          input.path === '-' ? undefined : input.size,
+        );
+        for await (const item of readItems(chunks, input.name, fallbackMs, limits.maxRecordBytes)) {
           batch.push(item);
           // Bytes as read: a Lambda event's base64 counts as the text it is in the file.
           bytes += item.input.data.length;
@@ -138,7 +164,7 @@ export async function processCommand(
         }
       } catch (err) {
         if (err instanceof CliError) throw err;
-        throw new CliError(EXIT.input, `${input.name}: ${readError(err)}`, { cause: err });
+        throw new CliError(EXIT.input, `${clip(input.name)}: ${readError(err)}`, { cause: err });
       }
       if (interrupted) break;
       await flush();
@@ -254,9 +280,9 @@ async function checkInputs(files: readonly string[], io: CliIO): Promise<Input[]
     try {
       s = await stat(path);
     } catch (err) {
-      throw new CliError(EXIT.input, `cannot read '${file}': ${readError(err)}`, { cause: err });
+      throw new CliError(EXIT.input, `cannot read '${clip(file)}': ${readError(err)}`, { cause: err });
     }
-    if (!s.isFile()) throw new CliError(EXIT.input, `'${file}' is not a file`);
+    if (!s.isFile()) throw new CliError(EXIT.input, `'${clip(file)}' is not a file`);
     inputs.push({ path, name: file, size: s.size, mtimeMs: s.mtimeMs });
   }
   return inputs;

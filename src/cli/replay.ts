@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { runBatch } from '../batch/run';
 import { loadConfig, normalizePrefix } from '../config';
 import { describeError } from '../errors';
@@ -14,7 +13,16 @@ import {
 } from '../sinks/archiveLayout';
 import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { Checkpoint } from './Checkpoint';
-import { CliError, type CliIO, cliLogger, EXIT, outputNotWritten } from './io';
+import { CliError, type CliIO, cliLogger, clip, EXIT, outputNotWritten } from './io';
+import {
+  DEFAULT_MAX_INFLATE_RATIO,
+  DEFAULT_MAX_OBJECT_BYTES,
+  DEFAULT_MAX_OBJECT_RECORDS,
+  DEFAULT_MAX_RECORD_BYTES,
+  formatSize,
+  InputLimitError,
+  type InputLimits,
+} from './limits';
 import { createProgress } from './progress';
 import { RunTally } from './RunTally';
 import {
@@ -25,6 +33,7 @@ import {
   rateWindowsJson,
   renderRateWindows,
 } from './rateWindows';
+import { decompressed, lines } from './readInput';
 import { type ObjectStore, S3ObjectStore, type StoredObjectInfo } from './S3ObjectStore';
 
 export interface ReplayOptions {
@@ -47,6 +56,14 @@ export interface ReplayOptions {
   window?: number;
   /** `--send-rate-alerts`: publish the windows' rate alerts too (by default they are only printed). */
   sendRateAlerts?: boolean;
+  /** `--max-object-size`: bytes of one raw object, compressed and decompressed (default {@link DEFAULT_MAX_OBJECT_BYTES}). */
+  maxObjectSize?: number;
+  /** `--max-record-size`: bytes of one line of a raw object (default {@link DEFAULT_MAX_RECORD_BYTES}). */
+  maxRecordSize?: number;
+  /** `--max-object-records`: records (lines) of one raw object (default {@link DEFAULT_MAX_OBJECT_RECORDS}). */
+  maxObjectRecords?: number;
+  /** `--max-inflate-ratio`: how many times its size a raw object may inflate to (default {@link DEFAULT_MAX_INFLATE_RATIO}). */
+  maxInflateRatio?: number;
 }
 
 export interface ReplayDeps {
@@ -72,7 +89,10 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
   const prefix = normalizePrefix(opts.prefix);
   const range = { from: partitionBound(opts.from, 'from'), to: partitionBound(opts.to, 'to') };
   if (range.from !== undefined && range.to !== undefined && range.from > range.to) {
-    throw new CliError(EXIT.input, `--from ${opts.from} is after --to ${opts.to}`);
+    throw new CliError(
+      EXIT.input,
+      `--from ${clip(String(opts.from))} is after --to ${clip(String(opts.to))}`,
+    );
   }
   if (opts.sendRateAlerts === true && opts.window === undefined) {
     throw new CliError(EXIT.input, '--send-rate-alerts needs --window: rate alerts come from windows');
@@ -81,7 +101,8 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
     throw new CliError(EXIT.input, '--send-rate-alerts and --no-alerts contradict each other');
   }
   const config = loadConfig({ ...io.env, PWD: io.cwd });
-  const runtime = await createRuntime(config, { logger: cliLogger(io.stderr) });
+  // A replay overwrites normalized objects: never with hashes of another key than the ones it replaces.
+  const runtime = await createRuntime(config, { logger: cliLogger(io.stderr), refuseOtherPiiKey: true });
   const sinks: Sinks =
     opts.alerts === false ? { archive: runtime.sinks.archive, alerts: NO_ALERTS } : runtime.sinks;
   const context = { ...runtime, sinks };
@@ -96,22 +117,43 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
   /** The objects whose records are in the windows: delivered in this run. */
   const counted: string[] = [];
   const progress = createProgress(io.stderr, 'replay', 'objects');
+  const limits: InputLimits = {
+    maxBytes: opts.maxObjectSize ?? DEFAULT_MAX_OBJECT_BYTES,
+    unit: 'raw object',
+    maxBytesOption: '--max-object-size',
+    maxInflateRatio: opts.maxInflateRatio ?? DEFAULT_MAX_INFLATE_RATIO,
+    maxRecordBytes: opts.maxRecordSize ?? DEFAULT_MAX_RECORD_BYTES,
+  };
   /** Replays one raw object: read, rebuild the batch, run, deliver, checkpoint. Returns its record count. */
   const replayObject = async (object: StoredObjectInfo): Promise<number> => {
-    let body: Buffer;
+    const where = `s3://${clip(opts.bucket)}/${clip(object.key)}`;
+    let inputs: InputRecord[];
     let metadata: Record<string, string>;
     try {
-      ({ body, metadata } = await store.get(opts.bucket, object.key));
-      if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body);
+      // The size listed, then S3's ContentLength, before a byte of the body is read; then the body streamed
+      // through the same caps as `process` (gunzipped as it comes, line by line): no copy of it is held whole.
+      if (object.size > limits.maxBytes) throw objectTooLarge(object.size, 'listed', limits);
+      const got = await store.get(opts.bucket, object.key);
+      metadata = got.metadata;
+      if (got.size !== undefined && got.size > limits.maxBytes) {
+        got.body.destroy();
+        throw objectTooLarge(got.size, 'ContentLength', limits);
+      }
+      inputs = await rawInputs(
+        decompressed(got.body, undefined, limits),
+        object.key,
+        limits.maxRecordBytes,
+        opts.maxObjectRecords ?? DEFAULT_MAX_OBJECT_RECORDS,
+      );
     } catch (err) {
-      throw new CliError(EXIT.input, `cannot read s3://${opts.bucket}/${object.key}: ${describeError(err)}`, {
-        cause: err,
-      });
+      if (err instanceof CliError) throw err;
+      if (err instanceof InputLimitError)
+        throw new CliError(EXIT.input, `${where}: ${err.message}`, { cause: err });
+      throw new CliError(EXIT.input, `cannot read ${where}: ${describeError(err)}`, { cause: err });
     }
-    const inputs = rawInputs(body, object.key);
     const ids = inputs.map((i) => i.id);
     const batch = batchRefFromArchive(object.key.slice(prefix.length), ids, metadata);
-    if (batch === undefined) throw new CliError(EXIT.input, `${object.key} is not a raw archive key`);
+    if (batch === undefined) throw new CliError(EXIT.input, `${clip(object.key)} is not a raw archive key`);
     // An object's records join the windows once its output is stored: the checkpoint then skips it, so every
     // record is in the windows of exactly one run (a resumed replay counts the rest).
     const records: NormalizedRecord[] = [];
@@ -142,9 +184,13 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
     try {
       listing = await store.list(opts.bucket, `${prefix}raw/`);
     } catch (err) {
-      throw new CliError(EXIT.input, `cannot list s3://${opts.bucket}/${prefix}raw/: ${describeError(err)}`, {
-        cause: err,
-      });
+      throw new CliError(
+        EXIT.input,
+        `cannot list s3://${clip(opts.bucket)}/${clip(prefix)}raw/: ${describeError(err)}`,
+        {
+          cause: err,
+        },
+      );
     }
     const selected = listing.filter((o) => o.key.endsWith('.jsonl.gz') && inRange(o.key, range));
     todo = selected.filter((o) => !checkpoint.has(o.key));
@@ -234,13 +280,30 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
   return EXIT.ok;
 }
 
-/** The records of a raw archive object, exactly as the original batch held them. */
-function rawInputs(body: Buffer, key: string): InputRecord[] {
+/**
+ * The records of a raw archive object, exactly as the original batch held them, read line by line as the
+ * (decompressed) body arrives. An object is one batch, held whole to be run as one (its output keys depend on
+ * all its records): its size and its number of records bound what a replay holds.
+ * @throws InputLimitError on a line longer than `maxLineBytes`, or more than `maxRecords` records
+ */
+async function rawInputs(
+  chunks: AsyncIterable<Buffer>,
+  key: string,
+  maxLineBytes: number,
+  maxRecords: number,
+): Promise<InputRecord[]> {
   const inputs: InputRecord[] = [];
-  const lines = body.toString('utf8').split('\n');
-  for (let n = 0; n < lines.length; n++) {
-    const line = lines[n] as string;
+  let n = 0;
+  for await (const bytes of lines(chunks, maxLineBytes)) {
+    n++;
+    const line = bytes.toString('utf8');
     if (line.trim() === '') continue;
+    if (inputs.length === maxRecords) {
+      throw new InputLimitError(
+        `more than ${maxRecords.toLocaleString('en-US')} records, the cap on one raw object; ` +
+          '--max-object-records raises it',
+      );
+    }
     let entry: unknown;
     try {
       entry = JSON.parse(line);
@@ -248,10 +311,17 @@ function rawInputs(body: Buffer, key: string): InputRecord[] {
       entry = undefined;
     }
     const archived = asArchiveLine(entry);
-    if (archived === undefined) throw new CliError(EXIT.input, `${key}:${n + 1}: not a raw archive line`);
+    if (archived === undefined) throw new CliError(EXIT.input, `${clip(key)}:${n}: not a raw archive line`);
     inputs.push(inputOfArchiveLine(archived));
   }
   return inputs;
+}
+
+function objectTooLarge(size: number, how: 'listed' | 'ContentLength', limits: InputLimits): InputLimitError {
+  return new InputLimitError(
+    `${formatSize(size)} (${how === 'listed' ? 'its size as listed' : 'its ContentLength'}), more than ` +
+      `${formatSize(limits.maxBytes)}, the cap on one raw object; --max-object-size raises it`,
+  );
 }
 
 const BOUND = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2})(?::\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?Z?)?$/;
@@ -268,7 +338,7 @@ export function partitionBound(value: string | undefined, side: 'from' | 'to'): 
   if (m === null || day === undefined || Number(hour) > 23 || !isDay(day)) {
     throw new CliError(
       EXIT.input,
-      `--${side} '${value}' is not a UTC date (YYYY-MM-DD) or date and hour (YYYY-MM-DDTHH)`,
+      `--${side} '${clip(value)}' is not a UTC date (YYYY-MM-DD) or date and hour (YYYY-MM-DDTHH)`,
     );
   }
   return `${day}T${hour}`;

@@ -8,7 +8,7 @@ import type { CompiledRule } from '../rules/compileRules';
 import { loadRuleSet } from '../rules/loadRules';
 import { formatTable } from './formatTable';
 import { type InputItem, readItems } from './inputItems';
-import { CliError, type CliIO, EXIT } from './io';
+import { CliError, type CliIO, clip, EXIT, MAX_ERROR_CHARS } from './io';
 import { processItems } from './processItems';
 import { decompressed, readError } from './readInput';
 
@@ -63,6 +63,9 @@ export interface RulesCheckFailure {
   problems: string[];
 }
 
+/** How the rules validator starts each problem of its list. */
+const PROBLEM = '\n  - ';
+
 const SAMPLE_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
 
 /**
@@ -84,7 +87,7 @@ export async function rulesCheckCommand(
       try {
         text = await readFile(resolve(io.cwd, file), 'utf8');
       } catch (err) {
-        throw new CliError(EXIT.config, `cannot read rules file '${file}': ${readError(err)}`, {
+        throw new CliError(EXIT.config, `cannot read rules file '${clip(file)}': ${readError(err)}`, {
           cause: err,
         });
       }
@@ -100,8 +103,14 @@ export async function rulesCheckCommand(
       };
       await io.stdout.write(`${JSON.stringify(failure)}\n`);
     }
-    // The validator lists every problem, one per line: all of them help here.
-    await io.stderr.write(`error: ${err.message}\n`);
+    // The validator lists every problem, one per line: all of them help here, each cut to a line's length (a
+    // key of a million characters or line breaks is echoed escaped, start and end).
+    await io.stderr.write(
+      `error: ${err.message
+        .split(PROBLEM)
+        .map((p) => clip(p, MAX_ERROR_CHARS))
+        .join(PROBLEM)}\n`,
+    );
     return EXIT.config;
   }
 
@@ -110,9 +119,13 @@ export async function rulesCheckCommand(
   try {
     names = (await readdir(dir)).filter((n) => SAMPLE_FILE.test(n)).sort();
   } catch (err) {
-    throw new CliError(EXIT.input, `cannot read events folder '${opts.events ?? dir}': ${readError(err)}`, {
-      cause: err,
-    });
+    throw new CliError(
+      EXIT.input,
+      `cannot read events folder '${clip(opts.events ?? dir)}': ${readError(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   // Redact: the check shows event types and rule names only, and needs no key.
   const settings: PipelineSettings = { rules, apps: {}, piiMode: 'redact', piiKey: Buffer.alloc(0) };
@@ -130,7 +143,7 @@ export async function rulesCheckCommand(
       for await (const item of readItems(decompressed(createReadStream(join(dir, name))), name, 0))
         items.push(item);
     } catch (err) {
-      throw new CliError(EXIT.input, `${name}: ${readError(err)}`, { cause: err });
+      throw new CliError(EXIT.input, `${clip(name)}: ${readError(err)}`, { cause: err });
     }
     for (const p of processItems(items, settings)) {
       events++;
@@ -253,7 +266,7 @@ export async function rulesCheckCommand(
  * lines), or the rest of the message as one problem.
  */
 function problems(message: string, origin: string): string[] {
-  const [, ...listed] = message.split(/\n {2}- /);
+  const [, ...listed] = message.split(PROBLEM);
   if (listed.length > 0) return listed.map((p) => p.trim());
   for (const prefix of [`${origin} is invalid: `, `${origin}: `]) {
     if (message.startsWith(prefix)) return [message.slice(prefix.length).trim()];

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import {
   cpSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -114,6 +115,35 @@ describe('the pinpoint-stream bin', () => {
     expect(broken.code).toBe(1);
     expect(broken.stdout).toBe('');
     expect(broken.stderr).toMatch(/^error: could not build .*dist\/cli\.js/m);
+  });
+
+  it('builds its bundle through no symlink planted at a temporary name, however the name is guessed', async () => {
+    const dir = temp('plant');
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'dist'));
+    cpSync(join(ROOT, 'src'), join(dir, 'src'), { recursive: true });
+    for (const file of ['package.json', 'tsconfig.json', 'bin/pinpoint-stream.js']) {
+      cpSync(join(ROOT, file), join(dir, file));
+    }
+    for (const entry of ['node_modules', 'events']) symlinkSync(join(ROOT, entry), join(dir, entry));
+    const outside = temp('plant-outside');
+    const victim = join(outside, 'victim.js');
+    writeFileSync(victim, '// untouched\n');
+    // `<bundle>.<pid>.tmp` for the next few thousand process ids (Linux hands them out in turn): the child that
+    // builds is among them.
+    const bundle = join(dir, 'dist', 'cli.js');
+    const pidMax = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+    const last = Number(readFileSync('/proc/sys/kernel/ns_last_pid', 'utf8'));
+    for (let i = 1; i <= 4000; i++) {
+      const pid = last + i < pidMax ? last + i : last + i - pidMax + 300;
+      symlinkSync(victim, `${bundle}.${pid}.tmp`);
+    }
+
+    const r = await run(['--version'], { bin: join(dir, 'bin', 'pinpoint-stream.js'), cwd: dir });
+    expect(r).toEqual({ code: 0, stdout: '0.1.0\n', stderr: '' });
+    expect(readFileSync(victim, 'utf8')).toBe('// untouched\n');
+    expect(lstatSync(bundle).isFile()).toBe(true);
+    expect(readdirSync(outside)).toEqual(['victim.js']);
   });
 
   it('prints nothing but normalized JSON Lines on stdout with process --stdout', async () => {
@@ -248,6 +278,30 @@ describe('replay from S3 (s3rver) to the AWS sinks', () => {
       ...(await reader.snapshot(`${prefix}/normalized/`)),
       ...[...(await reader.snapshot(`${prefix}/quarantine/`))].map(([k, v]) => [`q/${k}`, v] as const),
     ]);
+
+  it('refuses to overwrite normalized objects hashed with another PII key, and overwrites those of its own', async () => {
+    const before = await zones('A');
+    const key = [...before.keys()][0] as string;
+    expect((await reader.read(`A/normalized/${key}`)).metadata['pii-key-fingerprint']).toMatch(
+      /^[0-9a-f]{16}$/,
+    );
+    const dir = temp('replay-key');
+    const args = ['replay', '--bucket', BUCKET, '--prefix', 'A/', '--no-alerts'];
+    const wrongKey = await run([...args, '--checkpoint', join(dir, 'wrong.json')], {
+      env: { ...sinkEnv('A'), PII_HASH_KEY: 'another-key-0123456789abcdef' },
+      cwd: dir,
+    });
+    expect(wrongKey.code).not.toBe(0);
+    expect(wrongKey.stderr).toMatch(/was hashed with another PII key \(fingerprint [0-9a-f]{16}\)/);
+    expect(await zones('A')).toEqual(before);
+    const sameKey = await run([...args, '--checkpoint', join(dir, 'same.json')], {
+      env: sinkEnv('A'),
+      cwd: dir,
+    });
+    expect(sameKey.stderr).toBe('');
+    expect(sameKey.code).toBe(0);
+    expect(await zones('A')).toEqual(before);
+  });
 
   it('writes the normalized and quarantine objects of the original run under the same keys, and is safe to re-run', async () => {
     const dir = temp('replay');

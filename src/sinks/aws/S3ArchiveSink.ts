@@ -1,6 +1,7 @@
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { describeError, SinkError } from '../../errors';
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ConfigError, describeError, SinkError } from '../../errors';
 import { gzipLines } from '../gzipLines';
+import { PII_KEY_FINGERPRINT, withPiiKeyFingerprint } from '../piiKeyMetadata';
 import type { ArchiveObject, ArchiveSink, WriteOptions } from '../ports';
 import { attemptsOf } from './sdkErrors';
 
@@ -14,6 +15,13 @@ export interface S3ArchiveOptions {
   gzipLevel: number;
   /** Called after each PutObject with the SDK's attempt count (retries = attempts − 1), for metrics. */
   onCall?: (attempts: number, ok: boolean) => void;
+  /** The fingerprint of the PII key the records were hashed with (hash mode), written on normalized objects. */
+  piiKeyFingerprint?: string;
+  /**
+   * Before overwriting a normalized object, read its metadata and refuse (a ConfigError, not retried) when it was
+   * hashed with another key: `replay` sets this, so that a replay with the wrong key cannot mix two keys' hashes.
+   */
+  refuseOtherPiiKey?: boolean;
 }
 
 /**
@@ -28,8 +36,15 @@ export class S3ArchiveSink implements ArchiveSink {
   ) {}
 
   async put(object: ArchiveObject, write?: WriteOptions): Promise<void> {
-    const { 'content-type': contentType, 'content-encoding': contentEncoding, ...metadata } = object.metadata;
+    const {
+      'content-type': contentType,
+      'content-encoding': contentEncoding,
+      ...metadata
+    } = withPiiKeyFingerprint(object, this.options.piiKeyFingerprint);
     const key = `${this.options.prefix}${object.key}`;
+    if (this.options.refuseOtherPiiKey === true && object.zone === 'normalized') {
+      await this.refuseOtherKey(key, metadata[PII_KEY_FINGERPRINT], write);
+    }
     try {
       const body = await gzipLines(object.lines, this.options.gzipLevel);
       const out = await this.client.send(
@@ -55,6 +70,39 @@ export class S3ArchiveSink implements ArchiveSink {
         {
           cause: err,
         },
+      );
+    }
+  }
+
+  /** Refuses to overwrite an object whose records were hashed with another PII key than `fingerprint`. */
+  private async refuseOtherKey(
+    key: string,
+    fingerprint: string | undefined,
+    write?: WriteOptions,
+  ): Promise<void> {
+    let existing: string | undefined;
+    try {
+      const head = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.options.bucket, Key: key }),
+        write?.signal !== undefined ? { abortSignal: write.signal } : {},
+      );
+      existing = head.Metadata?.[PII_KEY_FINGERPRINT];
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (err as { name?: string }).name === 'NotFound') return;
+      throw new SinkError(
+        'archive',
+        `HeadObject s3://${this.options.bucket}/${key} failed: ${describeError(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    if (existing !== undefined && existing !== (fingerprint ?? 'none')) {
+      throw new ConfigError(
+        `s3://${this.options.bucket}/${key} was hashed with another PII key (fingerprint ${existing.slice(0, 32)}); ` +
+          `this run's key has fingerprint ${fingerprint ?? 'none (not hash mode)'}: refusing to overwrite it. ` +
+          'Replay with the key the stack uses (PII_HASH_KEY_SECRET_ID).',
       );
     }
   }

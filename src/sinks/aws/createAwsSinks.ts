@@ -17,7 +17,12 @@ import { SnsAlertSink } from './SnsAlertSink';
  * addressing and computes checksums only where required, as S3-compatible stores expect. With `RATE_TABLE`,
  * a DynamoDB client with the same settings (and `AWS_ENDPOINT_URL_DYNAMODB`) backs the rate store.
  */
-export function createAwsSinks(config: Config, logger: Logger, telemetry: Telemetry = noTelemetry): Sinks {
+export function createAwsSinks(
+  config: Config,
+  logger: Logger,
+  telemetry: Telemetry = noTelemetry,
+  pii: { fingerprint?: string; refuseOtherKey?: boolean } = {},
+): Sinks {
   const { bucket, prefix, kmsKeyId } = config.archive;
   const topicArn = config.alertTopicArn;
   if (bucket === undefined || topicArn === undefined) {
@@ -54,6 +59,8 @@ export function createAwsSinks(config: Config, logger: Logger, telemetry: Teleme
       gzipLevel: config.archive.gzipLevel,
       onCall: (attempts, ok) => telemetry.sinkCall('archive', attempts, ok),
       ...(kmsKeyId !== undefined && { kmsKeyId }),
+      ...(pii.fingerprint !== undefined && { piiKeyFingerprint: pii.fingerprint }),
+      ...(pii.refuseOtherKey === true && { refuseOtherPiiKey: true }),
     }),
     alerts: new SnsAlertSink(sns, {
       topicArn,

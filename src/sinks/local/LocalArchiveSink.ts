@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SinkError } from '../../errors';
 import { gzipLines } from '../gzipLines';
+import { withPiiKeyFingerprint } from '../piiKeyMetadata';
 import type { ArchiveObject, ArchiveSink } from '../ports';
 import { writeAtomically } from './writeAtomically';
 
@@ -14,6 +15,8 @@ export class LocalArchiveSink implements ArchiveSink {
   constructor(
     private readonly dir: string,
     private readonly gzipLevel = 3,
+    /** The PII key's fingerprint, written on normalized objects (as the S3 adapter does). */
+    private readonly piiKeyFingerprint?: string,
   ) {}
 
   async put(object: ArchiveObject): Promise<void> {
@@ -21,7 +24,8 @@ export class LocalArchiveSink implements ArchiveSink {
     try {
       await mkdir(dirname(path), { recursive: true });
       await writeAtomically(path, await gzipLines(object.lines, this.gzipLevel));
-      await writeAtomically(`${path}.meta.json`, `${JSON.stringify(object.metadata, null, 2)}\n`);
+      const metadata = withPiiKeyFingerprint(object, this.piiKeyFingerprint);
+      await writeAtomically(`${path}.meta.json`, `${JSON.stringify(metadata, null, 2)}\n`);
     } catch (err) {
       throw new SinkError('archive', `could not write ${path}: ${(err as Error).message}`, { cause: err });
     }

@@ -1,4 +1,5 @@
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3ObjectStore } from '../../../src/cli/S3ObjectStore';
 import { loadConfig } from '../../../src/config';
@@ -30,6 +31,30 @@ describe('S3ObjectStore', () => {
       { key: 'p/raw/c', size: 3 },
     ]);
     expect(s3Mock.commandCalls(ListObjectsV2Command)).toHaveLength(3);
+    store.close();
+  });
+
+  it('opens an object as a stream with its ContentLength, reading none of its body', async () => {
+    let read = 0;
+    const body = Readable.from(
+      (function* () {
+        for (const part of ['{"a":', '1}\n']) {
+          read += part.length;
+          yield Buffer.from(part);
+        }
+      })(),
+    );
+    s3Mock
+      .on(GetObjectCommand, { Bucket: 'b', Key: 'k' })
+      .resolves({ Body: body as never, ContentLength: 8, Metadata: { origin: 'kinesis' } });
+    const store = new S3ObjectStore(loadConfig({ SINKS: 'local' }));
+    const got = await store.get('b', 'k');
+    expect(got.size).toBe(8);
+    expect(got.metadata).toEqual({ origin: 'kinesis' });
+    expect(read).toBe(0);
+    const chunks: Buffer[] = [];
+    for await (const chunk of got.body) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('{"a":1}\n');
     store.close();
   });
 });

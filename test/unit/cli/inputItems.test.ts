@@ -115,6 +115,19 @@ describe('readItems', () => {
     expect(got.map((i) => dataText(i))).toEqual(['{"truncated":', '{"no_type":1}', '42', '1']);
     expect(got.map((i) => i.input.ingestMs)).toEqual([FALLBACK, FALLBACK, FALLBACK, FALLBACK]);
   });
+
+  it('reads a broken array element by element: a bad element is poison under its own [i], the others records', async () => {
+    const got = await items(
+      '[{"event_type":"a"}, nope, {"event_type":"c"}]{"event_type":"d"}[{"event_type":',
+    );
+    expect(got.map((i) => [i.input.id, dataText(i)])).toEqual([
+      ['f.jsonl:1[0]', '{"event_type":"a"}'],
+      ['f.jsonl:1[1]', 'nope'],
+      ['f.jsonl:1[2]', '{"event_type":"c"}'],
+      ['f.jsonl:1:2', '{"event_type":"d"}'],
+      ['f.jsonl:1:3[0]', '{"event_type":'],
+    ]);
+  });
 });
 
 describe('eventTimeMs', () => {

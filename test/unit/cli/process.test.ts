@@ -239,6 +239,81 @@ describe('process exit codes (through runCli)', () => {
   it('exits 1 on bad usage', async () => {
     expect((await run(['process'])).code).toBe(1);
     expect((await run(['process', '--batch-size', '0', 'x'])).stderr).toMatch(/expected an integer from 1/);
+    expect((await run(['process', '--max-record-size', '8XB', 'x'])).stderr).toMatch(/expected a size/);
+    expect((await run(['process', '--max-input-size', '0', 'x'])).stderr).toMatch(/expected at least 1 byte/);
+    expect((await run(['process', '--max-inflate-ratio', '0.5', 'x'])).stderr).toMatch(/from 1 up/);
+  });
+});
+
+describe('process over a cap (through runCli)', () => {
+  const MiB = 1024 * 1024;
+  const run = async (argv: string[]) => {
+    const cwd = tempDir('caps');
+    const c = captureIO({ cwd });
+    const started = performance.now();
+    const code = await runCli(['process', '--out', 'out', ...argv], c.io);
+    return {
+      code,
+      stdout: c.stdout(),
+      stderr: c.stderr(),
+      ms: performance.now() - started,
+      out: join(cwd, 'out'),
+    };
+  };
+
+  it('exits 1 at once on a gzip bomb, naming the input and the cap, having written nothing', async () => {
+    const dir = tempDir('bomb');
+    // 64 MiB of `{},` in a JSON array: 21 million records from 65 KB.
+    const bomb = join(dir, 'bomb.json.gz');
+    writeFileSync(
+      bomb,
+      gzipSync(Buffer.concat([Buffer.from('['), Buffer.alloc(64 * MiB, '{},'), Buffer.from('{}]')])),
+    );
+    const r = await run([bomb]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: .*bomb\.json\.gz: gzip data inflating more than 250 times its size \(.*\), the cap that stops decompression bombs; --max-inflate-ratio raises it\n$/,
+    );
+    expect(r.ms).toBeLessThan(5000);
+    expect(filesUnder(r.out).size).toBe(0);
+  });
+
+  it('exits 1 on a record over --max-record-size, naming the line, whatever the layout', async () => {
+    const dir = tempDir('record');
+    const big = `{"event_type":"${'x'.repeat(4096)}"}`;
+    const inputs: Record<string, string> = {
+      'lines.jsonl': `{"event_type":"a"}\n${big}\n`,
+      'concatenated.json': `{"event_type":"a"}${big}`,
+      'array.json': `[\n{"event_type":"a"},\n${big}\n]`,
+      'garbage.txt': `{"event_type":"a"}\n${'x'.repeat(5000)}\n`,
+    };
+    for (const [name, text] of Object.entries(inputs)) writeFileSync(join(dir, name), text);
+    const expected: Record<string, RegExp> = {
+      'lines.jsonl': /lines\.jsonl: line 2: a JSON value is longer than 4 KiB/,
+      'concatenated.json': /concatenated\.json: line 1: a JSON value is longer than 4 KiB/,
+      'array.json':
+        /array\.json: line 3: element 1 of the JSON array starting on line 1 is longer than 4 KiB/,
+      'garbage.txt': /garbage\.txt: line 2: a line is longer than 4 KiB/,
+    };
+    for (const name of Object.keys(inputs)) {
+      const r = await run(['--max-record-size', '4KiB', join(dir, name)]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(expected[name] as RegExp);
+      expect(r.stderr).toMatch(/the cap on one record .*--max-record-size raises it\n$/);
+      // The default cap, 8 MiB, reads them all.
+      expect((await run([join(dir, name)])).code).toBe(0);
+    }
+  });
+
+  it('exits 1 on an input over --max-input-size, before reading a plain file', async () => {
+    const r = await run(['--max-input-size', '1KiB', join(ROOT, 'events', 'raw', 'email.json')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: .*email\.json: more than 1 KiB, the cap on one input; --max-input-size raises it\n$/,
+    );
+    const gz = join(tempDir('gz'), 'email.json.gz');
+    writeFileSync(gz, gzipSync(readFileSync(join(ROOT, 'events', 'raw', 'email.json'))));
+    expect((await run(['--max-input-size', '1KiB', gz])).stderr).toMatch(/more than 1 KiB once decompressed/);
   });
 });
 

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { processFirehoseBatch } from '../../../src/batch/firehose';
 import { processKinesisBatch } from '../../../src/batch/kinesis';
 import { Checkpoint } from '../../../src/cli/Checkpoint';
@@ -36,7 +37,7 @@ class FolderStore implements ObjectStore {
     this.gets++;
     const path = join(this.dir, key);
     const meta = existsSync(`${path}.meta.json`) ? JSON.parse(readFileSync(`${path}.meta.json`, 'utf8')) : {};
-    return { body: readFileSync(path), metadata: meta };
+    return { body: createReadStream(path), metadata: meta, size: statSync(path).size };
   }
   close() {}
 }
@@ -474,5 +475,113 @@ describe('batchRefFromArchive', () => {
   it('says when a key is not a raw archive key', () => {
     expect(batchRefFromArchive('normalized/dt=2025-11-20/hour=13/kinesis/s/x.jsonl.gz', [])).toBeUndefined();
     expect(batchRefFromArchive('raw/2025/x.jsonl.gz', [])).toBeUndefined();
+  });
+});
+
+describe('replay over a cap', () => {
+  const MiB = 1024 * 1024;
+  const KEY = 'raw/dt=2025-11-20/hour=12/kinesis/pinpoint-events/shardId-000000000000_1_2.jsonl.gz';
+  const LINE = `${JSON.stringify({ id: '1', approximate_arrival_ms: 1763640000000, data: '{}' })}\n`;
+
+  /** One raw object, listed with `listed` bytes and told `contentLength` on get; counts the bytes read. */
+  class StubStore implements ObjectStore {
+    gets = 0;
+    read = 0;
+    body?: Readable;
+    constructor(
+      private readonly bytes: Buffer,
+      private readonly sizes: { listed?: number; contentLength?: number } = {},
+    ) {}
+    async list(): Promise<StoredObjectInfo[]> {
+      return [{ key: KEY, size: this.sizes.listed ?? this.bytes.length }];
+    }
+    async get() {
+      this.gets++;
+      const self = this;
+      this.body = Readable.from(
+        (function* () {
+          for (let i = 0; i < self.bytes.length; i += 65536) {
+            const chunk = self.bytes.subarray(i, i + 65536);
+            self.read += chunk.length;
+            yield chunk;
+          }
+        })(),
+      );
+      return { body: this.body, metadata: {}, size: this.sizes.contentLength ?? this.bytes.length };
+    }
+    close() {}
+  }
+
+  const replay = async (store: ObjectStore, opts: Partial<Parameters<typeof replayCommand>[0]> = {}) => {
+    const out = tempDir('capped');
+    const c = captureIO({ env: { SINKS: 'local', LOCAL_SINK_DIR: out }, cwd: out });
+    const started = performance.now();
+    const result = replayCommand({ bucket: 'b', ...opts }, c.io, { store });
+    return { result, started, out };
+  };
+
+  it('reads an object streamed and gunzipped line by line, as before', async () => {
+    const store = new StubStore(gzipSync(LINE.repeat(3)));
+    const { result, out } = await replay(store);
+    expect(await result).toBe(0);
+    expect(existsSync(join(out, '.replay-checkpoint.json'))).toBe(true);
+  });
+
+  it('refuses an object over --max-object-size by its listed size, without getting it', async () => {
+    const store = new StubStore(gzipSync(LINE), { listed: 65 * MiB });
+    const { result } = await replay(store);
+    await expect(result).rejects.toThrow(
+      `s3://b/${KEY}: 65 MiB (its size as listed), more than 64 MiB, the cap on one raw object; --max-object-size raises it`,
+    );
+    await expect(result).rejects.toMatchObject({ exitCode: 1 });
+    expect(store.gets).toBe(0);
+  });
+
+  it('refuses an object whose ContentLength is over the cap before reading its body', async () => {
+    const store = new StubStore(gzipSync(LINE.repeat(1000)), { listed: 100, contentLength: 2 * MiB });
+    const { result } = await replay(store, { maxObjectSize: MiB });
+    await expect(result).rejects.toThrow(
+      /: 2 MiB \(its ContentLength\), more than 1 MiB, the cap on one raw object/,
+    );
+    expect(store.gets).toBe(1);
+    expect(store.read).toBe(0);
+    expect(store.body?.destroyed).toBe(true);
+  });
+
+  it('stops a raw object that is a gzip bomb at once, naming the object and the cap', async () => {
+    // 1.3 million raw lines in 200 KB (about 340 times): the old replay inflated it whole and ran it as one batch.
+    const lines = Buffer.from(LINE.repeat(Math.ceil((64 * MiB) / LINE.length)));
+    const store = new StubStore(gzipSync(lines, { level: 9 }));
+    const { result, started } = await replay(store, { maxObjectSize: 128 * MiB });
+    await expect(result).rejects.toThrow(
+      new RegExp(`^s3://b/${KEY.replace(/[.*]/g, '\\$&')}: gzip data inflating more than 250 times its size`),
+    );
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(store.body?.destroyed).toBe(true);
+  });
+
+  it('stops at an object of more records than --max-object-records: an object is run whole', async () => {
+    const ok = await replay(new StubStore(gzipSync(LINE.repeat(3))), { maxObjectRecords: 3 });
+    expect(await ok.result).toBe(0);
+    const over = await replay(new StubStore(gzipSync(LINE.repeat(4))), { maxObjectRecords: 3 });
+    await expect(over.result).rejects.toThrow(
+      /: more than 3 records, the cap on one raw object; --max-object-records raises it$/,
+    );
+  });
+
+  it('stops at a line over --max-record-size, and at an object over the cap once decompressed', async () => {
+    const long = `${JSON.stringify({ id: '1', approximate_arrival_ms: 1, data: 'x'.repeat(5000) })}\n`;
+    const first = await replay(new StubStore(gzipSync(LINE + long)), { maxRecordSize: 4096 });
+    await expect(first.result).rejects.toThrow(
+      /: line 2: a line is longer than 4 KiB, the cap on one record/,
+    );
+    const big = `${JSON.stringify({ id: '1', approximate_arrival_ms: 1, data: 'x'.repeat(700 * 1024) })}\n`;
+    const second = await replay(new StubStore(gzipSync(big)), {
+      maxObjectSize: 512 * 1024,
+      maxInflateRatio: 1e6,
+    });
+    await expect(second.result).rejects.toThrow(
+      /: more than 512 KiB once decompressed, the cap on one raw object; --max-object-size raises it$/,
+    );
   });
 });
