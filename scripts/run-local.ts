@@ -6,7 +6,7 @@
  *   npm run local            # all sample events
  *   npm run local -- events/kinesis-email.json
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Context, FirehoseTransformationResult, KinesisStreamBatchResponse } from 'aws-lambda';
 
@@ -51,9 +51,15 @@ async function main(): Promise<void> {
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
-  console.log(
-    `\nOutput under ${process.env.LOCAL_SINK_DIR ?? '.local'}/: raw/, normalized/, quarantine/, alerts/`,
-  );
+  // Every zone the run wrote, as it is on disk: raw/, normalized/, quarantine/, alerts/, rollups/, rates/ (the rate
+  // counters: several local runs add up there, the same batch counts once).
+  const out = process.env.LOCAL_SINK_DIR ?? '.local';
+  const zones = existsSync(out)
+    ? readdirSync(out)
+        .filter((z) => !z.startsWith('.'))
+        .sort()
+    : [];
+  console.log(`\nOutput under ${out}/: ${zones.map((z) => `${z}/`).join(', ')}`);
 }
 
 main().catch((err) => {
