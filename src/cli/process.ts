@@ -210,7 +210,7 @@ async function processInputs(
   // The counters the batches written touched (all of them, or those before Ctrl-C), as the store has them now.
   const counters: RunRatesReport | undefined =
     opts.rates === true && rates !== undefined ? await rates.report() : undefined;
-  const rateAlerts = rates?.claimedAlerts.length ?? 0;
+  const rateAlerts = rates?.claimed ?? 0;
   const outDir = displayPath(io.cwd, runtime.config.localSinkDir);
   const summary = tally.report();
   if (opts.json === true) {

@@ -19,6 +19,8 @@ import { CliError, clip, EXIT } from './io';
 export const MAX_RATE_LINES = 10_000;
 /** The most counters past {@link MAX_RATE_LINES} told apart, to say how many were not listed. */
 const MAX_UNLISTED_IDS = 100_000;
+/** The most rate alerts a run keeps for its report (`--json`'s `rateAlerts`); the others are counted. */
+export const MAX_REPORTED_ALERTS = 1_000;
 /** A group value as printed: values are cut at 256 characters when counted; this leaves room for the marker. */
 const MAX_GROUP_TEXT = 320;
 
@@ -65,8 +67,10 @@ export interface RunRatesReport {
   readonly overflowed: number;
   /** Normalized records without a readable arrival time: in no window. */
   readonly uncounted: number;
-  /** The rate alerts this run claimed, in the order claimed. */
+  /** The rate alerts this run claimed, in the order claimed: the first {@link MAX_REPORTED_ALERTS}. */
   readonly alerts: readonly RateAlert[];
+  /** How many it claimed. */
+  readonly alertsClaimed: number;
   /** Whether they went to the alert sink. */
   readonly alertsSent: boolean;
 }
@@ -83,6 +87,7 @@ export class RunRates {
   private readonly unlistedIds = new Set<string>();
   private readonly claimedCounters = new Set<string>();
   private readonly alerts: RateAlert[] = [];
+  private alertsClaimed = 0;
   private records = 0;
   private written = 0;
   private alreadyApplied = 0;
@@ -112,9 +117,9 @@ export class RunRates {
     };
   }
 
-  /** The rate alerts the batches claimed so far. */
-  get claimedAlerts(): readonly RateAlert[] {
-    return this.alerts;
+  /** How many rate alerts the batches claimed so far. */
+  get claimed(): number {
+    return this.alertsClaimed;
   }
 
   private collect(plan: RatePlan, counted: RateCountingResult): void {
@@ -124,15 +129,16 @@ export class RunRates {
     this.written += counted.written;
     this.alreadyApplied += counted.alreadyApplied;
     this.dropped += counted.dropped;
-    for (const c of counted.claimed) {
-      this.alerts.push(c.alert);
-      this.claimedCounters.add(c.counter.id);
-    }
     for (const counter of plan.counters) {
       if (this.counters.has(counter.id)) continue;
       if (this.counters.size < MAX_RATE_LINES) {
         this.counters.set(counter.id, { plan: counter, order: this.counters.size });
       } else if (this.unlistedIds.size < MAX_UNLISTED_IDS) this.unlistedIds.add(counter.id);
+    }
+    for (const c of counted.claimed) {
+      this.alertsClaimed++;
+      if (this.alerts.length < MAX_REPORTED_ALERTS) this.alerts.push(c.alert);
+      if (this.counters.has(c.counter.id)) this.claimedCounters.add(c.counter.id);
     }
   }
 
@@ -179,6 +185,7 @@ export class RunRates {
       overflowed: this.overflowed,
       uncounted: this.uncounted,
       alerts: this.alerts,
+      alertsClaimed: this.alertsClaimed,
       alertsSent: this.alertsSent,
     };
   }
@@ -270,6 +277,7 @@ export function runRatesJson(report: RunRatesReport) {
       dropped: report.dropped,
       overflowed: report.overflowed,
       uncounted: report.uncounted,
+      alertsClaimed: report.alertsClaimed,
     },
     rateAlerts: report.alerts,
     rateAlertsSent: report.alertsSent,
@@ -307,25 +315,32 @@ export function renderRunRates(report: RunRatesReport, where: string, withheld?:
   const notes = [
     `${plural(counters, 'counter')}${report.unlistedCapped ? ' or more' : ''} in ${where}`,
     `${plural(report.written, 'counter add')} by this run` +
-      (report.alreadyApplied > 0 ? `, ${report.alreadyApplied} already counted by an earlier run` : ''),
+      (report.alreadyApplied > 0
+        ? `, ${report.alreadyApplied.toLocaleString('en-US')} already counted by an earlier run`
+        : ''),
   ];
-  const alerts = report.alerts.length;
+  const alerts = report.alertsClaimed;
   if (alerts > 0) {
     notes.push(
       `${plural(alerts, 'rate alert')} claimed${report.alertsSent ? ' and sent' : withheld !== undefined ? `, not sent (${withheld})` : ''}`,
     );
   }
+  const more = report.unlistedCapped ? ' or more' : '';
   const warnings = [
     ...(report.unlisted > 0
       ? [
-          `${report.unlisted}${report.unlistedCapped ? ' or more' : ''} counters not listed (${MAX_RATE_LINES} at most)`,
+          `${plural(report.unlisted, 'counter')}${more} not listed (${MAX_RATE_LINES.toLocaleString('en-US')} at most)`,
         ]
       : []),
     ...(report.overflowed > 0
-      ? [`${report.overflowed} records counted in other groups (RATE_MAX_COUNTERS)`]
+      ? [`${plural(report.overflowed, 'record')} counted in other groups (RATE_MAX_COUNTERS)`]
       : []),
-    ...(report.uncounted > 0 ? [`${report.uncounted} records without an arrival time not counted`] : []),
-    ...(report.dropped > 0 ? [`${report.dropped} records not counted: the store did not take them`] : []),
+    ...(report.uncounted > 0
+      ? [`${plural(report.uncounted, 'record')} without an arrival time not counted`]
+      : []),
+    ...(report.dropped > 0
+      ? [`${plural(report.dropped, 'record')} not counted: the store did not take them`]
+      : []),
   ];
   return `${table}\n${notes.join('; ')}.\n${warnings.map((w) => `${w}.\n`).join('')}`;
 }
