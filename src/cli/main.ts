@@ -47,8 +47,9 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .summary('run the pipeline over files or stdin')
     .description(
       'Run the pipeline (decode → normalize → enrich → route) over files of events and write normalized ' +
-        'records, quarantine and alerts to a local folder, in the key layout of the S3 archive. Ends with ' +
-        'a summary table.\n\n' +
+        'records, quarantine, alerts and rollups to a local folder, in the key layout of the S3 archive; ' +
+        'count the rate rules into the rate store there (rates/), as the Lambda functions do: the same ' +
+        'input counted once however often it is run. Ends with a summary table.\n\n' +
         'Inputs, gzip or not (detected by content): raw Pinpoint, End User Messaging or SES events as JSON ' +
         'Lines, concatenated JSON ({…}{…}, as in Firehose S3 objects) or a JSON array; raw archive or ' +
         'quarantine objects; Kinesis or Firehose Lambda events; normalized records (only the rules run ' +
