@@ -14,6 +14,7 @@ import { LocalAlertSink } from './sinks/local/LocalAlertSink';
 import { LocalArchiveSink } from './sinks/local/LocalArchiveSink';
 import { LocalRateStore } from './sinks/local/LocalRateStore';
 import type { Sinks } from './sinks/ports';
+import type { RateStore } from './sinks/rateStore';
 
 /** Everything a handler needs, built once per cold start. */
 export interface Runtime {
@@ -22,8 +23,8 @@ export interface Runtime {
   readonly routing: RoutingConfig;
   readonly settings: PipelineSettings;
   /**
-   * The rate rules in force (docs/rates.md), compiled from the same rules as `settings.rules`: counted over
-   * Kinesis tumbling windows and into rollups.
+   * The rate rules in force (docs/rates.md), compiled from the same rules as `settings.rules`: counted into the
+   * shared rate store and into rollups.
    */
   readonly rateRules: readonly CompiledRateRule[];
   readonly sinks: Sinks;
@@ -98,23 +99,29 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
       ...(fingerprint !== undefined && { fingerprint }),
       ...(overrides.refuseOtherPiiKey === true && { refuseOtherKey: true }),
     }));
-  const rates: RateSettings | undefined =
-    sinks.rates === undefined
-      ? undefined
-      : Object.freeze({
-          store: sinks.rates,
-          retentionMs: config.rates.retentionHours * 3_600_000,
-          maxCounters: config.rates.maxCounters,
-          concurrency: config.rates.concurrency,
-          claimLeaseMs: RATE_ALERT_CLAIM_LEASE_MS,
-          maxAlertsPerRule: MAX_RATE_ALERTS_PER_RULE,
-          kinesisGuard: config.rates.kinesisGuard,
-        });
+  const rates = sinks.rates === undefined ? undefined : rateSettingsOf(config, sinks.rates);
   if (rates === undefined && rateRules.length > 0) {
     logger.info('no rate store (RATE_TABLE): rate rules count into rollups only and send no rate alerts');
   }
   logger.debug('runtime ready', { sinks: config.sinks, rules: rules.length, piiMode: config.pii.mode });
   return Object.freeze({ config, routing, settings, rateRules, sinks, logger, telemetry, rates });
+}
+
+/**
+ * How batches count into `store`, as the config says (`RATE_RETENTION_HOURS`, `RATE_MAX_COUNTERS`,
+ * `RATE_CONCURRENCY`, `RATE_KINESIS_GUARD`): the runtime's for its sinks' store, and the CLI's for a store of
+ * its own (a temporary one for `replay --rates` and `process --stdout --rates`).
+ */
+export function rateSettingsOf(config: Config, store: RateStore): RateSettings {
+  return Object.freeze({
+    store,
+    retentionMs: config.rates.retentionHours * 3_600_000,
+    maxCounters: config.rates.maxCounters,
+    concurrency: config.rates.concurrency,
+    claimLeaseMs: RATE_ALERT_CLAIM_LEASE_MS,
+    maxAlertsPerRule: MAX_RATE_ALERTS_PER_RULE,
+    kinesisGuard: config.rates.kinesisGuard,
+  });
 }
 
 async function createSinks(

@@ -156,8 +156,8 @@ export async function settleRateAlerts(
   }
 }
 
-/** The store's view of a counter plan. */
-function counterRef(c: CounterPlan, retentionMs: number): RateCounterRef {
+/** The store's view of a counter plan: its key, what describes it, when it expires. */
+export function counterRef(c: CounterPlan, retentionMs: number): RateCounterRef {
   return {
     id: c.id,
     rule: c.rule.name,

@@ -8,10 +8,10 @@ import {
   type ProcessedRecord,
   runPipeline,
 } from '../pipeline';
-import type { RateTally } from '../rates/RateTally';
+import type { RatePlan, RateTally } from '../rates/RateTally';
 import type { ArchiveZone, BatchRef, DeliveryResult, Sinks } from '../sinks/ports';
 import type { RateStore } from '../sinks/rateStore';
-import { countRates, type RateGuard, settleRateAlerts } from './countRates';
+import { countRates, type RateCountingResult, type RateGuard, settleRateAlerts } from './countRates';
 import { startDeadline, warnOnceIfAdapted } from './deadline';
 import { type AdditionalDelivery, deliver, type RateStep } from './deliver';
 import { summarize } from './summary';
@@ -53,6 +53,11 @@ export interface BatchRates {
   readonly delivered?: (processed: readonly ProcessedRecord[]) => (index: number) => boolean;
   /** Given the records processed: the guard of the batch's adds (its lane and sequence keys, or its id). */
   readonly guard: (processed: readonly ProcessedRecord[]) => RateGuard;
+  /**
+   * Told the batch's plan and what the store made of it, once its counts are stored and before its rate alerts
+   * are published (the CLI's `--rates` collects the counters to read back at the end of the run).
+   */
+  readonly onCounted?: (plan: RatePlan, counted: RateCountingResult) => void;
 }
 
 /** The configuration every path reads (a `Config` is one). */
@@ -123,7 +128,7 @@ export interface BatchJob<R> {
    * invocation's rollups), built once they are all processed. Delivered with the batch, all or nothing.
    */
   readonly additional?: (processed: readonly ProcessedRecord[]) => AdditionalDelivery | undefined;
-  /** The batch's rate counting (both handlers; the CLI with `--window`). */
+  /** The batch's rate counting (both handlers; the CLI's `process`, and `replay --rates`). */
   readonly rates?: BatchRates;
   readonly log?: BatchLogLines;
   /** Added to every log line of the batch (the Firehose invocation id). */
@@ -313,6 +318,7 @@ function rateStepOf<R>(
       write,
       logger: ctx.logger,
     });
+    rates.onCounted?.(plan, counted);
     report({
       path: job.path,
       counters: plan.counters.length,

@@ -1,7 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { version } from '../../package.json';
 import { ConfigError, DeadlineError, DeliveryError, describeError, SinkError } from '../errors';
-import { parseWindowDuration } from './duration';
 import { fixturesCommand } from './fixtures';
 import { CliError, type CliIO, EXIT, oneLine, streamOutput } from './io';
 import {
@@ -48,8 +47,9 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .summary('run the pipeline over files or stdin')
     .description(
       'Run the pipeline (decode → normalize → enrich → route) over files of events and write normalized ' +
-        'records, quarantine and alerts to a local folder, in the key layout of the S3 archive. Ends with ' +
-        'a summary table.\n\n' +
+        'records, quarantine, alerts and rollups to a local folder, in the key layout of the S3 archive; ' +
+        'count the rate rules into the rate store there (rates/), as the Lambda functions do: the same ' +
+        'input counted once however often it is run. Ends with a summary table.\n\n' +
         'Inputs, gzip or not (detected by content): raw Pinpoint, End User Messaging or SES events as JSON ' +
         'Lines, concatenated JSON ({…}{…}, as in Firehose S3 objects) or a JSON array; raw archive or ' +
         'quarantine objects; Kinesis or Firehose Lambda events; normalized records (only the rules run ' +
@@ -65,7 +65,12 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
         .argParser(integer(1, 100_000)),
     )
     .option('--json', 'print the summary as one JSON object')
-    .addOption(windowOption('write the rate alerts (alerts/) and the rollups (rollups/)'))
+    .option(
+      '--rates',
+      'after the summary, print the rate store counters this run counted into (each rate rule over its own ' +
+        'window; with --stdout, counted into a temporary store)',
+    )
+    .addOption(WINDOW_OPTION())
     .addOption(
       new Option(
         '--max-input-size <size>',
@@ -77,7 +82,10 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .addOption(recordSizeOption('a line, a JSON value, an element of a JSON array, a Lambda event'))
     .addOption(inflateRatioOption())
     .addHelpText('after', LIMITS_HELP)
-    .action(async (files: string[], opts) => setExitCode(await processCommand(files, opts, io)));
+    .action(async (files: string[], opts) => {
+      refuseWindow(opts);
+      setExitCode(await processCommand(files, opts, io));
+    });
 
   program
     .command('replay')
@@ -101,15 +109,16 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
       new Option('--concurrency <n>', 'objects replayed in parallel').default(4).argParser(integer(1, 64)),
     )
     .option('--json', 'print the summary as one JSON object')
-    .addOption(
-      windowOption(
-        'write the rollups to the archive sink; the rate alerts are printed, and sent only with --send-rate-alerts',
-      ),
+    .option(
+      '--rates',
+      'count the records replayed into a temporary rate store (never the live one: they were counted when ' +
+        'they arrived) and print its counters; the rate alerts are printed, and sent only with --send-rate-alerts',
     )
     .option(
       '--send-rate-alerts',
-      'with --window: send the rate alerts to the alert sink too (history: they may page someone)',
+      'with --rates: send the rate alerts to the alert sink too (history: they may page someone)',
     )
+    .addOption(WINDOW_OPTION())
     .addOption(
       new Option(
         '--max-object-size <size>',
@@ -126,7 +135,10 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .addOption(recordSizeOption('a line of a raw object'))
     .addOption(inflateRatioOption())
     .addHelpText('after', LIMITS_HELP)
-    .action(async (opts) => setExitCode(await replayCommand(opts, io)));
+    .action(async (opts) => {
+      refuseWindow(opts);
+      setExitCode(await replayCommand(opts, io));
+    });
 
   program
     .command('fixtures')
@@ -215,13 +227,19 @@ const LIMITS_HELP =
   'its size: event files inflate 7 to 30 times, a decompression bomb about 1,000.\n' +
   'Sizes take a unit: 8MiB, 512KiB, 2G. See docs/cli.md.\n';
 
-/** `--window <duration>`, for process and replay; `what` says what happens to the windows' results. */
-function windowOption(what: string): Option {
-  return new Option(
-    '--window <duration>',
-    `count the rate rules over tumbling windows of this length (300s, 5m, 1h; up to 1d) by arrival time, as the ` +
-      `Kinesis handler does; print the rates per window, rule and group and the rate alerts; ${what}`,
-  ).argParser(parseWindowDuration);
+/**
+ * `--window`, gone: each rate rule counts over its own window. Still parsed (hidden, its value optional), so
+ * that a script that passes it stops with what to do instead rather than with commander's unknown option.
+ */
+const WINDOW_OPTION = () => new Option('--window [duration]').hideHelp();
+
+export const WINDOW_GONE =
+  '--window is gone: each rate rule counts over its own window (window: in the rules file, default 1h); ' +
+  '--rates prints the rates';
+
+/** @throws CliError (exit 1) when `--window` was given */
+function refuseWindow(opts: { window?: unknown }): void {
+  if (opts.window !== undefined) throw new CliError(EXIT.input, WINDOW_GONE);
 }
 
 function integer(min: number, max: number): (value: string) => number {

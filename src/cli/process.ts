@@ -1,11 +1,14 @@
-import { stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
-import { runBatch } from '../batch/run';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { type BatchContext, runBatch } from '../batch/run';
 import { loadConfig } from '../config';
 import type { ProcessedRecord } from '../pipeline';
-import { createRuntime, type Runtime } from '../runtime';
+import { openHourlyRollup } from '../rates/rollups';
+import { createRuntime, type Runtime, rateSettingsOf } from '../runtime';
 import type { NormalizedRecord } from '../schema';
-import { fileBatchRef } from '../sinks/archiveLayout';
+import { fileBatchRef, planRollupObjects } from '../sinks/archiveLayout';
+import { LocalRateStore } from '../sinks/local/LocalRateStore';
 import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { type InputItem, readItems } from './inputItems';
 import { CliError, type CliIO, cliLogger, clip, EXIT, outputNotWritten } from './io';
@@ -18,15 +21,8 @@ import {
 import { processItems } from './processItems';
 import { createProgress } from './progress';
 import { RunTally } from './RunTally';
-import {
-  type ClosedRateWindows,
-  deliverRateWindows,
-  RateWindows,
-  rateWindowsBatch,
-  rateWindowsJson,
-  renderRateWindows,
-} from './rateWindows';
 import { decompressed, openSource, readError } from './readInput';
+import { RunRates, type RunRatesReport, renderRunRates, runRatesJson } from './runRates';
 
 export interface ProcessOptions {
   /** Output folder (`--out`); else `LOCAL_SINK_DIR`; else `out`. */
@@ -42,10 +38,10 @@ export interface ProcessOptions {
   /** The summary as one JSON object instead of tables. */
   json?: boolean;
   /**
-   * `--window`, in seconds: count the rate rules over tumbling windows of this length, print the rates and the
-   * rate alerts, write the alerts and the rollups.
+   * `--rates`: print the counters of the rate store this run's records count into (read back at the end). The
+   * records are counted without it too, except with `--stdout`, which counts into a temporary store only with it.
    */
-  window?: number;
+  rates?: boolean;
   /** `--max-input-size`: bytes of one input once decompressed (default {@link DEFAULT_MAX_INPUT_BYTES}). */
   maxInputSize?: number;
   /** `--max-record-size`: bytes of one record (default {@link DEFAULT_MAX_RECORD_BYTES}). */
@@ -86,8 +82,10 @@ interface Input {
 /**
  * `pinpoint-stream process <file…|->`: runs the pipeline over files of raw events (JSON Lines, concatenated
  * JSON, arrays, Lambda events, raw archive lines — gzip or not) or over already normalized records, and
- * writes normalized records, quarantine and alerts with the local sinks, in the archive's key layout.
- * Poison records are an outcome (exit 0) unless `--strict`. Returns the exit code.
+ * writes normalized records, quarantine and alerts with the local sinks, in the archive's key layout. As the
+ * handlers do, each batch counts its records into the rate store (`<out>/rates/`: the same batch counted once,
+ * however often it is run), publishes the rate alerts it claims, and writes its rollups. Poison records are an
+ * outcome (exit 0) unless `--strict`. Returns the exit code.
  */
 export async function processCommand(
   files: readonly string[],
@@ -112,14 +110,49 @@ export async function processCommand(
     SINKS: 'local',
     ...(opts.out !== undefined && { LOCAL_SINK_DIR: opts.out }),
   });
+  const stdout = opts.stdout === true;
   const runtime = await createRuntime(config, {
     logger: cliLogger(io.stderr),
-    ...(opts.stdout === true && { sinks: NO_SINKS }),
+    ...(stdout && { sinks: NO_SINKS }),
   });
+  // With --stdout nothing is stored: --rates counts into a temporary store, removed at the end.
+  const scratch =
+    stdout && opts.rates === true && runtime.rateRules.length > 0
+      ? await mkdtemp(join(tmpdir(), 'pinpoint-stream-rates-'))
+      : undefined;
+  try {
+    const ctx: BatchContext =
+      scratch === undefined
+        ? runtime
+        : { ...runtime, rates: rateSettingsOf(config, new LocalRateStore(scratch)) };
+    return await processInputs(inputs, opts, io, runtime, ctx, { limits, batchSize, batchBytes });
+  } finally {
+    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function processInputs(
+  inputs: readonly Input[],
+  opts: ProcessOptions,
+  io: CliIO,
+  runtime: Runtime,
+  ctx: BatchContext,
+  sizes: { limits: InputLimits; batchSize: number; batchBytes: number },
+): Promise<number> {
+  const { limits, batchSize, batchBytes } = sizes;
+  const stdout = opts.stdout === true;
   const tally = new RunTally();
-  const windows = opts.window === undefined ? undefined : new RateWindows(runtime.rateRules, opts.window);
+  const rates =
+    ctx.rates !== undefined && runtime.rateRules.length > 0
+      ? new RunRates(runtime.rateRules, ctx.rates, !stdout)
+      : undefined;
+  const counting: Counting = {
+    rates,
+    // The rollups are written with the batch, as the handlers write theirs: not with --stdout.
+    rollups: !stdout && runtime.rateRules.length > 0,
+  };
   const progress = createProgress(io.stderr, 'process', 'files');
-  const report = opts.stdout === true ? io.stderr : io.stdout;
+  const report = stdout ? io.stderr : io.stdout;
   let interrupted = false;
 
   if (inputs.every((i) => i.path !== '-')) {
@@ -135,7 +168,7 @@ export async function processCommand(
       let bytes = 0;
       const flush = async () => {
         if (batch.length === 0) return;
-        const processed = await run(input.name, batch, runtime, opts, io, windows?.add);
+        const processed = await run(input.name, batch, runtime, ctx, opts, io, counting);
         tally.add(input.name, processed);
         progress.advance({ records: processed.length });
         batch = [];
@@ -174,48 +207,45 @@ export async function processCommand(
     progress.stop();
   }
 
-  // The windows of what was processed (all of it, or the batches before Ctrl-C), written with the same sinks.
-  let rates: { closed: ClosedRateWindows; objects: string[] } | undefined;
-  if (windows !== undefined) {
-    const closed = windows.close((ms) =>
-      rateWindowsBatch(
-        'process',
-        windows.seconds,
-        inputs.map((i) => i.name),
-        ms,
-      ),
-    );
-    // With --stdout nothing is written: the rates and alerts are reported, the rollups counted.
-    const objects =
-      opts.stdout === true
-        ? []
-        : await deliverRateWindows(closed, runtime.sinks, {
-            alertSampleSize: config.alertSampleSize,
-            alerts: true,
-          });
-    rates = { closed, objects };
-  }
-
+  // The counters the batches written touched (all of them, or those before Ctrl-C), as the store has them now.
+  const counters: RunRatesReport | undefined =
+    opts.rates === true && rates !== undefined ? await rates.report() : undefined;
+  const rateAlerts = rates?.claimed ?? 0;
+  const outDir = displayPath(io.cwd, runtime.config.localSinkDir);
   const summary = tally.report();
   if (opts.json === true) {
     const json =
-      rates === undefined ? summary : { ...summary, ...rateWindowsJson(rates.closed, rates.objects) };
+      opts.rates === true
+        ? { ...summary, ...(counters !== undefined ? runRatesJson(counters) : NO_RATES_JSON) }
+        : summary;
     await report.write(`${JSON.stringify(json)}\n`);
   } else {
     await report.write(tally.render('input'));
-    if (rates !== undefined) await report.write(`\n${renderRateWindows(rates.closed)}`);
-    const zones =
-      rates === undefined
-        ? 'normalized/, quarantine/, alerts/'
-        : 'normalized/, quarantine/, alerts/, rollups/';
-    const notWritten =
-      rates === undefined
-        ? ''
-        : `, ${rates.closed.alerts.length} rate alerts and ${rates.closed.rows.length} rollup rows`;
+    if (opts.rates === true) {
+      await report.write(
+        `\n${
+          counters === undefined
+            ? 'Rates: no rate rule in force\n'
+            : renderRunRates(
+                counters,
+                stdout ? 'a temporary store, removed' : `${outDir}/rates/`,
+                stdout ? '--stdout' : undefined,
+              )
+        }`,
+      );
+    } else if (!stdout && rateAlerts > 0) {
+      await report.write(
+        `\n${rateAlerts} rate alert${rateAlerts === 1 ? '' : 's'} sent (alerts/); --rates lists the rates.\n`,
+      );
+    }
+    const zones = counting.rollups
+      ? 'normalized/, quarantine/, alerts/, rollups/, rates/'
+      : 'normalized/, quarantine/, alerts/';
     await report.write(
-      opts.stdout === true
-        ? `\n${summary.poison} poison records and ${summary.alerts.reduce((n, a) => n + a.alerts, 0)} alerts${notWritten} not written (--stdout)\n`
-        : `\nOutput: ${displayPath(io.cwd, config.localSinkDir)}/ (${zones})\n`,
+      stdout
+        ? `\n${summary.poison} poison records and ${summary.alerts.reduce((n, a) => n + a.alerts, 0)} alerts` +
+            `${rateAlerts > 0 ? ` and ${rateAlerts} rate alert${rateAlerts === 1 ? '' : 's'}` : ''} not written (--stdout)\n`
+        : `\nOutput: ${outDir}/ (${zones})\n`,
     );
   }
   if (interrupted) {
@@ -232,28 +262,55 @@ export async function processCommand(
   return EXIT.ok;
 }
 
-/** Runs one batch of the items read from `name` (the batch runner the handlers use), then prints it with `--stdout`. */
+/** `--json --rates` without a rate rule in force: nothing counted. */
+const NO_RATES_JSON = { rates: [], rateAlerts: [] };
+
+/** What a run counts besides the summary: rates into the store (when it has one), rollups (when it writes). */
+interface Counting {
+  readonly rates: RunRates | undefined;
+  readonly rollups: boolean;
+}
+
+/**
+ * Runs one batch of the items read from `name` (the batch runner the handlers use), then prints it with
+ * `--stdout`. Its rate counts are guarded by its identity (`file:<name>`, its record ids and bytes): run again,
+ * it adds nothing. Its rollups are filed under its own name, so run again they overwrite themselves.
+ */
 async function run(
   name: string,
   batch: readonly InputItem[],
   runtime: Runtime,
+  ctx: BatchContext,
   opts: ProcessOptions,
   io: CliIO,
-  onRecord: ((record: NormalizedRecord) => void) | undefined,
+  counting: Counting,
 ): Promise<readonly ProcessedRecord[]> {
   const inputs = batch.map((i) => i.input);
-  const result = await runBatch(runtime, {
+  const ref = fileBatchRef(
+    name,
+    inputs.map((i) => i.id),
+    (inputs[0] as InputItem['input']).ingestMs,
+  );
+  const rates = counting.rates?.forBatch(`file:${name}`);
+  const rollup = counting.rollups ? openHourlyRollup(runtime.rateRules) : undefined;
+  const onRecord =
+    rates === undefined && rollup === undefined
+      ? undefined
+      : (record: NormalizedRecord, index: number) => {
+          rollup?.add(record);
+          rates?.tally.add(record, index);
+        };
+  const result = await runBatch(ctx, {
     path: 'cli',
     inputs,
     process: () => processItems(batch, runtime.settings, onRecord),
-    batchRef: () =>
-      fileBatchRef(
-        name,
-        inputs.map((i) => i.id),
-        (inputs[0] as InputItem['input']).ingestMs,
-      ),
+    batchRef: () => ref,
     zones: opts.stdout === true ? NO_ZONES : ZONES,
     config: runtime.config,
+    ...(rollup !== undefined && {
+      additional: () => ({ batch: ref, objects: planRollupObjects(ref, rollup.rows()), alerts: [] }),
+    }),
+    ...(rates !== undefined && { rates }),
   });
   if (result.status === 'failed') throw outputNotWritten(name, result.error);
   if (opts.stdout === true) {

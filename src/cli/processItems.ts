@@ -12,39 +12,58 @@ import { routeRecord } from '../rules/route';
 import type { NormalizedRecord } from '../schema';
 import type { InputItem } from './inputItems';
 
+/** Called with each normalized record once routed and protected, and the index of its item in the batch. */
+export type OnItemRecord = (record: NormalizedRecord, index: number) => void;
+
 /**
  * Runs one batch of items, in order: raw records through the pipeline (decode → normalize → enrich →
  * route); records that are already normalized through the PII mode, enrich and the rules only (tags, drops
  * and alerts follow the current rules file; the rest of the record is kept as it is).
  *
- * @param onRecord called with each normalized record, once routed and protected (the pipeline's onRecord):
- * `--window` counts rates here
+ * @param onRecord called with each normalized record (dropped ones too), once routed and protected, as the
+ * pipeline's onRecord, with the index of its item in `items` (the index the batch's outcomes have): the rate
+ * tally and the rollups count here, records already normalized included
  */
 export function processItems(
   items: readonly InputItem[],
   settings: PipelineSettings,
-  onRecord?: (record: NormalizedRecord) => void,
+  onRecord?: OnItemRecord,
 ): ProcessedRecord<KeptOkOutcome>[] {
   const raws: InputRecord[] = [];
-  for (const item of items) if (item.kind === 'raw') raws.push(item.input);
+  /** The item index of each raw record, when some items are not raw. */
+  const itemOf: number[] = [];
+  items.forEach((item, i) => {
+    if (item.kind !== 'raw') return;
+    raws.push(item.input);
+    itemOf.push(i);
+  });
+  const mixed = raws.length !== items.length;
+  const onRaw =
+    onRecord === undefined
+      ? undefined
+      : mixed
+        ? (record: NormalizedRecord, _input: InputRecord, index: number) =>
+            onRecord(record, itemOf[index] as number)
+        : (record: NormalizedRecord, _input: InputRecord, index: number) => onRecord(record, index);
   // The CLI prints and tallies records: it keeps them all.
   const processed = runPipeline(raws, settings, {
     keepRecords: true,
-    ...(onRecord !== undefined && { onRecord }),
+    ...(onRaw !== undefined && { onRecord: onRaw }),
   });
-  if (raws.length === items.length) return processed;
+  if (!mixed) return processed;
   let next = 0;
-  return items.map((item) =>
+  return items.map((item, i) =>
     item.kind === 'raw'
       ? (processed[next++] as ProcessedRecord<KeptOkOutcome>)
-      : reroute(item, settings, onRecord),
+      : reroute(item, i, settings, onRecord),
   );
 }
 
 function reroute(
   item: Extract<InputItem, { kind: 'normalized' }>,
+  index: number,
   settings: PipelineSettings,
-  onRecord: ((record: NormalizedRecord) => void) | undefined,
+  onRecord: OnItemRecord | undefined,
 ): ProcessedRecord<KeptOkOutcome> {
   const { record, input } = item;
   enrich(record, settings.apps);
@@ -53,6 +72,6 @@ function reroute(
   // after routing, as in the pipeline.
   new PiiProtector(settings.piiMode, settings.piiKey).normalizedRecord(record);
   const outcome = okOutcome(record, drop, alerts, { keepRecords: true });
-  onRecord?.(record);
+  onRecord?.(record, index);
   return { input, outcome };
 }

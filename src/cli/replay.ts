@@ -1,16 +1,18 @@
-import { resolve } from 'node:path';
-import { runBatch } from '../batch/run';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type BatchContext, runBatch } from '../batch/run';
 import { loadConfig, normalizePrefix } from '../config';
 import { describeError } from '../errors';
 import type { InputRecord } from '../pipeline';
-import { createRuntime } from '../runtime';
-import type { NormalizedRecord } from '../schema';
+import { createRuntime, type Runtime, rateSettingsOf } from '../runtime';
 import {
   archiveKeyPartition,
   asArchiveLine,
   batchRefFromArchive,
   inputOfArchiveLine,
 } from '../sinks/archiveLayout';
+import { LocalRateStore } from '../sinks/local/LocalRateStore';
 import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { Checkpoint } from './Checkpoint';
 import { CliError, type CliIO, cliLogger, clip, EXIT, outputNotWritten } from './io';
@@ -25,15 +27,8 @@ import {
 } from './limits';
 import { createProgress } from './progress';
 import { RunTally } from './RunTally';
-import {
-  type ClosedRateWindows,
-  deliverRateWindows,
-  RateWindows,
-  rateWindowsBatch,
-  rateWindowsJson,
-  renderRateWindows,
-} from './rateWindows';
 import { decompressed, lines } from './readInput';
+import { RunRates, type RunRatesReport, renderRunRates, runRatesJson, withoutRateAlerts } from './runRates';
 import { type ObjectStore, S3ObjectStore, type StoredObjectInfo } from './S3ObjectStore';
 
 export interface ReplayOptions {
@@ -50,11 +45,11 @@ export interface ReplayOptions {
   concurrency?: number;
   json?: boolean;
   /**
-   * `--window`, in seconds: count the rate rules over tumbling windows of this length, print the rates and rate
-   * alerts, write the rollups to the archive sink.
+   * `--rates`: count the records replayed into a temporary rate store (never the live one: they were counted
+   * when they first arrived) and print its counters. Without it nothing is counted.
    */
-  window?: number;
-  /** `--send-rate-alerts`: publish the windows' rate alerts too (by default they are only printed). */
+  rates?: boolean;
+  /** `--send-rate-alerts` (with `--rates`): publish the rate alerts claimed too (by default only printed). */
   sendRateAlerts?: boolean;
   /** `--max-object-size`: bytes of one raw object, compressed and decompressed (default {@link DEFAULT_MAX_OBJECT_BYTES}). */
   maxObjectSize?: number;
@@ -94,8 +89,8 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
       `--from ${clip(String(opts.from))} is after --to ${clip(String(opts.to))}`,
     );
   }
-  if (opts.sendRateAlerts === true && opts.window === undefined) {
-    throw new CliError(EXIT.input, '--send-rate-alerts needs --window: rate alerts come from windows');
+  if (opts.sendRateAlerts === true && opts.rates !== true) {
+    throw new CliError(EXIT.input, '--send-rate-alerts needs --rates: rate alerts come from the counts');
   }
   if (opts.sendRateAlerts === true && opts.alerts === false) {
     throw new CliError(EXIT.input, '--send-rate-alerts and --no-alerts contradict each other');
@@ -103,19 +98,55 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
   const config = loadConfig({ ...io.env, PWD: io.cwd });
   // A replay overwrites normalized objects: never with hashes of another key than the ones it replaces.
   const runtime = await createRuntime(config, { logger: cliLogger(io.stderr), refuseOtherPiiKey: true });
-  const sinks: Sinks =
-    opts.alerts === false ? { archive: runtime.sinks.archive, alerts: NO_ALERTS } : runtime.sinks;
-  const context = { ...runtime, sinks };
+  // The replayed records were counted into the live rate store when they first arrived: counted again there
+  // they would count twice and page for old windows. --rates counts them into a store of this run's own.
+  const scratch =
+    opts.rates === true && runtime.rateRules.length > 0
+      ? await mkdtemp(join(tmpdir(), 'pinpoint-stream-rates-'))
+      : undefined;
+  try {
+    const sendRateAlerts = opts.sendRateAlerts === true;
+    const alerts =
+      opts.alerts === false
+        ? NO_ALERTS
+        : sendRateAlerts
+          ? runtime.sinks.alerts
+          : withoutRateAlerts(runtime.sinks.alerts);
+    const context: BatchContext = {
+      ...runtime,
+      sinks: { archive: runtime.sinks.archive, alerts },
+      rates: scratch === undefined ? undefined : rateSettingsOf(config, new LocalRateStore(scratch)),
+    };
+    const rates =
+      context.rates === undefined
+        ? undefined
+        : new RunRates(runtime.rateRules, context.rates, sendRateAlerts);
+    return await replayObjects(opts, io, deps, { prefix, range, runtime, context, rates });
+  } finally {
+    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function replayObjects(
+  opts: ReplayOptions,
+  io: CliIO,
+  deps: ReplayDeps,
+  run: {
+    prefix: string;
+    range: { from: string | undefined; to: string | undefined };
+    runtime: Runtime;
+    context: BatchContext;
+    rates: RunRates | undefined;
+  },
+): Promise<number> {
+  const { prefix, range, runtime, context, rates } = run;
   const checkpoint = await Checkpoint.open(
     resolve(io.cwd, opts.checkpoint ?? '.replay-checkpoint.json'),
     { bucket: opts.bucket, prefix },
     opts.restart === true,
   );
-  const store = deps.store ?? new S3ObjectStore(config);
+  const store = deps.store ?? new S3ObjectStore(runtime.config);
   const tally = new RunTally();
-  const windows = opts.window === undefined ? undefined : new RateWindows(runtime.rateRules, opts.window);
-  /** The objects whose records are in the windows: delivered in this run. */
-  const counted: string[] = [];
   const progress = createProgress(io.stderr, 'replay', 'objects');
   const limits: InputLimits = {
     maxBytes: opts.maxObjectSize ?? DEFAULT_MAX_OBJECT_BYTES,
@@ -154,22 +185,20 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
     const ids = inputs.map((i) => i.id);
     const batch = batchRefFromArchive(object.key.slice(prefix.length), ids, metadata);
     if (batch === undefined) throw new CliError(EXIT.input, `${clip(object.key)} is not a raw archive key`);
-    // An object's records join the windows once its output is stored: the checkpoint then skips it, so every
-    // record is in the windows of exactly one run (a resumed replay counts the rest).
-    const records: NormalizedRecord[] = [];
+    // Counted once its output is stored (the runner counts a delivered batch), under the object's key.
+    const batchRates = rates?.forBatch(`replay:${object.key}`);
     const result = await runBatch(context, {
       path: 'cli',
       inputs,
-      ...(windows !== undefined && { pipeline: { onRecord: (r: NormalizedRecord) => void records.push(r) } }),
+      ...(batchRates !== undefined && {
+        pipeline: { onRecord: (r, _i, index) => batchRates.tally.add(r, index) },
+      }),
       batchRef: () => batch,
       zones: ZONES,
       config: runtime.config,
+      ...(batchRates !== undefined && { rates: batchRates }),
     });
     if (result.status === 'failed') throw outputNotWritten(object.key, result.error);
-    if (windows !== undefined) {
-      for (const record of records) windows.add(record);
-      counted.push(object.key);
-    }
     await checkpoint.add(object.key);
     tally.add(object.key, result.processed);
     return result.processed.length;
@@ -222,18 +251,11 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
     store.close();
   }
 
-  // The windows of the objects replayed (all, or those before Ctrl-C or a failure): rollups to the archive sink,
-  // rate alerts printed, and sent only when asked.
-  let rates: { closed: ClosedRateWindows; objects: string[] } | undefined;
-  const sendRateAlerts = opts.sendRateAlerts === true;
-  if (windows !== undefined) {
-    const closed = windows.close((ms) => rateWindowsBatch('replay', windows.seconds, counted.sort(), ms));
+  // The counters of the objects replayed (all, or those before Ctrl-C or a failure), from the run's own store.
+  let counters: RunRatesReport | undefined;
+  if (rates !== undefined) {
     try {
-      const objects = await deliverRateWindows(closed, sinks, {
-        alertSampleSize: config.alertSampleSize,
-        alerts: sendRateAlerts,
-      });
-      rates = { closed, objects };
+      counters = await rates.report();
     } catch (err) {
       // After a failure, the first one is the one to report.
       if (failure === undefined) throw err;
@@ -244,13 +266,9 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
   const left = todo.length - replayed;
   if (opts.json === true) {
     const { inputs: _perObject, ...totals } = report;
-    const windowed =
-      rates === undefined
-        ? {}
-        : { ...rateWindowsJson(rates.closed, rates.objects), rateAlertsSent: sendRateAlerts };
-    await io.stdout.write(
-      `${JSON.stringify({ objects: replayed, skipped, left, ...totals, ...windowed })}\n`,
-    );
+    const counted =
+      counters !== undefined ? runRatesJson(counters) : opts.rates === true ? NO_RATES_JSON : {};
+    await io.stdout.write(`${JSON.stringify({ objects: replayed, skipped, left, ...totals, ...counted })}\n`);
   } else {
     await io.stdout.write(
       `${plural(replayed, 'object')} replayed, ${skipped} skipped (already in ${opts.checkpoint ?? '.replay-checkpoint.json'})` +
@@ -259,14 +277,13 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
           ? '\nAlerts matched but not sent (--no-alerts).\n'
           : ''),
     );
-    if (rates !== undefined) {
-      const { closed } = rates;
+    if (opts.rates === true && rates === undefined) await io.stdout.write('\nRates: no rate rule in force\n');
+    if (counters !== undefined) {
+      const withheld = opts.alerts === false ? '--no-alerts' : '--send-rate-alerts sends them';
+      const partial =
+        skipped > 0 ? `Rates over the ${plural(replayed, 'object')} replayed in this run only.\n` : '';
       await io.stdout.write(
-        `\n${renderRateWindows(closed)}` +
-          (skipped > 0 ? `Rates over the ${plural(replayed, 'object')} replayed in this run only.\n` : '') +
-          (closed.alerts.length > 0 && !sendRateAlerts
-            ? 'Rate alerts printed, not sent (--send-rate-alerts sends them).\n'
-            : ''),
+        `\n${renderRunRates(counters, 'a temporary store, removed', withheld)}${partial}`,
       );
     }
   }
@@ -279,6 +296,9 @@ export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: Replay
   }
   return EXIT.ok;
 }
+
+/** `--json --rates` without a rate rule in force: nothing counted. */
+const NO_RATES_JSON = { rates: [], rateAlerts: [] };
 
 /**
  * The records of a raw archive object, exactly as the original batch held them, read line by line as the

@@ -13,10 +13,7 @@ const COUNT_DIGITS = 7;
 /** The longest group value counted as it is; longer ones are cut (with a marker) as alert texts are. */
 export const MAX_GROUP_VALUE = MAX_ALERT_TEXT;
 
-/**
- * A group value as counted: bounded in length, and undefined where the record has none. Anything but a string
- * counts as none: a state with another kind of value in a key would be discarded at the next invocation.
- */
+/** A group value as counted: bounded in length, and undefined where the record has none (or not a string). */
 function boundedValue(value: string | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;
   return value.length > MAX_GROUP_VALUE ? truncateText(value, MAX_GROUP_VALUE) : value;
@@ -35,8 +32,6 @@ class RuleCounter {
   other: number[] | undefined;
   /** Estimated serialized bytes of the groups (see entryBytes). */
   bytes = 0;
-  /** Records counted into `other` by this counter. */
-  overflowed = 0;
   private readonly width: number;
   private readonly fields: ReadonlyArray<(record: NormalizedRecord) => string | undefined>;
   /** The bytes of an entry whose values are all empty: less than any entry can take. */
@@ -52,15 +47,6 @@ class RuleCounter {
     this.minEntryBytes = this.entryBytes(groupKeyOf(rule.groupBy.map(() => '')));
   }
 
-  /** Loads counts of the same rule definition, as they were. */
-  load(counts: RuleWindowCounts): void {
-    for (const [key, list] of Object.entries(counts.groups)) {
-      this.groups.set(this.keyOfStateKey(key), { key, counts: [...list] });
-      this.bytes += this.entryBytes(key);
-    }
-    if (counts.other !== undefined) this.other = [...counts.other];
-  }
-
   /** Counts one record that matches the rule, whose outcome is the rule's `index`th. */
   count(record: NormalizedRecord, index: number): void {
     const key = this.keyOf(record);
@@ -71,7 +57,6 @@ class RuleCounter {
       if (stateKey === undefined) {
         this.other ??= new Array<number>(this.width).fill(0);
         (this.other[index] as number)++;
-        this.overflowed++;
         return;
       }
       group = { key: stateKey, counts: new Array<number>(this.width).fill(0) };
@@ -135,25 +120,11 @@ class RuleCounter {
     }
     return key;
   }
-
-  /** keyOf for a group of the state, from its key there (`["marketing"]`, `[null,"c-1"]`). */
-  private keyOfStateKey(stateKey: string): string | undefined {
-    // One plain value, the common case: read it without JSON.parse (no backslash, so no escaped quote).
-    if (this.fields.length === 1 && stateKey.startsWith('["') && !stateKey.includes('\\')) {
-      return stateKey.slice(2, -2);
-    }
-    const values = JSON.parse(stateKey) as (string | null)[];
-    if (values.length === 0) return '';
-    if (values.length === 1) return values[0] ?? undefined;
-    let key = '';
-    for (const v of values) key += v === null ? '-' : `${v.length}:${v}`;
-    return key;
-  }
 }
 
 /**
- * Counts records for a set of rate rules into one window's state. Mutable and internal: addToRateWindow and
- * rollupRecords build one per call from the state they are given, so the state itself is never changed.
+ * Counts records for a set of rate rules into one window's state: the rollups' (openHourlyRollup builds one per
+ * hour of a batch, without a bound). Mutable and internal.
  * Per record: one Map lookup of the outcome (most records, opens and sends, stop there), then per rule that
  * counts that outcome its match filter and one Map lookup of the group.
  */
@@ -181,42 +152,12 @@ export class RateCounter {
     }
   }
 
-  /**
-   * Continues from the counts of a window state: rules of the same name and fingerprint start from their
-   * counts. Returns the rules whose counts were left behind because the rule now counts something else.
-   */
-  load(state: RateWindowState): string[] {
-    const reset: string[] = [];
-    for (const counter of this.counters) {
-      const name = counter.rule.name;
-      if (!Object.hasOwn(state.rules, name)) continue;
-      const counts = state.rules[name] as RuleWindowCounts;
-      if (counts.fingerprint === counter.rule.fingerprint) counter.load(counts);
-      else reset.push(name);
-    }
-    return reset;
-  }
-
   add(record: NormalizedRecord): void {
     const targets = this.byOutcome.get(record.outcome);
     if (targets === undefined) return;
     for (const { counter, index } of targets) {
       if (counter.rule.matches(record)) counter.count(record, index);
     }
-  }
-
-  /** Records counted into an `other` group since this counter was built. */
-  get overflowed(): number {
-    let n = 0;
-    for (const c of this.counters) n += c.overflowed;
-    return n;
-  }
-
-  /** The estimated serialized size of toState(), an upper bound. */
-  get bytes(): number {
-    let n = stateOverhead();
-    for (const c of this.counters) n += ruleOverhead(c.rule) + c.bytes;
-    return n;
   }
 
   toState(): RateWindowState {

@@ -5,7 +5,7 @@ import type { Outcome } from '../schema';
 import type { RateGroupField } from './rateGroupKeys';
 
 /**
- * One group of one rate rule over one window whose rate reached the rule's threshold (evaluateRates). Carries
+ * One group of one rate rule over one window whose rate reached the rule's threshold (counterAlert). Carries
  * counts and identifiers only: group values are fields of the normalized record (campaign ids, configuration
  * sets…), counted after personal data was protected, and every text is bounded (boundRateAlert).
  */
@@ -74,7 +74,7 @@ export function rateAlertId(parts: {
 /**
  * The alert with every text cut as event alerts are (boundAlert): the rule, group values and window to
  * MAX_ALERT_TEXT characters, the description and the batch label to MAX_ALERT_DESCRIPTION, each with a visible
- * marker. The id is left as it is. Idempotent. evaluateRates returns bounded alerts; sinks may bound again.
+ * marker. The id is left as it is. Idempotent. counterAlert returns bounded alerts; sinks may bound again.
  */
 export function boundRateAlert(alert: RateAlert): RateAlert {
   const text = (s: string) => truncateText(s, MAX_ALERT_TEXT);

@@ -39,7 +39,7 @@ export interface RollupRow {
  * (rule order, groups as first counted, outcomes in the vocabulary's order). From the state alone: a window
  * closes with the rules it was counted with.
  *
- * @param state the window's counts (addToRateWindow's `state`)
+ * @param state the window's counts (RateCounter.toState)
  * @param window the event's `window`
  */
 export function rollupRows(state: RateWindowState, window: RateWindow): RollupRow[] {
@@ -88,10 +88,10 @@ const HOUR_MS = 3_600_000;
 const LAST_ISO = '9999-12-31T23:59:59.999Z';
 
 /**
- * The rollup rows of one Firehose invocation, which has no window state: the records are counted per hour of
- * arrival (their `dt` and `hour`, the partition the normalized archive puts them in), each hour a window from
- * `HH:00:00.000` to the next hour. Every group is kept (an invocation's records bound them), so the rows of
- * any split of the records into invocations sum to the rows of all of them. Rows by window start, then as
+ * The rollup rows of one batch (a Kinesis batch, a Firehose invocation, a batch of `pinpoint-stream process`):
+ * the records are counted per hour of arrival (their `dt` and `hour`, the partition the normalized archive puts
+ * them in), each hour a window from `HH:00:00.000` to the next hour. Every group is kept (a batch's records
+ * bound them), so the rows of any split of the records into batches sum to the rows of all of them. Rows by window start, then as
  * rollupRows orders them.
  *
  * @param records the invocation's records, as archived (after personal data is protected)
@@ -105,7 +105,7 @@ export function rollupRecords(
   return rollup.rows();
 }
 
-/** A Firehose invocation's rollup being counted, one record at a time (openHourlyRollup). */
+/** A batch's rollup being counted, one record at a time (openHourlyRollup). */
 export interface OpenHourlyRollup {
   /** Counts one record into the hour of its `dt` and `hour`. */
   add(record: NormalizedRecord): void;

@@ -170,37 +170,44 @@ describe('the pinpoint-stream bin', () => {
     const r = await run(['process', '--out', out, 'events/raw/email.json']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^events\/raw\/email\.json +11 +11 +0 +0$/m);
-    expect(r.stdout).toMatch(/^Output: .*\/ \(normalized\/, quarantine\/, alerts\/\)$/m);
+    expect(r.stdout).toMatch(/^Output: .*\/ \(normalized\/, quarantine\/, alerts\/, rollups\/, rates\/\)$/m);
   });
 
-  it('counts the rate rules over windows with process --window, and refuses a bad duration', async () => {
-    const out = temp('window');
-    const r = await run(['process', '--window', '5m', '--json', '--out', out, 'events/raw/eum.json']);
+  it('counts into <out>/rates/ and prints the counters with process --rates, and refuses --window', async () => {
+    const out = temp('rates');
+    const r = await run(['process', '--rates', '--json', '--out', out, 'events/raw/eum.json']);
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary.windowSeconds).toBe(300);
-    // The EUM SMS samples of 17:15–17:20: one rejected and two failed of three.
-    expect(summary.windows).toContainEqual({
-      window_start: '2025-11-20T17:15:00.000Z',
-      window_end: '2025-11-20T17:20:00.000Z',
+    // The EUM SMS samples of 17:00–18:00 (counted by hand): five failed, four rejected, one delivered.
+    expect(summary.rates).toContainEqual({
       rule: 'sms-failure-rate-high',
+      window: '1h',
+      window_start: '2025-11-20T17:00:00.000Z',
+      window_end: '2025-11-20T18:00:00.000Z',
       group: { app_id: null, configuration_set: null },
-      numerator: 2,
-      denominator: 3,
-      rate: 2 / 3,
+      numerator: 5,
+      denominator: 10,
+      rate: 0.5,
       threshold: 0.1,
       min_volume: 200,
-      fired: false,
+      alert: null,
     });
-    expect(summary.rollups.objects.length).toBeGreaterThan(0);
-    for (const key of summary.rollups.objects) expect(statSync(join(out, key)).size).toBeGreaterThan(0);
-
-    const bad = await run(['process', '--window', '0m', 'events/raw/eum.json']);
-    expect(bad.code).toBe(1);
-    expect(bad.stdout).toBe('');
-    expect(bad.stderr).toMatch(
-      /^error: option '--window <duration>' argument '0m' is invalid\. a window is at least 1 second long$/m,
+    expect(summary.rateCounts.written).toBe(summary.rates.length);
+    expect(readdirSync(join(out, 'rates')).length).toBeGreaterThanOrEqual(summary.rates.length);
+    const again = JSON.parse(
+      (await run(['process', '--rates', '--json', '--out', out, 'events/raw/eum.json'])).stdout,
     );
+    expect(again.rates).toEqual(summary.rates);
+    expect(again.rateCounts).toMatchObject({ written: 0, alreadyApplied: summary.rates.length });
+
+    const gone = await run(['process', '--window', '5m', 'events/raw/eum.json']);
+    expect(gone).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'error: --window is gone: each rate rule counts over its own window (window: in the rules file, default 1h); --rates prints the rates\n',
+    });
   });
 
   it('exits 1 on a missing input, 2 on bad rules, 3 on a sink failure, with one line on stderr', async () => {
@@ -330,6 +337,65 @@ describe('replay from S3 (s3rver) to the AWS sinks', () => {
     const again = await run(args, { env: sinkEnv('B'), cwd: dir });
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^0 objects replayed, 3 skipped/);
+  });
+
+  it('counts nothing by default, and with --rates publishes the rate alerts only with --send-rate-alerts', async () => {
+    const dir = temp('replay-rates');
+    const rules = join(dir, 'rules.yaml');
+    writeFileSync(
+      rules,
+      [
+        'version: 1',
+        'rules:',
+        '  - { name: sms-trouble, kind: rate, numerator: [failed, rejected], denominator: [delivered, failed, rejected], match: { channel: SMS }, threshold: 0.1, min_volume: 1, severity: low }',
+        '',
+      ].join('\n'),
+    );
+    const env = { ...sinkEnv('E'), RULES_FILE: rules };
+    const rateMessages = () => sns.accepted.filter((m) => m.attributes.kind === 'rate');
+    const before = rateMessages().length;
+    const args = (cp: string, ...more: string[]) => [
+      'replay',
+      '--bucket',
+      BUCKET,
+      '--prefix',
+      'A/',
+      '--restart',
+      '--checkpoint',
+      join(dir, cp),
+      ...more,
+    ];
+
+    const plain = await run(args('plain.json', '--json'), { env, cwd: dir });
+    expect(plain.code).toBe(0);
+    expect(JSON.parse(plain.stdout)).not.toHaveProperty('rates');
+    expect(rateMessages()).toHaveLength(before);
+
+    const printed = await run(args('printed.json', '--rates', '--json'), { env, cwd: dir });
+    expect(printed.stderr).toBe('');
+    expect(printed.code).toBe(0);
+    const counted = JSON.parse(printed.stdout);
+    expect(counted.rateAlertsSent).toBe(false);
+    expect(counted.rateAlerts.length).toBeGreaterThan(0);
+    expect(counted.rates.filter((r: { alert: string | null }) => r.alert === 'claimed')).toHaveLength(
+      counted.rateAlerts.length,
+    );
+    expect(rateMessages()).toHaveLength(before);
+
+    const sent = await run(args('sent.json', '--rates', '--send-rate-alerts', '--json'), { env, cwd: dir });
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+    const json = JSON.parse(sent.stdout);
+    expect(json.rateAlertsSent).toBe(true);
+    const published = rateMessages().slice(before);
+    expect(
+      published.map((m) => JSON.parse(m.message.split('--- alert JSON ---\n')[1] as string).alert_id).sort(),
+    ).toEqual(json.rateAlerts.map((a: { alert_id: string }) => a.alert_id).sort());
+    expect(json.rates.filter((r: { alert: string | null }) => r.alert === 'sent')).toHaveLength(
+      json.rateAlerts.length,
+    );
+    // Nothing is left in the temporary stores, and nothing of the rates is written to the archive.
+    expect(await reader.keys('E/rollups/')).toEqual([]);
   });
 
   it('resumes an interrupted replay from its checkpoint', async () => {

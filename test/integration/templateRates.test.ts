@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addToRateWindow } from '../../src/rates/addToRateWindow';
 import { compileRateRules } from '../../src/rates/compileRateRules';
+import { RateCounter } from '../../src/rates/RateCounter';
 import { RATE_GROUP_KEYS } from '../../src/rates/rateGroupKeys';
 import { type RollupRow, rollupRecords, rollupRows } from '../../src/rates/rollups';
 import type { RateRuleSpec } from '../../src/rules/ruleSchema';
@@ -99,8 +99,9 @@ describe('rollups in Athena', () => {
 
   it('has a column for every field of the rows the rates code writes, of its type, and no other', () => {
     // One rule grouping by every fixed group field, one by message tags (attributes.<name>), over records that
-    // have them all; the handlers' hourly rollups (every group kept), and the CLI's window rollups with a state
-    // budget so small that most groups overflow: rows with every group column, `attributes`, and `overflow`.
+    // have them all; the handlers' hourly rollups (every group kept), and counts under a byte budget so small
+    // that most groups overflow (as the rows of the CLI's old --window and of the Kinesis tumbling windows
+    // before the rate store, still in archives): rows with every group column, `attributes`, and `overflow`.
     const spec = (name: string, group_by: RateRuleSpec['group_by']): RateRuleSpec => ({
       kind: 'rate',
       name,
@@ -128,9 +129,10 @@ describe('rollups in Athena', () => {
         attributes: { campaign: `spring-${i % 5}`, ...(i % 2 === 0 && { team: 'growth' }) },
       }),
     );
-    const { state } = addToRateWindow({}, records, rules, { budgetBytes: 2_000 });
+    const bounded = new RateCounter(rules, 2_000);
+    for (const record of records) bounded.add(record);
     const rows: RollupRow[] = [
-      ...rollupRows(state, { start: '2026-11-30T10:00:00Z', end: '2026-11-30T10:05:00Z' }),
+      ...rollupRows(bounded.toState(), { start: '2026-11-30T10:00:00Z', end: '2026-11-30T10:05:00Z' }),
       ...rollupRecords(records, rules),
     ];
     expect(rows.some((row) => row.overflow === true)).toBe(true);

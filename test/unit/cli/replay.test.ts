@@ -9,9 +9,7 @@ import { CliError } from '../../../src/cli/io';
 import { partitionBound, replayCommand } from '../../../src/cli/replay';
 import type { ObjectStore, StoredObjectInfo } from '../../../src/cli/S3ObjectStore';
 import { loadConfig } from '../../../src/config';
-import { addToRateWindow } from '../../../src/rates/addToRateWindow';
 import type { RateAlert } from '../../../src/rates/rateAlert';
-import { type RollupRow, rollupRows, sumRollups } from '../../../src/rates/rollups';
 import { loadRuleSet } from '../../../src/rules/loadRules';
 import { createRuntime } from '../../../src/runtime';
 import type { NormalizedRecord } from '../../../src/schema';
@@ -226,7 +224,7 @@ describe('replay', () => {
     ).rejects.toThrow(/is after --to/);
   });
 
-  describe('--window', () => {
+  describe('--rates', () => {
     const rulesDir = tempDir('raterules');
     const rulesFile = join(rulesDir, 'rules.yaml');
     // Fires on the sample SMS failures: no minimum worth the name.
@@ -244,24 +242,9 @@ describe('replay', () => {
       '',
     ].join('\n');
     writeFileSync(rulesFile, RULES);
-    const windowEnv = (dir: string) => ({ ...replayEnv(dir), RULES_FILE: rulesFile });
-    const rateRules = loadRuleSet(RULES).rateRules;
+    const ratesEnv = (dir: string) => ({ ...replayEnv(dir), RULES_FILE: rulesFile });
+    const rule = loadRuleSet(RULES).rateRules.find((r) => r.name === 'sms-trouble');
 
-    /** The rows of the rollup objects under a folder, summed. */
-    const rollups = (dir: string): string[] =>
-      sumRollups(
-        walk(dir)
-          .filter((k) => k.startsWith('rollups/') && k.endsWith('.jsonl.gz'))
-          .flatMap((k) =>
-            gunzipSync(readFileSync(join(dir, k)))
-              .toString()
-              .trim()
-              .split('\n'),
-          )
-          .map((l) => JSON.parse(l) as RollupRow),
-      )
-        .map((r) => JSON.stringify(r))
-        .sort();
     const rateAlertLines = (dir: string) =>
       walk(dir)
         .filter((k) => k.startsWith('alerts/'))
@@ -269,68 +252,106 @@ describe('replay', () => {
         .map((l) => JSON.parse(l))
         .filter((a) => a.kind === 'rate');
 
-    it('writes the rollups of the records replayed through the archive sink, and only prints the rate alerts', async () => {
-      const out = tempDir('rwindow');
-      const c = captureIO({ env: windowEnv(out), cwd: out });
-      expect(await replayCommand({ bucket: 'b', window: 3600, json: true }, c.io, { store })).toBe(0);
-      const json = JSON.parse(c.stdout());
-      const keys = walk(out).filter((k) => k.startsWith('rollups/') && k.endsWith('.jsonl.gz'));
-      expect(keys.length).toBeGreaterThan(1);
-      for (const k of keys)
-        expect(k).toMatch(/^rollups\/dt=[^/]+\/hour=\d\d\/file\/replay-window-1h\/[0-9a-f]{32}\.jsonl\.gz$/);
-      expect([...json.rollups.objects].sort()).toEqual(keys.sort());
-
-      // The counts of the records replayed (the normalized zone it rebuilt), window by window, by the core.
-      const records = walk(out)
+    /** The normalized records a replay rebuilt. */
+    const normalizedRecords = (dir: string): NormalizedRecord[] =>
+      walk(dir)
         .filter((k) => k.startsWith('normalized/') && k.endsWith('.jsonl.gz'))
         .flatMap((k) =>
-          gunzipSync(readFileSync(join(out, k)))
+          gunzipSync(readFileSync(join(dir, k)))
             .toString()
             .trim()
             .split('\n'),
         )
         .map((l) => JSON.parse(l) as NormalizedRecord);
-      const hours = new Map<number, NormalizedRecord[]>();
-      for (const r of records) {
-        const h = Math.floor(Date.parse(r.ingest_time) / 3_600_000);
-        hours.set(h, [...(hours.get(h) ?? []), r]);
-      }
-      const expected = [...hours].flatMap(([h, list]) =>
-        rollupRows(addToRateWindow(undefined, list, rateRules).state, {
-          start: new Date(h * 3_600_000).toISOString(),
-          end: new Date((h + 1) * 3_600_000).toISOString(),
-        }),
-      );
-      expect(rollups(out)).toEqual(
-        sumRollups(expected)
-          .map((r) => JSON.stringify(r))
-          .sort(),
-      );
-      expect(json.windows.filter((w: { rule: string }) => w.rule === 'sms-trouble').length).toBeGreaterThan(
-        0,
-      );
 
-      // Fired, printed, not sent: history should not page anyone.
+    /** Runs with TMPDIR set to a folder of its own, to see what the run leaves there. */
+    async function inTmp<T>(run: () => Promise<T>): Promise<{ result: T; left: string[] }> {
+      const tmp = tempDir('replay-tmp');
+      const saved = process.env.TMPDIR;
+      process.env.TMPDIR = tmp;
+      try {
+        return { result: await run(), left: readdirSync(tmp) };
+      } finally {
+        if (saved === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = saved;
+      }
+    }
+
+    it('counts nothing without it: the replayed records were counted when they arrived', async () => {
+      const out = tempDir('rnone');
+      const c = captureIO({ env: ratesEnv(out), cwd: out });
+      expect(await replayCommand({ bucket: 'b', json: true }, c.io, { store })).toBe(0);
+      const json = JSON.parse(c.stdout());
+      expect(json).not.toHaveProperty('rates');
+      expect(existsSync(join(out, 'rates'))).toBe(false);
+      expect(rateAlertLines(out)).toEqual([]);
+      expect(walk(out).some((k) => k.startsWith('rollups/'))).toBe(false);
+    });
+
+    it('counts into a temporary store, prints its counters, and only prints the rate alerts', async () => {
+      const out = tempDir('rrates');
+      const c = captureIO({ env: ratesEnv(out), cwd: out });
+      const { result, left } = await inTmp(() =>
+        replayCommand({ bucket: 'b', rates: true, json: true }, c.io, { store }),
+      );
+      expect(result).toBe(0);
+      expect(left).toEqual([]);
+      const json = JSON.parse(c.stdout());
+      // The live local store (LOCAL_SINK_DIR/rates) is not touched.
+      expect(existsSync(join(out, 'rates'))).toBe(false);
+
+      // The counts of the records replayed (the normalized zone it rebuilt), hour by hour of arrival.
+      const expected = new Map<string, { numerator: number; denominator: number }>();
+      for (const r of normalizedRecords(out)) {
+        if (rule === undefined || !rule.matches(r) || !rule.outcomes.includes(r.outcome)) continue;
+        const hour = `${r.arrival_time.slice(0, 13)}:00:00.000Z`;
+        const sums = expected.get(hour) ?? { numerator: 0, denominator: 0 };
+        if (rule.numerator.includes(r.outcome)) sums.numerator++;
+        if (rule.denominator.includes(r.outcome)) sums.denominator++;
+        expected.set(hour, sums);
+      }
+      expect(expected.size).toBeGreaterThan(0);
+      const mine = json.rates.filter((r: { rule: string }) => r.rule === 'sms-trouble');
+      expect(
+        mine.map((r: { window_start: string; numerator: number; denominator: number }) => [
+          r.window_start,
+          { numerator: r.numerator, denominator: r.denominator },
+        ]),
+      ).toEqual([...expected].sort());
+
+      // Claimed, printed, not sent: history should not page anyone.
       expect(json.rateAlerts.length).toBeGreaterThan(0);
       expect(json.rateAlerts.every((a: { rule: string }) => a.rule === 'sms-trouble')).toBe(true);
       expect(json.rateAlertsSent).toBe(false);
+      expect(
+        mine
+          .filter((r: { alert: string | null }) => r.alert !== null)
+          .every((r: { alert: string }) => r.alert === 'claimed'),
+      ).toBe(true);
+      expect(mine.filter((r: { alert: string | null }) => r.alert === 'claimed')).toHaveLength(
+        json.rateAlerts.length,
+      );
       expect(rateAlertLines(out)).toEqual([]);
       // Event alerts are sent as before.
       expect(walk(out).some((k) => k.startsWith('alerts/'))).toBe(true);
 
-      const t = tempDir('rwindow-text');
-      const text = captureIO({ env: windowEnv(t), cwd: t });
-      expect(await replayCommand({ bucket: 'b', window: 3600 }, text.io, { store })).toBe(0);
-      expect(text.stdout()).toMatch(/^window \(1h\) +rate rule +group +numerator/m);
-      expect(text.stdout()).toMatch(/^sms-trouble +low +\S+ +\(all\) +\d+ +\d+ +[\d.]+%$/m);
-      expect(text.stdout()).toMatch(/^Rate alerts printed, not sent \(--send-rate-alerts sends them\)\.$/m);
+      const t = tempDir('rrates-text');
+      const text = captureIO({ env: ratesEnv(t), cwd: t });
+      expect(await replayCommand({ bucket: 'b', rates: true }, text.io, { store })).toBe(0);
+      expect(text.stdout()).toMatch(
+        /^rate rule +window +group +numerator +denominator +rate +threshold +min volume +alert$/m,
+      );
+      expect(text.stdout()).toMatch(/^sms-trouble +\S+Z–\S+Z +\(all\) +\d+ +\d+ +[\d.]+% +10% +1 +claimed$/m);
+      expect(text.stdout()).toMatch(
+        /^\d+ counters in a temporary store, removed; \d+ counter adds by this run; \d+ rate alerts? claimed, not sent \(--send-rate-alerts sends them\)\.$/m,
+      );
     });
 
     it('sends the rate alerts with --send-rate-alerts', async () => {
       const out = tempDir('rsend');
-      const c = captureIO({ env: windowEnv(out), cwd: out });
+      const c = captureIO({ env: ratesEnv(out), cwd: out });
       expect(
-        await replayCommand({ bucket: 'b', window: 3600, sendRateAlerts: true, json: true }, c.io, { store }),
+        await replayCommand({ bucket: 'b', rates: true, sendRateAlerts: true, json: true }, c.io, { store }),
       ).toBe(0);
       const json = JSON.parse(c.stdout());
       expect(json.rateAlertsSent).toBe(true);
@@ -339,44 +360,39 @@ describe('replay', () => {
       expect(sent.map((a) => a.alert_id).sort()).toEqual(
         json.rateAlerts.map((a: RateAlert) => a.alert_id).sort(),
       );
+      const alerted = json.rates.filter((r: { alert: string | null }) => r.alert !== null);
+      expect(alerted.map((r: { alert: string }) => r.alert)).toEqual(sent.map(() => 'sent'));
     });
 
-    it('writes rollups of an interrupted replay and of its resumption that add up to those of one run', async () => {
-      const full = tempDir('rfull');
-      expect(
-        await replayCommand(
-          { bucket: 'b', window: 3600 },
-          captureIO({ env: windowEnv(full), cwd: full }).io,
-          {
-            store,
-          },
-        ),
-      ).toBe(0);
+    it('counts what each run replays: an interrupted replay and its resumption', async () => {
       const out = tempDir('rpieces');
       const controller = new AbortController();
-      const c1 = captureIO({ env: windowEnv(out), cwd: out, signal: controller.signal });
-      const opts = { bucket: 'b', window: 3600, concurrency: 1 };
+      const c1 = captureIO({ env: ratesEnv(out), cwd: out, signal: controller.signal });
+      const opts = { bucket: 'b', rates: true, concurrency: 1, json: true };
       expect(await replayCommand(opts, c1.io, { store, onObjectDone: () => controller.abort() })).toBe(130);
-      const first = rollups(out);
-      expect(first.length).toBeGreaterThan(0);
-      const c2 = captureIO({ env: windowEnv(out), cwd: out });
-      expect(await replayCommand(opts, c2.io, { store })).toBe(0);
+      const first = JSON.parse(c1.stdout());
+      expect(first.objects).toBe(1);
+      const c2 = captureIO({ env: ratesEnv(out), cwd: out });
+      expect(await replayCommand({ ...opts, json: false }, c2.io, { store })).toBe(0);
       expect(c2.stdout()).toMatch(/^Rates over the \d+ objects replayed in this run only\.$/m);
-      expect(rollups(out)).toEqual(rollups(full));
-      expect(rollups(out)).not.toEqual(first);
+      const whole = tempDir('rwhole');
+      const c3 = captureIO({ env: ratesEnv(whole), cwd: whole });
+      expect(await replayCommand(opts, c3.io, { store })).toBe(0);
+      const all = JSON.parse(c3.stdout());
+      expect(first.rateCounts.records).toBeLessThan(all.rateCounts.records);
     });
 
-    it('refuses --send-rate-alerts without --window, or with --no-alerts', async () => {
+    it('refuses --send-rate-alerts without --rates, or with --no-alerts', async () => {
       const out = tempDir('rbad');
-      const c = captureIO({ env: windowEnv(out), cwd: out });
+      const c = captureIO({ env: ratesEnv(out), cwd: out });
       await expect(
         replayCommand({ bucket: 'b', sendRateAlerts: true }, c.io, { store }),
       ).rejects.toMatchObject({
         exitCode: 1,
-        message: '--send-rate-alerts needs --window: rate alerts come from windows',
+        message: '--send-rate-alerts needs --rates: rate alerts come from the counts',
       });
       await expect(
-        replayCommand({ bucket: 'b', window: 300, sendRateAlerts: true, alerts: false }, c.io, { store }),
+        replayCommand({ bucket: 'b', rates: true, sendRateAlerts: true, alerts: false }, c.io, { store }),
       ).rejects.toMatchObject({ exitCode: 1 });
       expect(walk(out)).toEqual([]);
     });

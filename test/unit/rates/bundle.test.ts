@@ -7,8 +7,8 @@ describe('the rate modules a handler imports', () => {
   it('bundle without zod or yaml: the Lambda bundles carry neither', () => {
     const entry = [
       'compileRateRules',
-      'addToRateWindow',
-      'evaluateRates',
+      'RateTally',
+      'counterAlert',
       'rollups',
       'rateAlert',
       'rateAlertMessage',
@@ -24,7 +24,7 @@ describe('the rate modules a handler imports', () => {
       logLevel: 'silent',
     });
     const inputs = Object.keys(metafile.inputs);
-    expect(inputs).toContain('src/rates/addToRateWindow.ts');
+    expect(inputs).toContain('src/rates/RateTally.ts');
     expect(inputs.filter((i) => i.includes('node_modules'))).toEqual([]);
   });
 });
