@@ -74,9 +74,9 @@ export function rateAlertBody(alert: RateAlert): string {
   return lines.join('\n');
 }
 
-/** `configuration_set=marketing app_id=-`, `all records`, `other groups (the window state was full)`. */
+/** `configuration_set=marketing app_id=-`, `all records`, `other groups (beyond one batch's counters)`. */
 function groupText(alert: RateAlert): string {
-  if (alert.overflow === true) return 'other groups (the window state was full)';
+  if (alert.overflow === true) return "other groups (beyond one batch's counters)";
   if (alert.group_by.length === 0) return 'all records';
   return alert.group_by.map((k) => `${k}=${oneLine(alert.group[k] ?? '-')}`).join(' ');
 }

@@ -13,7 +13,7 @@ import { decodedGroups, type RateWindowState } from './rateWindowState';
  * whole, so queries `sum(count)` and never pick one row.
  *
  * Columns: strings, and `count` a bigint. A group column is present when the rule groups by it and the records
- * had a value; `overflow` marks the rule's `other` group (the groups that did not fit the window state),
+ * had a value; `overflow` marks a rule's `other` group (rows of before the rate store, when a window's state was full),
  * which has no group columns.
  */
 export interface RollupRow {

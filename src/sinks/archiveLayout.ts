@@ -49,41 +49,6 @@ export function kinesisBatchRef(
 }
 
 /**
- * The rollups of one Kinesis tumbling window of one shard, as counted in one window state: named for the shard,
- * the window's start (Unix seconds) and the first record counted into the state (`piece`). Retries of the
- * window's final invoke get the same name and overwrite the object; a window that Lambda ended early
- * (`isWindowTerminatedEarly`) continues with a fresh state whose first record is another one, so each piece
- * of the window keeps its own object and their rows add up.
- * `rollups/dt=2026-11-30/hour=10/kinesis/<stream>/<shard>_<window start s>_<piece>.jsonl.gz`
- *
- * @param windowStartMs the window's start (its `dt`/`hour` file the rollups, whatever the records' times)
- * @param piece the sequence number of the first record counted into the window's state
- */
-export function kinesisWindowRef(
-  eventSourceArn: string | undefined,
-  shardId: string | undefined,
-  windowStartMs: number,
-  piece: string,
-): BatchRef {
-  const stream = safe(eventSourceArn?.split('/').pop() ?? 'unknown-stream');
-  const shard = safe(shardId ?? 'unknown-shard');
-  const { dt, hour } = partitionOf(windowStartMs);
-  const start = Math.floor(windowStartMs / 1000);
-  return {
-    origin: 'kinesis',
-    stream,
-    shard,
-    firstId: piece,
-    lastId: piece,
-    count: 0,
-    name: `${shard}_${start}_${safe(piece)}`,
-    dt,
-    hour,
-    label: `kinesis:${stream}/${shard}/window ${new Date(windowStartMs).toISOString()}`,
-  };
-}
-
-/**
  * A Firehose invocation is named by a hash of its record ids (a retry resends the same records, possibly
  * under a new invocation id).
  */
@@ -215,7 +180,7 @@ export function planArchiveObjects(
 const ALL_ZONES: ReadonlySet<ArchiveZone> = new Set(['raw', 'normalized', 'quarantine']);
 
 /**
- * Plans the `rollups/` objects of a batch's rollup rows (a Kinesis window's, under kinesisWindowRef; a Firehose
+ * Plans the `rollups/` objects of a batch's rollup rows (a Kinesis batch's or a Firehose
  * invocation's, under its batch): one object per partition of the rows' window start — the partition Athena's
  * `dt`/`hour` projection finds them in — usually one. None without rows.
  */

@@ -4,7 +4,6 @@ import {
   fileBatchRef,
   firehoseBatchRef,
   kinesisBatchRef,
-  kinesisWindowRef,
   planRollupObjects,
 } from '../../../src/sinks/archiveLayout';
 
@@ -66,29 +65,6 @@ describe('rollups', () => {
     rule: 'r',
     outcome,
     count,
-  });
-
-  it('name a Kinesis window by shard, window start and first record, filed under the window start', () => {
-    const start = Date.UTC(2026, 10, 30, 23, 55);
-    const ref = kinesisWindowRef(
-      'arn:aws:kinesis:us-east-1:123456789012:stream/pinpoint-events',
-      'shardId-000000000004',
-      start,
-      '4965',
-    );
-    expect(ref).toMatchObject({
-      origin: 'kinesis',
-      stream: 'pinpoint-events',
-      shard: 'shardId-000000000004',
-      name: `shardId-000000000004_${start / 1000}_4965`,
-      dt: '2026-11-30',
-      hour: '23',
-      label: 'kinesis:pinpoint-events/shardId-000000000004/window 2026-11-30T23:55:00.000Z',
-    });
-    // Another piece of the same window (ended early, continued with a fresh state) is another object.
-    expect(kinesisWindowRef('arn:x/pinpoint-events', 'shardId-000000000004', start, '5012').name).not.toBe(
-      ref.name,
-    );
   });
 
   it('write gzip JSON Lines objects under rollups/, one per partition of the window starts', () => {
