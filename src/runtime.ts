@@ -92,11 +92,12 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     piiKey,
   });
   const telemetry = overrides.telemetry ?? noTelemetry;
-  const fingerprint = config.pii.mode === 'hash' ? piiKeyFingerprint(piiKey) : undefined;
+  // Written on every normalized object: the key's, or `none` in the modes that write no hash.
+  const fingerprint = config.pii.mode === 'hash' ? piiKeyFingerprint(piiKey) : 'none';
   const sinks =
     overrides.sinks ??
     (await createSinks(config, logger, telemetry, {
-      ...(fingerprint !== undefined && { fingerprint }),
+      fingerprint,
       ...(overrides.refuseOtherPiiKey === true && { refuseOtherKey: true }),
     }));
   const rates = sinks.rates === undefined ? undefined : rateSettingsOf(config, sinks.rates);

@@ -4,13 +4,13 @@ import type { ArchiveObject } from './ports';
 export const PII_KEY_FINGERPRINT = 'pii-key-fingerprint';
 
 /**
- * An object's metadata, with the PII key's fingerprint on normalized objects when there is one (hash mode):
- * `none` in the other modes, so that a replay in hash mode can tell an object written without hashes.
+ * An object's metadata, with the PII key's fingerprint on normalized objects when the sink was given one: the
+ * key's (hash mode) or `none` (the other modes: no hash in the object), so that a replay can tell them apart.
  */
 export function withPiiKeyFingerprint(
   object: ArchiveObject,
   fingerprint: string | undefined,
 ): Readonly<Record<string, string>> {
-  if (object.zone !== 'normalized') return object.metadata;
-  return { ...object.metadata, [PII_KEY_FINGERPRINT]: fingerprint ?? 'none' };
+  if (object.zone !== 'normalized' || fingerprint === undefined) return object.metadata;
+  return { ...object.metadata, [PII_KEY_FINGERPRINT]: fingerprint };
 }

@@ -266,7 +266,7 @@ describe('sls package with an invalid rules or app metadata file', () => {
     for (const [param, file] of [
       ['rulesFile', credentials],
       ['appsFile', link],
-      ['rulesFile', '../../../../../../../../../../../..' + credentials],
+      ['rulesFile', `../../../../../../../../../../../..${credentials}`],
     ] as const) {
       const result = await sls([
         'package',

@@ -15,7 +15,10 @@ export interface S3ArchiveOptions {
   gzipLevel: number;
   /** Called after each PutObject with the SDK's attempt count (retries = attempts − 1), for metrics. */
   onCall?: (attempts: number, ok: boolean) => void;
-  /** The fingerprint of the PII key the records were hashed with (hash mode), written on normalized objects. */
+  /**
+   * The fingerprint of the PII key the records were hashed with (hash mode; `none` in the other modes), written on
+   * normalized objects.
+   */
   piiKeyFingerprint?: string;
   /**
    * Before overwriting a normalized object, read its metadata and refuse (a ConfigError, not retried) when it was
