@@ -76,11 +76,9 @@ interface Slot {
  * lookup of the counter. Memory: two numbers per counted record and rule.
  */
 export class RateTally {
-  private readonly slots = new Map<string, Slot>();
-  private readonly byOutcome = new Map<
-    string,
-    Array<{ rule: CompiledRateRule; index: number; read: Reader }>
-  >();
+  /** Every slot, in the order first counted. */
+  private readonly slots: Slot[] = [];
+  private readonly byOutcome = new Map<string, Target[]>();
   private uncounted = 0;
   private lastTime = '';
   private lastMs = Number.NaN;
@@ -88,13 +86,16 @@ export class RateTally {
   constructor(readonly rules: readonly CompiledRateRule[]) {
     for (const rule of rules) {
       const read = groupReader(rule);
+      // One slot map per rule, shared by its outcomes: by window start, then by group key (no key string per
+      // record and rule: 0.8 → 0.55 µs a record, tally and plan together, on the realistic 6 MB batch).
+      const windows = new Map<number, Map<string, Slot>>();
       rule.outcomes.forEach((outcome, index) => {
         let list = this.byOutcome.get(outcome);
         if (list === undefined) {
           list = [];
           this.byOutcome.set(outcome, list);
         }
-        list.push({ rule, index, read });
+        list.push({ rule, index, read, windows });
       });
     }
   }
@@ -120,12 +121,17 @@ export class RateTally {
       const { rule } = target;
       if (!rule.matches(record)) continue;
       const start = Math.floor(ms / rule.windowMs) * rule.windowMs;
-      const { key, values } = target.read(record);
-      const slotKey = `${rule.name}\u0000${start}\u0000${key}`;
-      let slot = this.slots.get(slotKey);
+      let groups = target.windows.get(start);
+      if (groups === undefined) {
+        groups = new Map();
+        target.windows.set(start, groups);
+      }
+      const key = target.read.key(record);
+      let slot = groups.get(key);
       if (slot === undefined) {
-        slot = { rule, windowStartMs: start, group: values(), entries: [] };
-        this.slots.set(slotKey, slot);
+        slot = { rule, windowStartMs: start, group: target.read.values(record), entries: [] };
+        groups.set(key, slot);
+        this.slots.push(slot);
       }
       slot.entries.push(index, target.index);
     }
@@ -145,7 +151,7 @@ export class RateTally {
     }
     const live: Live[] = [];
     let order = 0;
-    for (const slot of this.slots.values()) {
+    for (const slot of this.slots) {
       const entries: RateEntry[] = [];
       for (let i = 0; i < slot.entries.length; i += 2) {
         const index = slot.entries[i] as number;
@@ -210,24 +216,52 @@ export class RateTally {
   }
 }
 
-type Reader = (record: NormalizedRecord) => { key: string; values: () => string | null };
+/** A rule's group of a record: its in-memory key, and (for a new group only) its values as JSON. */
+interface Reader {
+  key(record: NormalizedRecord): string;
+  values(record: NormalizedRecord): string;
+}
+
+interface Target {
+  readonly rule: CompiledRateRule;
+  /** The index of the outcome in the rule's outcomes. */
+  readonly index: number;
+  readonly read: Reader;
+  /** The rule's slots: by window start, then group key. */
+  readonly windows: Map<number, Map<string, Slot>>;
+}
 
 /**
- * A rule's group of a record: an in-memory key built without JSON (nothing for no group_by; each value with its
- * length in front, `-` for none, which no two different groups share) and, on demand, the group's JSON.
+ * A rule's group of a record: an in-memory key built without JSON (nothing for no group_by, the value itself for
+ * one field, and for several each value with its length in front, `-` for none, which no two different groups
+ * share) and the group's JSON, computed only when a group is new.
  */
 function groupReader(rule: CompiledRateRule): Reader {
   const fields = rule.groupBy.map(groupFieldReader);
-  if (fields.length === 0) return () => ({ key: '', values: () => '[]' });
-  return (record) => {
-    let key = '';
-    const values: (string | null)[] = [];
-    for (const read of fields) {
-      const v = bounded(read(record));
-      values.push(v ?? null);
-      key += v === undefined ? '-' : `${v.length}:${v}`;
-    }
-    return { key, values: () => JSON.stringify(values) };
+  if (fields.length === 0) return { key: () => '', values: () => '[]' };
+  const values = (record: NormalizedRecord) =>
+    JSON.stringify(fields.map((read) => bounded(read(record)) ?? null));
+  if (fields.length === 1) {
+    const read = fields[0] as (record: NormalizedRecord) => string | undefined;
+    // `-` for none, and every value behind `:`: no value is taken for none.
+    return {
+      key: (record) => {
+        const v = bounded(read(record));
+        return v === undefined ? '-' : `:${v}`;
+      },
+      values,
+    };
+  }
+  return {
+    key: (record) => {
+      let key = '';
+      for (const read of fields) {
+        const v = bounded(read(record));
+        key += v === undefined ? '-' : `${v.length}:${v}`;
+      }
+      return key;
+    },
+    values,
   };
 }
 
