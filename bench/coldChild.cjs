@@ -1,5 +1,5 @@
 // Child of bench/run.ts for the cold-start measurement (see coldStart() there). Plain Node, no loader.
-//   node coldChild.cjs sdk                          — (b): require the S3 and SNS clients, construct one of each
+//   node coldChild.cjs sdk                          — (b): require the S3, SNS and DynamoDB clients, one of each
 //   node coldChild.cjs handler <bundle> <kinesis|firehose> — (c): what Lambda's init and first invocation do:
 //     require the packaged handler, then invoke it once on an empty event
 // The parent times the whole process; the last line printed here (`BENCH {...}`) has the in-process split.
@@ -11,8 +11,10 @@ async function main() {
   if (mode === 'sdk') {
     const { S3Client } = require('@aws-sdk/client-s3');
     const { SNSClient } = require('@aws-sdk/client-sns');
+    const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
     new S3Client({});
     new SNSClient({});
+    new DynamoDBClient({});
     return { initMs: ms(t0), invokeMs: 0 };
   }
   const { handler } = require(bundle);

@@ -23,8 +23,9 @@
  * node_modules, the bundles being written under bench/.build/lambda/). Then, in fresh processes, interleaved
  * (the order rotates every round), median of 15 each (3 with --quick), wall time from spawn to exit:
  *   (a) bare `node -e 0`;
- *   (b) `bench/coldChild.cjs sdk`: requires `@aws-sdk/client-s3` and `@aws-sdk/client-sns` and constructs an
- *       S3Client and an SNSClient — what any function writing to S3 and SNS loads at least;
+ *   (b) `bench/coldChild.cjs sdk`: requires `@aws-sdk/client-s3`, `@aws-sdk/client-sns` and
+ *       `@aws-sdk/client-dynamodb` and constructs one client of each — what any function writing to S3, SNS and
+ *       a DynamoDB table (the rate store) loads at least;
  *   (c) `bench/coldChild.cjs handler`: requires the packaged handler (init) and invokes it once on an empty event
  *       (`{Records: []}`; Firehose: `{records: [], invocationId, deliveryStreamArn, region}`), with the
  *       environment the deployed function gets (serverless.yml provider.environment and infra/functions.yml:
@@ -297,6 +298,9 @@ function deployedEnv(fn: Fn, sourceMaps: boolean): Record<string, string> {
     ARCHIVE_PREFIX: '',
     ARCHIVE_KMS_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:pinpoint-stream-processor-dev-alerts',
+    RATE_TABLE: 'pinpoint-stream-processor-dev-RateTable-ABC123',
+    RATE_RETENTION_HOURS: '48',
+    RATE_MAX_COUNTERS: '200',
     // Instead of PII_HASH_KEY_SECRET_ID: no Secrets Manager call.
     PII_HASH_KEY: 'bench-cold-start-key-0123456789abcdef',
     ...(fn === 'firehose' && { FIREHOSE_ARCHIVE_RAW: 'false' }),
@@ -413,7 +417,7 @@ function printColdStart(c: ColdResult): void {
     `\ncold start (fresh processes, interleaved, median of ${c.runs}; wall time spawn → exit, ${process.version}):`,
   );
   console.log(
-    `  (a) bare \`node -e 0\`: ${c.bareMs} ms; (b) require + construct S3Client and SNSClient: ${c.sdkMs} ms → b−a = ${c.sdkOverBareMs} ms`,
+    `  (a) bare \`node -e 0\`: ${c.bareMs} ms; (b) require + construct S3Client, SNSClient and DynamoDBClient: ${c.sdkMs} ms → b−a = ${c.sdkOverBareMs} ms`,
   );
   printTable(
     [
