@@ -110,6 +110,30 @@ export const DEFAULT_RULES: readonly EventRuleSpec[] = [
     severity: 'medium',
   },
   {
+    name: 'rcs-rejected',
+    description:
+      'End User Messaging: RCS message rejected for a content policy violation; review the message content',
+    match: { source: 'end_user_messaging', family: 'rcs', outcome: 'rejected' },
+    action: 'alert',
+    severity: 'high',
+  },
+  {
+    name: 'eum-protect-blocked',
+    description:
+      'End User Messaging: a protect configuration blocked a message (not sent); a burst is SMS pumping being stopped, or a country rule blocking real recipients',
+    match: { source: 'end_user_messaging', event_type: '*_PROTECT_BLOCKED' },
+    action: 'alert',
+    severity: 'low',
+  },
+  {
+    name: 'eum-registration-requires-updates',
+    description:
+      'End User Messaging: a registration was denied (REQUIRES_UPDATES); fix and resubmit it, its numbers cannot send until approved',
+    match: { source: 'end_user_messaging', family: 'registration', status: 'REQUIRES_UPDATES' },
+    action: 'alert',
+    severity: 'high',
+  },
+  {
     name: 'ses-permanent-bounce',
     description: 'SES permanent bounce: the address does not exist; remove it from the audience',
     match: { source: 'ses', event_type: 'Bounce', bounce_type: 'permanent' },
@@ -235,6 +259,32 @@ export const DEFAULT_RATE_RULES: readonly RateRuleSpec[] = [
     group_by: SENDER,
     threshold: 0.1,
     min_volume: 50,
+    severity: 'medium',
+  },
+  {
+    kind: 'rate',
+    name: 'rcs-fallback-rate-high',
+    description:
+      'RCS messages falling back to SMS/MMS at 50% or more of those that reached the recipient: the agent is not launched on a carrier, suspended, or RCS is down',
+    numerator: ['fallen_back'],
+    denominator: ['delivered', 'fallen_back'],
+    match: { channel: 'RCS' },
+    group_by: SENDER,
+    threshold: 0.5,
+    min_volume: 200,
+    severity: 'medium',
+  },
+  {
+    kind: 'rate',
+    name: 'rcs-failure-rate-high',
+    description:
+      'RCS messages failed (undeliverable, expired, failed) at 10% or more: a bad list, an agent problem or an RCS outage',
+    numerator: ['failed'],
+    denominator: ['delivered', 'fallen_back', 'failed', 'rejected'],
+    match: { channel: 'RCS' },
+    group_by: SENDER,
+    threshold: 0.1,
+    min_volume: 200,
     severity: 'medium',
   },
 ];

@@ -6,7 +6,7 @@ import { normalizeEvent } from '../../../src/normalize';
 import { type PiiMode, PiiProtector } from '../../../src/pii';
 import type { NormalizedRecord } from '../../../src/schema';
 import type { NormalizeContext } from '../../../src/sources/common';
-import { eventBridgeEnvelope, normalizeEventBridge } from '../../../src/sources/eventBridge';
+import { EVENTBRIDGE } from '../../../src/sources/eventBridge';
 
 const INGEST_MS = 1_763_650_000_000; // 2025-11-20T14:46:40.000Z
 const KEY = Buffer.from('test-key-0123456789');
@@ -105,14 +105,17 @@ describe('the SES-via-EventBridge samples (events/raw/ses-eventbridge.json)', ()
   );
 });
 
-describe('eventBridgeEnvelope', () => {
+describe('the EventBridge envelope', () => {
   it('recognizes the shape: detail-type, source and a detail object', () => {
     const e = envelope(sesSample('Send'));
-    expect(eventBridgeEnvelope(e)).toEqual({
-      event: e,
-      source: 'aws.ses',
-      detailType: 'Email Sent',
-      detail: e.detail,
+    expect(EVENTBRIDGE.unwrap(e)).toMatchObject({
+      facts: {
+        sourceEventId: '2a6e3f0c-5b1d-4e7a-9c8b-0f1e2d3c4b5a',
+        arrivalMs: Date.parse('2025-11-20T19:02:28Z'),
+        accountId: '123456789012',
+        configurationSet: 'prod-engagement',
+      },
+      inner: e.detail,
     });
   });
 
@@ -128,7 +131,7 @@ describe('eventBridgeEnvelope', () => {
   ])('does not take an object with %s for an envelope', (_name, overrides) => {
     const e = envelope(sesSample('Send'), overrides);
     for (const key of Object.keys(overrides)) if (overrides[key] === undefined) delete e[key];
-    expect(eventBridgeEnvelope(e)).toBeUndefined();
+    expect(EVENTBRIDGE.unwrap(e)).toBeUndefined();
   });
 
   it('leaves such an object to the other detectors: poison when it has no event type of its own', () => {
@@ -136,7 +139,7 @@ describe('eventBridgeEnvelope', () => {
   });
 });
 
-describe('normalizeEventBridge', () => {
+describe('an EventBridge event, normalized', () => {
   it('takes the envelope’s id, its time as the arrival time, and keeps the detail’s event time', () => {
     const rec = normalize(envelope(sesSample('Delivery'), { time: '2025-11-20T21:00:05Z' }));
     expect(rec).toMatchObject({
@@ -175,9 +178,9 @@ describe('normalizeEventBridge', () => {
     expect(normalize(e).source_event_id).toBeUndefined();
   });
 
-  it('protects an id that holds personal data, like any identifier', () => {
-    const rec = normalize(envelope(sesSample('Send'), { id: 'jo@example.com' }), 'redact');
-    expect(rec.source_event_id).toBe('[email]');
+  it('keeps its id as received: an id EventBridge mints is never scanned for personal data', () => {
+    const rec = normalize(envelope(sesSample('Send'), { id: '1111-2222-3333' }), 'redact');
+    expect(rec.source_event_id).toBe('1111-2222-3333');
   });
 
   it('prefers the detail’s configuration set and account, and falls back to the envelope’s', () => {
@@ -327,10 +330,7 @@ describe('EventBridge events this processor does not normalize', () => {
   it('is a pure function of the event: the detail is not modified', () => {
     const e = envelope(sesSample('Click'));
     const before = structuredClone(e);
-    normalizeEventBridge(
-      eventBridgeEnvelope(e) as NonNullable<ReturnType<typeof eventBridgeEnvelope>>,
-      context(),
-    );
+    normalizeEvent(e, context());
     expect(e).toEqual(before);
   });
 });
