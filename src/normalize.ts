@@ -7,8 +7,8 @@ import { applyEnvelopeFacts, type Envelope, type EnvelopeFacts, type Unwrapped }
 import { EVENTBRIDGE } from './sources/eventBridge';
 import { PINPOINT } from './sources/pinpoint';
 import { SES } from './sources/ses';
-import { detectSource, type SourceAdapter } from './sources/sourceAdapter';
 import { SNS } from './sources/sns';
+import { detectSource, type SourceAdapter } from './sources/sourceAdapter';
 
 /**
  * The envelopes events arrive in, tried in order before source detection (docs/schema.md §2, "Envelopes"): an
@@ -51,7 +51,11 @@ export function normalizeEvent(event: JsonObject, ctx: NormalizeContext): Normal
 }
 
 /** Unwraps the envelopes around the event (their facts into `facts`, innermost first) and normalizes it. */
-function normalizeUnwrapped(event: JsonObject, ctx: NormalizeContext, facts: EnvelopeFacts[]): NormalizedRecord {
+function normalizeUnwrapped(
+  event: JsonObject,
+  ctx: NormalizeContext,
+  facts: EnvelopeFacts[],
+): NormalizedRecord {
   let current = event;
   let opened: Unwrapped | undefined;
   for (let depth = 0; depth < MAX_ENVELOPES; depth++) {
@@ -62,7 +66,9 @@ function normalizeUnwrapped(event: JsonObject, ctx: NormalizeContext, facts: Env
     if (next.inner === undefined) return next.unknown(ctx);
     if (next.adapters !== undefined) {
       const found = detectSource(next.inner, next.adapters);
-      return found !== undefined ? found.adapter.normalize(next.inner, found.eventType, ctx) : next.unknown(ctx);
+      return found !== undefined
+        ? found.adapter.normalize(next.inner, found.eventType, ctx)
+        : next.unknown(ctx);
     }
     current = next.inner;
   }

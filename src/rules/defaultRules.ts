@@ -94,10 +94,19 @@ export const DEFAULT_RULES: readonly EventRuleSpec[] = [
   },
   {
     name: 'eum-text-invalid',
-    description: 'End User Messaging: text or MMS to an invalid number, or with an invalid message',
+    description:
+      'End User Messaging: text or MMS to an invalid number, or with an invalid message or media file (inaccessible, unsupported type, too large)',
     match: {
       source: 'end_user_messaging',
-      event_type: ['TEXT_INVALID', 'TEXT_INVALID_MESSAGE', 'MEDIA_INVALID', 'MEDIA_INVALID_MESSAGE'],
+      event_type: [
+        'TEXT_INVALID',
+        'TEXT_INVALID_MESSAGE',
+        'MEDIA_INVALID',
+        'MEDIA_INVALID_MESSAGE',
+        'MEDIA_FILE_INACCESSIBLE',
+        'MEDIA_FILE_TYPE_UNSUPPORTED',
+        'MEDIA_FILE_SIZE_EXCEEDED',
+      ],
     },
     action: 'alert',
     severity: 'medium',

@@ -8,14 +8,15 @@ import { SES } from './ses';
 import type { SourceAdapter } from './sourceAdapter';
 
 /** EventBridge `source` → the schema's source of that service's events, and the adapters of its details. */
-const EVENTBRIDGE_SOURCES: Readonly<Record<string, { source: Source; adapters: readonly SourceAdapter[] }>> = {
-  // SES event publishing to the default bus: the detail is the event the Firehose destination would write.
-  'aws.ses': { source: 'ses', adapters: [SES] },
-  // End User Messaging (AWS End User Messaging SMS User Guide, "Monitoring with EventBridge"): the detail of
-  // "Text / Media / Voice Message Delivery Status Updated" is the configuration-set event; that of
-  // "Registration Status Change" describes a registration.
-  'aws.sms-voice': { source: 'end_user_messaging', adapters: [REGISTRATION, END_USER_MESSAGING] },
-};
+const EVENTBRIDGE_SOURCES: Readonly<Record<string, { source: Source; adapters: readonly SourceAdapter[] }>> =
+  {
+    // SES event publishing to the default bus: the detail is the event the Firehose destination would write.
+    'aws.ses': { source: 'ses', adapters: [SES] },
+    // End User Messaging (AWS End User Messaging SMS User Guide, "Monitoring with EventBridge"): the detail of
+    // "Text / Media / Voice Message Delivery Status Updated" is the configuration-set event; that of
+    // "Registration Status Change" describes a registration.
+    'aws.sms-voice': { source: 'end_user_messaging', adapters: [REGISTRATION, END_USER_MESSAGING] },
+  };
 
 /**
  * An Amazon EventBridge event, as a rule target (a Kinesis stream, a Firehose stream) receives it:

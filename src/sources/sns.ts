@@ -55,7 +55,11 @@ function parseMessage(message: string): JsonObject | undefined {
   }
 }
 
-function unknownMessage(event: JsonObject, timestampMs: number | undefined, ctx: NormalizeContext): NormalizedRecord {
+function unknownMessage(
+  event: JsonObject,
+  timestampMs: number | undefined,
+  ctx: NormalizeContext,
+): NormalizedRecord {
   const cls = { family: 'unknown', outcome: 'other' } as const;
   const rec = startRecord('sns', 'Notification', cls, timestampMs, undefined, ctx);
   const topic = topicName(event.TopicArn);

@@ -5,13 +5,13 @@ import type { JsonObject } from '../../src/decode';
 import { PoisonRecordError } from '../../src/errors';
 import { normalizeEvent as normalizeOnly } from '../../src/normalize';
 import { type PiiMode, PiiProtector } from '../../src/pii';
+import { FIELD_POLICY } from '../../src/pii/fieldPolicy';
 import {
   CHANNELS as CHANNEL_VALUES,
   FAMILIES as FAMILY_VALUES,
   type NormalizedRecord,
   OUTCOMES as OUTCOME_VALUES,
 } from '../../src/schema';
-import { FIELD_POLICY } from '../../src/pii/fieldPolicy';
 import type { NormalizeContext } from '../../src/sources/common';
 
 const INGEST_MS = 1_763_650_000_000; // 2025-11-20T14:46:40.000Z
@@ -207,7 +207,13 @@ const EXPECTED: Record<string, Expected> = {
       },
     },
   ],
-  MEDIA_FILE_TYPE_UNSUPPORTED: ['end_user_messaging', 'sms', 'failed', 'SMS', { status: 'FILE_TYPE_UNSUPPORTED' }],
+  MEDIA_FILE_TYPE_UNSUPPORTED: [
+    'end_user_messaging',
+    'sms',
+    'failed',
+    'SMS',
+    { status: 'FILE_TYPE_UNSUPPORTED' },
+  ],
   // AWS End User Messaging RCS ("RCS message events")
   'RCS_DELIVERED DELIVERED': [
     'end_user_messaging',
@@ -729,7 +735,11 @@ describe('normalizeEvent identifiers', () => {
       },
       context('redact'),
     );
-    expect(eum).toMatchObject({ message_id: 'm 14155550105', status: '[value]', attributes: { '[ip]': 'x' } });
+    expect(eum).toMatchObject({
+      message_id: 'm 14155550105',
+      status: '[value]',
+      attributes: { '[ip]': 'x' },
+    });
 
     const ses = normalizeEvent(
       {
@@ -814,12 +824,24 @@ describe('normalizeEvent on arbitrary input', () => {
           word.filter((s) => s.length > 0),
           word.map((s) => `TEXT_${s}`),
           word.map((s) => `VOICE_${s}`),
+          word.map((s) => `RCS_${s}`),
+          fc.constantFrom('RCS_DELIVERED', 'RCS_FAILED', 'RCS_TTL_EXPIRED', 'TTL_EXPIRATION_REVOKED'),
         ),
         eventTimestamp: timestamp,
         messageRequestTimestamp: timestamp,
+        messageStatus: fc.oneof(
+          word,
+          fc.constantFrom('REJECTED', 'UNDELIVERABLE', 'TTL_EXPIRATION_REVOKE_FAILED'),
+        ),
         totalMessagePrice: fc.oneof(fc.double({ noNaN: true }), fc.string()),
+        conversationSessionFee: fc.oneof(fc.double({ noNaN: true }), fc.string(), fc.jsonValue()),
         isFinal: fc.jsonValue(),
         destinationPhoneNumber: fc.oneof(fc.string(), fc.constant('+447700900123')),
+        rcsBusinessId: fc.oneof(word, fc.jsonValue()),
+        agentIsoCountryCode: fc.jsonValue(),
+        rcsMetadata: fc.oneof(loose, fc.jsonValue()),
+        protectConfiguration: fc.oneof(loose, fc.jsonValue()),
+        registrationDetails: fc.oneof(loose, fc.jsonValue()),
         context: loose,
       },
       { requiredKeys: ['eventType'] },
@@ -838,7 +860,7 @@ describe('normalizeEvent on arbitrary input', () => {
         version: fc.jsonValue(),
         id: fc.oneof(word, fc.jsonValue()),
         'detail-type': word.filter((s) => s.length > 0),
-        source: fc.oneof(word, fc.constantFrom('aws.ses', 'aws.health')),
+        source: fc.oneof(word, fc.constantFrom('aws.ses', 'aws.health', 'aws.sms-voice')),
         account: fc.oneof(word, fc.jsonValue()),
         time: fc.oneof(
           timestamp,
@@ -854,7 +876,11 @@ describe('normalizeEvent on arbitrary input', () => {
           ),
           fc.jsonValue(),
         ),
-        detail: fc.oneof(sesDetail, loose),
+        detail: fc.oneof(
+          sesDetail,
+          loose,
+          fc.record({ eventType: word, registrationDetails: fc.oneof(loose, fc.jsonValue()) }),
+        ),
       },
       { requiredKeys: ['detail-type', 'source', 'detail'] },
     );
@@ -862,7 +888,58 @@ describe('normalizeEvent on arbitrary input', () => {
       fc.property(event, (e) => {
         const rec = normalizeEvent(e as JsonObject, context());
         assertValid(rec);
-        expect(['ses', 'eventbridge']).toContain(rec.source);
+        expect(['ses', 'eventbridge', 'end_user_messaging']).toContain(rec.source);
+      }),
+    );
+  });
+
+  it('normalizes any SNS-notification-shaped object into a valid record, or quarantines it as poison', () => {
+    const message = fc.oneof(
+      fc.string(),
+      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          eventType: word,
+          mail: loose,
+          notificationType: word,
+          'detail-type': word,
+          source: word,
+          detail: loose,
+        })
+        .map((v) => JSON.stringify(v)),
+      fc.record({ Type: fc.constant('Notification'), Message: fc.string() }).map((v) => JSON.stringify(v)),
+    );
+    const event = fc.record(
+      {
+        Type: fc.oneof(fc.constant('Notification'), word),
+        MessageId: fc.oneof(word, fc.jsonValue()),
+        TopicArn: fc.oneof(
+          word,
+          fc.jsonValue(),
+          word.map((w) => `arn:aws:sns:us-east-1:1:${w}`),
+        ),
+        Message: fc.oneof(message, fc.jsonValue()),
+        Timestamp: fc.oneof(
+          timestamp,
+          fc.string(),
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        ),
+        Subject: fc.jsonValue(),
+      },
+      { requiredKeys: ['Type', 'Message'] },
+    );
+    fc.assert(
+      fc.property(event, (e) => {
+        let rec: NormalizedRecord;
+        try {
+          rec = normalizeEvent(e as JsonObject, context());
+        } catch (err) {
+          // Only an object that is no notification and has no event type of its own.
+          expect(err).toBeInstanceOf(PoisonRecordError);
+          expect(e.Type === 'Notification' && typeof e.Message === 'string').toBe(false);
+          return;
+        }
+        assertValid(rec);
       }),
     );
   });

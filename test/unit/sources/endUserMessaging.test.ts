@@ -92,7 +92,11 @@ describe('classifyEndUserMessaging', () => {
     ['a new VOICE_ status', 'VOICE_VOICEMAIL', { family: 'voice', outcome: 'other', channel: 'VOICE' }],
     ['a bare TEXT', 'TEXT', { family: 'sms', outcome: 'other', channel: 'SMS' }],
     ['an unknown kind', 'WHATSAPP_DELIVERED', { family: 'unknown', outcome: 'other' }],
-    ['an RCS type without a status', 'RCS_DELIVERED', { family: 'rcs', outcome: 'delivered', channel: 'RCS' }],
+    [
+      'an RCS type without a status',
+      'RCS_DELIVERED',
+      { family: 'rcs', outcome: 'delivered', channel: 'RCS' },
+    ],
     ['a new RCS_ status', 'RCS_TYPING', { family: 'rcs', outcome: 'other', channel: 'RCS' }],
     ['RCS_constructor', 'RCS_constructor', { family: 'rcs', outcome: 'other', channel: 'RCS' }],
     ['a lower-case type', 'text_delivered', { family: 'unknown', outcome: 'other' }],
@@ -602,7 +606,9 @@ describe('SMS Protect', () => {
     for (const value of ['BLOCK', 7, null, ['BLOCK']]) {
       const event = docExample();
       event.protectConfiguration = value;
-      expect(Object.keys(normalize(event).attributes ?? {}).some((k) => k.startsWith('protect_'))).toBe(false);
+      expect(Object.keys(normalize(event).attributes ?? {}).some((k) => k.startsWith('protect_'))).toBe(
+        false,
+      );
     }
   });
 });
@@ -645,7 +651,11 @@ describe('normalizeRegistration', () => {
 
   it('survives a detail whose registrationDetails is empty or odd', () => {
     for (const details of [{}, { currentStatus: 7, registrationId: null, registrationType: {} }]) {
-      const rec = normalizeRegistration({ registrationDetails: details }, REGISTRATION_STATUS_CHANGE, normalizeContext());
+      const rec = normalizeRegistration(
+        { registrationDetails: details },
+        REGISTRATION_STATUS_CHANGE,
+        normalizeContext(),
+      );
       expect(rec).toMatchObject({ family: 'registration', outcome: 'other' });
       expect(rec.registration_id).toBeUndefined();
     }

@@ -334,3 +334,88 @@ describe('EventBridge events this processor does not normalize', () => {
     expect(e).toEqual(before);
   });
 });
+
+describe('End User Messaging through EventBridge (aws.sms-voice)', () => {
+  const EUM_EVENTS = raw('eum-eventbridge');
+
+  it.each(
+    EUM_EVENTS.filter((e) => e['detail-type'] !== 'Registration Status Change').map(
+      (e) => [e['detail-type'], e] as const,
+    ),
+  )(
+    'normalizes a %s event as its bare detail, plus the envelope’s id, time and account',
+    (_type, wrapped) => {
+      for (const mode of ['hash', 'redact', 'keep'] as const) {
+        const rec = normalize(structuredClone(wrapped), mode);
+        const bare = normalize(structuredClone(wrapped.detail as JsonObject), mode);
+        expect(without(rec, [...FROM_ENVELOPE, 'account_id'])).toEqual(
+          without(bare, [...FROM_ENVELOPE, 'account_id']),
+        );
+        expect(rec).toMatchObject({
+          source: 'end_user_messaging',
+          source_event_id: wrapped.id,
+          account_id: wrapped.account,
+          arrival_time: new Date(String(wrapped.time)).toISOString(),
+        });
+        expect(bare.account_id).toBeUndefined();
+      }
+    },
+  );
+
+  it('writes a registration status change as family registration, with its id and status', () => {
+    const denied = EUM_EVENTS.find(
+      (e) =>
+        (e.detail as { registrationDetails?: { currentStatus?: string } }).registrationDetails
+          ?.currentStatus === 'REQUIRES_UPDATES',
+    ) as JsonObject;
+    expect(normalize(structuredClone(denied), 'redact')).toEqual({
+      schema_version: 1,
+      event_id: 'evt-0001',
+      source: 'end_user_messaging',
+      family: 'registration',
+      event_type: 'Registration Status Change',
+      outcome: 'other',
+      event_time: '2025-09-30T09:15:01.000Z',
+      arrival_time: '2025-09-30T09:15:02.000Z',
+      ingest_time: '2025-11-20T14:46:40.000Z',
+      dt: '2025-09-30',
+      hour: '09',
+      registration_id: 'registration-30a16a8b7cec478a8e37febbb9005348',
+      status: 'REQUIRES_UPDATES',
+      attributes: { registration_type: 'ZZ_LONG_CODE_REGISTRATION', registration_version_number: '1' },
+      source_event_id: '7f1c2a9e-0b3d-4e5f-8a6b-9c0d1e2f3a4b',
+      account_id: '111122223333',
+    });
+  });
+
+  it('writes a detail it does not know as End User Messaging’s, family unknown, not as an unknown EventBridge event', () => {
+    const rec = normalize({
+      version: '0',
+      id: 'e-9',
+      'detail-type': 'Phone Number Released',
+      source: 'aws.sms-voice',
+      account: '111122223333',
+      time: '2025-10-01T10:00:00Z',
+      detail: { phoneNumberId: 'phone-1', note: 'call +1 415 555 0100' },
+    });
+    expect(rec).toMatchObject({
+      source: 'end_user_messaging',
+      family: 'unknown',
+      outcome: 'other',
+      event_type: 'Phone Number Released',
+      account_id: '111122223333',
+    });
+    expect(rec.attributes).toBeUndefined();
+    expect(JSON.stringify(rec)).not.toContain('415');
+  });
+
+  it('takes an RCS event in a detail as RCS', () => {
+    const rcs = raw('rcs')[7] as JsonObject;
+    const rec = normalize({
+      'detail-type': 'Text Message Delivery Status Updated',
+      source: 'aws.sms-voice',
+      detail: rcs,
+    });
+    expect(rec).toMatchObject({ source: 'end_user_messaging', family: 'rcs', outcome: 'rejected' });
+  });
+});

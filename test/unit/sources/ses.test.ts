@@ -299,7 +299,9 @@ describe('normalizeSes', () => {
     for (const mode of ['hash', 'redact', 'keep'] as const) {
       expect(normalize(structuredClone(event), mode).configuration_set).toBe('ops-4155550100');
     }
-    expect(normalize(structuredClone(event), 'redact').attributes?.['ses:configuration-set']).toBe('ops-[phone]');
+    expect(normalize(structuredClone(event), 'redact').attributes?.['ses:configuration-set']).toBe(
+      'ops-[phone]',
+    );
   });
 
   it('keeps an SES message id as received, even one whose groups are all digits', () => {
