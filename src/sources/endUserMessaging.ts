@@ -207,21 +207,24 @@ export function normalizeEndUserMessaging(
 /**
  * The SMS Protect verdict an event carries (`protectConfiguration: {protectConfigurationId, protectStatus}`),
  * into attributes as `protect_configuration_id`, `protect_status`: on a `*_PROTECT_BLOCKED` event, why the
- * message was not sent. Every other scalar of the object comes along the same way (`protect_<snake_case>`), so
- * that a reason field is kept whatever it is called.
+ * message was not sent. Every other scalar of the object comes along the same way, so that a reason field is
+ * kept whatever it is called: a camelCase name in snake case (`blockReason` → `protect_block_reason`), any
+ * other name as it is (its text reaches the personal-data scan unchanged).
  */
 function addProtect(attrs: Record<string, string>, protect: JsonObject | undefined): void {
   if (protect === undefined) return;
   for (const key in protect) {
-    const value = protect[key];
-    const s = str(value);
+    const s = str(protect[key]);
     if (s === undefined) continue;
-    const name = `protect_${snakeCase(key.startsWith('protect') ? key.slice('protect'.length) : key)}`;
+    const name = `protect_${CAMEL_CASE.test(key) ? snakeCase(key.startsWith('protect') ? key.slice(7) : key) : key}`;
     if (attrs[name] === undefined) attrs[name] = s;
   }
 }
 
-/** `ConfigurationId` → `configuration_id`: one pass, ASCII upper case letters only. */
+/** A camelCase name: letters and digits only, bounded (anchored, bounded repetition: linear). */
+const CAMEL_CASE = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
+
+/** `ConfigurationId` → `configuration_id`. */
 function snakeCase(key: string): string {
   let out = '';
   for (let i = 0; i < key.length; i++) {

@@ -569,6 +569,7 @@ describe('SMS Protect', () => {
   });
 
   it('keeps every scalar of protectConfiguration as protect_<name>, objects and nulls left out', () => {
+    // Names that are not camelCase stay as they are: their text reaches the personal-data scan unchanged.
     const event = docExample();
     event.eventType = 'TEXT_PROTECT_BLOCKED';
     event.protectConfiguration = {
@@ -579,6 +580,7 @@ describe('SMS Protect', () => {
       nested: { a: 1 },
       gone: null,
       __proto__x: 'y',
+      '2001:DB8::7 Note': 'z',
     };
     expect(normalize(event, 'keep').attributes).toMatchObject({
       protect_configuration_id: 'protect-1',
@@ -586,9 +588,11 @@ describe('SMS Protect', () => {
       protect_block_reason: 'AIT_RISK',
       protect_risk_score: '97',
       protect___proto__x: 'y',
+      'protect_2001:DB8::7 Note': 'z',
     });
     const attrs = normalize(structuredClone(event), 'keep').attributes ?? {};
-    expect(Object.keys(attrs).filter((k) => k.startsWith('protect_'))).toHaveLength(5);
+    expect(Object.keys(attrs).filter((k) => k.startsWith('protect_'))).toHaveLength(6);
+    expect(Object.keys(normalize(structuredClone(event), 'redact').attributes ?? {})).toContain('[key]');
   });
 
   it('keeps the verdict of an allowed message too (EventBridge example: protectStatus ALLOW)', () => {
