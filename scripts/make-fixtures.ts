@@ -65,9 +65,19 @@ function write(name: string, value: unknown): void {
 /** A Kinesis shard id of 12 digits, as Kinesis writes them. */
 const shardId = (n: number) => `shardId-${String(n).padStart(12, '0')}`;
 
-families.forEach(({ family, events }, i) => {
+/**
+ * Shard numbers: the files that existed first keep theirs (tests name them), the mixed file has 9, and files
+ * added later take the numbers after it, in the order of `families`.
+ */
+const FIRST_SHARDS = ['app', 'campaign', 'email', 'eum', 'journey', 'ses', 'sms', 'ses-eventbridge'];
+const MIXED_SHARD = 9;
+const later = families.map((f) => f.family).filter((family) => !FIRST_SHARDS.includes(family));
+const shardOf = (family: string) =>
+  FIRST_SHARDS.includes(family) ? FIRST_SHARDS.indexOf(family) : MIXED_SHARD + 1 + later.indexOf(family);
+
+families.forEach(({ family, events }) => {
   const records = events.map(asRecord);
-  write(`kinesis-${family}.json`, toKinesisEvent(records, { shardId: shardId(i) }));
+  write(`kinesis-${family}.json`, toKinesisEvent(records, { shardId: shardId(shardOf(family)) }));
   write(`firehose-${family}.json`, toFirehoseEvent(records));
 });
 
@@ -168,8 +178,7 @@ mixed.push({ data: Buffer.from('placeholder'), arrivalMs: arrival });
 // A last healthy record after the poison, so that tests see processing continue past it.
 mixed.push(asRecord(families.find((f) => f.family === 'app')?.events[1] as RawEvent));
 
-// The shard after the families' own.
-const kinesisMixed = toKinesisEvent(mixed, { shardId: shardId(families.length) });
+const kinesisMixed = toKinesisEvent(mixed, { shardId: shardId(MIXED_SHARD) });
 const firehoseMixed = toFirehoseEvent(mixed);
 const badIndex = poisonAt + POISON.length;
 (kinesisMixed.Records[badIndex] as (typeof kinesisMixed.Records)[number]).kinesis.data = INVALID_BASE64;

@@ -29,6 +29,7 @@ import {
  */
 export const FIXTURE_FAMILIES = [
   ...FAMILIES,
+  'eum-not-sent',
   'rcs',
   'eum-eventbridge',
   'ses-eventbridge',
@@ -56,6 +57,7 @@ export const SOURCE_OF: Readonly<Record<FixtureFamily, string>> = {
   sms: 'pinpoint',
   eum: 'end_user_messaging',
   ses: 'ses',
+  'eum-not-sent': 'end_user_messaging',
   rcs: 'end_user_messaging',
   'eum-eventbridge': 'end_user_messaging',
   'ses-eventbridge': 'ses',

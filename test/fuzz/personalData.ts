@@ -36,6 +36,7 @@ const corpus = [
   'sms',
   'eum',
   'ses',
+  'eum-not-sent',
   'rcs',
   'eum-eventbridge',
   'ses-eventbridge',

@@ -33,7 +33,7 @@ function context(mode: PiiMode = 'hash'): NormalizeContext {
   };
 }
 
-const FILES = ['app', 'campaign', 'journey', 'email', 'sms', 'eum', 'rcs', 'ses'] as const;
+const FILES = ['app', 'campaign', 'journey', 'email', 'sms', 'eum', 'eum-not-sent', 'rcs', 'ses'] as const;
 type RawFile = (typeof FILES)[number];
 
 interface RawEvent {
@@ -315,8 +315,9 @@ const DOCUMENTED: Record<RawFile, string[]> = {
     'VOICE_NO_ANSWER',
     'VOICE_FAILED',
     'VOICE_TTL_EXPIRED',
-    'TEXT_PROTECT_BLOCKED',
   ],
+  // SMS Protect ("Messaging Events", SMS Protect example log) and an MMS whose media cannot be sent.
+  'eum-not-sent': ['TEXT_PROTECT_BLOCKED', 'MEDIA_FILE_TYPE_UNSUPPORTED'],
   // The RCS_ values of MatchingEventTypes (SMS and Voice v2 API reference, UpdateEventDestination).
   rcs: [
     'RCS_QUEUED',
@@ -616,7 +617,16 @@ describe('normalizeEvent personal data', () => {
 
   it('hashes a recipient for every messaging sample', () => {
     const families = new Set(withRecipient.map(([, raw]) => raw.file));
-    expect([...families].sort()).toEqual(['campaign', 'email', 'eum', 'journey', 'rcs', 'ses', 'sms']);
+    expect([...families].sort()).toEqual([
+      'campaign',
+      'email',
+      'eum',
+      'eum-not-sent',
+      'journey',
+      'rcs',
+      'ses',
+      'sms',
+    ]);
     expect(withRecipient.length).toBeGreaterThan(60);
   });
 

@@ -84,6 +84,7 @@ const NAMED_MEMBERS = new Set([
 function sourceOf(f: Fixture): string {
   switch (f.family) {
     case 'eum':
+    case 'eum-not-sent':
     case 'rcs':
       return 'eum';
     case 'ses':

@@ -15,6 +15,7 @@ const FILES = [
   'email',
   'sms',
   'eum',
+  'eum-not-sent',
   'rcs',
   'eum-eventbridge',
   'ses',
@@ -92,8 +93,8 @@ describe('DEFAULT_RULES', () => {
         ['eum[12] TEXT_SPAM SPAM', ['eum-text-spam']],
         ['eum[20] VOICE_FAILED FAILED', ['eum-voice-failed']],
         ['eum[24] MEDIA_BLOCKED BLOCKED', ['eum-text-blocked']],
-        ['eum[25] TEXT_PROTECT_BLOCKED PROTECT_BLOCKED', ['eum-protect-blocked']],
-        ['eum[26] MEDIA_FILE_TYPE_UNSUPPORTED FILE_TYPE_UNSUPPORTED', ['eum-text-invalid']],
+        ['eum-not-sent[0] TEXT_PROTECT_BLOCKED PROTECT_BLOCKED', ['eum-protect-blocked']],
+        ['eum-not-sent[1] MEDIA_FILE_TYPE_UNSUPPORTED FILE_TYPE_UNSUPPORTED', ['eum-text-invalid']],
         ['rcs[7] RCS_FAILED REJECTED', ['rcs-rejected']],
         ['rcs[11] RCS_PROTECT_BLOCKED PROTECT_BLOCKED', ['eum-protect-blocked']],
         [

@@ -12,7 +12,10 @@ import { hashOf, normalizeContext, protectedNormalizer } from '../../helpers/sou
 
 const normalize = protectedNormalizer(normalizeEndUserMessaging, (e) => e.eventType);
 
-const RAW = JSON.parse(readFileSync(join(__dirname, '../../../events/raw/eum.json'), 'utf8')) as JsonObject[];
+const RAW = ['eum', 'eum-not-sent'].flatMap(
+  (file) =>
+    JSON.parse(readFileSync(join(__dirname, `../../../events/raw/${file}.json`), 'utf8')) as JsonObject[],
+);
 
 function sample(eventType: string): JsonObject {
   const found = RAW.find((e) => e.eventType === eventType);
