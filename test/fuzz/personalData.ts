@@ -207,7 +207,15 @@ const MINTED_PLACES = [
   /^Message\.(id|resources\[\d+\])$/,
 ];
 
-const isMinted = (path: string) => MINTED_PLACES.some((re) => re.test(path));
+/** A minted place, or anything inside one (a mutation may have made it an array or an object). */
+const isMinted = (path: string) => {
+  for (let p = path; ; ) {
+    if (MINTED_PLACES.some((re) => re.test(p))) return true;
+    const cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+    if (cut <= 0) return false;
+    p = p.slice(0, cut);
+  }
+};
 
 type Placement = 'replace' | 'embed' | 'url' | 'urlQuery' | 'key';
 
