@@ -3,13 +3,16 @@
  * `kinesis-<family>.json` and `firehose-<family>.json` for every family, and `*-mixed.json` with a few
  * events of each family, the lenient cases real data brings, and one record of every poison class.
  * First it writes the raw files derived from others: events/raw/ses-eventbridge.json is every SES sample of
- * events/raw/ses.json as SES publishes it to EventBridge and a rule delivers it (the whole envelope).
+ * events/raw/ses.json as SES publishes it to EventBridge and a rule delivers it (the whole envelope), and
+ * events/raw/ses-sns.json the same samples as an SNS topic delivers them to a Firehose stream subscribed without
+ * raw message delivery (the whole notification).
  *
  *   npm run fixtures
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sesToEventBridge } from '../src/fixtures/eventBridge';
+import { sesToSns } from '../src/fixtures/sns';
 import { arrivalOf, type FixtureRecord, toFirehoseEvent, toKinesisEvent } from '../src/fixtures/wrap';
 
 const root = join(__dirname, '..', 'events');
@@ -23,6 +26,7 @@ const readRaw = (family: string): RawEvent[] =>
 /** Raw files made here from another one. They come after the others, so that existing shard numbers stay. */
 const DERIVED: ReadonlyArray<{ family: string; from: string; build: (event: RawEvent) => RawEvent }> = [
   { family: 'ses-eventbridge', from: 'ses', build: sesToEventBridge },
+  { family: 'ses-sns', from: 'ses', build: sesToSns },
 ];
 
 for (const { family, from, build } of DERIVED) {
@@ -45,7 +49,11 @@ const asRecord = (event: RawEvent): FixtureRecord => ({
   arrivalMs: arrivalOf(event),
   // EventBridge's Kinesis target, without a partition key path, keys by the event's id.
   partitionKey: String(
-    (event.application as { app_id?: string } | undefined)?.app_id ?? event.eventType ?? event.id ?? 'pk',
+    (event.application as { app_id?: string } | undefined)?.app_id ??
+      event.eventType ??
+      event.id ??
+      event.MessageId ??
+      'pk',
   ),
 });
 
@@ -54,9 +62,22 @@ function write(name: string, value: unknown): void {
   console.log(`events/${name}`);
 }
 
-families.forEach(({ family, events }, i) => {
+/** A Kinesis shard id of 12 digits, as Kinesis writes them. */
+const shardId = (n: number) => `shardId-${String(n).padStart(12, '0')}`;
+
+/**
+ * Shard numbers: the files that existed first keep theirs (tests name them), the mixed file has 9, and files
+ * added later take the numbers after it, in the order of `families`.
+ */
+const FIRST_SHARDS = ['app', 'campaign', 'email', 'eum', 'journey', 'ses', 'sms', 'ses-eventbridge'];
+const MIXED_SHARD = 9;
+const later = families.map((f) => f.family).filter((family) => !FIRST_SHARDS.includes(family));
+const shardOf = (family: string) =>
+  FIRST_SHARDS.includes(family) ? FIRST_SHARDS.indexOf(family) : MIXED_SHARD + 1 + later.indexOf(family);
+
+families.forEach(({ family, events }) => {
   const records = events.map(asRecord);
-  write(`kinesis-${family}.json`, toKinesisEvent(records, { shardId: `shardId-00000000000${i}` }));
+  write(`kinesis-${family}.json`, toKinesisEvent(records, { shardId: shardId(shardOf(family)) }));
   write(`firehose-${family}.json`, toFirehoseEvent(records));
 });
 
@@ -106,6 +127,19 @@ function lenient(): FixtureRecord[] {
         detail: { service: 'SES', eventTypeCategory: 'issue', eventTypeCode: 'AWS_SES_OPERATIONAL_ISSUE' },
       }),
     ),
+    // A topic the SES events share with other publishers: its notifications of plain text.
+    text(
+      JSON.stringify({
+        Type: 'Notification',
+        MessageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
+        TopicArn: 'arn:aws:sns:us-east-1:123456789012:ses-events',
+        Subject: 'Deploy finished',
+        Message: 'Release 2025.11.20 is live',
+        Timestamp: '2025-11-20T14:46:39.512Z',
+        UnsubscribeURL:
+          'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-east-1:123456789012:ses-events:0b410f3c-ee5e-49d8-b59b-3b4aa6d8fcf5',
+      }),
+    ),
     text(
       JSON.stringify({
         event_type: '_push.future_event',
@@ -144,7 +178,7 @@ mixed.push({ data: Buffer.from('placeholder'), arrivalMs: arrival });
 // A last healthy record after the poison, so that tests see processing continue past it.
 mixed.push(asRecord(families.find((f) => f.family === 'app')?.events[1] as RawEvent));
 
-const kinesisMixed = toKinesisEvent(mixed, { shardId: 'shardId-000000000009' });
+const kinesisMixed = toKinesisEvent(mixed, { shardId: shardId(MIXED_SHARD) });
 const firehoseMixed = toFirehoseEvent(mixed);
 const badIndex = poisonAt + POISON.length;
 (kinesisMixed.Records[badIndex] as (typeof kinesisMixed.Records)[number]).kinesis.data = INVALID_BASE64;

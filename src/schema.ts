@@ -5,8 +5,11 @@
 export const SCHEMA_VERSION = 1;
 
 // The closed vocabularies, as values (rules are validated against them at cold start) and as types.
-/** `eventbridge`: an EventBridge event from a service none of the others covers (family `unknown`). */
-export const SOURCES = ['pinpoint', 'end_user_messaging', 'ses', 'eventbridge'] as const;
+/**
+ * `eventbridge`: an EventBridge event from a service none of the others covers (family `unknown`); `sns`: an SNS
+ * notification whose message is not an event of the others (family `unknown`).
+ */
+export const SOURCES = ['pinpoint', 'end_user_messaging', 'ses', 'eventbridge', 'sns'] as const;
 export type Source = (typeof SOURCES)[number];
 
 export const FAMILIES = [
@@ -16,25 +19,29 @@ export const FAMILIES = [
   'email',
   'sms',
   'voice',
+  'rcs',
+  'registration',
   'push',
   'custom',
   'unknown',
 ] as const;
 export type Family = (typeof FAMILIES)[number];
 
-export const CHANNELS = ['EMAIL', 'SMS', 'PUSH', 'VOICE', 'IN_APP', 'CUSTOM'] as const;
+export const CHANNELS = ['EMAIL', 'SMS', 'RCS', 'PUSH', 'VOICE', 'IN_APP', 'CUSTOM'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** One cross-source vocabulary for "what happened". */
 export const OUTCOMES = [
   'sent',
   'delivered',
+  'read',
   'opened',
   'clicked',
   'bounced',
   'complained',
   'rejected',
   'failed',
+  'fallen_back',
   'suppressed',
   'pending',
   'delayed',
@@ -64,7 +71,7 @@ export type UserAgentClass = (typeof USER_AGENT_CLASSES)[number];
 export interface NormalizedRecord {
   schema_version: number;
   event_id: string;
-  /** The id the delivering service gave the event: the EventBridge envelope's `id`. */
+  /** The id the delivering service gave the event: the EventBridge envelope's `id`, the SNS `MessageId`. */
   source_event_id?: string;
   source: Source;
   family: Family;
@@ -105,9 +112,19 @@ export interface NormalizedRecord {
   status_code?: string;
   is_final?: boolean;
 
+  /** End User Messaging RCS: the RCS agent that sent the message (`rcsBusinessId`) and its country. */
+  rcs_business_id?: string;
+  rcs_agent_country?: string;
+  /** RCS conversational pricing: the message that started the session (`conversationInitiatingMessageId`). */
+  conversation_id?: string;
+  /** End User Messaging registrations (Registration Status Change through EventBridge). */
+  registration_id?: string;
+
   country?: string;
   price_usd?: number;
   carrier_fee_usd?: number;
+  /** RCS conversational pricing: the session fee (`conversationSessionFee`), once per 24-hour session. */
+  session_fee_usd?: number;
   delivery_latency_ms?: number;
 
   bounce_type?: BounceClass;

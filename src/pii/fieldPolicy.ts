@@ -5,8 +5,13 @@ import type { NormalizedRecord } from '../schema';
  * - `computed`: written by the processor from a closed vocabulary, a clock or a hash; never holds input text;
  * - `config`: from the deployment's own configuration (APP_METADATA, tag rules);
  * - `number`: a number or a boolean;
- * - `identifier`: a string copied from the event (ids, types, statuses, device strings): replaced whole by a
- *   token when it holds an email address, a phone number or an IP address;
+ * - `minted`: an identifier that AWS or the sender's own infrastructure mints — message, event, campaign, journey,
+ *   application, RCS agent and registration ids, configuration set names — never a recipient: copied as received
+ *   and never scanned, so that it joins with the service's own records (an SMS message id `1111-2222-3333` has
+ *   the digits of a phone number, and stays one id);
+ * - `identifier`: any other string copied from the event (user-chosen ids such as `endpoint_id` and `user_id`,
+ *   event types, statuses, device strings): replaced whole by a token when it holds an email address, a phone
+ *   number or an IP address;
  * - `account`: an AWS account id (12 digits, kept); anything else in it is treated as an `identifier`;
  * - `text`: free text: each email address, phone number and IP address in it is replaced by a token;
  * - `url`: query and fragment cut, then scrubbed like `text`;
@@ -17,6 +22,7 @@ export type FieldPolicy =
   | 'computed'
   | 'config'
   | 'number'
+  | 'minted'
   | 'identifier'
   | 'account'
   | 'text'
@@ -32,7 +38,7 @@ export type FieldPolicy =
 export const FIELD_POLICY = {
   schema_version: 'computed',
   event_id: 'computed',
-  source_event_id: 'identifier',
+  source_event_id: 'minted',
   source: 'computed',
   family: 'computed',
   event_type: 'identifier',
@@ -42,34 +48,39 @@ export const FIELD_POLICY = {
   ingest_time: 'computed',
   dt: 'computed',
   hour: 'computed',
-  app_id: 'identifier',
+  app_id: 'minted',
   app_name: 'config',
   app_environment: 'config',
   app_owner: 'config',
   account_id: 'account',
-  configuration_set: 'identifier',
+  configuration_set: 'minted',
   endpoint_id: 'identifier',
   user_id: 'identifier',
   session_id: 'identifier',
   session_duration_ms: 'number',
-  campaign_id: 'identifier',
-  campaign_activity_id: 'identifier',
-  treatment_id: 'identifier',
-  journey_id: 'identifier',
-  journey_run_id: 'identifier',
-  journey_activity_id: 'identifier',
+  campaign_id: 'minted',
+  campaign_activity_id: 'minted',
+  treatment_id: 'minted',
+  journey_id: 'minted',
+  journey_run_id: 'minted',
+  journey_activity_id: 'minted',
   channel: 'computed',
   delivery_type: 'identifier',
-  message_id: 'identifier',
+  message_id: 'minted',
   message_type: 'identifier',
   message_parts: 'number',
   status: 'identifier',
   status_message: 'text',
   status_code: 'identifier',
   is_final: 'number',
+  rcs_business_id: 'minted',
+  rcs_agent_country: 'identifier',
+  conversation_id: 'minted',
+  registration_id: 'minted',
   country: 'identifier',
   price_usd: 'number',
   carrier_fee_usd: 'number',
+  session_fee_usd: 'number',
   delivery_latency_ms: 'number',
   bounce_type: 'computed',
   bounce_sub_type: 'identifier',

@@ -94,10 +94,19 @@ export const DEFAULT_RULES: readonly EventRuleSpec[] = [
   },
   {
     name: 'eum-text-invalid',
-    description: 'End User Messaging: text or MMS to an invalid number, or with an invalid message',
+    description:
+      'End User Messaging: text or MMS to an invalid number, or with an invalid message or media file (inaccessible, unsupported type, too large)',
     match: {
       source: 'end_user_messaging',
-      event_type: ['TEXT_INVALID', 'TEXT_INVALID_MESSAGE', 'MEDIA_INVALID', 'MEDIA_INVALID_MESSAGE'],
+      event_type: [
+        'TEXT_INVALID',
+        'TEXT_INVALID_MESSAGE',
+        'MEDIA_INVALID',
+        'MEDIA_INVALID_MESSAGE',
+        'MEDIA_FILE_INACCESSIBLE',
+        'MEDIA_FILE_TYPE_UNSUPPORTED',
+        'MEDIA_FILE_SIZE_EXCEEDED',
+      ],
     },
     action: 'alert',
     severity: 'medium',
@@ -108,6 +117,30 @@ export const DEFAULT_RULES: readonly EventRuleSpec[] = [
     match: { source: 'end_user_messaging', event_type: 'VOICE_FAILED' },
     action: 'alert',
     severity: 'medium',
+  },
+  {
+    name: 'rcs-rejected',
+    description:
+      'End User Messaging: RCS message rejected for a content policy violation; review the message content',
+    match: { source: 'end_user_messaging', family: 'rcs', outcome: 'rejected' },
+    action: 'alert',
+    severity: 'high',
+  },
+  {
+    name: 'eum-protect-blocked',
+    description:
+      'End User Messaging: a protect configuration blocked a message (not sent); a burst is SMS pumping being stopped, or a country rule blocking real recipients',
+    match: { source: 'end_user_messaging', event_type: '*_PROTECT_BLOCKED' },
+    action: 'alert',
+    severity: 'low',
+  },
+  {
+    name: 'eum-registration-requires-updates',
+    description:
+      'End User Messaging: a registration was denied (REQUIRES_UPDATES); fix and resubmit it, its numbers cannot send until approved',
+    match: { source: 'end_user_messaging', family: 'registration', status: 'REQUIRES_UPDATES' },
+    action: 'alert',
+    severity: 'high',
   },
   {
     name: 'ses-permanent-bounce',
@@ -235,6 +268,32 @@ export const DEFAULT_RATE_RULES: readonly RateRuleSpec[] = [
     group_by: SENDER,
     threshold: 0.1,
     min_volume: 50,
+    severity: 'medium',
+  },
+  {
+    kind: 'rate',
+    name: 'rcs-fallback-rate-high',
+    description:
+      'RCS messages falling back to SMS/MMS at 50% or more of those that reached the recipient: the agent is not launched on a carrier, suspended, or RCS is down',
+    numerator: ['fallen_back'],
+    denominator: ['delivered', 'fallen_back'],
+    match: { channel: 'RCS' },
+    group_by: SENDER,
+    threshold: 0.5,
+    min_volume: 200,
+    severity: 'medium',
+  },
+  {
+    kind: 'rate',
+    name: 'rcs-failure-rate-high',
+    description:
+      'RCS messages failed (undeliverable, expired, failed) at 10% or more: a bad list, an agent problem or an RCS outage',
+    numerator: ['failed'],
+    denominator: ['delivered', 'fallen_back', 'failed', 'rejected'],
+    match: { channel: 'RCS' },
+    group_by: SENDER,
+    threshold: 0.1,
+    min_volume: 200,
     severity: 'medium',
   },
 ];

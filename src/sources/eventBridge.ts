@@ -1,91 +1,74 @@
 import type { JsonObject } from '../decode';
 import { epochMs, obj, str } from '../fields';
 import type { NormalizedRecord, Source } from '../schema';
-import { isoFromMs, partitionOf } from '../time';
-import { lookup, type NormalizeContext, put, startRecord } from './common';
-import { normalizeSes, sesEventType } from './ses';
+import { lookup, type NormalizeContext, startRecord } from './common';
+import { END_USER_MESSAGING, REGISTRATION } from './endUserMessaging';
+import type { Envelope, Unwrapped } from './envelope';
+import { SES } from './ses';
+import type { SourceAdapter } from './sourceAdapter';
 
-/** An Amazon EventBridge event, as a rule target (a Kinesis stream, a Firehose stream) receives it. */
-export interface EventBridgeEnvelope {
-  /** The whole event: `version`, `id`, `detail-type`, `source`, `account`, `time`, `region`, `resources`, `detail`. */
-  event: JsonObject;
-  source: string;
-  detailType: string;
-  detail: JsonObject;
-}
+/** EventBridge `source` → the schema's source of that service's events, and the adapters of its details. */
+const EVENTBRIDGE_SOURCES: Readonly<Record<string, { source: Source; adapters: readonly SourceAdapter[] }>> =
+  {
+    // SES event publishing to the default bus: the detail is the event the Firehose destination would write.
+    'aws.ses': { source: 'ses', adapters: [SES] },
+    // End User Messaging (AWS End User Messaging SMS User Guide, "Monitoring with EventBridge"): the detail of
+    // "Text / Media / Voice Message Delivery Status Updated" is the configuration-set event; that of
+    // "Registration Status Change" describes a registration.
+    'aws.sms-voice': { source: 'end_user_messaging', adapters: [REGISTRATION, END_USER_MESSAGING] },
+  };
 
 /**
- * The envelope when the event has its shape: a non-empty string `detail-type`, a string `source` and an
- * object `detail` (EventBridge requires all three). None of the three is a key of another source's events.
+ * An Amazon EventBridge event, as a rule target (a Kinesis stream, a Firehose stream) receives it:
+ * `{version, id, detail-type, source, account, time, region, resources, detail}`. Recognized by a non-empty
+ * string `detail-type`, a string `source` and an object `detail` (EventBridge requires all three; none is a key
+ * of another source's events).
+ *
+ * The detail of a known `source` is normalized exactly as that service's bare event; the envelope adds its
+ * `id` (`source_event_id`), its `time` as the arrival time (the services' events have none of their own), and
+ * `account` and the SES configuration set named in `resources` where the detail names none. Any other event
+ * (an unknown `source`, or a detail that is no event of that source, such as SES's account-level `Sending
+ * Status Disabled`) is a well-formed record of family `unknown`, with `detail-type` as its event type; an
+ * unknown `source` is written as source `eventbridge`. Follows the EventBridge user guide ("Amazon EventBridge
+ * events"), the SES developer guide ("Monitoring SES events using Amazon EventBridge") and the End User
+ * Messaging SMS user guide ("Monitoring with EventBridge").
  */
-export function eventBridgeEnvelope(event: JsonObject): EventBridgeEnvelope | undefined {
-  const detailType = event['detail-type'];
-  const source = event.source;
-  const detail = obj(event.detail);
-  if (typeof detailType !== 'string' || detailType.length === 0) return undefined;
-  if (typeof source !== 'string' || detail === undefined) return undefined;
-  return { event, source, detailType, detail };
-}
-
-interface EnvelopeSource {
-  /** The schema's `source` for this service's events, including those whose detail it does not know. */
-  source: Source;
-  /** Normalizes the detail, or answers undefined when it is not an event of the kind this source normalizes. */
-  normalize(detail: JsonObject, ctx: NormalizeContext): NormalizedRecord | undefined;
-}
-
-/** EventBridge `source` → the normalizer of its detail. */
-const ENVELOPE_SOURCES: Record<string, EnvelopeSource> = {
-  // SES event publishing to the default bus: the detail is the event the Firehose destination would write.
-  'aws.ses': {
-    source: 'ses',
-    normalize: (detail, ctx) => {
-      const type = sesEventType(detail);
-      return type === undefined ? undefined : normalizeSes(detail, type, ctx);
-    },
+export const EVENTBRIDGE: Envelope = {
+  name: 'eventbridge',
+  unwrap(event: JsonObject): Unwrapped | undefined {
+    const detailType = event['detail-type'];
+    const source = event.source;
+    const detail = obj(event.detail);
+    if (typeof detailType !== 'string' || detailType.length === 0) return undefined;
+    if (typeof source !== 'string' || detail === undefined) return undefined;
+    const known = lookup(EVENTBRIDGE_SOURCES, source);
+    const timeMs = epochMs(event.time);
+    return {
+      facts: {
+        sourceEventId: str(event.id),
+        arrivalMs: timeMs,
+        accountId: str(event.account),
+        configurationSet: configurationSetOf(event.resources),
+      },
+      inner: detail,
+      adapters: known?.adapters ?? [],
+      unknown: (ctx) => unknownDetail(detailType, source, known?.source ?? 'eventbridge', timeMs, ctx),
+    };
   },
 };
 
-/**
- * Normalizes an EventBridge event. The detail of a known source is normalized exactly as that source's bare
- * event (SES: as delivered by its Firehose destination), then the envelope adds what it knows
- * (docs/schema.md §2, "EventBridge envelope"): its `id` (`source_event_id`), its `time` as the arrival time
- * (SES events have none of their own), and `account` and the configuration set named in `resources` where
- * the detail names none. Any other envelope (an unknown `source`, or a detail that is not an event of that
- * source, such as SES's account-level `Sending Status Disabled`) is a well-formed event of family `unknown`,
- * with `detail-type` as its event type; an unknown `source` is written as source `eventbridge`.
- *
- * Follows the EventBridge event structure (EventBridge user guide, "Amazon EventBridge events") and the SES
- * developer guide, "Monitoring SES events using Amazon EventBridge".
- */
-export function normalizeEventBridge(envelope: EventBridgeEnvelope, ctx: NormalizeContext): NormalizedRecord {
-  const known = lookup(ENVELOPE_SOURCES, envelope.source);
-  const rec =
-    known?.normalize(envelope.detail, ctx) ?? unknownDetail(envelope, known?.source ?? 'eventbridge', ctx);
-  const { event } = envelope;
-  put(rec, 'source_event_id', str(event.id));
-  const timeMs = epochMs(event.time);
-  if (timeMs !== undefined) {
-    const { dt, hour } = partitionOf(timeMs);
-    rec.arrival_time = isoFromMs(timeMs);
-    rec.dt = dt;
-    rec.hour = hour;
-  }
-  if (rec.account_id === undefined) put(rec, 'account_id', str(event.account));
-  if (rec.configuration_set === undefined) put(rec, 'configuration_set', configurationSetOf(event.resources));
-  return rec;
-}
-
 /** An envelope whose detail we do not normalize: only the envelope is read, the detail is not copied. */
 function unknownDetail(
-  envelope: EventBridgeEnvelope,
+  detailType: string,
+  eventBridgeSource: string,
   source: Source,
+  timeMs: number | undefined,
   ctx: NormalizeContext,
 ): NormalizedRecord {
   const cls = { family: 'unknown', outcome: 'other' } as const;
-  const rec = startRecord(source, envelope.detailType, cls, epochMs(envelope.event.time), undefined, ctx);
+  const rec = startRecord(source, detailType, cls, timeMs, undefined, ctx);
   // Which service sent it, when the partition (`eventbridge`) cannot say.
-  if (source === 'eventbridge') rec.attributes = { eventbridge_source: envelope.source };
+  if (source === 'eventbridge') rec.attributes = { eventbridge_source: eventBridgeSource };
   return rec;
 }
 

@@ -14,6 +14,7 @@ import {
   stringMap,
   usd,
 } from './common';
+import { nonEmptyString, type SourceAdapter } from './sourceAdapter';
 
 /** Exact event types (lower-cased: older SMS data uses `_sms.*`) with their family and outcome. */
 const KNOWN: Record<string, Classification> = {
@@ -300,3 +301,10 @@ function addAppContext(
     put(rec, 'sdk_name', str(obj(application.sdk)?.name));
   }
 }
+
+/** Amazon Pinpoint event streams: a non-empty snake_case `event_type`. */
+export const PINPOINT: SourceAdapter = {
+  source: 'pinpoint',
+  typeOf: (event) => nonEmptyString(event.event_type),
+  normalize: normalizePinpoint,
+};

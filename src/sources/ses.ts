@@ -11,6 +11,7 @@ import {
   putMailParties,
   startRecord,
 } from './common';
+import type { SourceAdapter } from './sourceAdapter';
 
 interface SesType {
   outcome: Outcome;
@@ -138,3 +139,6 @@ function sesTags(value: unknown): Record<string, string> | undefined {
   }
   return out;
 }
+
+/** Amazon SES event publishing and notifications: `eventType` or `notificationType` with a `mail` object. */
+export const SES: SourceAdapter = { source: 'ses', typeOf: sesEventType, normalize: normalizeSes };

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { FAMILIES, rawEvents } from '../helpers/runtime';
 import { clip } from '../helpers/show';
+import { expectedEventType, isEventBridge, isSnsNotification } from './eventTypes';
 import { type Planted, plantedArb } from './personalData';
 import {
   closeEmbedded,
@@ -21,7 +22,21 @@ import {
  * says what it is (`label`) and what must become of it (`expect`), for readable failure messages.
  */
 
-export type FixtureFamily = (typeof FAMILIES)[number];
+/**
+ * The raw files the generators start from: every source's own events, and the same events in the envelopes
+ * they arrive in (EventBridge, SNS), so that mutations and planted values reach both the envelopes and what they
+ * carry.
+ */
+export const FIXTURE_FAMILIES = [
+  ...FAMILIES,
+  'eum-not-sent',
+  'rcs',
+  'eum-eventbridge',
+  'ses-eventbridge',
+  'ses-sns',
+] as const;
+
+export type FixtureFamily = (typeof FIXTURE_FAMILIES)[number];
 
 export interface Fixture {
   family: FixtureFamily;
@@ -29,7 +44,7 @@ export interface Fixture {
   event: JsonObject;
 }
 
-export const FIXTURES: readonly Fixture[] = FAMILIES.flatMap((family) =>
+export const FIXTURES: readonly Fixture[] = FIXTURE_FAMILIES.flatMap((family) =>
   rawEvents(family).map((event, i) => ({ family, label: `${family}[${i}]`, event })),
 );
 
@@ -42,6 +57,11 @@ export const SOURCE_OF: Readonly<Record<FixtureFamily, string>> = {
   sms: 'pinpoint',
   eum: 'end_user_messaging',
   ses: 'ses',
+  'eum-not-sent': 'end_user_messaging',
+  rcs: 'end_user_messaging',
+  'eum-eventbridge': 'end_user_messaging',
+  'ses-eventbridge': 'ses',
+  'ses-sns': 'ses',
 };
 
 /**
@@ -181,7 +201,13 @@ const READ_PATHS = [
   /^(event_type|event_timestamp|arrival_timestamp|awsAccountId|eventType|notificationType|eventTimestamp)$/,
   /^(messageId|messageType|totalMessageParts|messageStatus|messageStatusDescription|isFinal|totalMessagePrice)$/,
   /^(totalCarrierFee|destinationPhoneNumber|originationPhoneNumber|isoCountryCode|messageRequestTimestamp)$/,
-  /^(mcc|mnc|messageEncoding|isInternationalSend|configurationSet)$/,
+  /^(mcc|mnc|messageEncoding|isInternationalSend|configurationSet|carrierName)$/,
+  /^(rcsBusinessId|agentIsoCountryCode|conversationInitiatingMessageId|conversationInitiatingMessageType)$/,
+  /^(conversationSessionFee|rcsMetadata(\.billingEventType)?|protectConfiguration(\..*)?)$/,
+  /^registrationDetails(\.(registrationId|registrationType|registrationVersionNumber|registrationStatusChangeTimestamp|currentStatus))?$/,
+  // The envelopes: EventBridge and SNS.
+  /^(detail-type|source|id|time|account|resources(\[\d+\])?|detail)$/,
+  /^(Type|MessageId|TopicArn|Message|Timestamp)$/,
   /^application(\.(app_id|version_name|sdk(\.name)?))?$/,
   /^client(\.client_id)?$/,
   /^(attributes|metrics|context)(\..*)?$/,
@@ -193,8 +219,12 @@ const READ_PATHS = [
   /^(send|delivery|bounce|complaint|reject|open|click|failure|deliveryDelay|subscription)(\..*)?$/,
 ];
 
+/** What an envelope carries is read as that event is: `detail.` and `Message.` lead to its own paths. */
+const ENVELOPE_PREFIX = /^(detail|Message)\./;
+
 export function isReadPath(path: string): boolean {
-  return READ_PATHS.some((re) => re.test(path));
+  const inner = path.replace(ENVELOPE_PREFIX, '').replace(ENVELOPE_PREFIX, '');
+  return READ_PATHS.some((re) => re.test(inner));
 }
 
 /** Keys that find Object.prototype members on a plain lookup come first: they break maps in subtle ways. */
@@ -353,9 +383,9 @@ export const pristineArb: fc.Arbitrary<GenRecord> = fc
     planted: [],
   }));
 
-/** The event type field a fixture carries (`event_type` for Pinpoint, `eventType` otherwise). */
+/** The event type a fixture's record gets (through its envelopes, if any: test/fuzz/eventTypes.ts). */
 function typeOf(event: JsonObject): string {
-  return String(event.event_type ?? event.eventType);
+  return String(expectedEventType(event));
 }
 
 /**
@@ -455,14 +485,42 @@ const mutatedArb: fc.Arbitrary<GenRecord> = fc
 /** Prefix of the event types the fuzz rules file drops (`fuzz-drop`, test/fuzz/rules.fuzz.yaml). */
 export const DROP_PREFIX = 'fuzz.drop.';
 
+/**
+ * Gives an event (or the event its envelope carries) another type; false when its type is not its own to give
+ * (a registration's record is typed by what it is).
+ */
+function renameType(event: JsonObject, type: string): boolean {
+  if (isEventBridge(event)) {
+    const detail = event.detail as JsonObject;
+    if (event.source === 'aws.sms-voice' && typeof detail.registrationDetails === 'object') return false;
+    if (detail.eventType === undefined) return false;
+    detail.eventType = type;
+    return true;
+  }
+  if (isSnsNotification(event)) {
+    const inner = JSON.parse(event.Message as string) as JsonObject;
+    if (!renameType(inner, type)) return false;
+    event.Message = JSON.stringify(inner);
+    return true;
+  }
+  if ('event_type' in event) event.event_type = type;
+  else event.eventType = type;
+  return true;
+}
+
+const RENAMABLE = FIXTURES.filter((f) => renameType(structuredClone(f.event), 'x'));
+
 /** A fixture renamed to an event type the fuzz rules drop: must come out `Dropped`, never normalized. */
 const dropArb: fc.Arbitrary<GenRecord> = fc
-  .record({ fixture: fixtureArb, suffix: fc.string({ maxLength: 8 }), upper: fc.boolean() })
+  .record({
+    fixture: fc.constantFrom(...RENAMABLE),
+    suffix: fc.string({ maxLength: 8 }),
+    upper: fc.boolean(),
+  })
   .map(({ fixture, suffix, upper }) => {
     const event = structuredClone(fixture.event);
     const type = `${upper ? DROP_PREFIX.toUpperCase() : DROP_PREFIX}${suffix}`;
-    if ('event_type' in event) event.event_type = type;
-    else event.eventType = type;
+    renameType(event, type);
     return {
       data: b64(JSON.stringify(event)),
       label: `${fixture.label} renamed ${JSON.stringify(type)}`,
@@ -573,11 +631,13 @@ const garbageArb: fc.Arbitrary<GenRecord> = fc.oneof(
     expect: 'poison' as const,
     planted: [],
   })),
-  // An event with its type taken away.
+  // An event with its type taken away (an envelope with its own: then it is no envelope either).
   fixtureArb.map((f) => {
     const event = structuredClone(f.event);
     delete event.event_type;
     delete event.eventType;
+    delete event['detail-type'];
+    delete event.Type;
     return {
       data: b64(JSON.stringify(event)),
       label: `${f.label} without its event type`,

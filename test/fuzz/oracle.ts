@@ -1,11 +1,12 @@
 import { referenceEventId } from '../helpers/xxh64';
 import { DROP_PREFIX } from './arbitraries';
+import { expectedEventType } from './eventTypes';
 
 /**
  * What the documentation says about one record, computed from its bytes without the code under test:
  * its event id (docs/schema.md §1: SHA-256 of the JSON text without BOM and surrounding whitespace, first
  * 128 bits as lower-case hex) and whether the fuzz rules file drops it (its event type, read as the README's
- * source detection reads it, starts with `fuzz.drop.`, case-insensitively).
+ * source detection and envelopes read it, starts with `fuzz.drop.`, case-insensitively).
  */
 export interface Oracle {
   /** Undefined when the data is not a string of (leniently decoded) base64 UTF-8 text. */
@@ -35,9 +36,13 @@ export function oracleOf(data: unknown): Oracle {
     return { eventId, dropped: false };
   }
   if (event === null || typeof event !== 'object' || Array.isArray(event)) return { eventId, dropped: false };
-  const e = event as Record<string, unknown>;
-  const nonEmpty = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : undefined);
-  const eventType = nonEmpty(e.event_type) ?? nonEmpty(e.eventType) ?? nonEmpty(e.notificationType);
+  let eventType: string | undefined;
+  try {
+    eventType = expectedEventType(event as Record<string, unknown>);
+  } catch {
+    // A message nested too deep to parse: poison, never dropped.
+    return { eventId, dropped: false };
+  }
   if (eventType === undefined) return { eventId, dropped: false };
   return { eventId, eventType, dropped: eventType.toLowerCase().startsWith(DROP_PREFIX) };
 }

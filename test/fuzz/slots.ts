@@ -55,10 +55,17 @@ export function renameSlot(slot: Slot, key: string): void {
 }
 
 /**
- * JSON documents carried inside strings (Pinpoint's endpoint record, SMS `customer_context`): opened into
- * objects so that mutations and planted values reach inside them, then closed again.
+ * JSON documents carried inside strings (Pinpoint's endpoint record, SMS `customer_context`, the SES event an
+ * SNS notification carries in `Message`): opened into objects so that mutations and planted values reach
+ * inside them, then closed again. `Message` first: the paths inside it are found once it is open.
  */
-const EMBEDDED_JSON = ['client_context.custom.endpoint', 'attributes.customer_context'];
+const EMBEDDED_JSON = [
+  'Message',
+  'client_context.custom.endpoint',
+  'attributes.customer_context',
+  'Message.client_context.custom.endpoint',
+  'Message.attributes.customer_context',
+];
 
 export function openEmbedded(event: JsonObject): string[] {
   const opened: string[] = [];
@@ -80,7 +87,8 @@ export function openEmbedded(event: JsonObject): string[] {
 }
 
 export function closeEmbedded(event: JsonObject, opened: readonly string[]): void {
-  for (const path of opened) {
+  // Innermost first: a document inside `Message` is a string again before `Message` is.
+  for (const path of [...opened].reverse()) {
     const slot = slotsOf(event).find((s) => s.path === path);
     if (slot === undefined) continue;
     const value = getSlot(slot);

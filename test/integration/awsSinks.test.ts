@@ -77,7 +77,8 @@ const kinesis = (e: Record<string, string>) =>
 const firehose = (e: Record<string, string>) =>
   loadHandler<FirehoseTransformationEvent, FirehoseTransformationResult>('firehose', e);
 
-const BATCHES = ['email', 'mixed', 'sms'] as const;
+/** Batches with alerts (email, mixed, sms) and one without (app: no shipped rule covers app events). */
+const BATCHES = ['email', 'mixed', 'sms', 'app'] as const;
 
 /** The PutObject requests the proxy saw for objects under a prefix, with their keys (path-style requests). */
 const putObjectsUnder = (prefix: string) =>
@@ -248,8 +249,9 @@ describe('S3 archive and SNS alerts over HTTP', () => {
 
   it('has batches with and without alerts to tell the cases apart', () => {
     expect(clean.rules.email).toEqual(expect.arrayContaining(['email-complaint', 'email-hard-bounce']));
-    expect(clean.rules.mixed).toEqual([]);
+    expect(clean.rules.mixed).toEqual(expect.arrayContaining(['eum-protect-blocked', 'eum-text-invalid']));
     expect(clean.rules.sms?.length).toBeGreaterThan(0);
+    expect(clean.rules.app).toEqual([]);
   });
 
   it.each(cases)(

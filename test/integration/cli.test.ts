@@ -151,9 +151,9 @@ describe('the pinpoint-stream bin', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines.pop()).toBe('');
-    expect(lines).toHaveLength(25 + 11);
+    expect(lines).toHaveLength(34 + 11);
     for (const line of lines) expect(JSON.parse(line)).toMatchObject({ schema_version: 1 });
-    expect(r.stderr).toMatch(/^total +44 +36 +0 +8$/m);
+    expect(r.stderr).toMatch(/^total +53 +45 +0 +8$/m);
   });
 
   it('reads stdin', async () => {

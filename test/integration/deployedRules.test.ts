@@ -185,7 +185,8 @@ describe('rules and app metadata packaged into the bundles', () => {
         .split('\n')
         .map((l) => JSON.parse(l) as { rule: string; count: number }),
     );
-    expect(alerts.find((a) => a.rule === 'field-ses-delivery')?.count).toBe(2); // bare, and through EventBridge
+    // Bare, through EventBridge and through SNS.
+    expect(alerts.find((a) => a.rule === 'field-ses-delivery')?.count).toBe(3);
     const processed = logs.find((l) => l.message === 'kinesis batch processed') as { dropped: number };
     expect(processed.dropped).toBeGreaterThan(0);
   });

@@ -165,7 +165,7 @@ describe('serverless (osls)', () => {
     const out = (await invoke('firehose', 'events/firehose-mixed.json', dir)) as {
       records: Array<{ result: string }>;
     };
-    expect(out.records).toHaveLength(33);
+    expect(out.records).toHaveLength(42);
     expect(out.records.filter((r) => r.result === 'ProcessingFailed')).toHaveLength(8);
   });
 });

@@ -6,7 +6,9 @@ import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { processFirehoseBatch } from '../../src/batch/firehose';
 import { processKinesisBatch } from '../../src/batch/kinesis';
+import { FIELD_POLICY } from '../../src/pii/fieldPolicy';
 import { prepareRoutingConfig } from '../../src/rules/loadRoutingConfig';
+import { FAMILIES, SOURCES } from '../../src/schema';
 import {
   actionsOf,
   allowedOn,
@@ -1205,11 +1207,24 @@ describe('template (defaults)', () => {
     it('projects source and family of the Firehose table from the schema vocabularies', () => {
       expect(tableInput('FirehoseEventsTable').Parameters).toMatchObject({
         'projection.source.type': 'enum',
-        'projection.source.values': 'pinpoint,end_user_messaging,ses,eventbridge',
+        'projection.source.values': SOURCES.join(','),
         'projection.family.type': 'enum',
-        'projection.family.values': 'app,campaign,journey,email,sms,voice,push,custom,unknown',
+        'projection.family.values': FAMILIES.join(','),
       });
     });
+
+    it.each(['FirehoseEventsTable', 'ArchiveEventsTable'])(
+      'gives %s a column or partition for every field of the schema, and no other',
+      (id) => {
+        const input = tableInput(id);
+        const names = [
+          ...((input.StorageDescriptor as JsonObject).Columns as JsonObject[]),
+          ...(input.PartitionKeys as JsonObject[]),
+        ].map((c) => c.Name as string);
+        // FIELD_POLICY lists every field of NormalizedRecord (it does not compile otherwise).
+        expect(names.sort()).toEqual(Object.keys(FIELD_POLICY).sort());
+      },
+    );
 
     it('locates the Firehose table where the delivery stream writes', () => {
       const parameters = tableInput('FirehoseEventsTable').Parameters as JsonObject;

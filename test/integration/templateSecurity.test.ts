@@ -465,6 +465,10 @@ const SAMPLES: Record<string, string[]> = {
   PiiHashKeySecretArn: ['arn:aws:secretsmanager:us-east-1:123456789012:secret:pii/hash-key-AbCdEf'],
   PinpointAppId: ['a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6'],
   SesConfigurationSets: ['marketing,transactional', 'one'],
+  SesSnsTopicArns: [
+    'arn:aws:sns:us-east-1:123456789012:ses-events,arn:aws:sns:us-east-1:210987654321:shared_ses',
+    'arn:aws:sns:eu-west-1:123456789012:one',
+  ],
 };
 
 describe('parameters that reach a policy cannot widen it', () => {

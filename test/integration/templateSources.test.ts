@@ -401,7 +401,7 @@ describe('SES configuration sets', () => {
 });
 
 describe('End User Messaging SMS/voice', () => {
-  it('creates a configuration set whose events, all of them, go to the delivery stream', () => {
+  it('creates a configuration set whose events, all of them (text, voice, media and RCS), go to the delivery stream', () => {
     const r = resolve(template, SCENARIOS['SMS set only']);
     expect(props(r, 'SmsConfigurationSet')).toEqual({
       ConfigurationSetName: 'pinpoint-stream-processor-dev',
@@ -409,7 +409,7 @@ describe('End User Messaging SMS/voice', () => {
         {
           EventDestinationName: 'pinpoint-stream-processor-dev',
           Enabled: true,
-          MatchingEventTypes: ['ALL'],
+          MatchingEventTypes: ['ALL', 'RCS_ALL'],
           KinesisFirehoseDestination: {
             DeliveryStreamArn: { 'Fn::GetAtt': ['DeliveryStream', 'Arn'] },
             IamRoleArn: { 'Fn::GetAtt': ['SmsEventsRole', 'Arn'] },

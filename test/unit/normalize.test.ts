@@ -5,6 +5,7 @@ import type { JsonObject } from '../../src/decode';
 import { PoisonRecordError } from '../../src/errors';
 import { normalizeEvent as normalizeOnly } from '../../src/normalize';
 import { type PiiMode, PiiProtector } from '../../src/pii';
+import { FIELD_POLICY } from '../../src/pii/fieldPolicy';
 import {
   CHANNELS as CHANNEL_VALUES,
   FAMILIES as FAMILY_VALUES,
@@ -32,7 +33,7 @@ function context(mode: PiiMode = 'hash'): NormalizeContext {
   };
 }
 
-const FILES = ['app', 'campaign', 'journey', 'email', 'sms', 'eum', 'ses'] as const;
+const FILES = ['app', 'campaign', 'journey', 'email', 'sms', 'eum', 'eum-not-sent', 'rcs', 'ses'] as const;
 type RawFile = (typeof FILES)[number];
 
 interface RawEvent {
@@ -66,6 +67,8 @@ function label(event: JsonObject): string {
     attrs.delivery_type ?? attrs.journey_activity_type,
     attrs.campaign_send_status ?? attrs.journey_send_status ?? attrs.record_status,
     bounce.bounceType,
+    // An RCS event's messageStatus can say more than its type (RCS_FAILED REJECTED).
+    event.rcsBusinessId !== undefined ? (event.messageStatus as string) : undefined,
   ]
     .filter((part) => part !== undefined)
     .join(' ');
@@ -187,6 +190,54 @@ const EXPECTED: Record<string, Expected> = {
   MEDIA_SENT: ['end_user_messaging', 'sms', 'sent', 'SMS'],
   MEDIA_DELIVERED: ['end_user_messaging', 'sms', 'delivered', 'SMS'],
   MEDIA_BLOCKED: ['end_user_messaging', 'sms', 'rejected', 'SMS'],
+  TEXT_PROTECT_BLOCKED: [
+    'end_user_messaging',
+    'sms',
+    'suppressed',
+    'SMS',
+    {
+      status: 'PROTECT_BLOCKED',
+      status_message: 'Message blocked by protect configuration',
+      attributes: {
+        purpose: 'otp',
+        message_encoding: 'GSM',
+        is_international_send: 'true',
+        protect_configuration_id: 'protect-e06e5d722c31455286262a108e7d863d',
+        protect_status: 'BLOCK',
+      },
+    },
+  ],
+  MEDIA_FILE_TYPE_UNSUPPORTED: [
+    'end_user_messaging',
+    'sms',
+    'failed',
+    'SMS',
+    { status: 'FILE_TYPE_UNSUPPORTED' },
+  ],
+  // AWS End User Messaging RCS ("RCS message events")
+  'RCS_DELIVERED DELIVERED': [
+    'end_user_messaging',
+    'rcs',
+    'delivered',
+    'RCS',
+    { rcs_business_id: 'examplestore_06fr8x6o_agent' },
+  ],
+  'RCS_READ READ': ['end_user_messaging', 'rcs', 'read', 'RCS', { status: 'READ', price_usd: 0 }],
+  'RCS_QUEUED QUEUED': ['end_user_messaging', 'rcs', 'pending', 'RCS'],
+  'RCS_SENT SENT': ['end_user_messaging', 'rcs', 'sent', 'RCS'],
+  'RCS_DELIVERED PENDING': ['end_user_messaging', 'rcs', 'pending', 'RCS', { status: 'PENDING' }],
+  'RCS_FAILED UNDELIVERABLE': ['end_user_messaging', 'rcs', 'failed', 'RCS', { status: 'UNDELIVERABLE' }],
+  'RCS_FAILED REJECTED': ['end_user_messaging', 'rcs', 'rejected', 'RCS', { status: 'REJECTED' }],
+  'RCS_TTL_EXPIRED TTL_EXPIRATION_REVOKED': ['end_user_messaging', 'rcs', 'failed', 'RCS'],
+  'RCS_TTL_EXPIRED TTL_EXPIRATION_REVOKE_FAILED': ['end_user_messaging', 'rcs', 'unknown', 'RCS'],
+  'RCS_FALLEN_BACK_TO_SMS FALLEN_BACK_TO_SMS': ['end_user_messaging', 'rcs', 'fallen_back', 'RCS'],
+  'RCS_PROTECT_BLOCKED PROTECT_BLOCKED': [
+    'end_user_messaging',
+    'rcs',
+    'suppressed',
+    'RCS',
+    { rcs_agent_country: 'US', country: 'NG' },
+  ],
   // Amazon SES event publishing
   Send: ['ses', 'email', 'sent', 'EMAIL'],
   Delivery: ['ses', 'email', 'delivered', 'EMAIL'],
@@ -264,6 +315,19 @@ const DOCUMENTED: Record<RawFile, string[]> = {
     'VOICE_NO_ANSWER',
     'VOICE_FAILED',
     'VOICE_TTL_EXPIRED',
+  ],
+  // SMS Protect ("Messaging Events", SMS Protect example log) and an MMS whose media cannot be sent.
+  'eum-not-sent': ['TEXT_PROTECT_BLOCKED', 'MEDIA_FILE_TYPE_UNSUPPORTED'],
+  // The RCS_ values of MatchingEventTypes (SMS and Voice v2 API reference, UpdateEventDestination).
+  rcs: [
+    'RCS_QUEUED',
+    'RCS_SENT',
+    'RCS_DELIVERED',
+    'RCS_READ',
+    'RCS_FAILED',
+    'RCS_TTL_EXPIRED',
+    'RCS_PROTECT_BLOCKED',
+    'RCS_FALLEN_BACK_TO_SMS',
   ],
   ses: [
     'Send',
@@ -415,7 +479,7 @@ describe('normalizeEvent source detection', () => {
   });
 
   it('classifies an unknown End User Messaging eventType as family unknown', () => {
-    expect(normalizeEvent({ eventType: 'RCS_DELIVERED', messageId: 'x' }, context())).toMatchObject({
+    expect(normalizeEvent({ eventType: 'WHATSAPP_DELIVERED', messageId: 'x' }, context())).toMatchObject({
       source: 'end_user_messaging',
       family: 'unknown',
       outcome: 'other',
@@ -553,7 +617,16 @@ describe('normalizeEvent personal data', () => {
 
   it('hashes a recipient for every messaging sample', () => {
     const families = new Set(withRecipient.map(([, raw]) => raw.file));
-    expect([...families].sort()).toEqual(['campaign', 'email', 'eum', 'journey', 'ses', 'sms']);
+    expect([...families].sort()).toEqual([
+      'campaign',
+      'email',
+      'eum',
+      'eum-not-sent',
+      'journey',
+      'rcs',
+      'ses',
+      'sms',
+    ]);
     expect(withRecipient.length).toBeGreaterThan(60);
   });
 
@@ -566,25 +639,74 @@ describe('normalizeEvent personal data', () => {
 });
 
 describe('normalizeEvent identifiers', () => {
-  /** The ids of the samples that are ordinary identifiers: UUIDs, hex ids, SES message ids, session ids. */
-  const IDS = ['app_id', 'session_id', 'campaign_id', 'journey_id', 'journey_run_id', 'message_id'] as const;
+  /** The ids that AWS or the sender's infrastructure mints (FIELD_POLICY `minted`): never scanned. */
+  const MINTED = (Object.keys(FIELD_POLICY) as Array<keyof typeof FIELD_POLICY>).filter(
+    (field) => FIELD_POLICY[field] === 'minted',
+  );
 
-  it.each(CASES)('%s: keeps ordinary identifiers, versions and event types as received', (_name, raw) => {
+  it('has minted identifiers to keep: message, event, campaign, journey, application ids, sets', () => {
+    expect(MINTED).toEqual(
+      expect.arrayContaining([
+        'source_event_id',
+        'app_id',
+        'configuration_set',
+        'campaign_id',
+        'journey_id',
+        'message_id',
+        'rcs_business_id',
+        'registration_id',
+      ]),
+    );
+    expect(MINTED).not.toContain('endpoint_id');
+    expect(MINTED).not.toContain('user_id');
+  });
+
+  it.each(CASES)('%s: keeps minted ids, versions and event types as received', (_name, raw) => {
     const kept = normalizeEvent(fresh(raw), context('keep'));
     const hashed = normalizeEvent(fresh(raw), context('hash'));
+    const redacted = normalizeEvent(fresh(raw), context('redact'));
     expect(hashed.event_type).toBe(kept.event_type);
     expect(hashed.app_version).toBe(kept.app_version);
     expect(hashed.account_id).toBe(kept.account_id);
-    for (const id of IDS) {
-      // A sample's SMS message id `1111-2222-3333` has the digits of a phone number: hashed, knowingly.
-      if (kept[id] !== undefined && !/^[\d-]+$/.test(kept[id] as string)) expect(hashed[id]).toBe(kept[id]);
+    for (const id of MINTED) {
+      // The SMS sample's message id `1111-2222-3333` has the digits of a phone number, and stays one id.
+      expect(hashed[id]).toBe(kept[id]);
+      expect(redacted[id]).toBe(kept[id]);
     }
+  });
+
+  it('keeps the phone-shaped SMS message id of the samples, which joins End User Messaging’s records', () => {
+    const sms = RAW.filter((r) => r.file === 'sms').map((r) => normalizeEvent(fresh(r), context('hash')));
+    expect(sms.map((r) => r.message_id)).toContain('1111-2222-3333');
   });
 
   it.each(CASES)('%s: never writes a raw user agent outside keep mode', (_name, raw) => {
     for (const mode of ['hash', 'redact'] as const) {
       expect(normalizeEvent(fresh(raw), context(mode)).user_agent).toBeUndefined();
     }
+  });
+
+  it('keeps a minted id that looks like personal data, and replaces a user-chosen one that holds it', () => {
+    const event: JsonObject = {
+      event_type: '_email.send',
+      application: { app_id: '+1 415 555 0100' },
+      client: { client_id: '+1 415 555 0100' },
+      attributes: { campaign_id: '1111-2222-3333', journey_id: '203.0.113.7' },
+      client_context: { custom: { endpoint: JSON.stringify({ User: { UserId: '(415) 555-0102' } }) } },
+      facets: { email_channel: { mail_event: { mail: { message_id: '4155550100-0001-000000' } } } },
+    };
+    const rec = normalizeEvent(event, context('hash'));
+    expect(rec).toMatchObject({
+      app_id: '+1 415 555 0100',
+      campaign_id: '1111-2222-3333',
+      journey_id: '203.0.113.7',
+      message_id: '4155550100-0001-000000',
+    });
+    // User-chosen: the endpoint id and the user id are the recipient's number, hashed as the recipient is.
+    expect(rec.endpoint_id).toMatch(/^hmac:[0-9a-f]{32}$/);
+    expect(rec.user_id).toMatch(/^hmac:[0-9a-f]{32}$/);
+    // Attributes stay scanned whatever their keys: the columns carry the ids for joins.
+    expect(rec.attributes?.campaign_id).toMatch(/^hmac:/);
   });
 
   it('replaces an identifier field that holds an address, a number or an IP, in every source', () => {
@@ -607,26 +729,41 @@ describe('normalizeEvent identifiers', () => {
       session_id: '[value]',
       device_model: '[ip]',
       locale: 'en_US',
-      campaign_id: '[value]',
+      // Minted by Pinpoint: kept as received (the attribute copy is scanned).
+      campaign_id: 'c-07700 900106',
       attributes: { campaign_id: 'c-[phone]', '[key]': 'yes' },
       metrics: { '[phone]': 1 },
     });
     expect(rec.family).toBe('custom');
 
     const eum = normalizeEvent(
-      { eventType: 'TEXT_DELIVERED', messageId: 'm 14155550105', context: { '2001:db8::7': 'x' } },
+      {
+        eventType: 'TEXT_DELIVERED',
+        messageId: 'm 14155550105',
+        messageStatus: 'to 14155550105',
+        context: { '2001:db8::7': 'x' },
+      },
       context('redact'),
     );
-    expect(eum).toMatchObject({ message_id: '[value]', attributes: { '[ip]': 'x' } });
+    expect(eum).toMatchObject({
+      message_id: 'm 14155550105',
+      status: '[value]',
+      attributes: { '[ip]': 'x' },
+    });
 
     const ses = normalizeEvent(
       {
         eventType: 'Bounce',
         mail: { messageId: 'jane@example.com', tags: { 'who jane@example.com': ['a'] } },
+        bounce: { bounceSubType: 'jane@example.com' },
       },
       context('redact'),
     );
-    expect(ses).toMatchObject({ message_id: '[email]', attributes: { '[key]': 'a' } });
+    expect(ses).toMatchObject({
+      message_id: 'jane@example.com',
+      bounce_sub_type: '[email]',
+      attributes: { '[key]': 'a' },
+    });
   });
 });
 
@@ -697,12 +834,24 @@ describe('normalizeEvent on arbitrary input', () => {
           word.filter((s) => s.length > 0),
           word.map((s) => `TEXT_${s}`),
           word.map((s) => `VOICE_${s}`),
+          word.map((s) => `RCS_${s}`),
+          fc.constantFrom('RCS_DELIVERED', 'RCS_FAILED', 'RCS_TTL_EXPIRED', 'TTL_EXPIRATION_REVOKED'),
         ),
         eventTimestamp: timestamp,
         messageRequestTimestamp: timestamp,
+        messageStatus: fc.oneof(
+          word,
+          fc.constantFrom('REJECTED', 'UNDELIVERABLE', 'TTL_EXPIRATION_REVOKE_FAILED'),
+        ),
         totalMessagePrice: fc.oneof(fc.double({ noNaN: true }), fc.string()),
+        conversationSessionFee: fc.oneof(fc.double({ noNaN: true }), fc.string(), fc.jsonValue()),
         isFinal: fc.jsonValue(),
         destinationPhoneNumber: fc.oneof(fc.string(), fc.constant('+447700900123')),
+        rcsBusinessId: fc.oneof(word, fc.jsonValue()),
+        agentIsoCountryCode: fc.jsonValue(),
+        rcsMetadata: fc.oneof(loose, fc.jsonValue()),
+        protectConfiguration: fc.oneof(loose, fc.jsonValue()),
+        registrationDetails: fc.oneof(loose, fc.jsonValue()),
         context: loose,
       },
       { requiredKeys: ['eventType'] },
@@ -721,7 +870,7 @@ describe('normalizeEvent on arbitrary input', () => {
         version: fc.jsonValue(),
         id: fc.oneof(word, fc.jsonValue()),
         'detail-type': word.filter((s) => s.length > 0),
-        source: fc.oneof(word, fc.constantFrom('aws.ses', 'aws.health')),
+        source: fc.oneof(word, fc.constantFrom('aws.ses', 'aws.health', 'aws.sms-voice')),
         account: fc.oneof(word, fc.jsonValue()),
         time: fc.oneof(
           timestamp,
@@ -737,7 +886,11 @@ describe('normalizeEvent on arbitrary input', () => {
           ),
           fc.jsonValue(),
         ),
-        detail: fc.oneof(sesDetail, loose),
+        detail: fc.oneof(
+          sesDetail,
+          loose,
+          fc.record({ eventType: word, registrationDetails: fc.oneof(loose, fc.jsonValue()) }),
+        ),
       },
       { requiredKeys: ['detail-type', 'source', 'detail'] },
     );
@@ -745,7 +898,58 @@ describe('normalizeEvent on arbitrary input', () => {
       fc.property(event, (e) => {
         const rec = normalizeEvent(e as JsonObject, context());
         assertValid(rec);
-        expect(['ses', 'eventbridge']).toContain(rec.source);
+        expect(['ses', 'eventbridge', 'end_user_messaging']).toContain(rec.source);
+      }),
+    );
+  });
+
+  it('normalizes any SNS-notification-shaped object into a valid record, or quarantines it as poison', () => {
+    const message = fc.oneof(
+      fc.string(),
+      fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          eventType: word,
+          mail: loose,
+          notificationType: word,
+          'detail-type': word,
+          source: word,
+          detail: loose,
+        })
+        .map((v) => JSON.stringify(v)),
+      fc.record({ Type: fc.constant('Notification'), Message: fc.string() }).map((v) => JSON.stringify(v)),
+    );
+    const event = fc.record(
+      {
+        Type: fc.oneof(fc.constant('Notification'), word),
+        MessageId: fc.oneof(word, fc.jsonValue()),
+        TopicArn: fc.oneof(
+          word,
+          fc.jsonValue(),
+          word.map((w) => `arn:aws:sns:us-east-1:1:${w}`),
+        ),
+        Message: fc.oneof(message, fc.jsonValue()),
+        Timestamp: fc.oneof(
+          timestamp,
+          fc.string(),
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        ),
+        Subject: fc.jsonValue(),
+      },
+      { requiredKeys: ['Type', 'Message'] },
+    );
+    fc.assert(
+      fc.property(event, (e) => {
+        let rec: NormalizedRecord;
+        try {
+          rec = normalizeEvent(e as JsonObject, context());
+        } catch (err) {
+          // Only an object that is no notification and has no event type of its own.
+          expect(err).toBeInstanceOf(PoisonRecordError);
+          expect(e.Type === 'Notification' && typeof e.Message === 'string').toBe(false);
+          return;
+        }
+        assertValid(rec);
       }),
     );
   });

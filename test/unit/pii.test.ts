@@ -692,6 +692,43 @@ describe('PiiProtector.record', () => {
     });
   });
 
+  it('keeps identifiers AWS or the sender mints as received, in every mode, whatever they look like', () => {
+    const minted = {
+      source_event_id: '1111-2222-3333',
+      app_id: US_PHONE,
+      configuration_set: `ops ${EMAIL}`,
+      campaign_id: '(415) 555-0102',
+      campaign_activity_id: '192.0.2.10',
+      treatment_id: '0',
+      journey_id: '2001:db8::1',
+      journey_run_id: '4155550100',
+      journey_activity_id: GB_PHONE,
+      message_id: '1111-2222-3333',
+      rcs_business_id: '4155550100_agent',
+      conversation_id: '177930985040408106521449',
+      registration_id: `registration-${DE_PHONE}`,
+    };
+    for (const mode of ['hash', 'redact'] as const) {
+      const rec = normalizedRecord(minted);
+      protector(mode).record(rec);
+      expect(rec).toMatchObject(minted);
+    }
+  });
+
+  it('scans the identifiers a user chooses: a phone number in user_id or endpoint_id is hashed', () => {
+    const rec = normalizedRecord({
+      user_id: '(415) 555-0102',
+      endpoint_id: `user ${US_PHONE}`,
+      message_id: US_PHONE,
+    });
+    protector('hash').record(rec);
+    expect(rec).toMatchObject({
+      user_id: `hmac:${hmac('4155550102')}`,
+      endpoint_id: `hmac:${hmac(`user ${US_PHONE}`)}`,
+      message_id: US_PHONE,
+    });
+  });
+
   it('treats an account id that is not 12 digits as an identifier', () => {
     const rec = normalizedRecord({ account_id: EMAIL });
     protector('redact').record(rec);

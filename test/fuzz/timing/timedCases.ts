@@ -43,7 +43,7 @@ export function hostileMix(size: number): string {
   return names.map((name) => (PATTERNS[name] as (n: number) => string)(part)).join('');
 }
 
-const MAPS = /(^|\.)(attributes|metrics|context|tags)$/;
+const MAPS = /(^|\.)(attributes|metrics|context|tags|protectConfiguration)$/;
 
 /** A member of a copied map: `attributes.x`, `metrics.x`, `context.x`, `mail.tags.x[0]`. */
 const MAP_MEMBER = /^(attributes|metrics|context|mail\.tags)\.([^.[]+)/;
@@ -80,8 +80,35 @@ const NAMED_MEMBERS = new Set([
   'orderId',
 ]);
 
+/** The shape a fixture's event has: Pinpoint, End User Messaging (text, voice, MMS, RCS), SES, or an envelope. */
 function sourceOf(f: Fixture): string {
-  return f.family === 'eum' ? 'eum' : f.family === 'ses' ? 'ses' : 'pinpoint';
+  switch (f.family) {
+    case 'eum':
+    case 'eum-not-sent':
+    case 'rcs':
+      return 'eum';
+    case 'ses':
+      return 'ses';
+    case 'eum-eventbridge':
+    case 'ses-eventbridge':
+    case 'ses-sns':
+      return f.family;
+    default:
+      return 'pinpoint';
+  }
+}
+
+const ENVELOPE_PREFIX = /^(detail|Message)\./;
+
+/**
+ * A place's key for deduplication: what an envelope carries (`detail.x`, `Message.x`) is the place `x` of the
+ * carried source, read by the same code as the bare event's (so placed once); the envelope's own fields are
+ * places of the envelope.
+ */
+function placeKey(f: Fixture, path: string): string {
+  const inner = path.replace(ENVELOPE_PREFIX, '');
+  if (inner === path) return `${sourceOf(f)} ${path}`;
+  return `${f.family === 'eum-eventbridge' ? 'eum' : f.family === 'ses-sns' || f.family === 'ses-eventbridge' ? 'ses' : sourceOf(f)} ${inner}`;
 }
 
 /** Every read place of every source, each in the first fixture that has it. */
@@ -95,7 +122,7 @@ export function readPlaces(): Place[] {
       const path = slot.path;
       const value = getSlot(slot);
       const generic = path.replace(/\[\d+\]/g, '[0]');
-      const key = `${sourceOf(fixture)} ${generic}`;
+      const key = placeKey(fixture, generic);
       if (MAPS.test(path) && value !== null && typeof value === 'object' && !seen.has(`${key} key`)) {
         seen.add(`${key} key`);
         places.push({ fixture, path, kind: 'key' });
@@ -103,16 +130,36 @@ export function readPlaces(): Place[] {
       if ((typeof value !== 'string' && typeof value !== 'number') || path !== generic) continue;
       if (!isReadPath(path) || seen.has(key)) continue;
       seen.add(key);
-      const member = MAP_MEMBER.exec(path);
+      const member = MAP_MEMBER.exec(path.replace(ENVELOPE_PREFIX, ''));
       if (member !== null && !NAMED_MEMBERS.has(member[2] as string)) {
-        const stand = `${sourceOf(fixture)} ${member[1]} member`;
+        const stand = `${placeKey(fixture, member[1] as string)} member`;
         if (seen.has(stand)) continue;
         seen.add(stand);
       }
       places.push({ fixture, path, kind: 'value' });
     }
   }
+  // What the envelopes carry is placed once, with the bare source's places, above. A few places inside them
+  // besides: the SNS message as a whole (plain text: no event), and a field of each carried event.
+  for (const [family, path] of [
+    ['ses-sns', 'Message'],
+    ['ses-sns', 'Message.mail.source'],
+    ['ses-eventbridge', 'detail.mail.source'],
+    ['eum-eventbridge', 'detail.messageStatusDescription'],
+    ['eum-eventbridge', 'detail.registrationDetails.currentStatus'],
+  ] as const) {
+    const fixture = FIXTURES.find((f) => f.family === family && slotOf(f, path));
+    if (fixture !== undefined && !places.some((p) => p.fixture === fixture && p.path === path)) {
+      places.push({ fixture, path, kind: 'value' });
+    }
+  }
   return places;
+}
+
+function slotOf(f: Fixture, path: string): boolean {
+  const event = structuredClone(f.event);
+  openEmbedded(event);
+  return slotsOf(event).some((s) => s.path === path);
 }
 
 export function placeName(p: Place, what: string): string {
@@ -234,6 +281,19 @@ export function nestedCases(all: readonly Place[], depth = DEPTH): NestedCase[] 
       ),
       mustBePoison: false,
       saysTooDeep: false,
+    },
+    {
+      // Nested inside the SES event an SNS notification carries as a JSON string: the message is parsed as
+      // the record was, and quarantined alike.
+      name: `an SNS message whose SES event nests ${depth} deep`,
+      text: JSON.stringify({
+        Type: 'Notification',
+        MessageId: '719a6bbf-f51b-5320-920f-3385b5e9aa56',
+        Message: `{"eventType":"Send","mail":{"tags":${DEEP.object(depth)}}}`,
+        Timestamp: '2025-11-20T19:02:28.032Z',
+      }),
+      mustBePoison: true,
+      saysTooDeep: true,
     },
   ];
 }

@@ -40,7 +40,7 @@ describe('process', () => {
     expect(await processCommand(files, { out }, io)).toBe(0);
     const written = filesUnder(out);
     const normalized = gzLines(written, 'normalized');
-    expect(normalized).toHaveLength(TOTAL_RAW + 25);
+    expect(normalized).toHaveLength(TOTAL_RAW + 34);
     for (const line of normalized) expect(JSON.parse(line)).toMatchObject({ schema_version: 1 });
     expect(gzLines(written, 'quarantine')).toHaveLength(8);
     const keys = [...written.keys()];
@@ -52,7 +52,7 @@ describe('process', () => {
     expect(keys.some((k) => /^alerts\/dt=.*\/file\/ses\.json\/[0-9a-f]{32}\.jsonl$/.test(k))).toBe(true);
     const text = stdout();
     expect(text).toMatch(/^input +records +normalized +dropped +poison$/m);
-    expect(text).toMatch(/^total +122 +114 +0 +8$/m);
+    expect(text).toMatch(/^total +131 +123 +0 +8$/m);
     expect(text).toMatch(/^invalid_base64 +1$/m);
     expect(text).toMatch(/^sms-blocked +high +1 +2$/m);
   });
@@ -87,7 +87,7 @@ describe('process', () => {
     const { io, stdout, stderr } = captureIO({ cwd });
     expect(await processCommand([join(ROOT, 'events', 'kinesis-mixed.json')], { stdout: true }, io)).toBe(0);
     const lines = nonBlankLines(stdout());
-    expect(lines).toHaveLength(25);
+    expect(lines).toHaveLength(34);
     for (const line of lines) expect(JSON.parse(line)).toMatchObject({ schema_version: 1 });
     expect(stderr()).toMatch(/8 poison records and \d+ alerts not written \(--stdout\)/);
     expect(readdirSync(cwd)).toEqual([]);

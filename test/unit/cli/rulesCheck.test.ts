@@ -25,9 +25,9 @@ describe('rules check', () => {
       /^email-bounce-rate-high +bounced \/ \(delivered \+ bounced\) +5% +200 +app_id, configuration_set +high +\d+$/m,
     );
     expect(out).toMatch(/^email-complaint-rate-warn +complained \/ delivered +0\.05% +5,000 /m);
-    expect(out).toMatch(/^100 sample events from 8 files in /m);
+    expect(out).toMatch(/^131 sample events from 12 files in /m);
     expect(out).toMatch(/^pinpoint\/email +_email\.hardbounce +1 +email-hard-bounce \(alert high\)$/m);
-    expect(out).toMatch(/^ses\/email +Delivery +2 +-$/m);
+    expect(out).toMatch(/^ses\/email +Delivery +3 +-$/m);
     expect(stderr()).toBe('');
   });
 
@@ -177,7 +177,7 @@ describe('rules check', () => {
     expect(report).toMatchObject({
       file: null,
       valid: true,
-      samples: { folder: null, files: 8, events: 100 },
+      samples: { folder: null, files: 12, events: 131 },
     });
     expect(report.rules).toHaveLength(DEFAULT_RULES.length);
     expect(report.rateRules.map((r: { name: string }) => r.name)).toEqual(

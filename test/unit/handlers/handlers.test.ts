@@ -52,10 +52,9 @@ describe('handlers with local sinks', () => {
       'record-count': String(mixed.Records.length),
     });
 
-    const alertFile = all.find((f) => f.startsWith('alerts/'));
-    const alerts = readFileSync(join(dir, alertFile as string), 'utf8')
-      .trimEnd()
-      .split('\n')
+    const alerts = all
+      .filter((f) => f.startsWith('alerts/'))
+      .flatMap((f) => readFileSync(join(dir, f), 'utf8').trimEnd().split('\n'))
       .map((l) => JSON.parse(l));
     expect(alerts.map((a) => a.rule)).toContain('email-hard-bounce');
   });
@@ -86,7 +85,7 @@ describe('handlers with local sinks', () => {
         lambdaContext(3000),
       );
       if (fn === 'kinesis') expect(res).toEqual({ batchItemFailures: [] });
-      else expect(res.records.filter((r) => r.result === 'Ok')).toHaveLength(25);
+      else expect(res.records.filter((r) => r.result === 'Ok')).toHaveLength(34);
       expect(files(dir).some((f) => f.includes('/quarantine/'))).toBe(true);
     },
   );

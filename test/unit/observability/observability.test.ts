@@ -69,10 +69,10 @@ describe('observability', () => {
     expect(blobs[0]?._aws.CloudWatchMetrics[0]?.Namespace).toBe('PinpointStreamProcessor');
     const recordsIn = metric(blobs, 'RecordsIn');
     expect(recordsIn).toHaveLength(1);
-    expect(recordsIn[0]?.RecordsIn).toBe(33);
+    expect(recordsIn[0]?.RecordsIn).toBe(42);
     expect(recordsIn[0]?.Path).toBe('kinesis');
     const out = metric(blobs, 'RecordsOut');
-    expect(out.reduce((n, b) => n + (b.RecordsOut as number), 0)).toBe(25);
+    expect(out.reduce((n, b) => n + (b.RecordsOut as number), 0)).toBe(34);
     for (const b of out)
       expect(
         Object.keys(b)

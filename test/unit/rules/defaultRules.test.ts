@@ -8,7 +8,20 @@ import { loadRules } from '../../../src/rules/loadRules';
 import { routeRecord } from '../../../src/rules/route';
 import { ruleSchema } from '../../../src/rules/ruleSchema';
 
-const FILES = ['app', 'campaign', 'journey', 'email', 'sms', 'eum', 'ses'] as const;
+const FILES = [
+  'app',
+  'campaign',
+  'journey',
+  'email',
+  'sms',
+  'eum',
+  'eum-not-sent',
+  'rcs',
+  'eum-eventbridge',
+  'ses',
+  'ses-eventbridge',
+  'ses-sns',
+] as const;
 
 interface Routed {
   /** `file[index] event_type status`, e.g. `sms[2] _SMS.FAILURE BLOCKED`. */
@@ -80,10 +93,27 @@ describe('DEFAULT_RULES', () => {
         ['eum[12] TEXT_SPAM SPAM', ['eum-text-spam']],
         ['eum[20] VOICE_FAILED FAILED', ['eum-voice-failed']],
         ['eum[24] MEDIA_BLOCKED BLOCKED', ['eum-text-blocked']],
+        ['eum-not-sent[0] TEXT_PROTECT_BLOCKED PROTECT_BLOCKED', ['eum-protect-blocked']],
+        ['eum-not-sent[1] MEDIA_FILE_TYPE_UNSUPPORTED FILE_TYPE_UNSUPPORTED', ['eum-text-invalid']],
+        ['rcs[7] RCS_FAILED REJECTED', ['rcs-rejected']],
+        ['rcs[11] RCS_PROTECT_BLOCKED PROTECT_BLOCKED', ['eum-protect-blocked']],
+        [
+          'eum-eventbridge[4] Registration Status Change REQUIRES_UPDATES',
+          ['eum-registration-requires-updates'],
+        ],
         ['ses[4] Bounce Permanent', ['ses-permanent-bounce']],
         ['ses[6] Complaint', ['ses-complaint']],
         ['ses[7] Reject', ['ses-reject']],
         ['ses[8] Rendering Failure', ['ses-rendering-failure']],
+        // The same SES events through EventBridge and through SNS alert alike.
+        ['ses-eventbridge[4] Bounce Permanent', ['ses-permanent-bounce']],
+        ['ses-eventbridge[6] Complaint', ['ses-complaint']],
+        ['ses-eventbridge[7] Reject', ['ses-reject']],
+        ['ses-eventbridge[8] Rendering Failure', ['ses-rendering-failure']],
+        ['ses-sns[4] Bounce Permanent', ['ses-permanent-bounce']],
+        ['ses-sns[6] Complaint', ['ses-complaint']],
+        ['ses-sns[7] Reject', ['ses-reject']],
+        ['ses-sns[8] Rendering Failure', ['ses-rendering-failure']],
       ]);
     });
 
@@ -98,6 +128,10 @@ describe('DEFAULT_RULES', () => {
       'eum[7] TEXT_CARRIER_UNREACHABLE CARRIER_UNREACHABLE',
       'eum[23] MEDIA_DELIVERED DELIVERED',
       'ses[9] DeliveryDelay TransientCommunicationFailure',
+      'rcs[6] RCS_FAILED UNDELIVERABLE',
+      'rcs[10] RCS_FALLEN_BACK_TO_SMS FALLEN_BACK_TO_SMS',
+      'eum-eventbridge[3] Registration Status Change SUBMITTED',
+      'eum-eventbridge[5] Registration Status Change COMPLETE',
     ])('do not alert on %s', (label) => {
       const found = routed.find((r) => r.label === label);
       expect(found).toBeDefined();

@@ -113,7 +113,7 @@ const INVALID: Record<string, string> = {
   'a tag rule with no tag': rule('name: x\nmatch: { family: sms }\naction: tag\ntags: []'),
   'tags on an alert': rule('name: x\nmatch: { family: sms }\naction: alert\nseverity: low\ntags: [a]'),
   'a family outside the vocabulary': rule('name: x\nmatch: { family: emial }\naction: drop'),
-  'a source outside the vocabulary': rule('name: x\nmatch: { source: [ses, sns] }\naction: drop'),
+  'a source outside the vocabulary': rule('name: x\nmatch: { source: [ses, sqs] }\naction: drop'),
   'a channel outside the vocabulary': rule('name: x\nmatch: { channel: fax }\naction: drop'),
   'an outcome outside the vocabulary': rule('name: x\nmatch: { outcome: lost }\naction: drop'),
   'a bounce type outside the vocabulary': rule('name: x\nmatch: { bounce_type: hard }\naction: drop'),

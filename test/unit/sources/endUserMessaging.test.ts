@@ -2,12 +2,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject } from '../../../src/decode';
 import type { NormalizedRecord } from '../../../src/schema';
-import { classifyEndUserMessaging, normalizeEndUserMessaging } from '../../../src/sources/endUserMessaging';
+import {
+  classifyEndUserMessaging,
+  normalizeEndUserMessaging,
+  normalizeRegistration,
+  REGISTRATION_STATUS_CHANGE,
+} from '../../../src/sources/endUserMessaging';
 import { hashOf, normalizeContext, protectedNormalizer } from '../../helpers/sourceNormalizer';
 
 const normalize = protectedNormalizer(normalizeEndUserMessaging, (e) => e.eventType);
 
-const RAW = JSON.parse(readFileSync(join(__dirname, '../../../events/raw/eum.json'), 'utf8')) as JsonObject[];
+const RAW = ['eum', 'eum-not-sent'].flatMap(
+  (file) =>
+    JSON.parse(readFileSync(join(__dirname, `../../../events/raw/${file}.json`), 'utf8')) as JsonObject[],
+);
 
 function sample(eventType: string): JsonObject {
   const found = RAW.find((e) => e.eventType === eventType);
@@ -56,6 +64,10 @@ describe('classifyEndUserMessaging', () => {
     ['UNREACHABLE', 'failed'],
     ['SPAM', 'rejected'],
     ['UNKNOWN', 'unknown'],
+    ['PROTECT_BLOCKED', 'suppressed'],
+    ['FILE_INACCESSIBLE', 'failed'],
+    ['FILE_TYPE_UNSUPPORTED', 'failed'],
+    ['FILE_SIZE_EXCEEDED', 'failed'],
   ])('maps TEXT_%s and MEDIA_%s to outcome %s', (status, outcome) => {
     expect(classifyEndUserMessaging(`TEXT_${status}`)).toEqual({ family: 'sms', outcome, channel: 'SMS' });
     expect(classifyEndUserMessaging(`MEDIA_${status}`)).toEqual({ family: 'sms', outcome, channel: 'SMS' });
@@ -82,7 +94,14 @@ describe('classifyEndUserMessaging', () => {
     ['a new TEXT_ status', 'TEXT_SOMETHING_NEW', { family: 'sms', outcome: 'other', channel: 'SMS' }],
     ['a new VOICE_ status', 'VOICE_VOICEMAIL', { family: 'voice', outcome: 'other', channel: 'VOICE' }],
     ['a bare TEXT', 'TEXT', { family: 'sms', outcome: 'other', channel: 'SMS' }],
-    ['an unknown kind', 'RCS_DELIVERED', { family: 'unknown', outcome: 'other' }],
+    ['an unknown kind', 'WHATSAPP_DELIVERED', { family: 'unknown', outcome: 'other' }],
+    [
+      'an RCS type without a status',
+      'RCS_DELIVERED',
+      { family: 'rcs', outcome: 'delivered', channel: 'RCS' },
+    ],
+    ['a new RCS_ status', 'RCS_TYPING', { family: 'rcs', outcome: 'other', channel: 'RCS' }],
+    ['RCS_constructor', 'RCS_constructor', { family: 'rcs', outcome: 'other', channel: 'RCS' }],
     ['a lower-case type', 'text_delivered', { family: 'unknown', outcome: 'other' }],
     ['a leading underscore', '_TEXT_SENT', { family: 'unknown', outcome: 'other' }],
     ['an Object member as status', 'TEXT_constructor', { family: 'sms', outcome: 'other', channel: 'SMS' }],
@@ -376,5 +395,276 @@ describe('voice delivery latency', () => {
         Number(sample('VOICE_ANSWERED').messageRequestTimestamp),
     );
     expect(normalize(sample('VOICE_COMPLETED')).delivery_latency_ms).toBeUndefined();
+  });
+});
+
+const RCS = JSON.parse(readFileSync(join(__dirname, '../../../events/raw/rcs.json'), 'utf8')) as JsonObject[];
+
+/** The RCS page's delivery event of a rich message ("RCS message events", Delivery status events). */
+function rcsDocExample(): JsonObject {
+  return {
+    eventType: 'RCS_DELIVERED',
+    eventVersion: '1.0',
+    eventTimestamp: 1781661267660,
+    isFinal: true,
+    originationPhoneNumber: 'rcs-c020de2520714385964ebf7b095c4b60',
+    destinationPhoneNumber: '+12065550147',
+    isoCountryCode: 'US',
+    isInternationalSend: false,
+    messageId: 'test-sc1-004',
+    messageRequestTimestamp: 1781300397157,
+    messageEncoding: 'UNICODE',
+    messageType: 'TRANSACTIONAL',
+    messageStatus: 'DELIVERED',
+    messageStatusDescription: 'Message has been accepted by phone',
+    totalMessageParts: 1,
+    totalMessagePrice: 0.007,
+    totalCarrierFee: 0.00494,
+    rcsMetadata: { billingEventType: 'RICH' },
+    rcsBusinessId: 'endusermessagingtesting1_06fr8x6o_agent',
+    agentIsoCountryCode: 'US',
+  };
+}
+
+describe('RCS events', () => {
+  it.each<[string, string | undefined, NormalizedRecord['outcome']]>([
+    ['RCS_QUEUED', undefined, 'pending'],
+    ['RCS_SENT', undefined, 'sent'],
+    ['RCS_DELIVERED', undefined, 'delivered'],
+    ['RCS_DELIVERED', 'DELIVERED', 'delivered'],
+    ['RCS_DELIVERED', 'PENDING', 'pending'],
+    ['RCS_DELIVERED', 'UNDELIVERABLE', 'failed'],
+    ['RCS_DELIVERED', 'REJECTED', 'rejected'],
+    ['RCS_FAILED', undefined, 'failed'],
+    ['RCS_FAILED', 'UNDELIVERABLE', 'failed'],
+    ['RCS_FAILED', 'REJECTED', 'rejected'],
+    ['RCS_SENT', 'PENDING', 'pending'],
+    ['RCS_READ', 'READ', 'read'],
+    // A read receipt is read whatever its status says: the type is more specific.
+    ['RCS_READ', 'DELIVERED', 'read'],
+    ['RCS_TTL_EXPIRED', undefined, 'failed'],
+    ['RCS_TTL_EXPIRED', 'TTL_EXPIRATION_REVOKED', 'failed'],
+    ['RCS_TTL_EXPIRED', 'TTL_EXPIRATION_REVOKE_FAILED', 'unknown'],
+    ['RCS_PROTECT_BLOCKED', undefined, 'suppressed'],
+    ['RCS_FALLEN_BACK_TO_SMS', undefined, 'fallen_back'],
+    // A fallback's status (why RCS failed) does not make it a failure: the message went on as SMS.
+    ['RCS_FALLEN_BACK_TO_SMS', 'UNDELIVERABLE', 'fallen_back'],
+    ['RCS_DELIVERED', 'constructor', 'delivered'],
+  ])('classifies %s with messageStatus %s as %s', (type, messageStatus, outcome) => {
+    const event: JsonObject = { rcsBusinessId: 'agent' };
+    if (messageStatus !== undefined) event.messageStatus = messageStatus;
+    expect(classifyEndUserMessaging(type, event)).toEqual({ family: 'rcs', outcome, channel: 'RCS' });
+  });
+
+  it.each<[string, NormalizedRecord['outcome']]>([
+    ['TTL_EXPIRATION_REVOKED', 'failed'],
+    ['TTL_EXPIRATION_REVOKE_FAILED', 'unknown'],
+    ['CONVERSATION_STARTED', 'other'],
+  ])('takes %s, an RCS event by its rcsBusinessId, as RCS with outcome %s', (type, outcome) => {
+    expect(classifyEndUserMessaging(type, { rcsBusinessId: 'agent' })).toEqual({
+      family: 'rcs',
+      outcome,
+      channel: 'RCS',
+    });
+    expect(classifyEndUserMessaging(type, {})).toEqual({ family: 'unknown', outcome: 'other' });
+  });
+
+  it('keeps TEXT_ and MEDIA_ events SMS even if they carried an RCS agent', () => {
+    expect(classifyEndUserMessaging('TEXT_DELIVERED', { rcsBusinessId: 'agent' })).toEqual({
+      family: 'sms',
+      outcome: 'delivered',
+      channel: 'SMS',
+    });
+  });
+
+  it('normalizes the documented delivery event: agent fields as columns, prices, latency', () => {
+    const rec = normalize(rcsDocExample());
+    expect(rec).toMatchObject({
+      source: 'end_user_messaging',
+      family: 'rcs',
+      channel: 'RCS',
+      outcome: 'delivered',
+      event_type: 'RCS_DELIVERED',
+      event_time: '2026-06-17T01:54:27.660Z',
+      message_id: 'test-sc1-004',
+      message_type: 'TRANSACTIONAL',
+      message_parts: 1,
+      status: 'DELIVERED',
+      status_message: 'Message has been accepted by phone',
+      is_final: true,
+      rcs_business_id: 'endusermessagingtesting1_06fr8x6o_agent',
+      rcs_agent_country: 'US',
+      country: 'US',
+      price_usd: 0.007,
+      carrier_fee_usd: 0.00494,
+      delivery_latency_ms: 1781661267660 - 1781300397157,
+      recipient_hash: hashOf('+12065550147'),
+      sender_hash: hashOf('rcs-c020de2520714385964ebf7b095c4b60'),
+      phone_country: 'US',
+      attributes: {
+        message_encoding: 'UNICODE',
+        is_international_send: 'false',
+        rcs_billing_event_type: 'RICH',
+      },
+    });
+    expect(rec.conversation_id).toBeUndefined();
+    expect(rec.session_fee_usd).toBeUndefined();
+    expect(JSON.stringify(rec)).not.toContain('2065550147');
+  });
+
+  it('puts conversational pricing into the price columns and the session fee column', () => {
+    const rec = normalize(structuredClone(RCS[2] as JsonObject));
+    expect(rec).toMatchObject({
+      outcome: 'delivered',
+      price_usd: 0,
+      carrier_fee_usd: 0,
+      session_fee_usd: 0.012,
+      conversation_id: '177930985040408106521449',
+      rcs_agent_country: 'CA',
+      country: 'CA',
+      attributes: { conversation_initiating_message_type: 'OUTBOUND', rcs_billing_event_type: 'BASIC' },
+    });
+  });
+
+  it('protects the destination number in every format, like an SMS one', () => {
+    for (const number of ['+12065550147', '(206) 555-0147', '1 206 555 0147']) {
+      const event = rcsDocExample();
+      event.destinationPhoneNumber = number;
+      event.messageStatusDescription = `Delivered to ${number}`;
+      for (const mode of ['hash', 'redact'] as const) {
+        const out = JSON.stringify(normalize(structuredClone(event), mode));
+        expect(out).not.toContain(number);
+        expect(out).not.toContain('2065550147');
+      }
+      expect(normalize(structuredClone(event), 'keep').recipient).toBe(number);
+    }
+  });
+
+  it('writes a read receipt with no delivery latency', () => {
+    const rec = normalize(structuredClone(RCS[1] as JsonObject));
+    expect(rec).toMatchObject({ outcome: 'read', event_type: 'RCS_READ', status: 'READ' });
+    expect(rec.delivery_latency_ms).toBeUndefined();
+  });
+
+  it('keeps an RCS agent id that looks like a number as received: the platform minted it', () => {
+    const event = rcsDocExample();
+    event.rcsBusinessId = '4155550100';
+    expect(normalize(event, 'redact').rcs_business_id).toBe('4155550100');
+  });
+});
+
+describe('SMS Protect', () => {
+  it('writes a blocked text as not sent, with the protect configuration and its verdict', () => {
+    const rec = normalize(sample('TEXT_PROTECT_BLOCKED'));
+    expect(rec).toMatchObject({
+      family: 'sms',
+      channel: 'SMS',
+      outcome: 'suppressed',
+      status: 'PROTECT_BLOCKED',
+      status_message: 'Message blocked by protect configuration',
+      country: 'NG',
+      attributes: {
+        protect_configuration_id: 'protect-e06e5d722c31455286262a108e7d863d',
+        protect_status: 'BLOCK',
+      },
+    });
+    expect(rec.delivery_latency_ms).toBeUndefined();
+  });
+
+  it('keeps every scalar of protectConfiguration as protect_<name>, objects and nulls left out', () => {
+    // Names that are not camelCase stay as they are: their text reaches the personal-data scan unchanged.
+    const event = docExample();
+    event.eventType = 'TEXT_PROTECT_BLOCKED';
+    event.protectConfiguration = {
+      protectConfigurationId: 'protect-1',
+      protectStatus: 'FILTER',
+      blockReason: 'AIT_RISK',
+      riskScore: 97,
+      nested: { a: 1 },
+      gone: null,
+      __proto__x: 'y',
+      '2001:DB8::7 Note': 'z',
+    };
+    expect(normalize(event, 'keep').attributes).toMatchObject({
+      protect_configuration_id: 'protect-1',
+      protect_status: 'FILTER',
+      protect_block_reason: 'AIT_RISK',
+      protect_risk_score: '97',
+      protect___proto__x: 'y',
+      'protect_2001:DB8::7 Note': 'z',
+    });
+    const attrs = normalize(structuredClone(event), 'keep').attributes ?? {};
+    expect(Object.keys(attrs).filter((k) => k.startsWith('protect_'))).toHaveLength(6);
+    expect(Object.keys(normalize(structuredClone(event), 'redact').attributes ?? {})).toContain('[key]');
+  });
+
+  it('keeps the verdict of an allowed message too (EventBridge example: protectStatus ALLOW)', () => {
+    const event = docExample();
+    event.protectConfiguration = { protectConfigurationId: 'protect-e06e', protectStatus: 'ALLOW' };
+    event.carrierName = 'Movistar';
+    expect(normalize(event).attributes).toMatchObject({
+      protect_configuration_id: 'protect-e06e',
+      protect_status: 'ALLOW',
+      carrier_name: 'Movistar',
+    });
+  });
+
+  it('ignores a protectConfiguration that is not an object', () => {
+    for (const value of ['BLOCK', 7, null, ['BLOCK']]) {
+      const event = docExample();
+      event.protectConfiguration = value;
+      expect(Object.keys(normalize(event).attributes ?? {}).some((k) => k.startsWith('protect_'))).toBe(
+        false,
+      );
+    }
+  });
+});
+
+describe('normalizeRegistration', () => {
+  /** The documented detail ("Monitoring with EventBridge", Event for a registration status change). */
+  const detail = (): JsonObject => ({
+    registrationDetails: {
+      registrationId: 'registration-30a16a8b7cec478a8e37febbb9005348',
+      registrationVersionNumber: 1,
+      registrationType: 'ZZ_LONG_CODE_REGISTRATION',
+      registrationStatusChangeTimestamp: 1758908543000,
+      currentStatus: 'SUBMITTED',
+    },
+    registrationArn:
+      'arn:aws:sms-voice:us-east-1:111122223333:registration/registration-30a16a8b7cec478a8e37febbb9005348',
+  });
+
+  it('writes the registration id, its status, type and version, and the time of the change', () => {
+    const ctx = normalizeContext();
+    const rec = normalizeRegistration(detail(), REGISTRATION_STATUS_CHANGE, ctx);
+    ctx.pii.record(rec);
+    expect(rec).toEqual({
+      schema_version: 1,
+      event_id: 'evt-0001',
+      source: 'end_user_messaging',
+      family: 'registration',
+      event_type: 'Registration Status Change',
+      outcome: 'other',
+      event_time: '2025-09-26T17:42:23.000Z',
+      arrival_time: '2025-11-20T14:46:40.000Z',
+      ingest_time: '2025-11-20T14:46:40.000Z',
+      dt: '2025-11-20',
+      hour: '14',
+      registration_id: 'registration-30a16a8b7cec478a8e37febbb9005348',
+      status: 'SUBMITTED',
+      attributes: { registration_type: 'ZZ_LONG_CODE_REGISTRATION', registration_version_number: '1' },
+    });
+  });
+
+  it('survives a detail whose registrationDetails is empty or odd', () => {
+    for (const details of [{}, { currentStatus: 7, registrationId: null, registrationType: {} }]) {
+      const rec = normalizeRegistration(
+        { registrationDetails: details },
+        REGISTRATION_STATUS_CHANGE,
+        normalizeContext(),
+      );
+      expect(rec).toMatchObject({ family: 'registration', outcome: 'other' });
+      expect(rec.registration_id).toBeUndefined();
+    }
   });
 });

@@ -6,7 +6,7 @@ import { normalizeEvent } from '../../../src/normalize';
 import { type PiiMode, PiiProtector } from '../../../src/pii';
 import type { NormalizedRecord } from '../../../src/schema';
 import type { NormalizeContext } from '../../../src/sources/common';
-import { eventBridgeEnvelope, normalizeEventBridge } from '../../../src/sources/eventBridge';
+import { EVENTBRIDGE } from '../../../src/sources/eventBridge';
 
 const INGEST_MS = 1_763_650_000_000; // 2025-11-20T14:46:40.000Z
 const KEY = Buffer.from('test-key-0123456789');
@@ -105,14 +105,17 @@ describe('the SES-via-EventBridge samples (events/raw/ses-eventbridge.json)', ()
   );
 });
 
-describe('eventBridgeEnvelope', () => {
+describe('the EventBridge envelope', () => {
   it('recognizes the shape: detail-type, source and a detail object', () => {
     const e = envelope(sesSample('Send'));
-    expect(eventBridgeEnvelope(e)).toEqual({
-      event: e,
-      source: 'aws.ses',
-      detailType: 'Email Sent',
-      detail: e.detail,
+    expect(EVENTBRIDGE.unwrap(e)).toMatchObject({
+      facts: {
+        sourceEventId: '2a6e3f0c-5b1d-4e7a-9c8b-0f1e2d3c4b5a',
+        arrivalMs: Date.parse('2025-11-20T19:02:28Z'),
+        accountId: '123456789012',
+        configurationSet: 'prod-engagement',
+      },
+      inner: e.detail,
     });
   });
 
@@ -128,7 +131,7 @@ describe('eventBridgeEnvelope', () => {
   ])('does not take an object with %s for an envelope', (_name, overrides) => {
     const e = envelope(sesSample('Send'), overrides);
     for (const key of Object.keys(overrides)) if (overrides[key] === undefined) delete e[key];
-    expect(eventBridgeEnvelope(e)).toBeUndefined();
+    expect(EVENTBRIDGE.unwrap(e)).toBeUndefined();
   });
 
   it('leaves such an object to the other detectors: poison when it has no event type of its own', () => {
@@ -136,7 +139,7 @@ describe('eventBridgeEnvelope', () => {
   });
 });
 
-describe('normalizeEventBridge', () => {
+describe('an EventBridge event, normalized', () => {
   it('takes the envelope’s id, its time as the arrival time, and keeps the detail’s event time', () => {
     const rec = normalize(envelope(sesSample('Delivery'), { time: '2025-11-20T21:00:05Z' }));
     expect(rec).toMatchObject({
@@ -175,9 +178,9 @@ describe('normalizeEventBridge', () => {
     expect(normalize(e).source_event_id).toBeUndefined();
   });
 
-  it('protects an id that holds personal data, like any identifier', () => {
-    const rec = normalize(envelope(sesSample('Send'), { id: 'jo@example.com' }), 'redact');
-    expect(rec.source_event_id).toBe('[email]');
+  it('keeps its id as received: an id EventBridge mints is never scanned for personal data', () => {
+    const rec = normalize(envelope(sesSample('Send'), { id: '1111-2222-3333' }), 'redact');
+    expect(rec.source_event_id).toBe('1111-2222-3333');
   });
 
   it('prefers the detail’s configuration set and account, and falls back to the envelope’s', () => {
@@ -327,10 +330,92 @@ describe('EventBridge events this processor does not normalize', () => {
   it('is a pure function of the event: the detail is not modified', () => {
     const e = envelope(sesSample('Click'));
     const before = structuredClone(e);
-    normalizeEventBridge(
-      eventBridgeEnvelope(e) as NonNullable<ReturnType<typeof eventBridgeEnvelope>>,
-      context(),
-    );
+    normalizeEvent(e, context());
     expect(e).toEqual(before);
+  });
+});
+
+describe('End User Messaging through EventBridge (aws.sms-voice)', () => {
+  const EUM_EVENTS = raw('eum-eventbridge');
+
+  it.each(
+    EUM_EVENTS.filter((e) => e['detail-type'] !== 'Registration Status Change').map(
+      (e) => [e['detail-type'], e] as const,
+    ),
+  )(
+    'normalizes a %s event as its bare detail, plus the envelope’s id, time and account',
+    (_type, wrapped) => {
+      for (const mode of ['hash', 'redact', 'keep'] as const) {
+        const rec = normalize(structuredClone(wrapped), mode);
+        const bare = normalize(structuredClone(wrapped.detail as JsonObject), mode);
+        expect(without(rec, [...FROM_ENVELOPE, 'account_id'])).toEqual(
+          without(bare, [...FROM_ENVELOPE, 'account_id']),
+        );
+        expect(rec).toMatchObject({
+          source: 'end_user_messaging',
+          source_event_id: wrapped.id,
+          account_id: wrapped.account,
+          arrival_time: new Date(String(wrapped.time)).toISOString(),
+        });
+        expect(bare.account_id).toBeUndefined();
+      }
+    },
+  );
+
+  it('writes a registration status change as family registration, with its id and status', () => {
+    const denied = EUM_EVENTS.find(
+      (e) =>
+        (e.detail as { registrationDetails?: { currentStatus?: string } }).registrationDetails
+          ?.currentStatus === 'REQUIRES_UPDATES',
+    ) as JsonObject;
+    expect(normalize(structuredClone(denied), 'redact')).toEqual({
+      schema_version: 1,
+      event_id: 'evt-0001',
+      source: 'end_user_messaging',
+      family: 'registration',
+      event_type: 'Registration Status Change',
+      outcome: 'other',
+      event_time: '2025-09-30T09:15:01.000Z',
+      arrival_time: '2025-09-30T09:15:02.000Z',
+      ingest_time: '2025-11-20T14:46:40.000Z',
+      dt: '2025-09-30',
+      hour: '09',
+      registration_id: 'registration-30a16a8b7cec478a8e37febbb9005348',
+      status: 'REQUIRES_UPDATES',
+      attributes: { registration_type: 'ZZ_LONG_CODE_REGISTRATION', registration_version_number: '1' },
+      source_event_id: '7f1c2a9e-0b3d-4e5f-8a6b-9c0d1e2f3a4b',
+      account_id: '111122223333',
+    });
+  });
+
+  it('writes a detail it does not know as End User Messaging’s, family unknown, not as an unknown EventBridge event', () => {
+    const rec = normalize({
+      version: '0',
+      id: 'e-9',
+      'detail-type': 'Phone Number Released',
+      source: 'aws.sms-voice',
+      account: '111122223333',
+      time: '2025-10-01T10:00:00Z',
+      detail: { phoneNumberId: 'phone-1', note: 'call +1 415 555 0100' },
+    });
+    expect(rec).toMatchObject({
+      source: 'end_user_messaging',
+      family: 'unknown',
+      outcome: 'other',
+      event_type: 'Phone Number Released',
+      account_id: '111122223333',
+    });
+    expect(rec.attributes).toBeUndefined();
+    expect(JSON.stringify(rec)).not.toContain('415');
+  });
+
+  it('takes an RCS event in a detail as RCS', () => {
+    const rcs = raw('rcs')[7] as JsonObject;
+    const rec = normalize({
+      'detail-type': 'Text Message Delivery Status Updated',
+      source: 'aws.sms-voice',
+      detail: rcs,
+    });
+    expect(rec).toMatchObject({ source: 'end_user_messaging', family: 'rcs', outcome: 'rejected' });
   });
 });

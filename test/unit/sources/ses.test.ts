@@ -293,12 +293,23 @@ describe('normalizeSes', () => {
     expect(normalize(event).configuration_set).toBeUndefined();
   });
 
-  it('protects a configuration set name like any identifier', () => {
+  it('keeps a configuration set name as received (the sender names it, never a recipient); its tag stays scanned', () => {
     const event = sample('Send');
-    (event.mail as JsonObject).tags = { 'ses:configuration-set': ['ops@example.com'] };
-    expect(normalize(event).configuration_set).toBe(`hmac:${hashOf('ops@example.com')}`);
-    expect(normalize(structuredClone(event), 'redact').configuration_set).toBe('[email]');
-    expect(normalize(structuredClone(event), 'keep').configuration_set).toBe('ops@example.com');
+    (event.mail as JsonObject).tags = { 'ses:configuration-set': ['ops-4155550100'] };
+    for (const mode of ['hash', 'redact', 'keep'] as const) {
+      expect(normalize(structuredClone(event), mode).configuration_set).toBe('ops-4155550100');
+    }
+    expect(normalize(structuredClone(event), 'redact').attributes?.['ses:configuration-set']).toBe(
+      'ops-[phone]',
+    );
+  });
+
+  it('keeps an SES message id as received, even one whose groups are all digits', () => {
+    const event = sample('Delivery');
+    (event.mail as JsonObject).messageId = '0100019a12345678-12345678-1234-1234-1234-123456789012-000000';
+    expect(normalize(event, 'redact').message_id).toBe(
+      '0100019a12345678-12345678-1234-1234-1234-123456789012-000000',
+    );
   });
 
   it('joins multi-valued tags and reads scalar ones', () => {
