@@ -278,7 +278,7 @@ describe('ReportAccumulator', () => {
       fc.property(fc.array(rowArb, { maxLength: 60 }), fc.integer(), (rows, seed) => {
         const whole = report(rows, '2026-12-07', '2026-12-08');
         // Each row split in two rows whose counts (and price) add up to it, everything shuffled.
-        const split: AnalyticsRow[] = rows.flatMap((r) => {
+        const split: AnalyticsRow[] = rows.flatMap((r): AnalyticsRow[] => {
           if (r.kind === 'ignored') return [r];
           const a = Math.floor(r.count / 2);
           if (r.kind === 'quarantine')
