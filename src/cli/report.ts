@@ -102,13 +102,26 @@ export async function reportCommand(opts: ReportOptions, io: CliIO, deps: Report
       },
     );
     for (let i = 0; i < analytics; i++) acc.countObject('analytics');
-    const alerts = await readZone(store, 'alerts', days, '.jsonl', concurrency, limits, io, (line) => {
-      const alert = readRateAlertLine(line);
-      if (alert !== undefined) acc.addAlert(alert);
-    });
+    let anyAlerts = false;
+    const alerts = await readZone(
+      store,
+      'alerts',
+      days,
+      '.jsonl',
+      concurrency,
+      limits,
+      io,
+      (line) => {
+        const alert = readRateAlertLine(line);
+        if (alert !== undefined) acc.addAlert(alert);
+      },
+      () => {
+        anyAlerts = true;
+      },
+    );
     for (let i = 0; i < alerts; i++) acc.countObject('alerts');
     // From S3, no alerts/ at all means they went to SNS (the page says so); locally, that no alert fired.
-    if (store.remote && alerts === 0) acc.setAlertsAvailable(await hasAny(store, 'alerts/'));
+    if (store.remote) acc.setAlertsAvailable(anyAlerts);
     if (io.signal?.aborted === true) throw new CliError(EXIT.interrupted, 'interrupted; no report written');
     if (analytics === 0) {
       await io.stderr.write(
@@ -283,8 +296,19 @@ export class FolderStore implements ReportStore {
 }
 
 /**
- * Reads the objects of one zone for the days asked — `<zone>/dt=<day>/…` ending in `suffix` — `concurrency` at a
- * time, streaming each through the caps, line by line into `onLine`. Returns the number of objects read.
+ * The alert files of `process --window` and `replay --window` runs: all the rate alerts of a run in one file,
+ * filed under the hour of its first window (docs/cli.md), whatever the windows of the alerts in it.
+ */
+const WINDOW_RUN_ALERTS = /^alerts\/dt=[^/]+\/hour=[^/]+\/file\/(process|replay)-window-[^/]+\//;
+
+/**
+ * Reads the objects of one zone for the days asked, `concurrency` at a time, streaming each through the caps,
+ * line by line into `onLine`. Returns the number of objects read.
+ *
+ * `analytics/`: the objects under `analytics/dt=<day>/` ending in `suffix`, day by day. `alerts/`: walked whole
+ * (it holds a few files per batch that alerted, and none at all on S3, where alerts go to SNS), keeping the files
+ * of the days asked and those of the CLI's window runs ({@link WINDOW_RUN_ALERTS}), whose alerts are then kept
+ * by their window; `onAny` is called when the zone holds anything at all.
  */
 async function readZone(
   store: ReportStore,
@@ -295,10 +319,21 @@ async function readZone(
   limits: InputLimits,
   io: CliIO,
   onLine: (value: unknown) => void,
+  onAny: () => void = () => {},
 ): Promise<number> {
+  const daySet = new Set(days);
   async function* objects(): AsyncGenerator<StoredObjectInfo> {
-    for (const day of days) {
-      for await (const o of store.walk(`${zone}/dt=${day}/`)) if (o.key.endsWith(suffix)) yield o;
+    if (zone === 'analytics') {
+      for (const day of days) {
+        for await (const o of store.walk(`analytics/dt=${day}/`)) if (o.key.endsWith(suffix)) yield o;
+      }
+      return;
+    }
+    for await (const o of store.walk('alerts/')) {
+      onAny();
+      const day = /^alerts\/dt=([^/]+)\//.exec(o.key)?.[1];
+      if (!o.key.endsWith(suffix)) continue;
+      if ((day !== undefined && daySet.has(day)) || WINDOW_RUN_ALERTS.test(o.key)) yield o;
     }
   }
   const it = objects();
@@ -370,11 +405,6 @@ async function readObject(
       throw new CliError(EXIT.input, `${where}: ${err.message}`, { cause: err });
     throw new CliError(EXIT.input, `cannot read ${where}: ${readError(err)}`, { cause: err });
   }
-}
-
-async function hasAny(store: ReportStore, prefix: string): Promise<boolean> {
-  for await (const _ of store.walk(prefix)) return true;
-  return false;
 }
 
 function objectTooLarge(size: number, limits: InputLimits): InputLimitError {

@@ -359,14 +359,7 @@ export class ReportAccumulator {
         ...t.money(),
       };
     };
-    return topList(
-      this.countries,
-      TOP_GROUPS,
-      (t) => t.records(),
-      Tally.merge,
-      row,
-      `${OTHERS}\u0000`,
-    );
+    return topList(this.countries, TOP_GROUPS, (t) => t.records(), Tally.merge, row, `${OTHERS}\u0000`);
   }
 }
 

@@ -401,8 +401,10 @@ function alertsSection(data: ReportData): string {
     body = empty('No rate alert fired in this range.');
   } else {
     const byRule = a.byRule.map((r) => `${r.rule} (${r.severity}): ${formatCount(r.count)}`).join(' · ');
-    body = `<p class="hint" data-metric="alerts-total" data-value="${a.total}">${text(
-      `${plural(a.total, 'rate alert')}${a.omitted > 0 ? `, the first ${formatCount(a.shown.length)} by window listed` : ''} — ${byRule}`,
+    body = `<p class="hint" data-metric="alerts-total" data-value="${a.total}"><b class="metric-value">${formatCount(
+      a.total,
+    )}</b> ${text(
+      `${a.total === 1 ? 'rate alert' : 'rate alerts'}${a.omitted > 0 ? `, the first ${formatCount(a.shown.length)} by window listed` : ''} — ${byRule}`,
     )}</p>
 <div class="table-wrap">${table('table-alerts', cols, a.shown, (r) => r.alert_id, { sortable: true })}</div>`;
   }
@@ -424,9 +426,9 @@ function quarantineSection(data: ReportData): string {
 ${
   q.total === 0
     ? empty('Nothing quarantined in this range.')
-    : `<p class="hint" data-metric="quarantine-total" data-value="${q.total}">${text(
-        `${plural(q.total, 'record')} quarantined (poison input and internal errors), by reason.`,
-      )}</p>
+    : `<p class="hint" data-metric="quarantine-total" data-value="${q.total}"><b class="metric-value">${formatCount(
+        q.total,
+      )}</b> ${text(`${q.total === 1 ? 'record' : 'records'} quarantined (poison input and internal errors), by reason.`)}</p>
 ${topTable('table-quarantine', cols, q.reasons, (r) => r.reason)}`
 }
 </section>`;

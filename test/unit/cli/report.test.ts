@@ -154,15 +154,43 @@ describe('report', () => {
       'analytics/dt=2026-12-06/',
       'analytics/dt=2026-12-07/',
       'analytics/dt=2026-12-08/',
-      'alerts/dt=2026-12-06/',
-      'alerts/dt=2026-12-07/',
-      'alerts/dt=2026-12-08/',
+      'alerts/',
     ]);
     expect(got.sort()).toEqual([
       'alerts/dt=2026-12-07/hour=09/kinesis/s/window.jsonl',
       'analytics/dt=2026-12-07/hour=09/kinesis/s/batch-1.jsonl.gz',
       'analytics/dt=2026-12-08/hour=00/kinesis/s/batch-2.jsonl.gz',
     ]);
+  });
+
+  it('reads the alerts of a --window run wherever the run filed them, and no other alerts out of the range', async () => {
+    const dir = folder();
+    const rate = (id: string, start: string) =>
+      JSON.stringify({
+        kind: 'rate',
+        alert_id: id,
+        rule: 'sms-trouble',
+        severity: 'low',
+        window: { start, end: start },
+        group: {},
+        numerator: 9,
+        denominator: 10,
+        rate: 0.9,
+        threshold: 0.25,
+      });
+    // `process --window` files all its alerts under its first window's hour (2019 here).
+    put(
+      dir,
+      'alerts/dt=2019-03-20/hour=18/file/process-window-1h/abc.jsonl',
+      `${rate('w1', '2019-03-20T18:00:00.000Z')}\n${rate('w2', '2026-12-08T05:00:00.000Z')}\n`,
+    );
+    // An ordinary batch's alerts of another day: not read (not even parsed).
+    put(dir, 'alerts/dt=2019-03-20/hour=18/kinesis/s/x.jsonl', 'not JSON\n');
+    const r = await cli(['--from', '2026-12-07', '--to', '2026-12-08', '--dir', '.', '--json'], dir);
+    expect(r.stderr).toBe('');
+    const json = JSON.parse(r.stdout);
+    expect(json.rateAlerts.shown.map((a: { alert_id: string }) => a.alert_id)).toEqual(['a1', 'w2']);
+    expect(json.input.alertObjects).toBe(2);
   });
 
   it.each([
@@ -312,11 +340,7 @@ describe('report from S3', () => {
     const json = JSON.parse(cap.stdout());
     expect(json).toMatchObject({ source: 's3://archive/prod/', totals: { records: 100 } });
     expect(json.rateAlerts).toMatchObject({ available: false, total: 0 });
-    expect(fake.listed).toEqual([
-      'prod/analytics/dt=2026-12-07/',
-      'prod/alerts/dt=2026-12-07/',
-      'prod/alerts/',
-    ]);
+    expect(fake.listed).toEqual(['prod/analytics/dt=2026-12-07/', 'prod/alerts/']);
     expect(fake.read).toEqual(['prod/analytics/dt=2026-12-07/hour=09/kinesis/s/b.jsonl.gz']);
     expect(readFileSync(out, 'utf8')).toContain('from S3 they go to the SNS topic');
   });
