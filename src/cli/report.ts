@@ -246,7 +246,8 @@ export function s3Store(
 
 /**
  * A local output folder as a {@link ReportStore}. Walks real folders and files only: a symbolic link is not
- * followed, so the walk stays inside the folder and ends.
+ * followed, so the walk stays inside the folder and ends. Files are listed without their size (0): `get`
+ * reads it when it opens one.
  */
 export class FolderStore implements ReportStore {
   readonly remote = false;
@@ -278,7 +279,8 @@ export class FolderStore implements ReportStore {
     for (const e of entries) {
       const key = rel === '' ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) yield* this.walkFolder(key);
-      else if (e.isFile()) yield { key, size: (await stat(join(this.dir, key))).size };
+      // The size is checked when the file is opened (get), as S3's ContentLength is: no stat per file here.
+      else if (e.isFile()) yield { key, size: 0 };
     }
   }
 

@@ -66,6 +66,7 @@ export class ReportAccumulator {
   private readonly alertsShown: RateAlertRow[] = [];
   private readonly alertIds = new Set<string>();
   private readonly alertsByRule = new Capped(MAX_TRACKED_GROUPS, () => ({ n: 0 }));
+  private readonly dayIndexes = new Map<string, number>();
 
   /**
    * @param from first day, `YYYY-MM-DD` (UTC), inclusive
@@ -106,7 +107,7 @@ export class ReportAccumulator {
       this.input.ignoredRows++;
       return;
     }
-    const dayIndex = Math.round((Date.parse(`${row.day}T00:00:00Z`) - this.fromMs) / DAY_MS);
+    const dayIndex = this.dayIndex(row.day);
     if (!(dayIndex >= 0 && dayIndex < this.days)) {
       this.input.outOfRangeRows++;
       return;
@@ -191,6 +192,17 @@ export class ReportAccumulator {
     }
     shown.splice(lo, 0, alert);
     if (shown.length > MAX_ALERTS_SHOWN) shown.pop();
+  }
+
+  /** The day's place in the range (outside it: below 0 or from `days` up), remembered for the few days rows name. */
+  private dayIndex(day: string): number {
+    let i = this.dayIndexes.get(day);
+    if (i === undefined) {
+      i = Math.round((Date.parse(`${day}T00:00:00Z`) - this.fromMs) / DAY_MS);
+      if (this.dayIndexes.size >= 1000) this.dayIndexes.clear();
+      this.dayIndexes.set(day, i);
+    }
+    return i;
   }
 
   private buckets(): number {

@@ -148,7 +148,14 @@ export function cut(text: string, max: number): string {
 
 /** A real calendar day, `YYYY-MM-DD`. */
 export function isDay(day: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return false;
-  const t = Date.parse(`${day}T00:00:00Z`);
-  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === day;
+  const known = KNOWN_DAYS.get(day);
+  if (known !== undefined) return known;
+  const ok =
+    /^\d{4}-\d{2}-\d{2}$/.test(day) &&
+    new Date(Date.parse(`${day}T00:00:00Z`)).toISOString().slice(0, 10) === day;
+  // Rows of a range name few days: parsing each row's date again cost a tenth of a month's report.
+  if (KNOWN_DAYS.size >= 1000) KNOWN_DAYS.clear();
+  KNOWN_DAYS.set(day, ok);
+  return ok;
 }
+const KNOWN_DAYS = new Map<string, boolean>();
