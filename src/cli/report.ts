@@ -76,6 +76,7 @@ export interface ReportDeps {
  */
 export async function reportCommand(opts: ReportOptions, io: CliIO, deps: ReportDeps = {}): Promise<number> {
   const { from, to, days } = checkRange(opts);
+  const chartLibrary = deps.chartLibrary ?? loadChartLibrary();
   const store = deps.store ?? (await openStore(opts, io));
   const limits: InputLimits = {
     maxBytes: opts.maxObjectSize ?? DEFAULT_MAX_OBJECT_BYTES,
@@ -87,7 +88,6 @@ export async function reportCommand(opts: ReportOptions, io: CliIO, deps: Report
   const concurrency = opts.concurrency ?? (store.remote ? 8 : 4);
   const acc = new ReportAccumulator(from, to, store.name);
   const out = resolve(io.cwd, opts.out ?? 'report.html');
-  const chartLibrary = deps.chartLibrary ?? loadChartLibrary();
   try {
     const analytics = await readZone(
       store,
@@ -101,7 +101,7 @@ export async function reportCommand(opts: ReportOptions, io: CliIO, deps: Report
         acc.addRow(readAnalyticsRow(line));
       },
     );
-    for (let i = 0; i < analytics; i++) acc.countObject('analytics');
+    acc.countObjects('analytics', analytics);
     let anyAlerts = false;
     const alerts = await readZone(
       store,
@@ -119,7 +119,7 @@ export async function reportCommand(opts: ReportOptions, io: CliIO, deps: Report
         anyAlerts = true;
       },
     );
-    for (let i = 0; i < alerts; i++) acc.countObject('alerts');
+    acc.countObjects('alerts', alerts);
     // From S3, no alerts/ at all means they went to SNS (the page says so); locally, that no alert fired.
     if (store.remote) acc.setAlertsAvailable(anyAlerts);
     if (io.signal?.aborted === true) throw new CliError(EXIT.interrupted, 'interrupted; no report written');

@@ -91,10 +91,10 @@ export class ReportAccumulator {
     };
   }
 
-  /** An object read: `analytics/` or `alerts/`. */
-  countObject(zone: 'analytics' | 'alerts'): void {
-    if (zone === 'analytics') this.input.analyticsObjects++;
-    else this.input.alertObjects++;
+  /** Objects read, of `analytics/` or `alerts/`. */
+  countObjects(zone: 'analytics' | 'alerts', n: number): void {
+    if (zone === 'analytics') this.input.analyticsObjects += n;
+    else this.input.alertObjects += n;
   }
 
   /** False: the source keeps no `alerts/` at all (S3, where rate alerts go to SNS). */
