@@ -32,7 +32,7 @@ export interface ObjectStore {
 export class S3ObjectStore implements ObjectStore {
   private readonly client: S3Client;
 
-  constructor(config: Config) {
+  constructor(config: Pick<Config, 'aws'>) {
     const { maxAttempts, s3Endpoint } = config.aws;
     this.client = new S3Client({
       maxAttempts,
@@ -48,14 +48,21 @@ export class S3ObjectStore implements ObjectStore {
 
   async list(bucket: string, prefix: string): Promise<StoredObjectInfo[]> {
     const out: StoredObjectInfo[] = [];
+    for await (const o of this.walk(bucket, prefix)) out.push(o);
+    return out;
+  }
+
+  /**
+   * The objects under a prefix as S3 lists them, a page (1,000 keys) at a time: what `report` reads, with no
+   * more than a page of keys held however many objects there are. Stopping early lists no further page.
+   */
+  async *walk(bucket: string, prefix: string): AsyncGenerator<StoredObjectInfo> {
     for await (const page of paginateListObjectsV2(
       { client: this.client },
       { Bucket: bucket, Prefix: prefix },
     )) {
-      for (const o of page.Contents ?? [])
-        if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0 });
+      for (const o of page.Contents ?? []) if (o.Key !== undefined) yield { key: o.Key, size: o.Size ?? 0 };
     }
-    return out;
   }
 
   async get(bucket: string, key: string): Promise<StoredObject> {
