@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DEFAULT_ANALYTICS_MAX_ROWS } from './analytics/analyticsRow';
 import type { AppMetadataMap } from './enrich';
 import { ConfigError } from './errors';
 import type { LogLevel } from './logger';
@@ -77,6 +78,11 @@ export interface Config {
     readonly concurrency: number;
     /** `RATE_KINESIS_GUARD`, `sequence` (default) or `batch` (a parallelization factor above 1). */
     readonly kinesisGuard: 'sequence' | 'batch';
+  };
+  /** The analytics rows every batch writes (docs/analytics.md). */
+  readonly analytics: {
+    /** `ANALYTICS_MAX_ROWS`, default 2,000: the most rows one batch writes (the smallest groups merged past it). */
+    readonly maxRows: number;
   };
   /** Firehose path: also write the raw batch to the archive (`FIREHOSE_ARCHIVE_RAW`). */
   readonly firehoseArchiveRaw: boolean;
@@ -178,6 +184,7 @@ export function loadConfig(env: Env, packaged: RoutingConfig | undefined = DEPLO
       concurrency: integer(env, 'RATE_CONCURRENCY', 16, 1, 64),
       kinesisGuard: oneOf(env, 'RATE_KINESIS_GUARD', ['sequence', 'batch'] as const, 'sequence'),
     },
+    analytics: { maxRows: integer(env, 'ANALYTICS_MAX_ROWS', DEFAULT_ANALYTICS_MAX_ROWS, 10, 100_000) },
     firehoseArchiveRaw: flag(env, 'FIREHOSE_ARCHIVE_RAW', false),
     firehoseResponseLimitBytes: integer(env, 'FIREHOSE_RESPONSE_LIMIT_BYTES', 6_000_000, 1024, 6_291_456),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info', true),

@@ -13,7 +13,7 @@ import { firehoseBatchRef, planRollupObjects } from '../sinks/archiveLayout';
 import type { ArchiveZone } from '../sinks/ports';
 import { nameSafeIds, readFirehoseEvent } from './envelope';
 import { toFirehoseRecords } from './firehoseResponse';
-import { type BatchConfig, type BatchContext, type BatchLogLines, runBatch } from './run';
+import { type BatchConfig, type BatchContext, type BatchLogLines, openAnalytics, runBatch } from './run';
 
 /** What the Firehose path needs (a `Runtime` is one). */
 export interface FirehoseContext extends BatchContext {
@@ -76,20 +76,19 @@ export async function processFirehoseBatch(
   const rollup = ctx.rateRules.length > 0 ? openHourlyRollup(ctx.rateRules) : undefined;
   const tally =
     ctx.rates !== undefined && ctx.rateRules.length > 0 ? new RateTally(ctx.rateRules) : undefined;
-  const onRecord =
-    rollup === undefined && tally === undefined
-      ? undefined
-      : (record: NormalizedRecord, _input: InputRecord, index: number) => {
-          rollup?.add(record);
-          tally?.add(record, index);
-        };
+  const analytics = openAnalytics(ctx);
+  const onRecord = (record: NormalizedRecord, _input: InputRecord, index: number) => {
+    analytics.add(record, index);
+    rollup?.add(record);
+    tally?.add(record, index);
+  };
   const run = await runBatch<FirehoseTransformationResultRecord[]>(ctx, {
     path: 'firehose',
     inputs,
     pipeline: {
       keepRaw: config.firehoseArchiveRaw,
       encoding: 'base64',
-      ...(onRecord !== undefined && { onRecord }),
+      onRecord,
     },
     batchRef: () => batch,
     zones: config.firehoseArchiveRaw ? ZONES_WITH_RAW : ZONES,
@@ -105,6 +104,10 @@ export async function processFirehoseBatch(
         logFields: { responseBytes: plan.bytes, limitBytes: config.firehoseResponseLimitBytes },
       };
     },
+    // The analytics rows of the records returned Ok or Dropped (not those failed for size: Firehose never
+    // delivers them) and of the quarantine, under the batch's name (a hash of the record ids): a retried
+    // invocation overwrites them.
+    analytics,
     // The rollups' key is the batch's (a hash of the record ids): a retried invocation overwrites them.
     ...(rollup !== undefined && {
       additional: () => ({ batch, objects: planRollupObjects(batch, rollup.rows()), alerts: [] }),

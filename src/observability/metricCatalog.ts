@@ -37,6 +37,11 @@ export const METRIC_CATALOG = {
   RateCounterWrites: { unit: 'Count', dimensions: [['Path']] },
   /** Records counted into a rate rule's `other` group because the batch had more counters than allowed. */
   RateRecordsOverflowed: { unit: 'Count', dimensions: [['Path']] },
+  /**
+   * Records of a delivered batch whose analytics rows were merged into `other` rows because the batch had more
+   * groups than `ANALYTICS_MAX_ROWS` rows (docs/analytics.md §3): emitted on every delivered batch, 0 on most.
+   */
+  AnalyticsRowsMerged: { unit: 'Count', dimensions: [['Path']] },
   /** Powertools' own, on the first invocation of each container (captureColdStartMetric). */
   ColdStart: { unit: 'Count', dimensions: [['function_name']] },
 } as const satisfies Record<string, { unit: string; dimensions: ReadonlyArray<ReadonlyArray<string>> }>;

@@ -50,6 +50,16 @@ export interface BatchReport {
   path: BatchPath;
   summary: BatchSummary;
   delivery: DeliveryResult;
+  /** The batch's analytics rows (docs/analytics.md), when it wrote some: absent on a batch that failed early. */
+  analytics?: AnalyticsReport;
+}
+
+/** What a batch's analytics rows came to. */
+export interface AnalyticsReport {
+  /** Rows written (within `ANALYTICS_MAX_ROWS`). */
+  rows: number;
+  /** Records whose groups were merged into `other` rows because the batch had more groups than rows allowed. */
+  merged: number;
 }
 
 /** What one delivered batch did to the shared rate counters (docs/rates.md), for metrics. */
