@@ -276,10 +276,12 @@ function bound(
   const out = new Set<{ row: AnalyticsMessagesRow; order: number }>();
   const merged: AnalyticsMessagesRow[] = [];
   let mergedRecords = 0;
-  for (const bucket of buckets.values()) {
-    if (bucket.length < 2) continue;
-    // Summed in the order the groups were counted, whatever order they were merged in.
-    bucket.sort((a, b) => a.order - b.order);
+  // Summed in the order the groups were counted, whatever order they were merged in; merged rows in the order
+  // of their first group.
+  const groups = [...buckets.values()].filter((b) => b.length > 1);
+  for (const bucket of groups) bucket.sort((a, b) => a.order - b.order);
+  groups.sort((a, b) => (a[0]?.order ?? 0) - (b[0]?.order ?? 0));
+  for (const bucket of groups) {
     const first = (bucket[0] as { row: AnalyticsMessagesRow }).row;
     const row: AnalyticsMessagesRow = {
       kind: 'messages',
@@ -319,7 +321,6 @@ function bound(
     ordered.other = true;
     merged.push(ordered);
   }
-  // Merged rows in the order of their first group.
   return {
     kept: messages.filter((m) => !out.has(m)),
     merged,

@@ -94,6 +94,8 @@ describe('loadConfig', () => {
     ['FIREHOSE_ARCHIVE_RAW', 'yes', /FIREHOSE_ARCHIVE_RAW='yes'.*true, false/],
     ['FIREHOSE_RESPONSE_LIMIT_BYTES', '7000000', /FIREHOSE_RESPONSE_LIMIT_BYTES/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL='loud'/],
+    ['ANALYTICS_MAX_ROWS', '9', /ANALYTICS_MAX_ROWS/],
+    ['ANALYTICS_MAX_ROWS', 'lots', /ANALYTICS_MAX_ROWS/],
     ['PII_HASH_KEY', 'short', /at least 16 characters/],
   ])('fails fast on %s=%s with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
@@ -129,6 +131,12 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ RATE_TABLE: bad })).toThrow(/RATE_TABLE .* is not a DynamoDB table name/);
     }
     expect(() => loadConfig({ AWS_ENDPOINT_URL_DYNAMODB: 'localhost:8000' })).toThrow(/not an http\(s\) URL/);
+  });
+
+  it('bounds the analytics rows of a batch at ANALYTICS_MAX_ROWS, 2,000 by default', () => {
+    expect(loadConfig({}).analytics).toEqual({ maxRows: 2000 });
+    expect(loadConfig({ ANALYTICS_MAX_ROWS: '10' }).analytics.maxRows).toBe(10);
+    expect(loadConfig({ ANALYTICS_MAX_ROWS: '100000' }).analytics.maxRows).toBe(100_000);
   });
 
   it('normalizes the archive prefix to end in one slash', () => {
