@@ -15,7 +15,9 @@ function rowsOf(
   options: AnalyticsTallyOptions & { maxRows?: number; quarantined?: string[] } = {},
 ): AnalyticsRow[] {
   const tally = new AnalyticsTally(options);
-  records.forEach((r, i) => tally.add(r, i));
+  records.forEach((r, i) => {
+    tally.add(r, i);
+  });
   return tally.rows({
     batchHour: { dt: '2026-12-07', hour: '09' },
     maxRows: options.maxRows ?? 2000,
@@ -147,7 +149,9 @@ describe('AnalyticsTally: the rows of docs/analytics.md', () => {
   it('counts only the delivered records, and quarantine rows in the batch hour', () => {
     const tally = new AnalyticsTally();
     const records = [sms({ price_usd: 1 }), sms({ price_usd: 2 }), sms({ price_usd: 4 })];
-    records.forEach((r, i) => tally.add(r, i * 2));
+    records.forEach((r, i) => {
+      tally.add(r, i * 2);
+    });
     const { rows, merged } = tally.rows({
       delivered: (i) => i !== 2,
       quarantined: ['invalid_json', 'internal_error', 'invalid_json'],
@@ -225,7 +229,9 @@ describe('AnalyticsTally: the row bound (ANALYTICS_MAX_ROWS)', () => {
 
   it('merges the groups with the fewest records, per hour, source, family, channel and outcome, into other rows', () => {
     const tally = new AnalyticsTally();
-    records.forEach((r, i) => tally.add(r, i));
+    records.forEach((r, i) => {
+      tally.add(r, i);
+    });
     const { rows, merged } = tally.rows({ batchHour: { dt: '2026-12-07', hour: '09' }, maxRows: 20 });
     expect(rows.length).toBeLessThanOrEqual(20);
     const others = rows.filter((r) => r.kind === 'messages' && r.other === true) as AnalyticsMessagesRow[];
@@ -270,7 +276,9 @@ describe('AnalyticsTally: the row bound (ANALYTICS_MAX_ROWS)', () => {
   it('keeps a group as it is when merging it would save no row', () => {
     const one = [...records.slice(0, 3), sms({ country: 'US' })];
     const tally = new AnalyticsTally();
-    one.forEach((r, i) => tally.add(r, i));
+    one.forEach((r, i) => {
+      tally.add(r, i);
+    });
     // SES: c00 (1 record) and c01 (2): merging them saves one row; the lone SMS group would save none.
     const { rows, merged } = tally.rows({ batchHour: { dt: '2026-12-07', hour: '09' }, maxRows: 2 });
     expect(rows).toHaveLength(2);
@@ -282,10 +290,14 @@ describe('AnalyticsTally: the row bound (ANALYTICS_MAX_ROWS)', () => {
 
   it('never goes below one row per hour, source, family, channel and outcome (and quarantine reason)', () => {
     const spread = ['00', '01', '02', '03'].flatMap((hour) =>
-      ['delivered', 'opened'].map((outcome) => ses({ hour, outcome, attributes: { campaign: hour } })),
+      (['delivered', 'opened'] as const).map((outcome) =>
+        ses({ hour, outcome, attributes: { campaign: hour } }),
+      ),
     );
     const tally = new AnalyticsTally();
-    spread.forEach((r, i) => tally.add(r, i));
+    spread.forEach((r, i) => {
+      tally.add(r, i);
+    });
     const { rows, merged } = tally.rows({
       quarantined: ['invalid_json'],
       batchHour: { dt: '2026-12-07', hour: '00' },

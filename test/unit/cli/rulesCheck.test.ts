@@ -170,7 +170,7 @@ describe('rules check', () => {
     });
   });
 
-  it("shows the campaign tag the analytics rows read, and how many sample events have a campaign", async () => {
+  it('shows the campaign tag the analytics rows read, and how many sample events have a campaign', async () => {
     const dir = tempDir('campaign-tag');
     mkdirSync(join(dir, 'ev'));
     const ses = rawEvents('ses').filter((e) => (e.mail as { tags?: object } | undefined)?.tags !== undefined);
@@ -181,10 +181,7 @@ describe('rules check', () => {
       mail: { ...(e.mail as object), tags: { newsletter: ['may-digest'] } },
     }));
     writeFileSync(join(dir, 'ev', 'ses.jsonl'), `${tagged.map((e) => JSON.stringify(e)).join('\n')}\n`);
-    writeFileSync(
-      join(dir, 'rules.yaml'),
-      'version: 1\nrules: []\nanalytics:\n  campaign_tag: newsletter\n',
-    );
+    writeFileSync(join(dir, 'rules.yaml'), 'version: 1\nrules: []\nanalytics:\n  campaign_tag: newsletter\n');
     const text = captureIO({ cwd: dir });
     expect(await rulesCheckCommand('rules.yaml', { events: 'ev' }, text.io)).toBe(0);
     expect(text.stdout()).toContain(

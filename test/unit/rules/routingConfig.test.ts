@@ -69,7 +69,10 @@ describe('prepareRoutingConfig (what sls package puts into the bundles)', () => 
     const routing = prepareRoutingConfig({ text, origin: 'rules.yaml' }, undefined);
     expect(routing.analytics).toEqual({ campaign_tag: 'newsletter' });
     expect(routing.rulesSha256).toBe(contentHash({ rules: routing.rules, analytics: routing.analytics }));
-    const without = prepareRoutingConfig({ text: 'version: 1\nrules: []\n', origin: 'rules.yaml' }, undefined);
+    const without = prepareRoutingConfig(
+      { text: 'version: 1\nrules: []\n', origin: 'rules.yaml' },
+      undefined,
+    );
     expect(without.analytics).toBeUndefined();
     expect(without.rulesSha256).toBe(contentHash(without.rules));
     // Another campaign tag is another configuration: RULES_SHA256 says which one is live.
