@@ -69,7 +69,8 @@ export class AnalyticsTally {
   private readonly campaignTag: string;
   /** `keep` mode only: the scrubber of group values (see {@link AnalyticsTallyOptions.piiMode}). */
   private readonly scrub: PiiProtector | undefined;
-  private readonly byKey = new Map<string, number>();
+  /** Group index by column values, one map per column (see add). */
+  private readonly levels: Level = new Map();
   /** The groups, as first counted. `hour` is undefined for a record without a readable one (the batch's then). */
   private readonly groups: Array<Group> = [];
   /** Per record counted, in order: its index in the batch, its group, its price and carrier fee (NaN: none). */
@@ -77,8 +78,11 @@ export class AnalyticsTally {
   private readonly groupOf: number[] = [];
   private readonly prices: number[] = [];
   private readonly fees: number[] = [];
-  /** `dt` + `hour` → the row's `hour`, for the few hours a batch names. */
+  /** `dt` + `hour` → the row's `hour`, for the few hours a batch names; and the last one asked. */
   private readonly hours = new Map<string, string | undefined>();
+  private lastDt: unknown;
+  private lastHour: unknown;
+  private lastIso: string | undefined;
 
   constructor(options: AnalyticsTallyOptions = {}) {
     this.campaignTag = options.campaignTag ?? DEFAULT_CAMPAIGN_TAG;
@@ -125,23 +129,26 @@ export class AnalyticsTally {
       ? (this.protectedText(r.country) ?? this.protectedText(r.phone_country))
       : undefined;
 
-    const key =
-      (hour ?? '-') +
-      part(source) +
-      part(family) +
-      part(channel) +
-      part(appId) +
-      part(configurationSet) +
-      part(journeyId) +
-      part(campaign) +
-      part(outcome) +
-      part(provider) +
-      part(bounceType) +
-      part(bounceSubType) +
-      part(complaintType) +
-      part(status) +
-      part(country);
-    let g = this.byKey.get(key);
+    // The group's index, through one map per column (values as they are: no key is built per record). Values
+    // are never '' (text() reads '' as absent), so '' stands for an absent one. Columns of few values first.
+    const levels = this.levels;
+    let m = levels;
+    m = level(m, hour ?? '');
+    m = level(m, source);
+    m = level(m, family);
+    m = level(m, channel ?? '');
+    m = level(m, outcome);
+    m = level(m, provider ?? '');
+    m = level(m, bounceType ?? '');
+    m = level(m, appId ?? '');
+    m = level(m, configurationSet ?? '');
+    m = level(m, journeyId ?? '');
+    m = level(m, campaign ?? '');
+    m = level(m, bounceSubType ?? '');
+    m = level(m, complaintType ?? '');
+    m = level(m, status ?? '');
+    const leaf = m as unknown as Map<string, number>;
+    let g = leaf.get(country ?? '');
     if (g === undefined) {
       // Built once per group, its keys in the column order of docs/analytics.md.
       const group: Group = {
@@ -164,7 +171,7 @@ export class AnalyticsTally {
       };
       g = this.groups.length;
       this.groups.push(group);
-      this.byKey.set(key, g);
+      leaf.set(country ?? '', g);
     }
     this.indexes.push(index);
     this.groupOf.push(g);
@@ -232,13 +239,20 @@ export class AnalyticsTally {
   }
 
   private hourOf(dt: unknown, hour: unknown): string | undefined {
+    // A batch's records mostly arrive within one hour: the last answer first.
+    if (dt === this.lastDt && hour === this.lastHour) return this.lastIso;
     if (typeof dt !== 'string' || typeof hour !== 'string' || dt.length !== 10 || hour.length !== 2) {
       return undefined;
     }
     const key = dt + hour;
-    if (this.hours.has(key)) return this.hours.get(key);
-    const iso = DT.test(dt) && HH.test(hour) && isDay(dt) ? isoHour(dt, hour) : undefined;
-    this.hours.set(key, iso);
+    let iso = this.hours.get(key);
+    if (iso === undefined && !this.hours.has(key)) {
+      iso = DT.test(dt) && HH.test(hour) && isDay(dt) ? isoHour(dt, hour) : undefined;
+      this.hours.set(key, iso);
+    }
+    this.lastDt = dt;
+    this.lastHour = hour;
+    this.lastIso = iso;
     return iso;
   }
 }
@@ -334,6 +348,19 @@ const MERGED_IDS = ['app_id', 'configuration_set', 'journey_id', 'campaign'] as 
 /** What a merged row keeps: hour, source, family, channel and outcome. */
 function bucketOf(row: AnalyticsMessagesRow): string {
   return row.hour + part(row.source) + part(row.family) + part(row.channel) + part(row.outcome);
+}
+
+/** A map of one column's values to the next column's map (the last column's to a group index). */
+type Level = Map<string, Level>;
+
+/** The next column's map under `value`, made when new. */
+function level(m: Level, value: string): Level {
+  let next = m.get(value);
+  if (next === undefined) {
+    next = new Map();
+    m.set(value, next);
+  }
+  return next;
 }
 
 /** One value of a group's key: `-` when absent, else its length, `:` and itself. */

@@ -141,13 +141,14 @@ const unexpired = (x: Resolved) =>
 describe('raw personal data expires', () => {
   const PREFIXES = ['', 'pinpoint/', 'shared-archive/pinpoint-stream/'];
   /** Prefixes without raw records, kept by default (their expiration parameter is 0): docs/deploy.md. */
-  const KEPT_BY_DEFAULT = ['firehose', 'normalized', 'rollups'];
+  const KEPT_BY_DEFAULT = ['analytics', 'firehose', 'normalized', 'rollups'];
 
   it.each(PREFIXES)('lists the prefixes the stack writes, all under archivePrefix "%s"', (prefix) => {
     const x = resolve(template, { ArchivePrefix: prefix });
     const written = writtenPrefixes(x);
     for (const w of written) expect(w.startsWith(prefix)).toBe(true);
     expect([...new Set(written.map((w) => zoneOf(w, prefix)))].sort()).toEqual([
+      'analytics',
       'athena-results',
       'firehose',
       'firehose-errors',
