@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   MAILBOX_PROVIDERS,
   mailboxProvider,
@@ -51,5 +53,26 @@ describe('mailboxProvider', () => {
     const named = new Set(mailboxProviderDomains().values());
     expect([...named, 'other'].sort()).toEqual([...MAILBOX_PROVIDERS].sort());
     for (const domain of mailboxProviderDomains().keys()) expect(domain).toBe(domain.toLowerCase());
+  });
+
+  it('is the table of docs/analytics.md §8: its providers, and every domain it names', () => {
+    const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'analytics.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## 8. Mailbox providers'), doc.indexOf('## 9.'));
+    const rows = [...section.matchAll(/^\| `([a-z_]+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]] as const);
+    expect(rows.map(([p]) => p).sort()).toEqual(MAILBOX_PROVIDERS.filter((p) => p !== 'other').sort());
+    let named = 0;
+    for (const [provider, domains] of rows) {
+      for (const domain of (domains as string).split(/,\s*/)) {
+        if (!/^[a-z0-9.-]+\.[a-z]+$/.test(domain)) continue;
+        expect({ domain, provider: mailboxProvider(domain) }).toEqual({ domain, provider });
+        named++;
+      }
+    }
+    expect(named).toBeGreaterThan(40);
+    // And the contract's list of §2.
+    const listed = /`mailbox_provider` \| string \| [^|]*?: (`[a-z_]+`(?:, `[a-z_]+`)*) — /.exec(doc)?.[1];
+    expect(listed?.replace(/`/g, '').split(', ').sort()).toEqual(
+      MAILBOX_PROVIDERS.filter((p) => p !== 'other').sort(),
+    );
   });
 });
