@@ -298,10 +298,11 @@ export class FolderStore implements ReportStore {
 }
 
 /**
- * The alert files of `process --window` and `replay --window` runs: all the rate alerts of a run in one file,
- * filed under the hour of its first window (docs/cli.md), whatever the windows of the alerts in it.
+ * A batch's rate alerts (`alerts/…/<batch>.rates.jsonl`, docs/rates.md §4): filed under the batch's hour (its first
+ * record's arrival), while each alert's window is its records' — a file given to `process` can hold records of
+ * several days, and so alerts of windows on other days than the one it is filed under.
  */
-const WINDOW_RUN_ALERTS = /^alerts\/dt=[^/]+\/hour=[^/]+\/file\/(process|replay)-window-[^/]+\//;
+const RATE_ALERTS_FILE = /\.rates\.jsonl$/;
 
 /**
  * Reads the objects of one zone for the days asked, `concurrency` at a time, streaming each through the caps,
@@ -309,8 +310,8 @@ const WINDOW_RUN_ALERTS = /^alerts\/dt=[^/]+\/hour=[^/]+\/file\/(process|replay)
  *
  * `analytics/`: the objects under `analytics/dt=<day>/` ending in `suffix`, day by day. `alerts/`: walked whole
  * (it holds a few files per batch that alerted, and none at all on S3, where alerts go to SNS), keeping the files
- * of the days asked and those of the CLI's window runs ({@link WINDOW_RUN_ALERTS}), whose alerts are then kept
- * by their window; `onAny` is called when the zone holds anything at all.
+ * of the days asked and every batch's rate alert file ({@link RATE_ALERTS_FILE}), whatever day it is filed under:
+ * its alerts are kept by their window; `onAny` is called when the zone holds anything at all.
  */
 async function readZone(
   store: ReportStore,
@@ -335,7 +336,7 @@ async function readZone(
       onAny();
       const day = /^alerts\/dt=([^/]+)\//.exec(o.key)?.[1];
       if (!o.key.endsWith(suffix)) continue;
-      if ((day !== undefined && daySet.has(day)) || WINDOW_RUN_ALERTS.test(o.key)) yield o;
+      if ((day !== undefined && daySet.has(day)) || RATE_ALERTS_FILE.test(o.key)) yield o;
     }
   }
   const it = objects();

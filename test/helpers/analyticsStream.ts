@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { AnalyticsRowJson } from './analyticsRows';
+import type { AnalyticsMessagesRow, AnalyticsRow } from '../../src/analytics/analyticsRow';
 
 /**
  * A seeded stream of analytics rows (docs/analytics.md) as a busy account's batches would write them: email
@@ -109,7 +109,7 @@ export function writeStream(dir: string, opts: StreamOptions): StreamTotals {
     const load = 0.4 + 0.6 * Math.sin(((Number(hh) - 6) / 24) * Math.PI * 2) ** 2;
     const spike = spikes.has(h);
     for (let o = 0; o < opts.objectsPerHour; o++) {
-      const rows: AnalyticsRowJson[] = [];
+      const rows: AnalyticsRow[] = [];
       for (let r = 0; r < opts.rowsPerObject; r++) {
         const kind = rand();
         const count = Math.max(1, Math.round(int(1, 60) * load));
@@ -117,7 +117,7 @@ export function writeStream(dir: string, opts: StreamOptions): StreamTotals {
           rows.push({ kind: 'quarantine', hour, reason: pick(REASONS), count: int(1, 3) });
           continue;
         }
-        let row: AnalyticsRowJson;
+        let row: AnalyticsMessagesRow;
         if (kind < 0.6) {
           const x = rand();
           const bounceShare = spike ? 0.3 : 0.008;

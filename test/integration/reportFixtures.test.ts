@@ -1,14 +1,10 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mailboxProvider } from '../../src/analytics/mailboxProvider';
 import { runCli } from '../../src/cli/main';
 import type { ReportData } from '../../src/report/model';
 import type { NormalizedRecord } from '../../src/schema';
-import {
-  mailboxProvider,
-  normalizedRecordsIn,
-  quarantineLinesIn,
-  writeAnalyticsFor,
-} from '../helpers/analyticsRows';
+import { analyticsRowsIn, normalizedRecordsIn, quarantineLinesIn } from '../helpers/archiveFolder';
 import {
   type Browser,
   domMetrics,
@@ -22,9 +18,9 @@ import {
 import { captureIO, tempDir } from '../unit/cli/cliIO';
 
 /**
- * `report` over the bundled sample events, run through the real pipeline (`process events/*.json`, with a rate
- * rule that fires on the sample SMS failures), their analytics rows counted by the test helper as
- * docs/analytics.md says: `--json` against an independent count over the normalized records, and the page in
+ * `report` over the bundled sample events, run through the real pipeline and the real producer of the analytics
+ * rows (`process events/*.json`, with a rate rule that fires on the sample SMS failures): `--json` against an
+ * independent count over the normalized records of the same run (not through analytics rows), and the page in
  * headless Chromium against `--json`.
  */
 jest.setTimeout(120_000);
@@ -57,15 +53,13 @@ beforeAll(async () => {
     ].join('\n'),
   );
   const cap = captureIO({ cwd: ROOT, env: { RULES_FILE: rules } });
-  const code = await runCli(
-    ['process', ...EVENTS, '--out', join(dir, 'out'), '--window', '1h', '--json'],
-    cap.io,
-  );
+  const code = await runCli(['process', ...EVENTS, '--out', join(dir, 'out'), '--json'], cap.io);
   expect(code).toBe(0);
-  // The default rules drop nothing: every record is in normalized/, which the helper counts.
+  // The default rules drop nothing: every record the batches counted is in normalized/, which the independent
+  // count reads.
   expect(JSON.parse(cap.stdout())).toMatchObject({ dropped: 0 });
-  // The producer's stand-in: once the batches write analytics/ themselves, this line goes.
-  writeAnalyticsFor(join(dir, 'out'));
+  // The batches wrote their analytics rows themselves.
+  expect(analyticsRowsIn(join(dir, 'out')).length).toBeGreaterThan(0);
 });
 
 async function report(from: string, to: string, out: string): Promise<ReportData> {
@@ -190,7 +184,8 @@ function expectIndependentCount(json: ReportData, from: string, to: string): voi
     Object.fromEntries([...providers].map(([p, rs]) => [p, outcomes(rs)])),
   );
 
-  const phone = records.filter((r) => r.channel === 'SMS' || r.channel === 'VOICE');
+  // SMS (and MMS), voice and RCS: by destination country, and their failures by status.
+  const phone = records.filter((r) => r.channel === 'SMS' || r.channel === 'VOICE' || r.channel === 'RCS');
   const countries = by(phone, (r) => `${r.channel} ${r.country ?? r.phone_country ?? '(unknown)'}`);
   expect(
     Object.fromEntries(
@@ -256,7 +251,11 @@ describe('report over the sample events', () => {
   );
 
   it('fixtures hold what the page shows: rate alerts in 2025, quarantine in 2017', async () => {
-    expect((await report('2025-11-20', '2025-11-21', 'a.html')).rateAlerts.total).toBeGreaterThan(0);
+    const november = await report('2025-11-20', '2025-11-21', 'a.html');
+    expect(november.rateAlerts.total).toBeGreaterThan(0);
+    // RCS messages by country, and their failures by status, beside SMS and voice.
+    expect(november.countries.rows.some((c) => c.channel === 'RCS')).toBe(true);
+    expect(november.failureStatuses.rows.some((f) => f.channel === 'RCS')).toBe(true);
     expect((await report('2017-02-24', '2017-02-24', 'b.html')).quarantine.total).toBeGreaterThan(0);
   });
 

@@ -2,10 +2,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import type { AnalyticsMessagesRow } from '../../../src/analytics/analyticsRow';
 import { runCli } from '../../../src/cli/main';
 import { FolderStore, type ReportStore, reportCommand, s3Store } from '../../../src/cli/report';
 import type { StoredObjectInfo } from '../../../src/cli/S3ObjectStore';
-import type { AnalyticsRowJson } from '../../helpers/analyticsRows';
 import { captureIO, nonBlankLines, tempDir } from './cliIO';
 
 const LIBRARY = 'window.Chart = function () {};';
@@ -18,7 +18,7 @@ function put(dir: string, key: string, data: string | Buffer): void {
 
 const gz = (rows: readonly object[]) => gzipSync(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
 
-const row = (over: Partial<AnalyticsRowJson> = {}): AnalyticsRowJson => ({
+const row = (over: Partial<AnalyticsMessagesRow> = {}): AnalyticsMessagesRow => ({
   kind: 'messages',
   hour: '2026-12-07T09:00:00.000Z',
   source: 'ses',
@@ -163,7 +163,7 @@ describe('report', () => {
     ]);
   });
 
-  it('reads the alerts of a --window run wherever the run filed them, and no other alerts out of the range', async () => {
+  it("reads a batch's rate alerts wherever the batch filed them, and no other alerts out of the range", async () => {
     const dir = folder();
     const rate = (id: string, start: string) =>
       JSON.stringify({
@@ -178,10 +178,11 @@ describe('report', () => {
         rate: 0.9,
         threshold: 0.25,
       });
-    // `process --window` files all its alerts under its first window's hour (2019 here).
+    // A batch files its rate alerts under its first record's hour (2019 here), whatever their windows: a file
+    // given to `process` may hold records of 2019 and of the range.
     put(
       dir,
-      'alerts/dt=2019-03-20/hour=18/file/process-window-1h/abc.jsonl',
+      'alerts/dt=2019-03-20/hour=18/file/sms.json/0123456789abcdef.rates.jsonl',
       `${rate('w1', '2019-03-20T18:00:00.000Z')}\n${rate('w2', '2026-12-08T05:00:00.000Z')}\n`,
     );
     // An ordinary batch's alerts of another day: not read (not even parsed).
