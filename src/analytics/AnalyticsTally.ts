@@ -53,6 +53,8 @@ export interface AnalyticsRows {
 
 /** The channels of phone messages: SMS (and MMS, whose events are channel SMS), voice and RCS. */
 const PHONE_CHANNELS: ReadonlySet<string> = new Set(['SMS', 'VOICE', 'RCS']);
+/** The channels whose status events each carry the message's whole price (End User Messaging SMS, MMS, voice). */
+const REPEATED_PRICE: ReadonlySet<string> = new Set(['SMS', 'VOICE']);
 /** Phone messages that did not go through, whose status says why (blocked by SMS Protect is `suppressed`). */
 const FAILED: ReadonlySet<string> = new Set(['failed', 'rejected', 'suppressed']);
 const OUTCOME_SET: ReadonlySet<string> = new Set(OUTCOMES);
@@ -175,8 +177,11 @@ export class AnalyticsTally {
     }
     this.indexes.push(index);
     this.groupOf.push(g);
-    this.prices.push(money(r.price_usd));
-    this.fees.push(money(r.carrier_fee_usd));
+    // End User Messaging repeats a text, MMS or voice message's total price on each of its status events: it is
+    // counted once, on the final one (`isFinal`). RCS events price what each bills, Pinpoint prices the final one.
+    const priced = r.is_final !== false || channel === undefined || !REPEATED_PRICE.has(channel);
+    this.prices.push(priced ? money(r.price_usd) : Number.NaN);
+    this.fees.push(priced ? money(r.carrier_fee_usd) : Number.NaN);
   }
 
   /**

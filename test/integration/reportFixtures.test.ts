@@ -101,6 +101,15 @@ function by<K>(
 const micro = (records: readonly NormalizedRecord[], f: (r: NormalizedRecord) => number | undefined) =>
   records.reduce((s, r) => s + Math.round((f(r) ?? 0) * 1e6), 0) / 1e6;
 
+/**
+ * What a record bills (docs/analytics.md §2): End User Messaging repeats a text, MMS or voice message's price on
+ * each of its status events, and the message is billed once — its final event's; every other record its own.
+ */
+const billed = (r: NormalizedRecord) =>
+  !(r.is_final === false && (r.channel === 'SMS' || r.channel === 'VOICE'));
+const price = (r: NormalizedRecord) => (billed(r) ? r.price_usd : undefined);
+const fee = (r: NormalizedRecord) => (billed(r) ? r.carrier_fee_usd : undefined);
+
 const ratio = (n: number, d: number) => (d > 0 ? n / d : null);
 
 /**
@@ -113,14 +122,8 @@ function expectIndependentCount(json: ReportData, from: string, to: string): voi
   expect(records.length).toBeGreaterThan(0);
   expect(json.totals.records).toBe(records.length);
   expect(json.totals.outcomes).toEqual(outcomes(records));
-  expect(json.totals.priceUsd).toBeCloseTo(
-    micro(records, (r) => r.price_usd),
-    9,
-  );
-  expect(json.totals.carrierFeeUsd).toBeCloseTo(
-    micro(records, (r) => r.carrier_fee_usd),
-    9,
-  );
+  expect(json.totals.priceUsd).toBeCloseTo(micro(records, price), 9);
+  expect(json.totals.carrierFeeUsd).toBeCloseTo(micro(records, fee), 9);
 
   const channels = by(records, (r) => r.channel ?? '(none)');
   expect(Object.fromEntries(json.channels.map((c) => [c.channel, [c.records, c.outcomes]]))).toEqual(
@@ -166,7 +169,7 @@ function expectIndependentCount(json: ReportData, from: string, to: string): voi
       Object.fromEntries(
         [...expected].map(([v, rs]) => [
           v,
-          [rs.length, outcomes(rs), micro(rs, (r) => (r.price_usd ?? 0) + (r.carrier_fee_usd ?? 0))],
+          [rs.length, outcomes(rs), micro(rs, (r) => (price(r) ?? 0) + (fee(r) ?? 0))],
         ]),
       ),
     );
@@ -196,10 +199,7 @@ function expectIndependentCount(json: ReportData, from: string, to: string): voi
     ),
   ).toEqual(
     Object.fromEntries(
-      [...countries].map(([k, rs]) => [
-        k,
-        [outcomes(rs), micro(rs, (r) => r.price_usd), micro(rs, (r) => r.carrier_fee_usd)],
-      ]),
+      [...countries].map(([k, rs]) => [k, [outcomes(rs), micro(rs, price), micro(rs, fee)]]),
     ),
   );
 

@@ -146,6 +146,36 @@ describe('AnalyticsTally: the rows of docs/analytics.md', () => {
     ]);
   });
 
+  it("counts a message's price once: on the final event of an SMS, MMS or voice message, on each RCS event", () => {
+    // End User Messaging repeats a text's total price on each of its status events.
+    const text = (outcome: NormalizedRecord['outcome'], is_final: boolean) =>
+      sms({ outcome, is_final, country: 'US', price_usd: 0.00581, carrier_fee_usd: 0.00302 });
+    const rcs = (outcome: NormalizedRecord['outcome'], is_final: boolean, price_usd: number) =>
+      sms({ channel: 'RCS', family: 'rcs', outcome, is_final, country: 'US', price_usd, carrier_fee_usd: 0 });
+    const rows = rowsOf([
+      text('pending', false),
+      text('sent', false),
+      text('pending', false),
+      text('delivered', true),
+      // Pinpoint SMS events say nothing of finality: their price is the final event's.
+      sms({ source: 'pinpoint', outcome: 'delivered', country: 'US', price_usd: 0.00645 }),
+      // RCS: the delivery bills, the read that follows does not.
+      rcs('delivered', false, 0.007),
+      rcs('read', true, 0),
+    ]) as AnalyticsMessagesRow[];
+    const spend = (channel: string) =>
+      rows.filter((r) => r.channel === channel).reduce((n, r) => n + (r.price_usd ?? 0), 0);
+    expect(spend('SMS')).toBeCloseTo(0.00581 + 0.00645, 10);
+    expect(spend('RCS')).toBeCloseTo(0.007, 10);
+    // The counts are every event's.
+    expect(rows.filter((r) => r.channel === 'SMS').reduce((n, r) => n + r.count, 0)).toBe(5);
+    expect(rows.find((r) => r.outcome === 'pending')).not.toHaveProperty('price_usd');
+    expect(rows.find((r) => r.outcome === 'delivered' && r.source === 'end_user_messaging')).toMatchObject({
+      price_usd: 0.00581,
+      carrier_fee_usd: 0.00302,
+    });
+  });
+
   it('counts only the delivered records, and quarantine rows in the batch hour', () => {
     const tally = new AnalyticsTally();
     const records = [sms({ price_usd: 1 }), sms({ price_usd: 2 }), sms({ price_usd: 4 })];
