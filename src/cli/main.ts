@@ -48,7 +48,8 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .summary('run the pipeline over files or stdin')
     .description(
       'Run the pipeline (decode → normalize → enrich → route) over files of events and write normalized ' +
-        'records, quarantine, alerts and rollups to a local folder, in the key layout of the S3 archive; ' +
+        'records, quarantine, alerts, analytics rows and rollups to a local folder, in the key layout of the ' +
+        'S3 archive; ' +
         'count the rate rules into the rate store there (rates/), as the Lambda functions do: the same ' +
         'input counted once however often it is run. Ends with a summary table.\n\n' +
         'Inputs, gzip or not (detected by content): raw Pinpoint, End User Messaging or SES events as JSON ' +
