@@ -175,7 +175,9 @@ describe('the pinpoint-stream bin', () => {
     const r = await run(['process', '--out', out, 'events/raw/email.json']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^events\/raw\/email\.json +11 +11 +0 +0$/m);
-    expect(r.stdout).toMatch(/^Output: .*\/ \(normalized\/, quarantine\/, alerts\/, rollups\/, rates\/\)$/m);
+    expect(r.stdout).toMatch(
+      /^Output: .*\/ \(normalized\/, quarantine\/, alerts\/, analytics\/, rollups\/, rates\/\)$/m,
+    );
   });
 
   it('counts into <out>/rates/ and prints the counters with process --rates, and refuses --window', async () => {

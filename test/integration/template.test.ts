@@ -938,21 +938,19 @@ describe('template (defaults)', () => {
       const firehosePut = allowedOn(roleStatements(x, 'FirehoseFunctionRole'), 's3:PutObject');
       const bucket = prefix === '' ? 'ArchiveBucket' : 'existing-archive';
       // rollups/: the rate rollups of each batch (Kinesis) or invocation (Firehose); templateRates.test.ts checks
-      // their keys against these grants.
-      expect(kinesisPut).toEqual(
-        ['raw', 'normalized', 'quarantine', 'rollups'].map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`),
-      );
-      expect(firehosePut).toEqual(
-        ['quarantine', 'rollups'].map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`),
-      );
+      // their keys against these grants. analytics/: the analytics rows of each (templateAnalytics.test.ts).
+      const kinesisGrants = ['raw', 'normalized', 'quarantine', 'rollups', 'analytics'];
+      const firehoseGrants = ['quarantine', 'rollups', 'analytics'];
+      expect(kinesisPut).toEqual(kinesisGrants.map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`));
+      expect(firehosePut).toEqual(firehoseGrants.map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`));
 
       const keys = await writtenKeys(prefix);
       const kinesisZones = new Set(keys.kinesis.map((k) => k.zone as string));
       const firehoseZones = new Set(keys.firehose.map((k) => k.zone as string));
-      for (const z of ['raw', 'normalized', 'quarantine']) expect(kinesisZones).toContain(z);
-      expect(firehoseZones).toContain('quarantine');
-      for (const z of kinesisZones) expect(['raw', 'normalized', 'quarantine', 'rollups']).toContain(z);
-      for (const z of firehoseZones) expect(['quarantine', 'rollups']).toContain(z);
+      for (const z of ['raw', 'normalized', 'quarantine', 'analytics']) expect(kinesisZones).toContain(z);
+      for (const z of ['quarantine', 'analytics']) expect(firehoseZones).toContain(z);
+      for (const z of kinesisZones) expect(kinesisGrants).toContain(z);
+      for (const z of firehoseZones) expect(firehoseGrants).toContain(z);
       for (const k of keys.kinesis) expect(kinesisPut.some((g) => iamMatches(g, k.arn))).toBe(true);
       for (const k of keys.firehose) expect(firehosePut.some((g) => iamMatches(g, k.arn))).toBe(true);
     });
