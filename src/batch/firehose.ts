@@ -52,9 +52,12 @@ const LOG: BatchLogLines = {
  * and per hour of arrival into its rollups, one `rollups/` object per invocation (and hour), written with the
  * quarantine: the rows of all invocations add up.
  *
+ * Every invocation writes the analytics rows of the records it delivers (docs/analytics.md) with them.
+ *
  * A sink failure fails the whole invocation (Firehose retries it, then writes the batch to the error prefix);
- * nothing is acknowledged without its quarantine and rollup objects and its alerts. So does nearing the deadline: the records
- * stop between two of them and the invocation fails early, rather than being killed half-way.
+ * nothing is acknowledged without its quarantine, rollup and analytics objects and its alerts. So does nearing
+ * the deadline: the records stop between two of them and the invocation fails early, rather than being killed
+ * half-way.
  * https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html
  */
 export async function processFirehoseBatch(
