@@ -23,6 +23,7 @@ import type { BatchReport, RatesReport, Telemetry } from './telemetry';
  * | SinkFailures | Count | Sink |
  * | SinkRetries | Count | Sink |
  * | MessageEvents (delivered batches, dropped and failed-for-size records included) | Count | Source, Channel, Outcome |
+ * | ConfigurationSetEvents (the same, for the sets of METRIC_CONFIGURATION_SETS only) | Count | ConfigurationSet, Channel, Outcome |
  * | RateStateBytes, RateRecordsOverflowed, RateStateResets (Kinesis tumbling windows) | Bytes, Count, Count | Path (+ Reason) |
  *
  * The names and dimension sets are METRIC_CATALOG's (metricCatalog.ts), which alarms and dashboards are
@@ -64,6 +65,14 @@ export class PowertoolsTelemetry implements Telemetry {
       const [source, channel, outcome] = key.split('/') as [string, string, string];
       this.single('MessageEvents', MetricUnit.Count, n, {
         Source: source,
+        Channel: channel,
+        Outcome: outcome,
+      });
+    }
+    for (const [key, n] of delivered ? Object.entries(summary.byConfigurationSet ?? {}) : []) {
+      const [set, channel, outcome] = key.split('/') as [string, string, string];
+      this.single('ConfigurationSetEvents', MetricUnit.Count, n, {
+        ConfigurationSet: set,
         Channel: channel,
         Outcome: outcome,
       });
