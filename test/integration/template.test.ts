@@ -100,6 +100,15 @@ const SCENARIOS: Record<string, Record<string, string>> = {
     LogsKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
   },
   'reserved concurrency': { KinesisReservedConcurrency: '20', FirehoseReservedConcurrency: '5' },
+  'daily report': { DailyReport: 'true' },
+  'daily report, existing bucket': { ...EXISTING, DailyReport: 'true' },
+  'daily report, every configuration set': {
+    DailyReport: 'true',
+    CreateSesConfigurationSet: 'true',
+    SesConfigurationSets: 'marketing,transactional,otp,news,alerts',
+    CreateSmsConfigurationSet: 'true',
+    LogsKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+  },
   'lifecycle off': {
     RawInfrequentAccessDays: '0',
     RawGlacierDays: '0',
@@ -108,6 +117,7 @@ const SCENARIOS: Record<string, Record<string, string>> = {
     QuarantineExpirationDays: '0',
     NoncurrentVersionExpirationDays: '0',
     AthenaResultsExpirationDays: '0',
+    ReportsExpirationDays: '0',
     ArchiveVersioning: 'Suspended',
   },
 };
@@ -757,6 +767,7 @@ describe('template (defaults)', () => {
       expect(byId['normalized-expiry']).toBeUndefined();
       expect(byId['firehose-expiry']).toBeUndefined();
       expect(byId['athena-results-expiry']).toMatchObject({ ExpirationInDays: '30' });
+      expect(byId['reports-expiry']).toMatchObject({ ExpirationInDays: '365' });
       expect(byId.housekeeping).toMatchObject({
         NoncurrentVersionExpiration: { NoncurrentDays: '30' },
         AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },

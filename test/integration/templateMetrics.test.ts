@@ -296,6 +296,8 @@ describe('metrics named by the alarms and the dashboard', () => {
       { EventStreamDestination: 'Firehose' },
       { KinesisStreamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/existing-events' },
       { ArchiveBucketName: 'existing-archive', ArchivePrefix: 'pinpoint/' },
+      // The daily report's alarm on its function.
+      { DailyReport: 'true' },
       // Every configuration set row of the dashboard (ConfigurationSetEvents).
       {
         CreateSesConfigurationSet: 'true',
