@@ -265,11 +265,15 @@ export function okOutcome(
   const text = `${JSON.stringify(record)}\n`;
   const encoding = output.encoding ?? 'text';
   const line = encoding === 'base64' ? Buffer.from(text, 'utf8').toString('base64') : text;
-  const base: RecordKeys =
-    channel === undefined
-      ? { source, family, outcome, dt, hour }
-      : { source, family, channel, outcome, dt, hour };
-  const keys: RecordKeys = configurationSet === undefined ? base : { ...base, configurationSet };
+  // One object per record, in one of four shapes (no copy for the configuration set).
+  const keys: RecordKeys =
+    configurationSet === undefined
+      ? channel === undefined
+        ? { source, family, outcome, dt, hour }
+        : { source, family, channel, outcome, dt, hour }
+      : channel === undefined
+        ? { source, family, outcome, dt, hour, configurationSet }
+        : { source, family, channel, outcome, dt, hour, configurationSet };
   const ok: OkOutcome =
     alerts.length === 0
       ? { kind: 'ok', keys, line, encoding, dropped }
