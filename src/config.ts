@@ -97,6 +97,12 @@ export interface Config {
     /** `METRICS=on|off`; default on in Lambda, off elsewhere (local runs print no EMF lines). */
     readonly metrics: boolean;
   };
+  /**
+   * `METRIC_CONFIGURATION_SETS`: configuration set names, comma-separated, at most {@link MAX_METRIC_CONFIGURATION_SETS},
+   * whose records are counted per set as well (the `ConfigurationSetEvents` metric). The stack sets the ones it
+   * wires; a record of any other set counts in `MessageEvents` only, so that the metric's dimensions stay bounded.
+   */
+  readonly metricConfigurationSets: readonly string[];
   /** True inside a real Lambda (not `sls invoke local`). */
   readonly inLambda: boolean;
 }
@@ -193,9 +199,42 @@ export function loadConfig(env: Env, packaged: RoutingConfig | undefined = DEPLO
       metricsNamespace: nonEmpty(env.POWERTOOLS_METRICS_NAMESPACE) ?? 'PinpointStreamProcessor',
       metrics: oneOf(env, 'METRICS', ['on', 'off'] as const, inLambda ? 'on' : 'off', true) === 'on',
     },
+    metricConfigurationSets: configurationSetList(env.METRIC_CONFIGURATION_SETS),
     inLambda,
   };
   return deepFreeze(config);
+}
+
+/**
+ * The most configuration sets `METRIC_CONFIGURATION_SETS` may name: the stack names at most 7 (5 existing SES sets,
+ * the SES and the SMS set it creates, which share one name). Each is a metric dimension value: the bound keeps the
+ * number of metrics (sets × channels × outcomes) small.
+ */
+export const MAX_METRIC_CONFIGURATION_SETS = 10;
+
+/** `a,b,,c`: the names, without empty items or repeats, each as SES and End User Messaging name them. */
+function configurationSetList(value: string | undefined): readonly string[] {
+  const names = [
+    ...new Set(
+      (value ?? '')
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n.length > 0),
+    ),
+  ];
+  for (const n of names) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(n)) {
+      throw new ConfigError(
+        `METRIC_CONFIGURATION_SETS: '${n.slice(0, 100)}' is not a configuration set name (1 to 64 letters, digits, - and _)`,
+      );
+    }
+  }
+  if (names.length > MAX_METRIC_CONFIGURATION_SETS) {
+    throw new ConfigError(
+      `METRIC_CONFIGURATION_SETS names ${names.length} configuration sets; at most ${MAX_METRIC_CONFIGURATION_SETS}`,
+    );
+  }
+  return names;
 }
 
 /** A DynamoDB table name (3–255 of `[A-Za-z0-9_.-]`) or a table's ARN, as the DynamoDB API accepts either. */

@@ -74,6 +74,8 @@ export interface BatchConfig {
   /** `DEADLINE_MARGIN_MS`: see src/batch/deadline.ts. */
   readonly deadlineMarginMs: number;
   readonly alertSampleSize: number;
+  /** `METRIC_CONFIGURATION_SETS`: the configuration sets whose records the summary counts apart. */
+  readonly metricConfigurationSets?: readonly string[];
 }
 
 /**
@@ -204,7 +206,10 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
     line: string | undefined,
     fields = {},
   ) => {
-    const summary = summarize(processed, Date.now(), { received: inputs.length });
+    const summary = summarize(processed, Date.now(), {
+      received: inputs.length,
+      configurationSets: config.metricConfigurationSets,
+    });
     ctx.telemetry.batch({
       path: job.path,
       summary,
@@ -278,6 +283,7 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
   });
   const summary = summarize(processed, Date.now(), {
     received: inputs.length,
+    configurationSets: config.metricConfigurationSets,
     ...(response?.failedForSize !== undefined && { failedForSize: response.failedForSize }),
   });
   ctx.telemetry.batch({

@@ -32,18 +32,9 @@ export interface ObjectStore {
 export class S3ObjectStore implements ObjectStore {
   private readonly client: S3Client;
 
-  constructor(config: Pick<Config, 'aws'>) {
-    const { maxAttempts, s3Endpoint } = config.aws;
-    this.client = new S3Client({
-      maxAttempts,
-      retryMode: 'standard',
-      ...(s3Endpoint !== undefined && {
-        endpoint: s3Endpoint,
-        forcePathStyle: true,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      }),
-    });
+  /** @param client one made by {@link s3Client} for these settings, when the caller writes with it too */
+  constructor(config: Pick<Config, 'aws'>, client?: S3Client) {
+    this.client = client ?? s3Client(config);
   }
 
   async list(bucket: string, prefix: string): Promise<StoredObjectInfo[]> {
@@ -80,4 +71,19 @@ export class S3ObjectStore implements ObjectStore {
   close(): void {
     this.client.destroy();
   }
+}
+
+/** The S3 client of {@link S3ObjectStore}: the settings above (and what the report function writes with). */
+export function s3Client(config: Pick<Config, 'aws'>): S3Client {
+  const { maxAttempts, s3Endpoint } = config.aws;
+  return new S3Client({
+    maxAttempts,
+    retryMode: 'standard',
+    ...(s3Endpoint !== undefined && {
+      endpoint: s3Endpoint,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
+  });
 }

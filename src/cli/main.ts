@@ -10,13 +10,12 @@ import {
   DEFAULT_MAX_OBJECT_RECORDS,
   DEFAULT_MAX_RECORD_BYTES,
   formatSize,
-  parseRatio,
-  parseSize,
 } from './limits';
 import { BATCH_RECORDS, processCommand } from './process';
 import { replayCommand } from './replay';
 import { reportCommand } from './report';
 import { rulesCheckCommand } from './rulesCheck';
+import { parseRatio, parseSize } from './sizeOptions';
 
 /**
  * The `pinpoint-stream` command line: commander parses the arguments, each command lives in its own file

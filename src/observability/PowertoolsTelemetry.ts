@@ -25,6 +25,7 @@ import type { BatchReport, RatesReport, Telemetry } from './telemetry';
  * | MessageEvents (delivered batches, dropped and failed-for-size records included) | Count | Source, Channel, Outcome |
  * | RateCountsDropped, RateCounterWrites, RateRecordsOverflowed (the shared rate store) | Count | Path |
  * | AnalyticsRowsMerged (delivered batches: records merged into `other` analytics rows past ANALYTICS_MAX_ROWS) | Count | Path |
+ * | ConfigurationSetEvents (the same, for the sets of METRIC_CONFIGURATION_SETS only) | Count | ConfigurationSet, Channel, Outcome |
  *
  * The names and dimension sets are METRIC_CATALOG's (metricCatalog.ts), which alarms and dashboards are
  * checked against; a unit test checks this adapter's EMF output against it.
@@ -69,6 +70,14 @@ export class PowertoolsTelemetry implements Telemetry {
       const [source, channel, outcome] = key.split('/') as [string, string, string];
       this.single('MessageEvents', MetricUnit.Count, n, {
         Source: source,
+        Channel: channel,
+        Outcome: outcome,
+      });
+    }
+    for (const [key, n] of delivered ? Object.entries(summary.byConfigurationSet ?? {}) : []) {
+      const [set, channel, outcome] = key.split('/') as [string, string, string];
+      this.single('ConfigurationSetEvents', MetricUnit.Count, n, {
+        ConfigurationSet: set,
         Channel: channel,
         Outcome: outcome,
       });

@@ -29,6 +29,11 @@ export interface BatchSummary {
    */
   byMessage: Record<string, number>;
   /**
+   * The same records as `byMessage`, by `configurationSet/channel/outcome`, for the configuration sets named in
+   * `METRIC_CONFIGURATION_SETS` only (the ones the stack wires: a bounded list); absent when none is named.
+   */
+  byConfigurationSet?: Record<string, number>;
+  /**
    * Records a normalizer failed on with an error of ours (a bug, not bad input): quarantined as
    * `internal_error`, not counted as poison.
    */

@@ -139,6 +139,24 @@ describe('loadConfig', () => {
     expect(loadConfig({ ANALYTICS_MAX_ROWS: '100000' }).analytics.maxRows).toBe(100_000);
   });
 
+  it('reads the configuration sets counted per set: names, no empty item or repeat, at most 10', () => {
+    expect(loadConfig({}).metricConfigurationSets).toEqual([]);
+    expect(loadConfig({ METRIC_CONFIGURATION_SETS: '' }).metricConfigurationSets).toEqual([]);
+    // What the stack writes: the created set, the existing ones (maybe none), the created SMS set of the same name.
+    expect(
+      loadConfig({ METRIC_CONFIGURATION_SETS: 'svc-dev,marketing,otp_2,,svc-dev' }).metricConfigurationSets,
+    ).toEqual(['svc-dev', 'marketing', 'otp_2']);
+    expect(loadConfig({ METRIC_CONFIGURATION_SETS: ',,' }).metricConfigurationSets).toEqual([]);
+    expect(() => loadConfig({ METRIC_CONFIGURATION_SETS: 'a,b/c' })).toThrow(
+      /METRIC_CONFIGURATION_SETS: 'b\/c' is not a configuration set name/,
+    );
+    expect(() => loadConfig({ METRIC_CONFIGURATION_SETS: 'x'.repeat(65) })).toThrow(ConfigError);
+    const eleven = Array.from({ length: 11 }, (_, i) => `set${i}`).join(',');
+    expect(() => loadConfig({ METRIC_CONFIGURATION_SETS: eleven })).toThrow(
+      'METRIC_CONFIGURATION_SETS names 11 configuration sets; at most 10',
+    );
+  });
+
   it('normalizes the archive prefix to end in one slash', () => {
     expect(loadConfig({ ARCHIVE_PREFIX: '/pinpoint/' }).archive.prefix).toBe('pinpoint/');
     expect(loadConfig({}).archive.prefix).toBe('');

@@ -102,6 +102,22 @@ describe('observability', () => {
     expect(metric(blobs, 'ArrivalLatencyMax')).toHaveLength(1);
   });
 
+  it('counts the records of the sets of METRIC_CONFIGURATION_SETS per set, and of no other set', async () => {
+    const named = metric(
+      emf(await run(kinesisEvent('ses'), { METRIC_CONFIGURATION_SETS: 'prod-engagement,marketing' })),
+      'ConfigurationSetEvents',
+    );
+    expect(new Set(named.map((b) => b.ConfigurationSet))).toEqual(new Set(['prod-engagement']));
+    expect(named.reduce((n, b) => n + (b.ConfigurationSetEvents as number), 0)).toBe(11);
+    expect(named.find((b) => b.Outcome === 'bounced')).toMatchObject({
+      Channel: 'EMAIL',
+      ConfigurationSetEvents: 2,
+    });
+    const others = emf(await run(kinesisEvent('ses'), { METRIC_CONFIGURATION_SETS: 'marketing' }));
+    expect(metric(others, 'ConfigurationSetEvents')).toEqual([]);
+    expect(metric(emf(await run(kinesisEvent('ses'))), 'ConfigurationSetEvents')).toEqual([]);
+  });
+
   it('counts alerts by rule and severity', async () => {
     const blobs = emf(await run(kinesisEvent('email')));
     const rules = metric(blobs, 'AlertsSent').map((b) => `${b.Rule}/${b.Severity}`);
@@ -254,6 +270,41 @@ describe('PowertoolsTelemetry', () => {
       );
       expect(set?.Dimensions).toContainEqual(['service', ...(dimensions[0] ?? [])]);
       expect(set?.Metrics.find((x) => x.Name === 'AnalyticsRowsMerged')).toMatchObject({ Unit: unit });
+    }
+  });
+
+  it('counts the records of the configuration sets named apart, under the catalog’s dimensions', () => {
+    const blobs = emitted([
+      {
+        path: 'firehose',
+        summary: summary({
+          byConfigurationSet: {
+            'marketing/EMAIL/delivered': 5,
+            'marketing/EMAIL/opened': 2,
+            'otp/SMS/failed': 1,
+          },
+        }),
+        delivery: delivered,
+      },
+      // Not delivered: counted by its retry.
+      {
+        path: 'kinesis',
+        summary: summary({ byConfigurationSet: { 'marketing/EMAIL/bounced': 9 } }),
+        delivery: notDelivered,
+      },
+      // No set named: no metric.
+      { path: 'kinesis', summary: summary({}), delivery: delivered },
+    ]);
+    const sets = metric(blobs, 'ConfigurationSetEvents');
+    expect(sets.map((b) => [b.ConfigurationSet, b.Channel, b.Outcome, b.ConfigurationSetEvents])).toEqual([
+      ['marketing', 'EMAIL', 'delivered', 5],
+      ['marketing', 'EMAIL', 'opened', 2],
+      ['otp', 'SMS', 'failed', 1],
+    ]);
+    for (const b of sets) {
+      expect(b._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([
+        ['service', ...METRIC_CATALOG.ConfigurationSetEvents.dimensions[0]],
+      ]);
     }
   });
 
