@@ -57,8 +57,14 @@ const LAYERS = [
       '^src/pii\\.ts$',
       '^src/pii/',
       '^src/enrich\\.ts$',
+      '^src/report/',
+      '^src/analytics/',
     ],
-    why: 'normalizers, rules (event and rate), PII protection and enrichment are pure functions of records',
+    why:
+      'normalizers, rules (event and rate), PII protection and enrichment are pure functions of records; ' +
+      'the report (src/report/) is a pure function of analytics rows: it adds them up and renders the page, ' +
+      'and leaves reading them to the CLI; the analytics rows (src/analytics/) are a pure function of the ' +
+      'protected records a batch delivers: the batch runner feeds and files them, the archive layout names them',
   },
   {
     name: 'leaves',

@@ -1,9 +1,36 @@
 /*
- * serverless-esbuild options (custom.esbuild.config in serverless.yml points here): the bundle settings, and
- * the plugin that puts the deployment's validated rules and app metadata into both bundles
- * (build/deployedRules.js).
+ * serverless-esbuild options (custom.esbuild.config in serverless.yml points here): the bundle settings, the
+ * plugin that puts the deployment's validated rules and app metadata into the kinesis and firehose bundles
+ * (build/deployedRules.js), and the one that puts the chart library into the report function's bundle.
  */
+const { readFileSync } = require('node:fs');
+const { dirname, join } = require('node:path');
 const { deployedRulesEsbuildPlugin } = require('./deployedRules');
+
+/** src/cli/chartLibrary.ts, which reads Chart.js from node_modules when the report is made from the sources. */
+const CHART_LIBRARY_MODULE = /[\\/]src[\\/]cli[\\/]chartLibrary\.ts$/;
+
+/**
+ * The report page inlines Chart.js's UMD build (docs/report.md); a Lambda bundle has no node_modules to read it
+ * from. This plugin replaces src/cli/chartLibrary.ts with a module that returns the file's text, read when the
+ * bundle is built: only the report function imports it, so only its bundle carries the 212 KB.
+ */
+function inlineChartLibrary() {
+  return {
+    name: 'inline-chart-library',
+    setup(build) {
+      build.onLoad({ filter: CHART_LIBRARY_MODULE }, () => {
+        const file = join(dirname(require.resolve('chart.js')), 'chart.umd.min.js');
+        const text = readFileSync(file, 'utf8');
+        return {
+          contents: `export function chartLibrarySource(): string {\n  return ${JSON.stringify(text)};\n}\n`,
+          loader: 'ts',
+          watchFiles: [file],
+        };
+      });
+    },
+  };
+}
 
 module.exports = (serverless) => ({
   bundle: true,
@@ -17,5 +44,5 @@ module.exports = (serverless) => ({
   // serverless-esbuild bundles under this folder of the service and deletes it after packaging: two packaging
   // runs at once in one checkout (the integration tests) each need their own.
   outputWorkFolder: process.env.SLS_ESBUILD_WORK_FOLDER || '.esbuild',
-  plugins: [deployedRulesEsbuildPlugin(serverless)],
+  plugins: [deployedRulesEsbuildPlugin(serverless), inlineChartLibrary()],
 });

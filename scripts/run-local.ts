@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '));
-  // Every zone the run wrote, as it is on disk: raw/, normalized/, quarantine/, alerts/, rollups/, rates/ (the rate
+  // Every zone the run wrote, as it is on disk: raw/, normalized/, quarantine/, alerts/, analytics/, rollups/, rates/ (the rate
   // counters: several local runs add up there, the same batch counts once).
   const out = process.env.LOCAL_SINK_DIR ?? '.local';
   const zones = existsSync(out)

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { DEFAULT_ANALYTICS_MAX_ROWS } from './analytics/analyticsRow';
 import type { AppMetadataMap } from './enrich';
 import { ConfigError } from './errors';
 import type { LogLevel } from './logger';
@@ -78,6 +79,11 @@ export interface Config {
     /** `RATE_KINESIS_GUARD`, `sequence` (default) or `batch` (a parallelization factor above 1). */
     readonly kinesisGuard: 'sequence' | 'batch';
   };
+  /** The analytics rows every batch writes (docs/analytics.md). */
+  readonly analytics: {
+    /** `ANALYTICS_MAX_ROWS`, default 2,000: the most rows one batch writes (the smallest groups merged past it). */
+    readonly maxRows: number;
+  };
   /** Firehose path: also write the raw batch to the archive (`FIREHOSE_ARCHIVE_RAW`). */
   readonly firehoseArchiveRaw: boolean;
   /** Budget for the Firehose response body; Lambda's synchronous response limit is 6 MB. */
@@ -91,6 +97,12 @@ export interface Config {
     /** `METRICS=on|off`; default on in Lambda, off elsewhere (local runs print no EMF lines). */
     readonly metrics: boolean;
   };
+  /**
+   * `METRIC_CONFIGURATION_SETS`: configuration set names, comma-separated, at most {@link MAX_METRIC_CONFIGURATION_SETS},
+   * whose records are counted per set as well (the `ConfigurationSetEvents` metric). The stack sets the ones it
+   * wires; a record of any other set counts in `MessageEvents` only, so that the metric's dimensions stay bounded.
+   */
+  readonly metricConfigurationSets: readonly string[];
   /** True inside a real Lambda (not `sls invoke local`). */
   readonly inLambda: boolean;
 }
@@ -178,6 +190,7 @@ export function loadConfig(env: Env, packaged: RoutingConfig | undefined = DEPLO
       concurrency: integer(env, 'RATE_CONCURRENCY', 16, 1, 64),
       kinesisGuard: oneOf(env, 'RATE_KINESIS_GUARD', ['sequence', 'batch'] as const, 'sequence'),
     },
+    analytics: { maxRows: integer(env, 'ANALYTICS_MAX_ROWS', DEFAULT_ANALYTICS_MAX_ROWS, 10, 100_000) },
     firehoseArchiveRaw: flag(env, 'FIREHOSE_ARCHIVE_RAW', false),
     firehoseResponseLimitBytes: integer(env, 'FIREHOSE_RESPONSE_LIMIT_BYTES', 6_000_000, 1024, 6_291_456),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info', true),
@@ -186,9 +199,42 @@ export function loadConfig(env: Env, packaged: RoutingConfig | undefined = DEPLO
       metricsNamespace: nonEmpty(env.POWERTOOLS_METRICS_NAMESPACE) ?? 'PinpointStreamProcessor',
       metrics: oneOf(env, 'METRICS', ['on', 'off'] as const, inLambda ? 'on' : 'off', true) === 'on',
     },
+    metricConfigurationSets: configurationSetList(env.METRIC_CONFIGURATION_SETS),
     inLambda,
   };
   return deepFreeze(config);
+}
+
+/**
+ * The most configuration sets `METRIC_CONFIGURATION_SETS` may name: the stack names at most 7 (5 existing SES sets,
+ * the SES and the SMS set it creates, which share one name). Each is a metric dimension value: the bound keeps the
+ * number of metrics (sets × channels × outcomes) small.
+ */
+export const MAX_METRIC_CONFIGURATION_SETS = 10;
+
+/** `a,b,,c`: the names, without empty items or repeats, each as SES and End User Messaging name them. */
+function configurationSetList(value: string | undefined): readonly string[] {
+  const names = [
+    ...new Set(
+      (value ?? '')
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n.length > 0),
+    ),
+  ];
+  for (const n of names) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(n)) {
+      throw new ConfigError(
+        `METRIC_CONFIGURATION_SETS: '${n.slice(0, 100)}' is not a configuration set name (1 to 64 letters, digits, - and _)`,
+      );
+    }
+  }
+  if (names.length > MAX_METRIC_CONFIGURATION_SETS) {
+    throw new ConfigError(
+      `METRIC_CONFIGURATION_SETS names ${names.length} configuration sets; at most ${MAX_METRIC_CONFIGURATION_SETS}`,
+    );
+  }
+  return names;
 }
 
 /** A DynamoDB table name (3–255 of `[A-Za-z0-9_.-]`) or a table's ARN, as the DynamoDB API accepts either. */

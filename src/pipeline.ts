@@ -52,6 +52,8 @@ export interface RecordKeys {
   readonly outcome: Outcome;
   readonly dt: string;
   readonly hour: string;
+  /** The SES / End User Messaging configuration set, when the record names one (the per-set metrics). */
+  readonly configurationSet?: string;
 }
 
 /** The alert rules a record matched, with the record itself: what the alert's samples are read from. */
@@ -259,14 +261,19 @@ export function okOutcome(
   alerts: readonly CompiledRule[],
   output: Partial<OutputOptions> = {},
 ): OkOutcome {
-  const { source, family, channel, outcome, dt, hour } = record;
+  const { source, family, channel, outcome, dt, hour, configuration_set: configurationSet } = record;
   const text = `${JSON.stringify(record)}\n`;
   const encoding = output.encoding ?? 'text';
   const line = encoding === 'base64' ? Buffer.from(text, 'utf8').toString('base64') : text;
+  // One object per record, in one of four shapes (no copy for the configuration set).
   const keys: RecordKeys =
-    channel === undefined
-      ? { source, family, outcome, dt, hour }
-      : { source, family, channel, outcome, dt, hour };
+    configurationSet === undefined
+      ? channel === undefined
+        ? { source, family, outcome, dt, hour }
+        : { source, family, channel, outcome, dt, hour }
+      : channel === undefined
+        ? { source, family, outcome, dt, hour, configurationSet }
+        : { source, family, channel, outcome, dt, hour, configurationSet };
   const ok: OkOutcome =
     alerts.length === 0
       ? { kind: 'ok', keys, line, encoding, dropped }

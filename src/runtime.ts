@@ -1,3 +1,4 @@
+import { type AnalyticsSettings, DEFAULT_CAMPAIGN_TAG } from './analytics/analyticsRow';
 import type { RateSettings } from './batch/run';
 import type { Config } from './config';
 import { ConfigError, describeError, isServiceRefusal, SecretUnavailableError } from './errors';
@@ -32,6 +33,8 @@ export interface Runtime {
   readonly telemetry: Telemetry;
   /** How batches count into the shared rate store; undefined without a store (docs/rates.md). */
   readonly rates: RateSettings | undefined;
+  /** How batches write their analytics rows (docs/analytics.md): the rules file's campaign tag, the row bound. */
+  readonly analytics: AnalyticsSettings;
 }
 
 /** A claimed rate alert not settled (the invocation died) may be claimed again after this long. */
@@ -83,6 +86,11 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     appMetadataOrigin: routing.appsOrigin,
     apps: Object.keys(routing.apps).length,
     packaged: config.packaged !== undefined,
+    campaignTag: routing.analytics?.campaign_tag ?? DEFAULT_CAMPAIGN_TAG,
+  });
+  const analytics: AnalyticsSettings = Object.freeze({
+    campaignTag: routing.analytics?.campaign_tag ?? DEFAULT_CAMPAIGN_TAG,
+    maxRows: config.analytics.maxRows,
   });
   const piiKey = await resolvePiiKey(config, logger, overrides.fetchSecret ?? fetchSecretFromSecretsManager);
   const settings: PipelineSettings = Object.freeze({
@@ -105,7 +113,7 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
     logger.info('no rate store (RATE_TABLE): rate rules count into rollups only and send no rate alerts');
   }
   logger.debug('runtime ready', { sinks: config.sinks, rules: rules.length, piiMode: config.pii.mode });
-  return Object.freeze({ config, routing, settings, rateRules, sinks, logger, telemetry, rates });
+  return Object.freeze({ config, routing, settings, rateRules, sinks, logger, telemetry, rates, analytics });
 }
 
 /**

@@ -13,9 +13,9 @@ import type {
 } from '../sinks/ports';
 
 /**
- * Objects and alerts delivered with a batch that are not planned from its records: a closing Kinesis window's
- * rollups and rate alerts, a Firehose invocation's rollups. Filed under a batch of their own (a window's),
- * which names their local alerts file, so that they never take the place of the batch's own.
+ * Objects and alerts delivered with a batch that are not planned from its records' archive lines: a batch's
+ * rollups and analytics rows (each object under its own key). Filed under a batch of their own, which names
+ * their local alerts file, so that they never take the place of the batch's own.
  */
 export interface AdditionalDelivery {
   readonly batch: BatchRef;

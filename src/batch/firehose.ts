@@ -13,7 +13,7 @@ import { firehoseBatchRef, planRollupObjects } from '../sinks/archiveLayout';
 import type { ArchiveZone } from '../sinks/ports';
 import { nameSafeIds, readFirehoseEvent } from './envelope';
 import { toFirehoseRecords } from './firehoseResponse';
-import { type BatchConfig, type BatchContext, type BatchLogLines, runBatch } from './run';
+import { type BatchConfig, type BatchContext, type BatchLogLines, openAnalytics, runBatch } from './run';
 
 /** What the Firehose path needs (a `Runtime` is one). */
 export interface FirehoseContext extends BatchContext {
@@ -52,9 +52,12 @@ const LOG: BatchLogLines = {
  * and per hour of arrival into its rollups, one `rollups/` object per invocation (and hour), written with the
  * quarantine: the rows of all invocations add up.
  *
+ * Every invocation writes the analytics rows of the records it delivers (docs/analytics.md) with them.
+ *
  * A sink failure fails the whole invocation (Firehose retries it, then writes the batch to the error prefix);
- * nothing is acknowledged without its quarantine and rollup objects and its alerts. So does nearing the deadline: the records
- * stop between two of them and the invocation fails early, rather than being killed half-way.
+ * nothing is acknowledged without its quarantine, rollup and analytics objects and its alerts. So does nearing
+ * the deadline: the records stop between two of them and the invocation fails early, rather than being killed
+ * half-way.
  * https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html
  */
 export async function processFirehoseBatch(
@@ -76,20 +79,19 @@ export async function processFirehoseBatch(
   const rollup = ctx.rateRules.length > 0 ? openHourlyRollup(ctx.rateRules) : undefined;
   const tally =
     ctx.rates !== undefined && ctx.rateRules.length > 0 ? new RateTally(ctx.rateRules) : undefined;
-  const onRecord =
-    rollup === undefined && tally === undefined
-      ? undefined
-      : (record: NormalizedRecord, _input: InputRecord, index: number) => {
-          rollup?.add(record);
-          tally?.add(record, index);
-        };
+  const analytics = openAnalytics(ctx);
+  const onRecord = (record: NormalizedRecord, _input: InputRecord, index: number) => {
+    analytics.add(record, index);
+    rollup?.add(record);
+    tally?.add(record, index);
+  };
   const run = await runBatch<FirehoseTransformationResultRecord[]>(ctx, {
     path: 'firehose',
     inputs,
     pipeline: {
       keepRaw: config.firehoseArchiveRaw,
       encoding: 'base64',
-      ...(onRecord !== undefined && { onRecord }),
+      onRecord,
     },
     batchRef: () => batch,
     zones: config.firehoseArchiveRaw ? ZONES_WITH_RAW : ZONES,
@@ -105,6 +107,10 @@ export async function processFirehoseBatch(
         logFields: { responseBytes: plan.bytes, limitBytes: config.firehoseResponseLimitBytes },
       };
     },
+    // The analytics rows of the records returned Ok or Dropped (not those failed for size: Firehose never
+    // delivers them) and of the quarantine, under the batch's name (a hash of the record ids): a retried
+    // invocation overwrites them.
+    analytics,
     // The rollups' key is the batch's (a hash of the record ids): a retried invocation overwrites them.
     ...(rollup !== undefined && {
       additional: () => ({ batch, objects: planRollupObjects(batch, rollup.rows()), alerts: [] }),

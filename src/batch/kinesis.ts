@@ -8,7 +8,7 @@ import { rateBatchId, sequenceKey } from '../rates/sequenceKey';
 import type { NormalizedRecord } from '../schema';
 import { kinesisBatchRef, planRollupObjects } from '../sinks/archiveLayout';
 import { hasTumblingWindow, nameSafeIds, readKinesisEvent } from './envelope';
-import { type BatchConfig, type BatchContext, type BatchLogLines, runBatch } from './run';
+import { type BatchConfig, type BatchContext, type BatchLogLines, openAnalytics, runBatch } from './run';
 
 /** What the Kinesis path needs (a `Runtime` is one). */
 export interface KinesisContext extends BatchContext {
@@ -66,13 +66,12 @@ export async function processKinesisBatch(
   const rollup = ctx.rateRules.length > 0 ? openHourlyRollup(ctx.rateRules) : undefined;
   const tally =
     ctx.rates !== undefined && ctx.rateRules.length > 0 ? new RateTally(ctx.rateRules) : undefined;
-  const onRecord =
-    rollup === undefined && tally === undefined
-      ? undefined
-      : (record: NormalizedRecord, _input: InputRecord, index: number) => {
-          rollup?.add(record);
-          tally?.add(record, index);
-        };
+  const analytics = openAnalytics(ctx);
+  const onRecord = (record: NormalizedRecord, _input: InputRecord, index: number) => {
+    analytics.add(record, index);
+    rollup?.add(record);
+    tally?.add(record, index);
+  };
   const batchRef = (processed: readonly ProcessedRecord[]) =>
     kinesisBatchRef(
       envelope.streamArn,
@@ -83,7 +82,7 @@ export async function processKinesisBatch(
   const run = await runBatch(ctx, {
     path: 'kinesis',
     inputs,
-    pipeline: { keepRaw: true, ...(onRecord !== undefined && { onRecord }) },
+    pipeline: { keepRaw: true, onRecord },
     // The batch is what was processed: a cut-short batch is archived under its own range, and the tail's next
     // attempt (another range) writes other objects — no record is archived twice.
     batchRef,
@@ -91,6 +90,9 @@ export async function processKinesisBatch(
     config: ctx.config,
     remainingMs,
     whenCutShort: 'deliver',
+    // Every processed record's analytics rows, per hour of arrival, under the batch's name (the tail handed back
+    // is counted by the batch that processes it).
+    analytics,
     // The processed records' rollups, per hour of arrival, under the batch's name: a retry rewrites them.
     ...(rollup !== undefined && {
       additional: (processed) => {

@@ -1,3 +1,9 @@
+import { type AnalyticsRows, AnalyticsTally } from '../analytics/AnalyticsTally';
+import {
+  type AnalyticsSettings,
+  DEFAULT_ANALYTICS_MAX_ROWS,
+  DEFAULT_CAMPAIGN_TAG,
+} from '../analytics/analyticsRow';
 import { DeadlineError, DeliveryError } from '../errors';
 import { errorFields, type Logger } from '../logger';
 import type { BatchPath, BatchSummary, Telemetry } from '../observability/telemetry';
@@ -9,6 +15,7 @@ import {
   runPipeline,
 } from '../pipeline';
 import type { RatePlan, RateTally } from '../rates/RateTally';
+import { planAnalyticsObjects } from '../sinks/archiveLayout';
 import type { ArchiveZone, BatchRef, DeliveryResult, Sinks } from '../sinks/ports';
 import type { RateStore } from '../sinks/rateStore';
 import { countRates, type RateCountingResult, type RateGuard, settleRateAlerts } from './countRates';
@@ -24,6 +31,8 @@ export interface BatchContext {
   readonly telemetry: Telemetry;
   /** The shared rate store and how to use it; absent: rates are not counted (no store configured). */
   readonly rates?: RateSettings | undefined;
+  /** How the batches' analytics rows are written (docs/analytics.md); absent: the defaults. */
+  readonly analytics?: AnalyticsSettings | undefined;
 }
 
 /** How batches count rates into the shared store (docs/rates.md; a `Runtime` builds it from the config). */
@@ -65,6 +74,8 @@ export interface BatchConfig {
   /** `DEADLINE_MARGIN_MS`: see src/batch/deadline.ts. */
   readonly deadlineMarginMs: number;
   readonly alertSampleSize: number;
+  /** `METRIC_CONFIGURATION_SETS`: the configuration sets whose records the summary counts apart. */
+  readonly metricConfigurationSets?: readonly string[];
 }
 
 /**
@@ -130,6 +141,12 @@ export interface BatchJob<R> {
   readonly additional?: (processed: readonly ProcessedRecord[]) => AdditionalDelivery | undefined;
   /** The batch's rate counting (both handlers; the CLI's `process`, and `replay --rates`). */
   readonly rates?: BatchRates;
+  /**
+   * The batch's analytics rows (docs/analytics.md): the tally the pipeline fed (every normalized record, dropped
+   * ones too). Its rows — the delivered records' and the quarantine's, within the row bound — are written with
+   * the batch into `analytics/`, under the batch's name, all or nothing with it.
+   */
+  readonly analytics?: AnalyticsTally;
   readonly log?: BatchLogLines;
   /** Added to every log line of the batch (the Firehose invocation id). */
   readonly logFields?: Readonly<Record<string, unknown>>;
@@ -159,6 +176,18 @@ export type BatchRun<R> =
     };
 
 /**
+ * A batch's analytics tally (docs/analytics.md), as the context says to count: its campaign tag, and its PII mode
+ * (in `keep` mode the tally protects the group values itself). The door feeds it each record in the pipeline's
+ * `onRecord` and hands it to {@link runBatch} as the job's `analytics`.
+ */
+export function openAnalytics(ctx: BatchContext): AnalyticsTally {
+  return new AnalyticsTally({
+    campaignTag: ctx.analytics?.campaignTag ?? DEFAULT_CAMPAIGN_TAG,
+    piiMode: ctx.settings.piiMode,
+  });
+}
+
+/**
  * The one batch orchestration every door runs — the Kinesis and Firehose handlers, the CLI's `process` and
  * `replay`: input records → pipeline (stopping between records near the deadline) → response shaped →
  * archive objects and alerts delivered → summary → telemetry and the log line. The doors only translate
@@ -177,7 +206,10 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
     line: string | undefined,
     fields = {},
   ) => {
-    const summary = summarize(processed, Date.now(), { received: inputs.length });
+    const summary = summarize(processed, Date.now(), {
+      received: inputs.length,
+      configurationSets: config.metricConfigurationSets,
+    });
     ctx.telemetry.batch({
       path: job.path,
       summary,
@@ -211,19 +243,34 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
   }
   let response: ShapedResponse<R> | undefined;
   let additional: AdditionalDelivery | undefined;
+  let analytics: AnalyticsRows | undefined;
   try {
     response = job.respond?.(processed);
   } catch (err) {
     return failed(processed, err, job.log?.unanswerable, { batch: batch.label });
   }
+  // The records the batch delivers: all it processed, but those a Firehose response fails for size (Firehose
+  // never delivers them). A Kinesis tail handed back near the deadline was not processed at all.
+  const failedForSize = response?.failedForSize;
+  const delivered =
+    failedForSize !== undefined && failedForSize.size > 0 ? (i: number) => !failedForSize.has(i) : undefined;
   try {
     additional = job.additional?.(processed);
+    if (job.analytics !== undefined) {
+      analytics = job.analytics.rows({
+        ...(delivered !== undefined && { delivered }),
+        quarantined: quarantineReasons(processed),
+        batchHour: batch,
+        maxRows: ctx.analytics?.maxRows ?? DEFAULT_ANALYTICS_MAX_ROWS,
+      });
+      additional = withObjects(additional, batch, planAnalyticsObjects(batch, analytics.rows));
+    }
   } catch (err) {
     return failed(processed, err, job.log?.notDelivered, { batch: batch.label });
   }
 
   let ratesReport: Parameters<Telemetry['rates']>[0] | undefined;
-  const rateStep = rateStepOf(ctx, job, processed, batch, response, (report) => {
+  const rateStep = rateStepOf(ctx, job, processed, batch, delivered, (report) => {
     ratesReport = report;
   });
   const delivery = await deliver(batch, processed, ctx.sinks, {
@@ -236,9 +283,17 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
   });
   const summary = summarize(processed, Date.now(), {
     received: inputs.length,
+    configurationSets: config.metricConfigurationSets,
     ...(response?.failedForSize !== undefined && { failedForSize: response.failedForSize }),
   });
-  ctx.telemetry.batch({ path: job.path, summary, delivery });
+  ctx.telemetry.batch({
+    path: job.path,
+    summary,
+    delivery,
+    ...(analytics !== undefined && {
+      analytics: { rows: analytics.rows.length, merged: analytics.merged },
+    }),
+  });
   if (ratesReport !== undefined) ctx.telemetry.rates(ratesReport);
   const fields = {
     batch: batch.label,
@@ -247,6 +302,10 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
     ...response?.logFields,
     archivedObjects: delivery.archived.length,
     alertsSent: delivery.sentAlerts.length,
+    ...(analytics !== undefined && {
+      analyticsRows: analytics.rows.length,
+      ...(analytics.merged > 0 && { analyticsRowsMerged: analytics.merged }),
+    }),
     ...(ratesReport !== undefined && {
       rateCounters: ratesReport.counters,
       rateCounterWrites: ratesReport.written,
@@ -294,16 +353,13 @@ function rateStepOf<R>(
   job: BatchJob<R>,
   processed: readonly ProcessedRecord[],
   batch: BatchRef,
-  response: ShapedResponse<R> | undefined,
+  deliveredRecords: ((index: number) => boolean) | undefined,
   report: (report: Parameters<Telemetry['rates']>[0]) => void,
 ): RateStep | undefined {
   const settings = ctx.rates;
   const rates = job.rates;
   if (settings === undefined || rates === undefined || rates.tally.rules.length === 0) return undefined;
-  const failed = response?.failedForSize;
-  const delivered =
-    rates.delivered?.(processed) ??
-    (failed !== undefined && failed.size > 0 ? (i: number) => !failed.has(i) : () => true);
+  const delivered = rates.delivered?.(processed) ?? deliveredRecords ?? (() => true);
   return async (write) => {
     const plan = rates.tally.plan(delivered, settings.maxCounters);
     const counted = await countRates(plan, {
@@ -339,4 +395,20 @@ function rateStepOf<R>(
         }),
     };
   };
+}
+
+/** The reason of each quarantined record (poison and internal errors), in batch order. */
+function* quarantineReasons(processed: readonly ProcessedRecord[]): Generator<string> {
+  for (const p of processed) if (p.outcome.kind !== 'ok') yield p.outcome.reason;
+}
+
+/** `additional` with `objects` written too (under their own keys); a delivery of their own when there was none. */
+function withObjects(
+  additional: AdditionalDelivery | undefined,
+  batch: BatchRef,
+  objects: AdditionalDelivery['objects'],
+): AdditionalDelivery | undefined {
+  if (objects.length === 0) return additional;
+  if (additional === undefined) return { batch, objects, alerts: [] };
+  return { ...additional, objects: [...additional.objects, ...objects] };
 }

@@ -6,6 +6,8 @@ export interface SummaryOptions {
   received?: number;
   /** Indexes (into `processed`) of normalized records the Firehose response failed for size. */
   failedForSize?: ReadonlySet<number>;
+  /** The configuration sets counted apart (`byConfigurationSet`): `METRIC_CONFIGURATION_SETS`. */
+  configurationSets?: readonly string[];
 }
 
 export function summarize(
@@ -29,6 +31,9 @@ export function summarize(
     arrivalLatencyMaxMs: 0,
     arrivalLatencyAvgMs: 0,
   };
+  const sets = options.configurationSets ?? [];
+  const bySet: Record<string, number> | undefined = sets.length > 0 ? {} : undefined;
+  if (bySet !== undefined) s.byConfigurationSet = bySet;
   let latencySum = 0;
   for (let i = 0; i < processed.length; i++) {
     const p = processed[i] as ProcessedRecord;
@@ -48,6 +53,10 @@ export function summarize(
     const k = o.keys;
     const message = `${k.source}/${k.channel ?? 'NONE'}/${k.outcome}`;
     s.byMessage[message] = (s.byMessage[message] ?? 0) + 1;
+    if (bySet !== undefined && k.configurationSet !== undefined && sets.includes(k.configurationSet)) {
+      const key = `${k.configurationSet}/${k.channel ?? 'NONE'}/${k.outcome}`;
+      bySet[key] = (bySet[key] ?? 0) + 1;
+    }
     if (o.dropped) s.dropped++;
     else if (sizeFailed?.has(i) === true) s.failedForSize++;
     else {

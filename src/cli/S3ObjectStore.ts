@@ -32,30 +32,28 @@ export interface ObjectStore {
 export class S3ObjectStore implements ObjectStore {
   private readonly client: S3Client;
 
-  constructor(config: Config) {
-    const { maxAttempts, s3Endpoint } = config.aws;
-    this.client = new S3Client({
-      maxAttempts,
-      retryMode: 'standard',
-      ...(s3Endpoint !== undefined && {
-        endpoint: s3Endpoint,
-        forcePathStyle: true,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      }),
-    });
+  /** @param client one made by {@link s3Client} for these settings, when the caller writes with it too */
+  constructor(config: Pick<Config, 'aws'>, client?: S3Client) {
+    this.client = client ?? s3Client(config);
   }
 
   async list(bucket: string, prefix: string): Promise<StoredObjectInfo[]> {
     const out: StoredObjectInfo[] = [];
+    for await (const o of this.walk(bucket, prefix)) out.push(o);
+    return out;
+  }
+
+  /**
+   * The objects under a prefix as S3 lists them, a page (1,000 keys) at a time: what `report` reads, with no
+   * more than a page of keys held however many objects there are. Stopping early lists no further page.
+   */
+  async *walk(bucket: string, prefix: string): AsyncGenerator<StoredObjectInfo> {
     for await (const page of paginateListObjectsV2(
       { client: this.client },
       { Bucket: bucket, Prefix: prefix },
     )) {
-      for (const o of page.Contents ?? [])
-        if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0 });
+      for (const o of page.Contents ?? []) if (o.Key !== undefined) yield { key: o.Key, size: o.Size ?? 0 };
     }
-    return out;
   }
 
   async get(bucket: string, key: string): Promise<StoredObject> {
@@ -73,4 +71,19 @@ export class S3ObjectStore implements ObjectStore {
   close(): void {
     this.client.destroy();
   }
+}
+
+/** The S3 client of {@link S3ObjectStore}: the settings above (and what the report function writes with). */
+export function s3Client(config: Pick<Config, 'aws'>): S3Client {
+  const { maxAttempts, s3Endpoint } = config.aws;
+  return new S3Client({
+    maxAttempts,
+    retryMode: 'standard',
+    ...(s3Endpoint !== undefined && {
+      endpoint: s3Endpoint,
+      forcePathStyle: true,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
+  });
 }

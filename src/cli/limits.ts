@@ -1,5 +1,3 @@
-import { InvalidArgumentError } from 'commander';
-
 /**
  * How much one input may make the CLI read and hold, so that a hostile or broken file is a clear error within
  * seconds (exit 1, naming the cap and the option that raises it) rather than minutes of work or a process out of
@@ -7,9 +5,9 @@ import { InvalidArgumentError } from 'commander';
  * of `[{},{},…]` made 13 million quarantine lines in 2.5 minutes and 3.0 GiB. Documented in docs/cli.md.
  */
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const GiB = 1024 * MiB;
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+export const GiB = 1024 * MiB;
 
 /**
  * The largest record the CLI reads, 8 MiB: one line of JSON Lines or of a raw archive object, one value of
@@ -100,50 +98,6 @@ export function recordTooLarge(line: number, maxRecordBytes: number, what = 'a r
     `line ${line}: ${what} longer than ${formatSize(maxRecordBytes)}, the cap on one record (a line, a JSON ` +
       `value, an element of a JSON array, a Lambda event); --max-record-size raises it`,
   );
-}
-
-const UNITS: Readonly<Record<string, number>> = {
-  '': 1,
-  b: 1,
-  k: KiB,
-  kib: KiB,
-  kb: 1000,
-  m: MiB,
-  mib: MiB,
-  mb: 1000 * 1000,
-  g: GiB,
-  gib: GiB,
-  gb: 1000 * 1000 * 1000,
-};
-const SIZE = /^(\d+(?:\.\d+)?) ?([a-z]*)$/;
-
-/**
- * A size option in bytes: a number, with an optional unit — `B`, `KiB`/`K`, `MiB`/`M`, `GiB`/`G` (powers of
- * 1024) or `KB`, `MB`, `GB` (powers of 1000), any case: `8MiB`, `512k`, `2G`, `1048576`.
- *
- * @throws InvalidArgumentError (commander's: a usage error, exit 1)
- */
-export function parseSize(value: string): number {
-  const m = SIZE.exec(value.trim().toLowerCase());
-  const unit = m === null ? undefined : UNITS[m[2] as string];
-  if (m === null || unit === undefined) {
-    throw new InvalidArgumentError(
-      'expected a size: a number and an optional unit, KiB, MiB or GiB (8MiB, 2G)',
-    );
-  }
-  const bytes = Math.floor(Number(m[1]) * unit);
-  if (bytes < 1 || bytes > Number.MAX_SAFE_INTEGER)
-    throw new InvalidArgumentError('expected at least 1 byte');
-  return bytes;
-}
-
-/** `--max-inflate-ratio`: a number from 1 up. */
-export function parseRatio(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 1) {
-    throw new InvalidArgumentError('expected a number of times, from 1 up (100)');
-  }
-  return n;
 }
 
 /** Bytes the way the caps are given: `8 MiB`, `1 GiB`, `1.5 MiB`, `512 bytes`. */

@@ -10,12 +10,12 @@ import {
   DEFAULT_MAX_OBJECT_RECORDS,
   DEFAULT_MAX_RECORD_BYTES,
   formatSize,
-  parseRatio,
-  parseSize,
 } from './limits';
 import { BATCH_RECORDS, processCommand } from './process';
 import { replayCommand } from './replay';
+import { reportCommand } from './report';
 import { rulesCheckCommand } from './rulesCheck';
+import { parseRatio, parseSize } from './sizeOptions';
 
 /**
  * The `pinpoint-stream` command line: commander parses the arguments, each command lives in its own file
@@ -25,7 +25,7 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
   const program = new Command('pinpoint-stream')
     .description(
       'Normalize, enrich and route Amazon Pinpoint, End User Messaging and SES events outside Lambda: ' +
-        'process files, replay the S3 archive, build Lambda test events, check routing rules.',
+        'process files, replay the S3 archive, build Lambda test events, check routing rules, report on the analytics rows.',
     )
     .version(version, '-V, --version')
     .exitOverride()
@@ -47,7 +47,8 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .summary('run the pipeline over files or stdin')
     .description(
       'Run the pipeline (decode → normalize → enrich → route) over files of events and write normalized ' +
-        'records, quarantine, alerts and rollups to a local folder, in the key layout of the S3 archive; ' +
+        'records, quarantine, alerts, analytics rows and rollups to a local folder, in the key layout of the ' +
+        'S3 archive; ' +
         'count the rate rules into the rate store there (rates/), as the Lambda functions do: the same ' +
         'input counted once however often it is run. Ends with a summary table.\n\n' +
         'Inputs, gzip or not (detected by content): raw Pinpoint, End User Messaging or SES events as JSON ' +
@@ -157,6 +158,48 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
     .option('--shard-id <id>', 'Kinesis shard id', 'shardId-000000000000')
     .option('--json', 'print the files written as one JSON object')
     .action(async (files: string[], opts) => setExitCode(await fixturesCommand(files, opts, io)));
+
+  program
+    .command('report')
+    .summary('an HTML report of the analytics rows of a range of days')
+    .description(
+      'Read the analytics rows (analytics/dt=…/hour=…/…jsonl.gz: the counts every batch writes, ' +
+        'docs/analytics.md) and the rate alerts (alerts/) of the days from --from to --to, from a local output ' +
+        'folder (process --out, npm run local) or from the S3 archive, and write one self-contained HTML page: ' +
+        'volume per channel and day; delivery, open, click, bounce and complaint rates against the SES ' +
+        'thresholds; SMS delivery and failure rates; campaigns, configuration sets and journeys with their ' +
+        'funnels; rates over time; email by mailbox provider; SMS and voice by country with spend; bounce, ' +
+        'complaint and failure reasons; rate alerts; quarantine by reason. Never reads raw/, normalized/ or ' +
+        'quarantine/. With --json, prints the same numbers as one JSON object.',
+    )
+    .option('--from <date>', 'first day, YYYY-MM-DD (UTC), inclusive')
+    .option('--to <date>', 'last day, YYYY-MM-DD (UTC), inclusive (at most 366 days after --from)')
+    .option('--dir <dir>', 'a local output folder (process --out, LOCAL_SINK_DIR, .local)')
+    .option('--bucket <name>', 'or the S3 bucket holding the archive')
+    .option('--prefix <prefix>', 'with --bucket: the archive prefix (ARCHIVE_PREFIX)')
+    .option('-o, --out <file>', 'the HTML file to write', 'report.html')
+    .option('--json', 'print the numbers as one JSON object on stdout too')
+    .addOption(
+      new Option(
+        '--max-object-size <size>',
+        'cap on the bytes of one analytics or alerts object, as listed and once decompressed',
+      )
+        .default(DEFAULT_MAX_OBJECT_BYTES, formatSize(DEFAULT_MAX_OBJECT_BYTES))
+        .argParser(parseSize),
+    )
+    .addOption(recordSizeOption('a line of an analytics or alerts object'))
+    .addOption(inflateRatioOption())
+    .addOption(
+      new Option('--concurrency <n>', 'objects read at once (default: 8 from S3, 4 from a folder)').argParser(
+        integer(1, 64),
+      ),
+    )
+    .addHelpText(
+      'after',
+      '\nCounts are deliveries: an event delivered twice (same event_id) counts twice. On S3, rate alerts go\n' +
+        'to SNS, not to the bucket: the page lists them only where an alerts/ prefix exists. See docs/report.md.\n',
+    )
+    .action(async (opts) => setExitCode(await reportCommand(opts, io)));
 
   const rules = program
     .command('rules')

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { type BatchContext, runBatch } from '../batch/run';
+import { type BatchContext, openAnalytics, runBatch } from '../batch/run';
 import { loadConfig } from '../config';
 import type { ProcessedRecord } from '../pipeline';
 import { openHourlyRollup } from '../rates/rollups';
@@ -84,7 +84,7 @@ interface Input {
  * JSON, arrays, Lambda events, raw archive lines — gzip or not) or over already normalized records, and
  * writes normalized records, quarantine and alerts with the local sinks, in the archive's key layout. As the
  * handlers do, each batch counts its records into the rate store (`<out>/rates/`: the same batch counted once,
- * however often it is run), publishes the rate alerts it claims, and writes its rollups. Poison records are an
+ * however often it is run), publishes the rate alerts it claims, and writes its analytics rows and rollups. Poison records are an
  * outcome (exit 0) unless `--strict`. Returns the exit code.
  */
 export async function processCommand(
@@ -239,8 +239,8 @@ async function processInputs(
       );
     }
     const zones = counting.rollups
-      ? 'normalized/, quarantine/, alerts/, rollups/, rates/'
-      : 'normalized/, quarantine/, alerts/';
+      ? 'normalized/, quarantine/, alerts/, analytics/, rollups/, rates/'
+      : 'normalized/, quarantine/, alerts/, analytics/';
     await report.write(
       stdout
         ? `\n${summary.poison} poison records and ${summary.alerts.reduce((n, a) => n + a.alerts, 0)} alerts` +
@@ -274,7 +274,8 @@ interface Counting {
 /**
  * Runs one batch of the items read from `name` (the batch runner the handlers use), then prints it with
  * `--stdout`. Its rate counts are guarded by its identity (`file:<name>`, its record ids and bytes): run again,
- * it adds nothing. Its rollups are filed under its own name, so run again they overwrite themselves.
+ * it adds nothing. Its analytics rows and rollups are filed under its own name, so run again they overwrite
+ * themselves.
  */
 async function run(
   name: string,
@@ -293,10 +294,13 @@ async function run(
   );
   const rates = counting.rates?.forBatch(`file:${name}`);
   const rollup = counting.rollups ? openHourlyRollup(runtime.rateRules) : undefined;
+  // The batch's analytics rows, written with it as the handlers write theirs: not with --stdout.
+  const analytics = opts.stdout === true ? undefined : openAnalytics(ctx);
   const onRecord =
-    rates === undefined && rollup === undefined
+    rates === undefined && rollup === undefined && analytics === undefined
       ? undefined
       : (record: NormalizedRecord, index: number) => {
+          analytics?.add(record, index);
           rollup?.add(record);
           rates?.tally.add(record, index);
         };
@@ -311,6 +315,7 @@ async function run(
       additional: () => ({ batch: ref, objects: planRollupObjects(ref, rollup.rows()), alerts: [] }),
     }),
     ...(rates !== undefined && { rates }),
+    ...(analytics !== undefined && { analytics }),
   });
   if (result.status === 'failed') throw outputNotWritten(name, result.error);
   if (opts.stdout === true) {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type BatchContext, runBatch } from '../batch/run';
+import { type BatchContext, openAnalytics, runBatch } from '../batch/run';
 import { loadConfig, normalizePrefix } from '../config';
 import { describeError } from '../errors';
 import type { InputRecord } from '../pipeline';
@@ -77,8 +77,8 @@ const NO_ALERTS: Sinks['alerts'] = { publish: async () => ({ failed: [] }) };
  * `pinpoint-stream replay`: reads the raw batches archived under `s3://bucket/prefix/raw/` and drives them
  * through the pipeline to the sinks the environment configures, as the original invocation did: same records
  * (id, bytes, arrival time, partition key), same batch identity (origin, stream, shard, id range, partition),
- * hence the same normalized and quarantine keys and the same alert ids. Objects finished are recorded in a
- * checkpoint, so an interrupted replay resumes, and a finished one re-run does nothing. Returns the exit code.
+ * hence the same normalized, quarantine and analytics keys and the same alert ids. Objects finished are recorded
+ * in a checkpoint, so an interrupted replay resumes, and a finished one re-run does nothing. Returns the exit code.
  */
 export async function replayCommand(opts: ReplayOptions, io: CliIO, deps: ReplayDeps = {}): Promise<number> {
   const prefix = normalizePrefix(opts.prefix);
@@ -187,16 +187,22 @@ async function replayObjects(
     if (batch === undefined) throw new CliError(EXIT.input, `${clip(object.key)} is not a raw archive key`);
     // Counted once its output is stored (the runner counts a delivered batch), under the object's key.
     const batchRates = rates?.forBatch(`replay:${object.key}`);
+    // The batch's analytics rows, rewritten under the original batch's key as its normalized records are.
+    const analytics = openAnalytics(context);
     const result = await runBatch(context, {
       path: 'cli',
       inputs,
-      ...(batchRates !== undefined && {
-        pipeline: { onRecord: (r, _i, index) => batchRates.tally.add(r, index) },
-      }),
+      pipeline: {
+        onRecord: (r, _i, index) => {
+          analytics.add(r, index);
+          batchRates?.tally.add(r, index);
+        },
+      },
       batchRef: () => batch,
       zones: ZONES,
       config: runtime.config,
       ...(batchRates !== undefined && { rates: batchRates }),
+      analytics,
     });
     if (result.status === 'failed') throw outputNotWritten(object.key, result.error);
     await checkpoint.add(object.key);

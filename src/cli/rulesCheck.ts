@@ -1,11 +1,13 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { DEFAULT_CAMPAIGN_TAG } from '../analytics/analyticsRow';
 import { ConfigError } from '../errors';
 import type { PipelineSettings } from '../pipeline';
 import type { CompiledRateRule } from '../rates/compileRateRules';
 import type { CompiledRule } from '../rules/compileRules';
 import { loadRuleSet } from '../rules/loadRules';
+import type { AnalyticsSpec } from '../rules/ruleSchema';
 import { formatTable } from './formatTable';
 import { type InputItem, readItems } from './inputItems';
 import { CliError, type CliIO, clip, EXIT, MAX_ERROR_CHARS } from './io';
@@ -46,6 +48,12 @@ export interface RulesCheckReport {
     severity: string;
     events: number;
   }>;
+  /**
+   * How the analytics rows read the campaign (docs/analytics.md): the message tag read when a record has no
+   * Pinpoint `campaign_id` (`default`: the file does not set `analytics.campaign_tag`), and how many sample events
+   * have a campaign either way.
+   */
+  analytics: { campaign_tag: string; default: boolean; events_with_campaign: number };
   /** The sample events: the folder as given (null for the bundled events/raw), its files, its events. */
   samples: { folder: string | null; files: number; events: number };
   /** One row per kind of event and set of matching rules, sorted as in the table. */
@@ -81,6 +89,7 @@ export async function rulesCheckCommand(
 ): Promise<number> {
   let rules: CompiledRule[];
   let rateRules: CompiledRateRule[];
+  let analytics: AnalyticsSpec | undefined;
   try {
     let text: string | undefined;
     if (file !== undefined) {
@@ -92,7 +101,7 @@ export async function rulesCheckCommand(
         });
       }
     }
-    ({ rules, rateRules } = loadRuleSet(text, file));
+    ({ rules, rateRules, analytics } = loadRuleSet(text, file));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     if (opts.json === true) {
@@ -136,6 +145,8 @@ export async function rulesCheckCommand(
   const poison = new Map<string, number>();
   const used = new Map<string, number>();
   const counted = new Map<string, number>();
+  const campaignTag = analytics?.campaign_tag ?? DEFAULT_CAMPAIGN_TAG;
+  let withCampaign = 0;
   let events = 0;
   for (const name of names) {
     const items: InputItem[] = [];
@@ -153,6 +164,11 @@ export async function rulesCheckCommand(
         continue;
       }
       const r = o.record;
+      if (
+        r.campaign_id !== undefined ||
+        (r.attributes !== undefined && Object.hasOwn(r.attributes, campaignTag))
+      )
+        withCampaign++;
       for (const rate of rateRules) {
         if (counts(rate, r)) counted.set(rate.name, (counted.get(rate.name) ?? 0) + 1);
       }
@@ -199,6 +215,11 @@ export async function rulesCheckCommand(
         severity: r.severity,
         events: counted.get(r.name) ?? 0,
       })),
+      analytics: {
+        campaign_tag: campaignTag,
+        default: analytics?.campaign_tag === undefined,
+        events_with_campaign: withCampaign,
+      },
       samples: { folder: opts.events ?? null, files: names.length, events },
       matches: sorted.map((r) => ({
         source: r.source,
@@ -249,6 +270,10 @@ export async function rulesCheckCommand(
       ]),
     )}`;
   }
+  out +=
+    `\nAnalytics: the campaign of a record is its Pinpoint campaign_id, else its message tag '${clip(campaignTag, 80)}'` +
+    `${analytics?.campaign_tag === undefined ? ' (the default; analytics.campaign_tag sets another)' : ''}: ` +
+    `${withCampaign} of ${events} sample events have one\n`;
   if (poison.size > 0) {
     out += `\nNot events (quarantined): ${[...poison].map(([reason, n]) => `${reason} ${n}`).join(', ')}\n`;
   }

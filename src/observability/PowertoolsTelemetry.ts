@@ -23,7 +23,9 @@ import type { BatchReport, RatesReport, Telemetry } from './telemetry';
  * | SinkFailures | Count | Sink |
  * | SinkRetries | Count | Sink |
  * | MessageEvents (delivered batches, dropped and failed-for-size records included) | Count | Source, Channel, Outcome |
- * | RateStateBytes, RateRecordsOverflowed, RateStateResets (Kinesis tumbling windows) | Bytes, Count, Count | Path (+ Reason) |
+ * | RateCountsDropped, RateCounterWrites, RateRecordsOverflowed (the shared rate store) | Count | Path |
+ * | AnalyticsRowsMerged (delivered batches: records merged into `other` analytics rows past ANALYTICS_MAX_ROWS) | Count | Path |
+ * | ConfigurationSetEvents (the same, for the sets of METRIC_CONFIGURATION_SETS only) | Count | ConfigurationSet, Channel, Outcome |
  *
  * The names and dimension sets are METRIC_CATALOG's (metricCatalog.ts), which alarms and dashboards are
  * checked against; a unit test checks this adapter's EMF output against it.
@@ -42,6 +44,10 @@ export class PowertoolsTelemetry implements Telemetry {
     this.metrics.addMetric('RecordsDeferred', MetricUnit.Count, summary.deferred);
     if (path === 'firehose') {
       this.metrics.addMetric('RecordsFailedForSize', MetricUnit.Count, summary.failedForSize);
+    }
+    // The batch's analytics rows merged past ANALYTICS_MAX_ROWS: on every batch that wrote them, 0 on most.
+    if (report.analytics !== undefined && delivery.delivered) {
+      this.metrics.addMetric('AnalyticsRowsMerged', MetricUnit.Count, report.analytics.merged);
     }
     if (summary.records > 0) {
       this.metrics.addMetric('ArrivalLatencyMax', MetricUnit.Milliseconds, summary.arrivalLatencyMaxMs);
@@ -64,6 +70,14 @@ export class PowertoolsTelemetry implements Telemetry {
       const [source, channel, outcome] = key.split('/') as [string, string, string];
       this.single('MessageEvents', MetricUnit.Count, n, {
         Source: source,
+        Channel: channel,
+        Outcome: outcome,
+      });
+    }
+    for (const [key, n] of delivered ? Object.entries(summary.byConfigurationSet ?? {}) : []) {
+      const [set, channel, outcome] = key.split('/') as [string, string, string];
+      this.single('ConfigurationSetEvents', MetricUnit.Count, n, {
+        ConfigurationSet: set,
         Channel: channel,
         Outcome: outcome,
       });

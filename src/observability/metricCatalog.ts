@@ -28,6 +28,12 @@ export const METRIC_CATALOG = {
    */
   MessageEvents: { unit: 'Count', dimensions: [['Source', 'Channel', 'Outcome']] },
   /**
+   * The same records, for the configuration sets named in `METRIC_CONFIGURATION_SETS` only (the stack sets the
+   * ones it wires: at most 5 existing SES sets and the SES and SMS sets it creates, so the dimension stays
+   * bounded): the dashboard's row per configuration set.
+   */
+  ConfigurationSetEvents: { unit: 'Count', dimensions: [['ConfigurationSet', 'Channel', 'Outcome']] },
+  /**
    * The shared rate store (docs/rates.md), per delivered batch on both paths: records whose rate counts could
    * not be stored (throttling or an outage past the retries) and are lost — emitted on every batch with rate
    * rules, 0 on most, so that its alarm sees data.
@@ -37,6 +43,11 @@ export const METRIC_CATALOG = {
   RateCounterWrites: { unit: 'Count', dimensions: [['Path']] },
   /** Records counted into a rate rule's `other` group because the batch had more counters than allowed. */
   RateRecordsOverflowed: { unit: 'Count', dimensions: [['Path']] },
+  /**
+   * Records of a delivered batch whose analytics rows were merged into `other` rows because the batch had more
+   * groups than `ANALYTICS_MAX_ROWS` rows (docs/analytics.md §3): emitted on every delivered batch, 0 on most.
+   */
+  AnalyticsRowsMerged: { unit: 'Count', dimensions: [['Path']] },
   /** Powertools' own, on the first invocation of each container (captureColdStartMetric). */
   ColdStart: { unit: 'Count', dimensions: [['function_name']] },
 } as const satisfies Record<string, { unit: string; dimensions: ReadonlyArray<ReadonlyArray<string>> }>;

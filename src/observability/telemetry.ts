@@ -29,6 +29,11 @@ export interface BatchSummary {
    */
   byMessage: Record<string, number>;
   /**
+   * The same records as `byMessage`, by `configurationSet/channel/outcome`, for the configuration sets named in
+   * `METRIC_CONFIGURATION_SETS` only (the ones the stack wires: a bounded list); absent when none is named.
+   */
+  byConfigurationSet?: Record<string, number>;
+  /**
    * Records a normalizer failed on with an error of ours (a bug, not bad input): quarantined as
    * `internal_error`, not counted as poison.
    */
@@ -50,6 +55,16 @@ export interface BatchReport {
   path: BatchPath;
   summary: BatchSummary;
   delivery: DeliveryResult;
+  /** The batch's analytics rows (docs/analytics.md), when it wrote some: absent on a batch that failed early. */
+  analytics?: AnalyticsReport;
+}
+
+/** What a batch's analytics rows came to. */
+export interface AnalyticsReport {
+  /** Rows written (within `ANALYTICS_MAX_ROWS`). */
+  rows: number;
+  /** Records whose groups were merged into `other` rows because the batch had more groups than rows allowed. */
+  merged: number;
 }
 
 /** What one delivered batch did to the shared rate counters (docs/rates.md), for metrics. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { AppMetadataMap } from '../enrich';
 import { ConfigError } from '../errors';
-import { loadRuleSpecs } from './loadRules';
-import { contentHash, type RoutingConfig } from './routingConfig';
+import { loadRulesFileSpecs } from './loadRules';
+import { contentHash, type RoutingConfig, rulesHash } from './routingConfig';
 import { findReservedKeys, parseUserDocument, RESERVED_KEYS } from './userDocument';
 
 /*
@@ -60,11 +60,12 @@ export function loadRoutingConfig(
   rules: TextSource | undefined,
   apps: { readonly map: AppMetadataMap; readonly origin: string },
 ): RoutingConfig {
-  const specs = loadRuleSpecs(rules?.text, rules?.origin);
+  const { rules: specs, analytics } = loadRulesFileSpecs(rules?.text, rules?.origin);
   return {
     rules: specs,
     rulesOrigin: rules?.origin ?? 'default rules',
-    rulesSha256: contentHash(specs),
+    ...(analytics !== undefined && { analytics }),
+    rulesSha256: rulesHash(specs, analytics),
     apps: apps.map,
     appsOrigin: apps.origin,
     appsSha256: contentHash(apps.map),

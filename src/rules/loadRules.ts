@@ -3,13 +3,24 @@ import { RulesValidationError } from '../errors';
 import { type CompiledRateRule, compileRateRules } from '../rates/compileRateRules';
 import { type CompiledRule, compileRules } from './compileRules';
 import { DEFAULT_RATE_RULES, DEFAULT_RULES } from './defaultRules';
-import { type RuleSpec, rulesFileSchema } from './ruleSchema';
+import { type AnalyticsSpec, type RuleSpec, rulesFileSchema } from './ruleSchema';
 import { type DocumentPath, findReservedKeys, parseUserDocument, RESERVED_KEYS } from './userDocument';
 
-/** Every rule of a rules file, compiled: event rules for routing, rate rules for window counts. */
+/**
+ * Every rule of a rules file, compiled: event rules for routing, rate rules for window counts; and how the
+ * analytics rows read the records (the file's `analytics` key, undefined when it has none).
+ */
 export interface RuleSet {
   readonly rules: CompiledRule[];
   readonly rateRules: CompiledRateRule[];
+  readonly analytics?: AnalyticsSpec;
+}
+
+/** A rules file's rule specs (merged with the defaults) and its `analytics` settings, validated. */
+export interface RulesFileSpecs {
+  readonly rules: RuleSpec[];
+  /** The file's `analytics` key as written (undefined when absent: the defaults). */
+  readonly analytics?: AnalyticsSpec;
 }
 
 /** Keys only a rate rule has: on a rule without `kind: rate` they get a hint instead of a bare "unknown key". */
@@ -48,6 +59,12 @@ export function loadRuleSpecs(text: string | undefined, origin = 'rules'): RuleS
   return validateRules(text, origin).specs;
 }
 
+/** {@link loadRuleSpecs}, with the file's `analytics` settings: what a deployment packages. */
+export function loadRulesFileSpecs(text: string | undefined, origin = 'rules'): RulesFileSpecs {
+  const { specs, compiled } = validateRules(text, origin);
+  return { rules: specs, ...(compiled.analytics !== undefined && { analytics: compiled.analytics }) };
+}
+
 function validateRules(text: string | undefined, origin: string): { specs: RuleSpec[]; compiled: RuleSet } {
   // Event defaults first, then rate defaults: the order of the rules in force, and of `disable`'s list.
   const defaults = validateSpecs(
@@ -80,7 +97,12 @@ function validateRules(text: string | undefined, origin: string): { specs: RuleS
   }
   const skip = new Set([...file.map((r) => r.name), ...disable]);
   const merged = includeDefaults === false ? file : [...defaults.filter((r) => !skip.has(r.name)), ...file];
-  return { specs: merged, compiled: compileWithContext(merged, origin) };
+  const analytics = (doc as { analytics?: AnalyticsSpec }).analytics;
+  const compiled = compileWithContext(merged, origin);
+  return {
+    specs: merged,
+    compiled: analytics === undefined ? compiled : { ...compiled, analytics: { ...analytics } },
+  };
 }
 
 function validateSpecs(doc: unknown, origin: string): RuleSpec[] {

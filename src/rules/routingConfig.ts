@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AppMetadataMap } from '../enrich';
-import type { RuleSpec } from './ruleSchema';
+import type { AnalyticsSpec, RuleSpec } from './ruleSchema';
 
 /**
  * What a deployment routes with: the rule specs, validated and merged with the shipped defaults, and the app
@@ -13,13 +13,26 @@ export interface RoutingConfig {
   readonly rules: readonly RuleSpec[];
   /** `default rules`, or the rules file as it was named (RULES_FILE, or the deployment's `rulesFile`). */
   readonly rulesOrigin: string;
-  /** contentHash of `rules`. */
+  /**
+   * The rules file's `analytics` settings (the campaign tag the analytics rows read, docs/analytics.md);
+   * absent: the defaults.
+   */
+  readonly analytics?: AnalyticsSpec;
+  /** contentHash of `rules` (of `{ rules, analytics }` when the file sets `analytics`). */
   readonly rulesSha256: string;
   readonly apps: AppMetadataMap;
   /** `none`, `APP_METADATA`, or the file as it was named (APP_METADATA_FILE, or the deployment's `appsFile`). */
   readonly appsOrigin: string;
   /** contentHash of `apps`. */
   readonly appsSha256: string;
+}
+
+/**
+ * The content hash of a rules file's part of the routing configuration: its rules, and its `analytics` settings
+ * when it has some (a file without them hashes as it always has).
+ */
+export function rulesHash(rules: readonly RuleSpec[], analytics: AnalyticsSpec | undefined): string {
+  return contentHash(analytics === undefined ? rules : { rules, analytics });
 }
 
 /**

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { ATTRIBUTE_GROUP_FIELD, ATTRIBUTE_GROUP_PREFIX, RATE_GROUP_KEYS } from '../rates/rateGroupKeys';
+import {
+  ATTRIBUTE_GROUP_FIELD,
+  ATTRIBUTE_GROUP_PREFIX,
+  MAX_GROUP_ATTRIBUTE_NAME,
+  RATE_GROUP_KEYS,
+} from '../rates/rateGroupKeys';
 import { RATE_WINDOWS } from '../rates/rateWindows';
 import { OUTCOMES } from '../schema';
 import { MAX_GLOB_LENGTH } from './globMatcher';
@@ -236,6 +241,23 @@ export const ruleSchema = z.discriminatedUnion('kind', [eventRuleSchema, rateRul
   },
 });
 
+/**
+ * How the analytics rows read the records (docs/analytics.md): `campaign_tag`, the message tag whose value is a
+ * record's campaign when it has no Pinpoint `campaign_id` (SES `mail.tags`, End User Messaging `context`,
+ * Pinpoint `attributes`: all in the record's `attributes`). Default `campaign`. Closed.
+ */
+export const analyticsSchema = z
+  .strictObject({
+    campaign_tag: nonEmpty
+      .max(MAX_GROUP_ATTRIBUTE_NAME, `at most ${MAX_GROUP_ATTRIBUTE_NAME} characters`)
+      .regex(/^[^\r\n]*$/, 'one line: a message tag name')
+      .optional()
+      .describe(
+        'The message tag (SES mail.tags, End User Messaging context, Pinpoint attributes) read as the campaign of a record without a Pinpoint campaign_id; compared exactly. Default: campaign',
+      ),
+  })
+  .describe('How the analytics rows every batch writes read the records (docs/analytics.md)');
+
 export const rulesFileSchema = z.strictObject({
   version: z.literal(1),
   /** Keep the shipped default rules (a rule of the same name in this file replaces the default). */
@@ -246,6 +268,7 @@ export const rulesFileSchema = z.strictObject({
   /** Names of default rules to switch off. */
   disable: z.array(nonEmpty).optional().describe('Names of shipped default rules to switch off'),
   rules: z.array(ruleSchema).describe('Every matching rule applies'),
+  analytics: analyticsSchema.optional(),
 });
 
 export type MatchSpec = z.infer<typeof matchSchema>;
@@ -254,3 +277,4 @@ export type EventRuleSpec = z.infer<typeof eventRuleSchema>;
 export type RateRuleSpec = z.infer<typeof rateRuleSchema>;
 export type RuleSpec = z.infer<typeof ruleSchema>;
 export type RulesFile = z.infer<typeof rulesFileSchema>;
+export type AnalyticsSpec = z.infer<typeof analyticsSchema>;

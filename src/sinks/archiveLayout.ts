@@ -1,3 +1,4 @@
+import type { AnalyticsRow } from '../analytics/analyticsRow';
 import { sha256Hex } from '../hash';
 import {
   dataBase64,
@@ -209,9 +210,33 @@ export function planRollupObjects(batch: BatchRef, rows: readonly RollupRow[]): 
   });
 }
 
+/**
+ * Plans the `analytics/` objects of a batch's analytics rows (docs/analytics.md): one object per hour of its rows
+ * — the partition Athena's `dt`/`hour` projection finds them in, the batch's quarantine rows in the batch's own
+ * hour — under the batch's name, so that a retried batch rewrites them. None without rows. `record-count` is the
+ * rows of the object; `batch-record-count` the records of the batch.
+ */
+export function planAnalyticsObjects(batch: BatchRef, rows: readonly AnalyticsRow[]): ArchiveObject[] {
+  const parts = new Map<string, { dt: string; hour: string; lines: string[] }>();
+  for (const row of rows) {
+    const { dt, hour } = rollupPartition(row.hour, batch);
+    const part = `${dt}/${hour}`;
+    let group = parts.get(part);
+    if (group === undefined) {
+      group = { dt, hour, lines: [] };
+      parts.set(part, group);
+    }
+    group.lines.push(`${JSON.stringify(row)}\n`);
+  }
+  return [...parts.values()].map((g) => makeObject('analytics', batch, g.dt, g.hour, g.lines));
+}
+
 const ROLLUP_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}):/;
 
-/** The partition of a window start (`2026-11-30T10:05:00.000Z` → 2026-11-30, 10); the batch's if unreadable. */
+/**
+ * The partition of a window start or an analytics row's hour (`2026-11-30T10:05:00.000Z` → 2026-11-30, 10); the
+ * batch's if unreadable.
+ */
 function rollupPartition(windowStart: string, batch: BatchRef): { dt: string; hour: string } {
   const m = ROLLUP_TIME.exec(windowStart);
   return m === null ? { dt: batch.dt, hour: batch.hour } : { dt: m[1] as string, hour: m[2] as string };

@@ -8,10 +8,11 @@ import type { WriteOptions } from './writeOptions';
  */
 
 /**
- * Zones of the archive: raw batches as received, normalized output, poison records with reasons, and the
- * rate rules' counts (rollup rows: a Kinesis tumbling window's, a Firehose invocation's; docs/rates.md §5).
+ * Zones of the archive: raw batches as received, normalized output, poison records with reasons, the rate
+ * rules' counts (rollup rows of each batch, docs/rates.md §8), and the analytics rows of each batch (the counts
+ * of every record, docs/analytics.md).
  */
-export type ArchiveZone = 'raw' | 'normalized' | 'quarantine' | 'rollups';
+export type ArchiveZone = 'raw' | 'normalized' | 'quarantine' | 'rollups' | 'analytics';
 
 /**
  * One archive object: a batch's records of one zone as JSON Lines. Keys are deterministic (see

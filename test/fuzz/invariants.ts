@@ -184,7 +184,7 @@ export function parseLine(text: string): { row?: unknown; error?: string } {
 // Archive objects.
 
 const KEY =
-  /^(raw|normalized|quarantine|rollups)\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/(kinesis|firehose)\/[A-Za-z0-9._=-]+\/[A-Za-z0-9._=-]+\.jsonl\.gz$/;
+  /^(raw|normalized|quarantine|rollups|analytics)\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/(kinesis|firehose)\/[A-Za-z0-9._=-]+\/[A-Za-z0-9._=-]+\.jsonl\.gz$/;
 
 /**
  * Keys S3 can take and that stay inside their prefix (≤ 1,024 bytes, no `.`/`..` segment), metadata S3 can
@@ -222,6 +222,24 @@ export function objectViolations(objects: readonly ArchiveObject[]): string[] {
         const start = (parseLine(line).row as { window_start?: unknown } | undefined)?.window_start;
         if (typeof start === 'string' && m !== null && !start.startsWith(`${m[1]}T${m[2]}:`)) {
           out.push(`rollup row of window ${start} filed under dt=${m[1]}/hour=${m[2]}`);
+          break;
+        }
+      }
+    }
+    if (o.zone === 'analytics') {
+      const m = /\/dt=([^/]+)\/hour=([^/]+)\//.exec(o.key);
+      for (const line of o.lines) {
+        const r = parseLine(line).row as { hour?: unknown } | undefined;
+        if (r !== undefined && m !== null && r.hour !== `${m[1]}T${m[2]}:00:00.000Z`) {
+          out.push(`analytics row of hour ${show(r.hour)} filed under dt=${m[1]}/hour=${m[2]}`);
+          break;
+        }
+        // What the analytics Glue table reads (its `hour` is the partition): a value outside its column's type
+        // fails every query over the partition.
+        const { hour: _hour, ...data } = (r ?? {}) as Record<string, unknown>;
+        const problems = glueViolations(data, glueTable('analytics'));
+        if (problems.length > 0) {
+          out.push(`analytics row does not conform to the Glue table: ${problems.join('; ')}`);
           break;
         }
       }

@@ -45,9 +45,9 @@ export interface GlueColumn {
 
 /**
  * The table names infra/glue.yml declares: the Firehose path's output, the Kinesis path's archive, and the rate
- * rollups of both (src/rates/rollups.ts's RollupRow).
+ * rollups of both (src/rates/rollups.ts's RollupRow), and the analytics rows of every batch (src/analytics/).
  */
-export type GlueTableName = 'messaging_events' | 'messaging_events_archive' | 'rollups';
+export type GlueTableName = 'messaging_events' | 'messaging_events_archive' | 'rollups' | 'analytics';
 
 export interface GlueTable {
   name: string;

@@ -176,7 +176,7 @@ describe('S3 archive and SNS alerts over HTTP', () => {
     expect(await handler(kinesisEvent('mixed'), lambdaContext())).toEqual({ batchItemFailures: [] });
     const puts = putObjectsUnder(prefix);
     expect(new Set(puts.map((p) => p.key.split('/')[1]))).toEqual(
-      new Set(['raw', 'normalized', 'quarantine', 'rollups']),
+      new Set(['raw', 'normalized', 'quarantine', 'rollups', 'analytics']),
     );
     for (const put of puts) {
       expect(put.headers).toMatchObject({
@@ -354,7 +354,7 @@ describe('Firehose path over HTTP', () => {
     for (const id of firstIds) expect(ids.has(id)).toBe(true);
   });
 
-  it('fails the invocation when the quarantine and the rollups cannot be written', async () => {
+  it('fails the invocation when the quarantine, the rollups and the analytics rows cannot be written', async () => {
     const prefix = newPrefix('firehose-q');
     const handler = firehose(env(prefix, { AWS_ENDPOINT_URL_S3: deadUrl }));
     const failed = await handler(firehoseEvent('mixed'), lambdaContext()).then(
@@ -366,10 +366,14 @@ describe('Firehose path over HTTP', () => {
       expect(e).toMatchObject({ name: 'SinkError', sink: 'archive' });
       return /^PutObject s3:\/\/[^/]+\/[^/]+\/([a-z]+)\//.exec(e.message)?.[1];
     });
-    // One quarantine object (the batch has poison), one rollups object per hour of the records' arrival.
+    // One quarantine object (the batch has poison), one rollups and one analytics object per hour of the
+    // records' arrival.
     expect(puts.filter((zone) => zone === 'quarantine')).toHaveLength(1);
     expect(puts.filter((zone) => zone === 'rollups').length).toBeGreaterThan(0);
-    expect(puts.every((zone) => zone === 'quarantine' || zone === 'rollups')).toBe(true);
+    expect(puts.filter((zone) => zone === 'analytics').length).toBeGreaterThan(0);
+    expect(puts.every((zone) => zone === 'quarantine' || zone === 'rollups' || zone === 'analytics')).toBe(
+      true,
+    );
     expect(failed?.message).toMatch(
       new RegExp(`^${puts.length} sink write\\(s\\) failed for firehose:pinpoint-events/`),
     );

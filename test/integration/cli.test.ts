@@ -66,15 +66,20 @@ function run(
 const temp = (name: string) => mkdtempSync(join(tmpdir(), `cli-it-${name}-`));
 
 describe('the pinpoint-stream bin', () => {
-  it.each([[[]], [['process']], [['replay']], [['fixtures']], [['rules']], [['rules', 'check']]])(
-    'prints help for %p with --help, exit 0',
-    async (command: string[]) => {
-      const r = await run([...command, '--help']);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(new RegExp(`^Usage: pinpoint-stream ${command.join(' ')}`.trimEnd()));
-      expect(r.stderr).toBe('');
-    },
-  );
+  it.each([
+    [[]],
+    [['process']],
+    [['replay']],
+    [['fixtures']],
+    [['rules']],
+    [['rules', 'check']],
+    [['report']],
+  ])('prints help for %p with --help, exit 0', async (command: string[]) => {
+    const r = await run([...command, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^Usage: pinpoint-stream ${command.join(' ')}`.trimEnd()));
+    expect(r.stderr).toBe('');
+  });
 
   it('builds its bundle when there is none, and again when a source is newer, never running stale code', async () => {
     // A copy of the package with its own src/ and no dist/; node_modules and events are shared.
@@ -170,7 +175,9 @@ describe('the pinpoint-stream bin', () => {
     const r = await run(['process', '--out', out, 'events/raw/email.json']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^events\/raw\/email\.json +11 +11 +0 +0$/m);
-    expect(r.stdout).toMatch(/^Output: .*\/ \(normalized\/, quarantine\/, alerts\/, rollups\/, rates\/\)$/m);
+    expect(r.stdout).toMatch(
+      /^Output: .*\/ \(normalized\/, quarantine\/, alerts\/, analytics\/, rollups\/, rates\/\)$/m,
+    );
   });
 
   it('counts into <out>/rates/ and prints the counters with process --rates, and refuses --window', async () => {

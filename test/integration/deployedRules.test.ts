@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import type { FirehoseTransformationResult } from 'aws-lambda';
 import { projectTempDir, ROOT, removeProjectTempDirs, sls, slsPackage } from '../helpers/sls';
 
@@ -38,6 +39,8 @@ rules:
   - name: field-drop-app
     match: { family: app }
     action: drop
+analytics:
+  campaign_tag: tenant
 `;
 const CUSTOM_APPS = `${APP_ID}:\n  name: Field Shop\n  environment: prod\n  owner: team-field\n`;
 
@@ -189,6 +192,18 @@ describe('rules and app metadata packaged into the bundles', () => {
     expect(alerts.find((a) => a.rule === 'field-ses-delivery')?.count).toBe(3);
     const processed = logs.find((l) => l.message === 'kinesis batch processed') as { dropped: number };
     expect(processed.dropped).toBeGreaterThan(0);
+    // The packaged campaign tag: the analytics rows name SES mail by its `tenant` tag, not its `campaign` tag.
+    expect(routing[0]).toMatchObject({ campaignTag: 'tenant' });
+    const campaigns = new Set(
+      files(join(sinkDir, 'analytics'))
+        .filter((f) => f.endsWith('.jsonl.gz'))
+        .flatMap((f) => gunzipSync(readFileSync(f)).toString('utf8').trim().split('\n'))
+        .map((l) => JSON.parse(l) as { source?: string; campaign?: string })
+        .filter((r) => r.source === 'ses')
+        .map((r) => r.campaign),
+    );
+    expect(campaigns).toContain('eu-store');
+    expect(campaigns).not.toContain('shipping-notice');
   });
 
   it('runs the packaged rules and app metadata in the firehose artifact', async () => {

@@ -100,6 +100,15 @@ const SCENARIOS: Record<string, Record<string, string>> = {
     LogsKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
   },
   'reserved concurrency': { KinesisReservedConcurrency: '20', FirehoseReservedConcurrency: '5' },
+  'daily report': { DailyReport: 'true' },
+  'daily report, existing bucket': { ...EXISTING, DailyReport: 'true' },
+  'daily report, every configuration set': {
+    DailyReport: 'true',
+    CreateSesConfigurationSet: 'true',
+    SesConfigurationSets: 'marketing,transactional,otp,news,alerts',
+    CreateSmsConfigurationSet: 'true',
+    LogsKmsKeyArn: 'arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+  },
   'lifecycle off': {
     RawInfrequentAccessDays: '0',
     RawGlacierDays: '0',
@@ -108,6 +117,7 @@ const SCENARIOS: Record<string, Record<string, string>> = {
     QuarantineExpirationDays: '0',
     NoncurrentVersionExpirationDays: '0',
     AthenaResultsExpirationDays: '0',
+    ReportsExpirationDays: '0',
     ArchiveVersioning: 'Suspended',
   },
 };
@@ -757,6 +767,7 @@ describe('template (defaults)', () => {
       expect(byId['normalized-expiry']).toBeUndefined();
       expect(byId['firehose-expiry']).toBeUndefined();
       expect(byId['athena-results-expiry']).toMatchObject({ ExpirationInDays: '30' });
+      expect(byId['reports-expiry']).toMatchObject({ ExpirationInDays: '365' });
       expect(byId.housekeeping).toMatchObject({
         NoncurrentVersionExpiration: { NoncurrentDays: '30' },
         AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
@@ -938,21 +949,19 @@ describe('template (defaults)', () => {
       const firehosePut = allowedOn(roleStatements(x, 'FirehoseFunctionRole'), 's3:PutObject');
       const bucket = prefix === '' ? 'ArchiveBucket' : 'existing-archive';
       // rollups/: the rate rollups of each batch (Kinesis) or invocation (Firehose); templateRates.test.ts checks
-      // their keys against these grants.
-      expect(kinesisPut).toEqual(
-        ['raw', 'normalized', 'quarantine', 'rollups'].map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`),
-      );
-      expect(firehosePut).toEqual(
-        ['quarantine', 'rollups'].map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`),
-      );
+      // their keys against these grants. analytics/: the analytics rows of each (templateAnalytics.test.ts).
+      const kinesisGrants = ['raw', 'normalized', 'quarantine', 'rollups', 'analytics'];
+      const firehoseGrants = ['quarantine', 'rollups', 'analytics'];
+      expect(kinesisPut).toEqual(kinesisGrants.map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`));
+      expect(firehosePut).toEqual(firehoseGrants.map((z) => `arn:aws:s3:::${bucket}/${prefix}${z}/*`));
 
       const keys = await writtenKeys(prefix);
       const kinesisZones = new Set(keys.kinesis.map((k) => k.zone as string));
       const firehoseZones = new Set(keys.firehose.map((k) => k.zone as string));
-      for (const z of ['raw', 'normalized', 'quarantine']) expect(kinesisZones).toContain(z);
-      expect(firehoseZones).toContain('quarantine');
-      for (const z of kinesisZones) expect(['raw', 'normalized', 'quarantine', 'rollups']).toContain(z);
-      for (const z of firehoseZones) expect(['quarantine', 'rollups']).toContain(z);
+      for (const z of ['raw', 'normalized', 'quarantine', 'analytics']) expect(kinesisZones).toContain(z);
+      for (const z of ['quarantine', 'analytics']) expect(firehoseZones).toContain(z);
+      for (const z of kinesisZones) expect(kinesisGrants).toContain(z);
+      for (const z of firehoseZones) expect(firehoseGrants).toContain(z);
       for (const k of keys.kinesis) expect(kinesisPut.some((g) => iamMatches(g, k.arn))).toBe(true);
       for (const k of keys.firehose) expect(firehosePut.some((g) => iamMatches(g, k.arn))).toBe(true);
     });
@@ -1265,39 +1274,35 @@ describe('template (defaults)', () => {
     );
 
     it.each([
-      [
-        'ArchiveEventsUniqueView',
-        'messaging_events_archive_unique',
-        'messaging_events_archive',
-        'dt, event_id',
-      ],
-      [
-        'FirehoseEventsUniqueView',
-        'messaging_events_unique',
-        'messaging_events',
-        'source, family, dt, event_id',
-      ],
-    ])('saves %s, a view with one row per event_id over its table', (id, view, table, partition) => {
-      const query = res(id);
-      expect(query.Type).toBe('AWS::Athena::NamedQuery');
-      expect(query.Properties).toMatchObject({
-        Database: { Ref: 'GlueDatabase' },
-        WorkGroup: { Ref: 'AthenaWorkGroup' },
-      });
-      const sql = (query.Properties.QueryString as string).replace(/\s+/g, ' ').trim();
-      expect(sql).toBe(
-        `CREATE OR REPLACE VIEW ${view} AS SELECT * FROM ( SELECT e.*, row_number() OVER (PARTITION BY ${partition} ORDER BY ingest_time) AS event_copy FROM ${table} e ) WHERE event_copy = 1`,
-      );
-      // The table is one of the stack's, and every partition column of the view's window is one of its columns.
-      const input = Object.values(r.resources).find(
-        (x) => x.Type === 'AWS::Glue::Table' && (x.Properties.TableInput as JsonObject).Name === table,
-      )?.Properties.TableInput as JsonObject;
-      const columns = [
-        ...((input.StorageDescriptor as JsonObject).Columns as JsonObject[]),
-        ...(input.PartitionKeys as JsonObject[]),
-      ].map((c) => c.Name);
-      for (const c of [...partition.split(', '), 'ingest_time']) expect(columns).toContain(c);
-    });
+      ['messaging_events_archive_unique', 'messaging_events_archive', 'dt, event_id'],
+      ['messaging_events_unique', 'messaging_events', 'source, family, dt, event_id'],
+    ])(
+      'saves the query that creates %s, a view with one row per event_id over its table',
+      (view, table, partition) => {
+        // Saved from docs/athena-queries.md with the other queries of the page (templateAthena.test.ts).
+        const [query] = Object.values(r.resources).filter(
+          (x) => x.Type === 'AWS::Athena::NamedQuery' && x.Properties.Name === `${view} (create view)`,
+        );
+        if (query === undefined) throw new Error(`no saved query ${view} (create view)`);
+        expect(query.Properties).toMatchObject({
+          Database: { Ref: 'GlueDatabase' },
+          WorkGroup: { Ref: 'AthenaWorkGroup' },
+        });
+        const sql = (query.Properties.QueryString as string).replace(/\s+/g, ' ').trim();
+        expect(sql).toBe(
+          `CREATE OR REPLACE VIEW ${view} AS SELECT * FROM ( SELECT e.*, row_number() OVER (PARTITION BY ${partition} ORDER BY ingest_time) AS event_copy FROM ${table} e ) WHERE event_copy = 1`,
+        );
+        // The table is one of the stack's, and every partition column of the view's window is one of its columns.
+        const input = Object.values(r.resources).find(
+          (x) => x.Type === 'AWS::Glue::Table' && (x.Properties.TableInput as JsonObject).Name === table,
+        )?.Properties.TableInput as JsonObject;
+        const columns = [
+          ...((input.StorageDescriptor as JsonObject).Columns as JsonObject[]),
+          ...(input.PartitionKeys as JsonObject[]),
+        ].map((c) => c.Name);
+        for (const c of [...partition.split(', '), 'ingest_time']) expect(columns).toContain(c);
+      },
+    );
 
     it('gives Athena a workgroup whose results are encrypted in the archive bucket', () => {
       expect(props('AthenaWorkGroup')).toMatchObject({

@@ -296,6 +296,14 @@ describe('metrics named by the alarms and the dashboard', () => {
       { EventStreamDestination: 'Firehose' },
       { KinesisStreamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/existing-events' },
       { ArchiveBucketName: 'existing-archive', ArchivePrefix: 'pinpoint/' },
+      // The daily report's alarm on its function.
+      { DailyReport: 'true' },
+      // Every configuration set row of the dashboard (ConfigurationSetEvents).
+      {
+        CreateSesConfigurationSet: 'true',
+        SesConfigurationSets: 'marketing,transactional,otp,news,alerts_2',
+        CreateSmsConfigurationSet: 'true',
+      },
     ];
     for (const overrides of choices) {
       const x = resolve(template, overrides);
@@ -318,11 +326,11 @@ describe('the metric check can fail', () => {
     if (query === undefined) throw new Error(`no query ${q} in ${id}`);
     return (query.MetricStat as JsonObject).Metric as JsonObject;
   };
-  /** Rewrites the dashboard body's text. */
+  /** Rewrites the dashboard body's text (an Fn::Sub of the text and the configuration set rows). */
   const body = (r: Resolved, edit: (text: string) => string) => {
     const p = r.resources.Dashboard?.Properties as JsonObject;
-    const sub = p.DashboardBody as JsonObject;
-    sub['Fn::Sub'] = edit(sub['Fn::Sub'] as string);
+    const sub = (p.DashboardBody as JsonObject)['Fn::Sub'] as [string, JsonObject];
+    sub[0] = edit(sub[0]);
   };
 
   it('on a renamed dimension in a metric-math alarm', () => {
@@ -377,14 +385,28 @@ describe('the metric check can fail', () => {
     expect(problems).toHaveLength(4);
   });
 
+  it('on a configuration set row out of line with the catalog', () => {
+    const r = resolve(template, { SesConfigurationSets: 'marketing' });
+    const catalog = {
+      ...METRIC_CATALOG,
+      ConfigurationSetEvents: { unit: 'Count', dimensions: [['ConfigurationSet', 'Outcome']] },
+    };
+    const problems = metricProblems(r, AS, catalog);
+    // 6 metrics of the row's two rate widgets, and its SEARCH.
+    expect(problems).toHaveLength(7);
+    expect(problems.every((p) => p.includes('ConfigurationSetEvents by'))).toBe(true);
+    expect(metricProblems(r, AS)).toEqual([]);
+  });
+
   it('on a catalog that no longer has a dimension set the stack uses', () => {
     const catalog = {
       ...METRIC_CATALOG,
       MessageEvents: { unit: 'Count', dimensions: [['Source', 'Outcome']] },
     };
     const problems = metricProblems(resolve(template), AS, catalog);
-    // 14 MetricStats of the three rate alarms, 14 of the dashboard's rate widgets, and its SEARCH.
-    expect(problems.length).toBe(29);
+    // 14 MetricStats of the three rate alarms, 14 of the dashboard's rate widgets, 6 of its open and click
+    // rates, and its SEARCH.
+    expect(problems.length).toBe(35);
     expect(problems.every((p) => p.includes('MessageEvents by'))).toBe(true);
   });
 

@@ -141,13 +141,14 @@ const unexpired = (x: Resolved) =>
 describe('raw personal data expires', () => {
   const PREFIXES = ['', 'pinpoint/', 'shared-archive/pinpoint-stream/'];
   /** Prefixes without raw records, kept by default (their expiration parameter is 0): docs/deploy.md. */
-  const KEPT_BY_DEFAULT = ['firehose', 'normalized', 'rollups'];
+  const KEPT_BY_DEFAULT = ['analytics', 'firehose', 'normalized', 'rollups'];
 
   it.each(PREFIXES)('lists the prefixes the stack writes, all under archivePrefix "%s"', (prefix) => {
     const x = resolve(template, { ArchivePrefix: prefix });
     const written = writtenPrefixes(x);
     for (const w of written) expect(w.startsWith(prefix)).toBe(true);
     expect([...new Set(written.map((w) => zoneOf(w, prefix)))].sort()).toEqual([
+      'analytics',
       'athena-results',
       'firehose',
       'firehose-errors',
@@ -187,6 +188,13 @@ describe('raw personal data expires', () => {
       }
     },
   );
+
+  it.each(PREFIXES)('expires the daily reports by default too, under archivePrefix "%s"', (prefix) => {
+    const x = resolve(template, { DailyReport: 'true', ArchivePrefix: prefix });
+    expect(writtenPrefixes(x)).toContain(`${prefix}reports/`);
+    expect(unexpired(x).map((w) => zoneOf(w, prefix))).toEqual(KEPT_BY_DEFAULT);
+    expect(expiringRules(x).find((rule) => rule.prefix === `${prefix}reports/`)?.days).toBe(365);
+  });
 
   it('gives each prefix with raw records an expiration parameter with a finite default', () => {
     const x = resolve(template);
@@ -352,6 +360,8 @@ describe('the archive key is used only by the roles that need it', () => {
   it.each([
     ['defaults', {}, ARCHIVE_ROLES],
     ['readers', { ArchiveReaderRoleArns: READERS.join(',') }, [...READERS, ...ARCHIVE_ROLES]],
+    // The daily report function reads analytics/ and alerts/ and writes reports/ (infra/report.yml).
+    ['daily report', { DailyReport: 'true' }, [...ARCHIVE_ROLES, 'arn:ReportFunctionRole']],
   ])(
     'lets the archive’s writers (and the readers given) use it through S3, and nobody else (%s)',
     (_n, overrides, users) => {

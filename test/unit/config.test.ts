@@ -94,6 +94,8 @@ describe('loadConfig', () => {
     ['FIREHOSE_ARCHIVE_RAW', 'yes', /FIREHOSE_ARCHIVE_RAW='yes'.*true, false/],
     ['FIREHOSE_RESPONSE_LIMIT_BYTES', '7000000', /FIREHOSE_RESPONSE_LIMIT_BYTES/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL='loud'/],
+    ['ANALYTICS_MAX_ROWS', '9', /ANALYTICS_MAX_ROWS/],
+    ['ANALYTICS_MAX_ROWS', 'lots', /ANALYTICS_MAX_ROWS/],
     ['PII_HASH_KEY', 'short', /at least 16 characters/],
   ])('fails fast on %s=%s with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
@@ -129,6 +131,30 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ RATE_TABLE: bad })).toThrow(/RATE_TABLE .* is not a DynamoDB table name/);
     }
     expect(() => loadConfig({ AWS_ENDPOINT_URL_DYNAMODB: 'localhost:8000' })).toThrow(/not an http\(s\) URL/);
+  });
+
+  it('bounds the analytics rows of a batch at ANALYTICS_MAX_ROWS, 2,000 by default', () => {
+    expect(loadConfig({}).analytics).toEqual({ maxRows: 2000 });
+    expect(loadConfig({ ANALYTICS_MAX_ROWS: '10' }).analytics.maxRows).toBe(10);
+    expect(loadConfig({ ANALYTICS_MAX_ROWS: '100000' }).analytics.maxRows).toBe(100_000);
+  });
+
+  it('reads the configuration sets counted per set: names, no empty item or repeat, at most 10', () => {
+    expect(loadConfig({}).metricConfigurationSets).toEqual([]);
+    expect(loadConfig({ METRIC_CONFIGURATION_SETS: '' }).metricConfigurationSets).toEqual([]);
+    // What the stack writes: the created set, the existing ones (maybe none), the created SMS set of the same name.
+    expect(
+      loadConfig({ METRIC_CONFIGURATION_SETS: 'svc-dev,marketing,otp_2,,svc-dev' }).metricConfigurationSets,
+    ).toEqual(['svc-dev', 'marketing', 'otp_2']);
+    expect(loadConfig({ METRIC_CONFIGURATION_SETS: ',,' }).metricConfigurationSets).toEqual([]);
+    expect(() => loadConfig({ METRIC_CONFIGURATION_SETS: 'a,b/c' })).toThrow(
+      /METRIC_CONFIGURATION_SETS: 'b\/c' is not a configuration set name/,
+    );
+    expect(() => loadConfig({ METRIC_CONFIGURATION_SETS: 'x'.repeat(65) })).toThrow(ConfigError);
+    const eleven = Array.from({ length: 11 }, (_, i) => `set${i}`).join(',');
+    expect(() => loadConfig({ METRIC_CONFIGURATION_SETS: eleven })).toThrow(
+      'METRIC_CONFIGURATION_SETS names 11 configuration sets; at most 10',
+    );
   });
 
   it('normalizes the archive prefix to end in one slash', () => {

@@ -34,6 +34,37 @@ describe('summarize', () => {
     expect(s.arrivalLatencyMaxMs).toBe(nowMs - Math.min(...inputs.map((i) => i.ingestMs)));
   });
 
+  it('counts the records of the configuration sets it is given apart, by set, channel and outcome', async () => {
+    const { runtime } = await testRuntime();
+    const inputs = (['ses', 'mixed', 'eum'] as const).flatMap((name) =>
+      kinesisEvent(name).Records.map((r) => ({
+        id: `${name}-${r.kinesis.sequenceNumber}`,
+        data: r.kinesis.data,
+        ingestMs: 0,
+      })),
+    );
+    const processed = runPipeline(inputs, runtime.settings, { keepRecords: true });
+    const expected: Record<string, number> = {};
+    let others = 0;
+    for (const p of processed) {
+      if (p.outcome.kind !== 'ok') continue;
+      const r = p.outcome.record;
+      if (r.configuration_set === 'prod-engagement') {
+        const key = `prod-engagement/${r.channel ?? 'NONE'}/${r.outcome}`;
+        expected[key] = (expected[key] ?? 0) + 1;
+      } else others++;
+    }
+    expect(Object.values(expected).reduce((a, n) => a + n, 0)).toBeGreaterThanOrEqual(10);
+    expect(others).toBeGreaterThan(10);
+
+    const s = summarize(processed, 0, { configurationSets: ['marketing', 'prod-engagement'] });
+    expect(s.byConfigurationSet).toEqual(expected);
+    // Only the sets named: none of the others, and nothing at all when no set is named.
+    expect(summarize(processed, 0, { configurationSets: ['marketing'] }).byConfigurationSet).toEqual({});
+    expect(summarize(processed, 0).byConfigurationSet).toBeUndefined();
+    expect(summarize(processed, 0, { configurationSets: [] }).byConfigurationSet).toBeUndefined();
+  });
+
   it('is all zeros for an empty batch', () => {
     expect(summarize([], 0)).toMatchObject({ records: 0, ok: 0, byOutcome: {}, arrivalLatencyAvgMs: 0 });
   });

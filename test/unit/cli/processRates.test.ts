@@ -284,7 +284,9 @@ describe('process: the rate store', () => {
         count: 10,
       }),
     );
-    expect(c.stdout()).toMatch(/^Output: .* \(normalized\/, quarantine\/, alerts\/, rollups\/, rates\/\)$/m);
+    expect(c.stdout()).toMatch(
+      /^Output: .* \(normalized\/, quarantine\/, alerts\/, analytics\/, rollups\/, rates\/\)$/m,
+    );
     expect(c.stdout()).not.toMatch(/^rate rule/m);
     expect(await runCli(['process', '--batch-size', '7', '--out', out, file], captureIO().io)).toBe(0);
     expect(rollups(out)).toEqual(rows);

@@ -153,6 +153,8 @@ describe('rules check', () => {
           events: 1,
         },
       ],
+      // The SMS sample is a Pinpoint campaign's: it has a campaign_id.
+      analytics: { campaign_tag: 'campaign', default: true, events_with_campaign: 1 },
       samples: { folder: 'ev', files: 1, events: 2 },
       matches: [
         {
@@ -166,6 +168,49 @@ describe('rules check', () => {
       poisonByReason: { missing_event_type: 1 },
       unused: ['never', 'no-tests'],
     });
+  });
+
+  it('shows the campaign tag the analytics rows read, and how many sample events have a campaign', async () => {
+    const dir = tempDir('campaign-tag');
+    mkdirSync(join(dir, 'ev'));
+    const ses = rawEvents('ses').filter((e) => (e.mail as { tags?: object } | undefined)?.tags !== undefined);
+    expect(ses.length).toBeGreaterThan(0);
+    // SES mail tagged `newsletter: [may-digest]`, and the same mail without tags.
+    const tagged = ses.map((e) => ({
+      ...e,
+      mail: { ...(e.mail as object), tags: { newsletter: ['may-digest'] } },
+    }));
+    writeFileSync(join(dir, 'ev', 'ses.jsonl'), `${tagged.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    writeFileSync(join(dir, 'rules.yaml'), 'version: 1\nrules: []\nanalytics:\n  campaign_tag: newsletter\n');
+    const text = captureIO({ cwd: dir });
+    expect(await rulesCheckCommand('rules.yaml', { events: 'ev' }, text.io)).toBe(0);
+    expect(text.stdout()).toContain(
+      `Analytics: the campaign of a record is its Pinpoint campaign_id, else its message tag 'newsletter': ${tagged.length} of ${tagged.length} sample events have one\n`,
+    );
+    const json = captureIO({ cwd: dir });
+    expect(await rulesCheckCommand('rules.yaml', { events: 'ev', json: true }, json.io)).toBe(0);
+    expect(JSON.parse(json.stdout()).analytics).toEqual({
+      campaign_tag: 'newsletter',
+      default: false,
+      events_with_campaign: tagged.length,
+    });
+    const defaults = captureIO({ cwd: dir });
+    expect(await rulesCheckCommand(undefined, { events: 'ev' }, defaults.io)).toBe(0);
+    expect(defaults.stdout()).toContain(
+      "else its message tag 'campaign' (the default; analytics.campaign_tag sets another): 0 of",
+    );
+  });
+
+  it('refuses an analytics key it does not know, and a campaign tag that is not one line', async () => {
+    const dir = tempDir('campaign-tag-bad');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'version: 1\nrules: []\nanalytics:\n  campaign_tag: "a\\nb"\n  campaing: x\n',
+    );
+    const c = captureIO({ cwd: dir });
+    expect(await runCli(['rules', 'check', 'bad.yaml'], c.io)).toBe(2);
+    expect(c.stderr()).toContain('analytics.campaign_tag: one line: a message tag name');
+    expect(c.stderr()).toContain('analytics.campaing: unknown key');
   });
 
   it('gives the bundled samples and default rules the same counts in JSON as in text', async () => {

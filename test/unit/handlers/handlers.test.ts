@@ -22,7 +22,7 @@ describe('handlers with local sinks', () => {
     dir = mkdtempSync(join(tmpdir(), 'sinks-'));
   });
 
-  it('kinesis handler writes raw, normalized, quarantine and alert files the batch rollups and the rate counters under LOCAL_SINK_DIR', async () => {
+  it('kinesis handler writes raw, normalized, quarantine and alert files, the batch rollups and analytics rows and the rate counters under LOCAL_SINK_DIR', async () => {
     const handler = loadHandler<unknown, KinesisStreamBatchResponse>('kinesis', {
       LOCAL_SINK_DIR: dir,
       PII_HASH_KEY: TEST_PII_KEY,
@@ -34,7 +34,15 @@ describe('handlers with local sinks', () => {
 
     const all = files(dir).map((f) => f.slice(dir.length + 1));
     const zones = new Set(all.map((f) => f.split('/')[0]));
-    expect([...zones].sort()).toEqual(['alerts', 'normalized', 'quarantine', 'rates', 'raw', 'rollups']);
+    expect([...zones].sort()).toEqual([
+      'alerts',
+      'analytics',
+      'normalized',
+      'quarantine',
+      'rates',
+      'raw',
+      'rollups',
+    ]);
     expect(all.every((f) => !f.endsWith('.tmp'))).toBe(true);
 
     const rawFile = all.find(

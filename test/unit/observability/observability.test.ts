@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { DeadlineError, SinkError } from '../../../src/errors';
+import { METRIC_CATALOG } from '../../../src/observability/metricCatalog';
 import { PowertoolsTelemetry } from '../../../src/observability/PowertoolsTelemetry';
 import type { BatchReport, BatchSummary } from '../../../src/observability/telemetry';
 import { lambdaContext, loadHandler } from '../../helpers/loadHandler';
@@ -11,7 +12,11 @@ import { kinesisEvent, TEST_PII_KEY } from '../../helpers/runtime';
 
 interface Emf {
   _aws: {
-    CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }>;
+    CloudWatchMetrics: Array<{
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: Array<{ Name: string; Unit?: string }>;
+    }>;
   };
   [key: string]: unknown;
 }
@@ -95,6 +100,22 @@ describe('observability', () => {
       expect.arrayContaining(['raw', 'normalized', 'quarantine']),
     );
     expect(metric(blobs, 'ArrivalLatencyMax')).toHaveLength(1);
+  });
+
+  it('counts the records of the sets of METRIC_CONFIGURATION_SETS per set, and of no other set', async () => {
+    const named = metric(
+      emf(await run(kinesisEvent('ses'), { METRIC_CONFIGURATION_SETS: 'prod-engagement,marketing' })),
+      'ConfigurationSetEvents',
+    );
+    expect(new Set(named.map((b) => b.ConfigurationSet))).toEqual(new Set(['prod-engagement']));
+    expect(named.reduce((n, b) => n + (b.ConfigurationSetEvents as number), 0)).toBe(11);
+    expect(named.find((b) => b.Outcome === 'bounced')).toMatchObject({
+      Channel: 'EMAIL',
+      ConfigurationSetEvents: 2,
+    });
+    const others = emf(await run(kinesisEvent('ses'), { METRIC_CONFIGURATION_SETS: 'marketing' }));
+    expect(metric(others, 'ConfigurationSetEvents')).toEqual([]);
+    expect(metric(emf(await run(kinesisEvent('ses'))), 'ConfigurationSetEvents')).toEqual([]);
   });
 
   it('counts alerts by rule and severity', async () => {
@@ -226,6 +247,65 @@ describe('PowertoolsTelemetry', () => {
       },
     ]);
     expect(metric(blobs, 'SinkFailures').map((b) => b.Sink)).toEqual(['alerts', 'deadline']);
+  });
+
+  it('counts the records merged into other analytics rows per path, on every delivered batch that wrote rows', () => {
+    const blobs = emitted([
+      { path: 'kinesis', summary: summary({}), delivery: delivered, analytics: { rows: 2000, merged: 431 } },
+      { path: 'firehose', summary: summary({}), delivery: delivered, analytics: { rows: 12, merged: 0 } },
+      // Not delivered: its retry counts. Without analytics (a batch that failed early): nothing.
+      { path: 'cli', summary: summary({}), delivery: notDelivered, analytics: { rows: 3, merged: 9 } },
+      { path: 'cli', summary: summary({}), delivery: delivered },
+    ]);
+    const merged = metric(blobs, 'AnalyticsRowsMerged');
+    expect(merged.map((b) => [b.Path, b.AnalyticsRowsMerged, b.service])).toEqual([
+      ['kinesis', 431, 'svc'],
+      ['firehose', 0, 'svc'],
+    ]);
+    // Named and dimensioned as the catalog says (what an alarm or a widget may name).
+    const { unit, dimensions } = METRIC_CATALOG.AnalyticsRowsMerged;
+    for (const b of merged) {
+      const set = b._aws.CloudWatchMetrics.find((m) =>
+        m.Metrics.some((x) => x.Name === 'AnalyticsRowsMerged'),
+      );
+      expect(set?.Dimensions).toContainEqual(['service', ...(dimensions[0] ?? [])]);
+      expect(set?.Metrics.find((x) => x.Name === 'AnalyticsRowsMerged')).toMatchObject({ Unit: unit });
+    }
+  });
+
+  it('counts the records of the configuration sets named apart, under the catalog’s dimensions', () => {
+    const blobs = emitted([
+      {
+        path: 'firehose',
+        summary: summary({
+          byConfigurationSet: {
+            'marketing/EMAIL/delivered': 5,
+            'marketing/EMAIL/opened': 2,
+            'otp/SMS/failed': 1,
+          },
+        }),
+        delivery: delivered,
+      },
+      // Not delivered: counted by its retry.
+      {
+        path: 'kinesis',
+        summary: summary({ byConfigurationSet: { 'marketing/EMAIL/bounced': 9 } }),
+        delivery: notDelivered,
+      },
+      // No set named: no metric.
+      { path: 'kinesis', summary: summary({}), delivery: delivered },
+    ]);
+    const sets = metric(blobs, 'ConfigurationSetEvents');
+    expect(sets.map((b) => [b.ConfigurationSet, b.Channel, b.Outcome, b.ConfigurationSetEvents])).toEqual([
+      ['marketing', 'EMAIL', 'delivered', 5],
+      ['marketing', 'EMAIL', 'opened', 2],
+      ['otp', 'SMS', 'failed', 1],
+    ]);
+    for (const b of sets) {
+      expect(b._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([
+        ['service', ...METRIC_CATALOG.ConfigurationSetEvents.dimensions[0]],
+      ]);
+    }
   });
 
   it('counts the records and poison of a batch only when it is delivered (its retry counts them)', () => {

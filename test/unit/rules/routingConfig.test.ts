@@ -64,6 +64,37 @@ describe('prepareRoutingConfig (what sls package puts into the bundles)', () => 
     expect(defaults.rulesSha256).not.toBe(yaml.rulesSha256);
   });
 
+  it("carries the rules file's analytics settings, in the rules' hash; a file without them hashes as before", () => {
+    const text = 'version: 1\nrules: []\nanalytics: { campaign_tag: newsletter }\n';
+    const routing = prepareRoutingConfig({ text, origin: 'rules.yaml' }, undefined);
+    expect(routing.analytics).toEqual({ campaign_tag: 'newsletter' });
+    expect(routing.rulesSha256).toBe(contentHash({ rules: routing.rules, analytics: routing.analytics }));
+    const without = prepareRoutingConfig(
+      { text: 'version: 1\nrules: []\n', origin: 'rules.yaml' },
+      undefined,
+    );
+    expect(without.analytics).toBeUndefined();
+    expect(without.rulesSha256).toBe(contentHash(without.rules));
+    // Another campaign tag is another configuration: RULES_SHA256 says which one is live.
+    expect(routing.rulesSha256).not.toBe(without.rulesSha256);
+    expect(JSON.parse(JSON.stringify(routing))).toEqual(routing);
+  });
+
+  it('gives a packaged campaign tag to the runtime, which the batches read it from', async () => {
+    const packaged = prepareRoutingConfig(
+      { text: 'version: 1\nrules: []\nanalytics: { campaign_tag: newsletter }\n', origin: 'r.yaml' },
+      undefined,
+    );
+    const runtime = await createRuntime(loadConfig({ ANALYTICS_MAX_ROWS: '500' }, packaged), {
+      logger: silentLogger,
+    });
+    expect(runtime.analytics).toEqual({ campaignTag: 'newsletter', maxRows: 500 });
+    const defaults = await createRuntime(loadConfig({}, prepareRoutingConfig(undefined, undefined)), {
+      logger: silentLogger,
+    });
+    expect(defaults.analytics).toEqual({ campaignTag: 'campaign', maxRows: 2000 });
+  });
+
   it('validates app metadata and names the file', () => {
     const routing = prepareRoutingConfig(undefined, { text: 'app1:\n  name: Shop\n', origin: 'apps.yaml' });
     expect(routing).toMatchObject({ apps: { app1: { name: 'Shop' } }, appsOrigin: 'apps.yaml' });
@@ -116,6 +147,7 @@ describe('a packaged bundle (loadConfig with a packaged routing configuration)',
         appMetadataOrigin: 'apps.json',
         apps: 1,
         packaged: true,
+        campaignTag: 'campaign',
       },
     ]);
   });
