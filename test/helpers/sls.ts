@@ -11,6 +11,15 @@ export interface SlsRun {
   /** stdout and stderr together: osls writes its progress and errors to stderr. */
   output: string;
   stdout: string;
+  /** Wall-clock time of the run. */
+  elapsedMs: number;
+  /** True when the run was killed at {@link SlsOptions.timeoutMs} (it hung). */
+  timedOut: boolean;
+}
+
+export interface SlsOptions {
+  /** Kill the run (SIGKILL) after this long and report `timedOut`; default: no limit. */
+  timeoutMs?: number;
 }
 
 let runs = 0;
@@ -39,8 +48,13 @@ export function removeProjectTempDirs(): void {
  * serverless-esbuild work folder (SLS_ESBUILD_WORK_FOLDER, build/esbuild.config.js): test files package in
  * parallel. The work folder is deleted afterwards (`sls package` does it itself, `sls invoke local` does not).
  */
-export function sls(args: string[], env: Record<string, string> = {}): Promise<SlsRun> {
+export function sls(
+  args: string[],
+  env: Record<string, string> = {},
+  { timeoutMs = 0 }: SlsOptions = {},
+): Promise<SlsRun> {
   const workFolder = `.esbuild/test-${process.pid}-${++runs}`;
+  const started = Date.now();
   return new Promise((resolve) => {
     execFile(
       SLS,
@@ -56,11 +70,15 @@ export function sls(args: string[], env: Record<string, string> = {}): Promise<S
           ...env,
         },
         maxBuffer: 64 * 1024 * 1024,
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
       },
       (error, stdout, stderr) => {
+        const elapsedMs = Date.now() - started;
         rmSync(join(ROOT, workFolder), { recursive: true, force: true });
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, output: `${stdout}\n${stderr}`, stdout });
+        const timedOut = error !== null && error.killed === true && error.signal === 'SIGKILL';
+        resolve({ code, output: `${stdout}\n${stderr}`, stdout, elapsedMs, timedOut });
       },
     );
   });

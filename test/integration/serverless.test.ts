@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ROOT, sls, slsPackage } from '../helpers/sls';
+import { projectTempDir, ROOT, removeProjectTempDirs, sls, slsPackage } from '../helpers/sls';
 import { readZip } from '../helpers/zip';
 
 function files(dir: string): string[] {
@@ -174,5 +174,50 @@ describe('serverless (osls)', () => {
     };
     expect(out.records).toHaveLength(42);
     expect(out.records.filter((r) => r.result === 'ProcessingFailed')).toHaveLength(8);
+  });
+});
+
+/**
+ * A cold start that fails (a configuration error thrown while the handler module loads) ends `sls invoke local`
+ * with the error and a non-zero exit code, at once. It used to print the error and then hang for good:
+ * serverless-esbuild's esbuild contexts, disposed only by its `after:invoke:local:invoke` hook, which a failed
+ * invocation never reaches, kept the esbuild service process (and with it Node's event loop) alive.
+ */
+describe('sls invoke local when the cold start fails', () => {
+  const TIMEOUT_MS = 60_000;
+  jest.setTimeout(TIMEOUT_MS + 30_000);
+  afterAll(removeProjectTempDirs);
+
+  async function invokeFailing(fn: string, eventFile: string, env: Record<string, string>) {
+    const run = await sls(
+      ['invoke', 'local', '-f', fn, '-p', eventFile],
+      { PWD: ROOT, LOG_LEVEL: 'silent', PII_HASH_KEY: 'sls-test-key-0123456789', ...env },
+      { timeoutMs: TIMEOUT_MS },
+    );
+    // Not killed at the timeout, and well before it: bundling and loading take seconds.
+    expect(run.timedOut ? `still running after ${TIMEOUT_MS} ms:\n${run.output.slice(-800)}` : 'ended').toBe(
+      'ended',
+    );
+    expect(run.elapsedMs).toBeLessThan(TIMEOUT_MS / 2);
+    expect(run.code).not.toBe(0);
+    return run;
+  }
+
+  it('ends with the ConfigError when RULES_FILE is set (the bundle carries its rules)', async () => {
+    const bad = join(projectTempDir('cold-start-'), 'rules.yaml');
+    writeFileSync(bad, 'version: 1\nrules:\n  - name: no-action\n    match: { source: ses }\n');
+    const run = await invokeFailing('kinesis', 'events/kinesis-mixed.json', { RULES_FILE: bad });
+    expect(run.output).toContain('ConfigError: RULES_FILE is set, but this bundle carries the rules');
+    expect(run.output).toContain('Exception encountered when loading');
+  });
+
+  it('ends with the ConfigError when APP_METADATA is set, on the firehose function', async () => {
+    const run = await invokeFailing('firehose', 'events/firehose-mixed.json', { APP_METADATA: '{}' });
+    expect(run.output).toContain('ConfigError: APP_METADATA is set, but this bundle carries the rules');
+  });
+
+  it('ends with the ConfigError of any other invalid setting', async () => {
+    const run = await invokeFailing('kinesis', 'events/kinesis-mixed.json', { SINKS: 'cloud' });
+    expect(run.output).toContain("ConfigError: SINKS='cloud' is not valid; accepted values: local, aws");
   });
 });
