@@ -65,8 +65,18 @@ export class ConfigError extends ProcessorError {
   readonly retryable = false;
 }
 
-/** The routing rules file does not match the rules schema. The message names the rule and the key. */
-export class RulesValidationError extends ConfigError {}
+/**
+ * The routing rules file does not match the rules schema. The message names the file, then every problem, each
+ * with its rule and key; `problems` lists them one by one, without the file name.
+ */
+export class RulesValidationError extends ConfigError {
+  readonly problems: readonly string[];
+
+  constructor(message: string, options?: { cause?: unknown; problems?: readonly string[] }) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.problems = Object.freeze([...(options?.problems ?? [message])]);
+  }
+}
 
 /** The Lambda deadline is too close to finish safely: the records go back for another attempt. */
 export class DeadlineError extends ProcessorError {

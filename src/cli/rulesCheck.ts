@@ -2,7 +2,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_CAMPAIGN_TAG } from '../analytics/analyticsRow';
-import { ConfigError } from '../errors';
+import { ConfigError, RulesValidationError } from '../errors';
 import type { PipelineSettings } from '../pipeline';
 import type { CompiledRateRule } from '../rates/compileRateRules';
 import type { CompiledRule } from '../rules/compileRules';
@@ -108,7 +108,10 @@ export async function rulesCheckCommand(
       const failure: RulesCheckFailure = {
         file: file ?? null,
         valid: false,
-        problems: problems(err.message, file ?? 'default rules'),
+        problems:
+          err instanceof RulesValidationError
+            ? [...err.problems]
+            : problems(err.message, file ?? 'default rules'),
       };
       await io.stdout.write(`${JSON.stringify(failure)}\n`);
     }
@@ -287,8 +290,8 @@ export async function rulesCheckCommand(
 }
 
 /**
- * The problems in a rules error, without the file name that starts it: the validator's list (`  - …`
- * lines), or the rest of the message as one problem.
+ * The problems in a configuration error that is not the validator's (which lists them itself), without the
+ * file name that starts it: a `  - …` list, or the rest of the message as one problem.
  */
 function problems(message: string, origin: string): string[] {
   const [, ...listed] = message.split(PROBLEM);

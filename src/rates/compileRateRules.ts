@@ -1,4 +1,4 @@
-import { compileRules } from '../rules/compileRules';
+import { assertMatchesValid, compileRules } from '../rules/compileRules';
 import { contentHash } from '../rules/routingConfig';
 import type { RateRuleSpec, RuleSpec, Severity } from '../rules/ruleSchema';
 import { type NormalizedRecord, OUTCOMES, type Outcome } from '../schema';
@@ -41,10 +41,11 @@ const everyRecord = (): boolean => true;
  * compiled by the event-rule compiler, so its values are checked against the same vocabularies, with the same
  * messages.
  *
- * @throws RulesValidationError for a match value outside its vocabulary
+ * @throws RulesValidationError listing every match value outside its vocabulary, of every rate rule
  */
 export function compileRateRules(specs: readonly RuleSpec[]): CompiledRateRule[] {
   const rates = specs.filter((s): s is RateRuleSpec => s.kind === 'rate');
+  assertMatchesValid(rates);
   const compiled = rates.map(compileRateRule);
   return compiled.filter((_, i) => rates[i]?.enabled !== false);
 }

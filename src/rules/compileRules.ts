@@ -1,7 +1,7 @@
 import { RulesValidationError } from '../errors';
 import { BOUNCE_CLASSES, CHANNELS, FAMILIES, type NormalizedRecord, OUTCOMES, SOURCES } from '../schema';
-import { compileGlob, MAX_GLOB_LENGTH } from './globMatcher';
-import type { EventRuleSpec, MatchSpec, RuleSpec, Severity } from './ruleSchema';
+import { compileGlob, GLOB_KEYS, hasGlobCharacter, MAX_GLOB_LENGTH, noGlobProblem } from './globMatcher';
+import type { EventRuleSpec, MatchSpec, RateMatchSpec, RuleSpec, Severity } from './ruleSchema';
 
 /** A rule ready to test records against: every condition pre-lower-cased and pre-compiled. */
 export interface CompiledRule {
@@ -42,14 +42,108 @@ const FIELD_KEYS = [
   'configuration_set',
 ] as const satisfies ReadonlyArray<keyof MatchSpec & keyof NormalizedRecord>;
 
+/** A problem of one match key: where (from the rule: `match.family`), the value's index in a list, and what. */
+export interface MatchProblem {
+  readonly path: readonly ['match', ...string[]];
+  /** The index of the value in the key's list of values; absent for a single value or the key as a whole. */
+  readonly index?: number;
+  readonly message: string;
+}
+
+/**
+ * The values of a match outside their closed vocabulary (source, family, channel, outcome, bounce_type): what
+ * the rules schema's types cannot see. Reads a match as the user wrote it, valid or not: anything that is not a
+ * string (or a list of them) under a known key is the schema's to report, and is skipped here.
+ */
+export function vocabularyProblems(match: unknown): MatchProblem[] {
+  const problems: MatchProblem[] = [];
+  if (match === null || typeof match !== 'object' || Array.isArray(match)) return problems;
+  for (const key of Object.keys(VOCABULARY) as Array<keyof typeof VOCABULARY>) {
+    if (!Object.hasOwn(match, key)) continue;
+    const vocabulary = VOCABULARY[key] as readonly string[];
+    const values: unknown = (match as Record<string, unknown>)[key];
+    const list: unknown[] = Array.isArray(values) ? values : [values];
+    list.forEach((v, i) => {
+      if (typeof v !== 'string' || vocabulary.includes(v.toLowerCase())) return;
+      problems.push({
+        path: ['match', key],
+        ...(Array.isArray(values) && { index: i }),
+        message: `'${clipValue(v)}' is not one of ${vocabulary.join(', ')}`,
+      });
+    });
+  }
+  return problems;
+}
+
+/**
+ * Every problem of a match that a compiled rule must not have: values outside their vocabulary, and — should
+ * a spec have skipped the rules schema, which refuses them first — a `*` or `?` in a value of a key that takes
+ * no globs, and values (or attribute names) longer than MAX_GLOB_LENGTH.
+ */
+export function matchProblems(match: MatchSpec | RateMatchSpec): MatchProblem[] {
+  const problems: MatchProblem[] = [];
+  // Values already refused for their form (as the schema refuses them) are not looked up in a vocabulary.
+  const refused = new Set<string>();
+  for (const key of FIELD_KEYS) {
+    const values = (match as MatchSpec)[key];
+    if (values === undefined) continue;
+    const list = Array.isArray(values) ? values : [values];
+    list.forEach((v, i) => {
+      const messages: string[] = [];
+      if (v.length > MAX_GLOB_LENGTH) messages.push(tooLong(v));
+      if (!(GLOB_KEYS as readonly string[]).includes(key) && hasGlobCharacter(v)) {
+        messages.push(noGlobProblem(key, v));
+      }
+      for (const message of messages) {
+        problems.push({ path: ['match', key], ...(Array.isArray(values) && { index: i }), message });
+      }
+      if (messages.length > 0) refused.add(`${key}\n${i}`);
+    });
+  }
+  for (const p of vocabularyProblems(match)) {
+    if (!refused.has(`${p.path[1]}\n${p.index ?? 0}`)) problems.push(p);
+  }
+  for (const [name, values] of Object.entries(match.attributes ?? {})) {
+    const list = Array.isArray(values) ? values : [values];
+    for (const v of [name, ...list]) {
+      if (v.length > MAX_GLOB_LENGTH)
+        problems.push({ path: ['match', 'attributes', name], message: tooLong(v) });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Throws a RulesValidationError listing every problem of the matches of these specs (matchProblems), each with
+ * its rule: `rule 'x': match.family: 'emial' is not one of …`. Specs that went through loadRules never have
+ * one; a spec built another way is checked as thoroughly.
+ */
+export function assertMatchesValid(
+  specs: ReadonlyArray<{ name: string; match?: MatchSpec | RateMatchSpec }>,
+): void {
+  const lines: string[] = [];
+  for (const spec of specs) {
+    if (spec.match === undefined) continue;
+    for (const p of matchProblems(spec.match))
+      lines.push(`rule '${spec.name}': ${p.path.join('.')}: ${p.message}`);
+  }
+  if (lines.length === 0) return;
+  const message =
+    lines.length === 1 ? (lines[0] as string) : `${lines.length} problems:\n  - ${lines.join('\n  - ')}`;
+  throw new RulesValidationError(message, { problems: lines });
+}
+
 /**
  * Compiles the event rules among validated rule specs, in order; rate rules are compiled by compileRateRules
  * (src/rates/). Disabled rules are left out, but checked first: a typo in a rule switched off today must not
  * wait to fail the cold start on the day it is switched on.
+ *
+ * @throws RulesValidationError listing every problem of every rule's match (assertMatchesValid)
  */
 export function compileRules(specs: readonly RuleSpec[]): CompiledRule[] {
   // A rule without `kind` is an event rule.
   const events = specs.filter((s): s is EventRuleSpec => s.kind !== 'rate');
+  assertMatchesValid(events);
   const compiled = events.map(compileRule);
   return compiled.filter((_, i) => events[i]?.enabled !== false);
 }
@@ -60,19 +154,8 @@ function compileRule(spec: EventRuleSpec): CompiledRule {
   for (const key of FIELD_KEYS) {
     const values = spec.match[key];
     if (values === undefined) continue;
-    const raw = Array.isArray(values) ? values : [values];
-    checkLengths(spec.name, key, raw);
-    const list = raw.map((v) => v.toLowerCase());
+    const list = (Array.isArray(values) ? values : [values]).map((v) => v.toLowerCase());
     const vocabulary = VOCABULARY[key];
-    if (vocabulary !== undefined) {
-      for (const v of list) {
-        if (!vocabulary.includes(v)) {
-          throw new RulesValidationError(
-            `rule '${spec.name}': match.${key}: '${v}' is not one of ${vocabulary.join(', ')}`,
-          );
-        }
-      }
-    }
     if (key === 'channel') {
       // Channels are written upper-case by the normalizers: compare in that case, no folding per record.
       const test = valueTest(
@@ -100,7 +183,6 @@ function compileRule(spec: EventRuleSpec): CompiledRule {
   if (attributes !== undefined) {
     for (const [name, values] of Object.entries(attributes)) {
       const raw = Array.isArray(values) ? values : [values];
-      checkLengths(spec.name, `attributes.${name}`, [name, ...raw]);
       const test = valueTest(
         raw.map((v) => v.toLowerCase()),
         true,
@@ -131,15 +213,11 @@ function compileRule(spec: EventRuleSpec): CompiledRule {
   return Object.freeze(rule);
 }
 
-/** The schema bounds values already; compiled specs that skipped it must not bring back unbounded globs. */
-function checkLengths(rule: string, key: string, values: readonly string[]): void {
-  for (const v of values) {
-    if (v.length > MAX_GLOB_LENGTH) {
-      throw new RulesValidationError(
-        `rule '${rule}': match.${key}: a value of ${v.length} characters (at most ${MAX_GLOB_LENGTH})`,
-      );
-    }
-  }
+const tooLong = (v: string) => `a value of ${v.length} characters (at most ${MAX_GLOB_LENGTH})`;
+
+/** A value as messages quote it: at most 100 characters. */
+function clipValue(v: string): string {
+  return v.length > 100 ? `${v.slice(0, 100)}…` : v;
 }
 
 function lowerCaseSet(values: string | readonly string[]): ReadonlySet<string> {
@@ -154,7 +232,7 @@ function valueTest(values: string[], allowGlobs: boolean): (v: string) => boolea
   const exact = new Set<string>();
   const globs: Array<(v: string) => boolean> = [];
   for (const v of values) {
-    if (allowGlobs && /[*?]/.test(v)) globs.push(compileGlob(v));
+    if (allowGlobs && hasGlobCharacter(v)) globs.push(compileGlob(v));
     else exact.add(v);
   }
   if (globs.length === 0) return (v) => exact.has(v);

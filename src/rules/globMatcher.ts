@@ -4,6 +4,29 @@
  */
 export const MAX_GLOB_LENGTH = 256;
 
+/**
+ * The match keys whose values may be globs. Every other key's values are compared exactly (ignoring case), and
+ * a `*` or `?` in one of them is an error ({@link noGlobProblem}), not a literal character that never matches.
+ */
+export const GLOB_KEYS = ['event_type', 'attributes'] as const;
+
+/** A value that holds no glob character: what the keys outside {@link GLOB_KEYS} accept. */
+export const NO_GLOB = /^[^*?]*$/;
+
+/** Whether a value holds `*` or `?`: a glob in a key of {@link GLOB_KEYS}, an error in any other. */
+export function hasGlobCharacter(value: string): boolean {
+  return !NO_GLOB.test(value);
+}
+
+/**
+ * The problem with `value`, given to `key`, a key that takes no globs: which keys do. The value is quoted, cut
+ * to 100 characters.
+ */
+export function noGlobProblem(key: string, value: string): string {
+  const shown = value.length > 100 ? `${value.slice(0, 100)}…` : value;
+  return `'${shown}': ${key} takes no globs (only ${GLOB_KEYS.join(' and ')} values do: * and ?); it is compared exactly, ignoring case`;
+}
+
 const STAR = 0x2a;
 const QUESTION = 0x3f;
 

@@ -7,7 +7,7 @@ import {
 } from '../rates/rateGroupKeys';
 import { RATE_WINDOWS } from '../rates/rateWindows';
 import { OUTCOMES } from '../schema';
-import { MAX_GLOB_LENGTH } from './globMatcher';
+import { GLOB_KEYS, MAX_GLOB_LENGTH, NO_GLOB, noGlobProblem } from './globMatcher';
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -18,24 +18,48 @@ const nonEmpty = z.string().min(1);
  * and no exact value worth matching is longer.
  */
 const matchValue = nonEmpty.max(MAX_GLOB_LENGTH, `at most ${MAX_GLOB_LENGTH} characters`);
-/** A single value or a list of alternatives (any may match). */
+/**
+ * When a "needs at least one key" check runs: only on a map without other problems. A map whose only key is
+ * unknown (`match: { famly: sms }`) is parsed without it, and would be told it has none as well.
+ */
+const onlyWhenValid = (payload: { issues: readonly unknown[] }) => payload.issues.length === 0;
+
+/** A single value or a list of alternatives (any may match); the values may be globs. */
 const oneOrMany = z.union([matchValue, z.array(matchValue).min(1)]);
+
+/**
+ * A single value or a list of alternatives for `key`, a key that takes no globs (only GLOB_KEYS do): a `*` or `?`
+ * is an error that says so, not a literal character that silently never matches (`configuration_set: mkt-*`).
+ * The JSON Schema gets the same rule as a `pattern`.
+ */
+const exactOneOrMany = (key: string) => {
+  const value = matchValue.regex(NO_GLOB, { error: (issue) => noGlobProblem(key, String(issue.input)) });
+  return z.union([value, z.array(value).min(1)]);
+};
+
+/** How the keys outside a vocabulary that take no globs describe themselves (a vocabulary says it for the others). */
+const NO_GLOBS = `compared exactly, no globs (only ${GLOB_KEYS.join(' and ')} take * and ?)`;
 
 /** The match keys every rule may use; event rules add `outcome` and `bounce_type`. */
 const sharedMatchKeys = {
-  source: oneOrMany.optional().describe('The service the event comes from'),
-  family: oneOrMany.optional().describe('The kind of event'),
+  source: exactOneOrMany('source').optional().describe('The service the event comes from'),
+  family: exactOneOrMany('family').optional().describe('The kind of event'),
   event_type: oneOrMany.optional().describe('The event type as the source names it; globs: * and ?'),
-  channel: oneOrMany.optional().describe('The channel of the message'),
-  status: oneOrMany.optional().describe('The delivery or send status, as the source names it'),
-  app_id: oneOrMany.optional().describe('Pinpoint project (application) id'),
-  configuration_set: oneOrMany
+  channel: exactOneOrMany('channel').optional().describe('The channel of the message'),
+  status: exactOneOrMany('status')
     .optional()
-    .describe('SES or End User Messaging configuration set the message was sent with'),
+    .describe(`The delivery or send status, as the source names it; ${NO_GLOBS}`),
+  app_id: exactOneOrMany('app_id').optional().describe(`Pinpoint project (application) id; ${NO_GLOBS}`),
+  configuration_set: exactOneOrMany('configuration_set')
+    .optional()
+    .describe(`SES or End User Messaging configuration set the message was sent with; ${NO_GLOBS}`),
   // Empty would match every record while looking like a condition.
   attributes: z
     .record(matchValue, oneOrMany)
-    .refine((a) => Object.keys(a).length > 0, { message: 'attributes needs at least one attribute' })
+    .refine((a) => Object.keys(a).length > 0, {
+      message: 'attributes needs at least one attribute',
+      when: onlyWhenValid,
+    })
     .optional()
     .describe('Event attributes: { name: value or [values] }; globs: * and ?'),
 };
@@ -44,8 +68,9 @@ const sharedMatchKeys = {
  * What a rule matches. Every key given must match (AND); the values of one key are alternatives (OR).
  * String comparisons ignore case. `event_type` and `attributes` values may be globs: `*` for any run of
  * characters, `?` for exactly one character (a Unicode code point: an emoji is one), everything else literal
- * (`_email.*` is a prefix match). Every value, glob or not, and every attribute name is at most 256
- * characters. Closed: an unknown key is an error, not a silently ignored typo.
+ * (`_email.*` is a prefix match); a `*` or `?` in a value of any other key is an error. Every value, glob or
+ * not, and every attribute name is at most 256 characters. Closed: an unknown key is an error, not a silently
+ * ignored typo.
  */
 export const matchSchema = z
   .strictObject({
@@ -54,15 +79,15 @@ export const matchSchema = z
     event_type: sharedMatchKeys.event_type,
     channel: sharedMatchKeys.channel,
     status: sharedMatchKeys.status,
-    outcome: oneOrMany
+    outcome: exactOneOrMany('outcome')
       .optional()
       .describe('What happened, in one vocabulary for every source (docs/schema.md)'),
-    bounce_type: oneOrMany.optional().describe('The class of a bounce'),
+    bounce_type: exactOneOrMany('bounce_type').optional().describe('The class of a bounce'),
     app_id: sharedMatchKeys.app_id,
     configuration_set: sharedMatchKeys.configuration_set,
     attributes: sharedMatchKeys.attributes,
   })
-  .refine((m) => Object.keys(m).length > 0, { message: 'match needs at least one key' })
+  .refine((m) => Object.keys(m).length > 0, { message: 'match needs at least one key', when: onlyWhenValid })
   .describe(
     'Every key given must match (AND); the values of one key are alternatives (OR). Case is ignored; values are at most 256 characters.',
   );
@@ -86,6 +111,7 @@ export const rateMatchSchema = z
   })
   .refine((m) => Object.keys(m).length > 0, {
     message: 'match needs at least one key (leave match out to count every record)',
+    when: onlyWhenValid,
   })
   .describe(
     'Which records are counted, numerator and denominator alike: the keys of an event rule except outcome and bounce_type.',

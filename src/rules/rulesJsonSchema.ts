@@ -29,6 +29,8 @@ const VOCABULARIES: Record<string, readonly string[]> = {
  * - an alert rule needs `severity`, and only alert rules have one; a tag rule needs at least one tag, and only
  *   tag rules have tags (`if`/`then`/`else` on `action`);
  * - `match` and `match.attributes` are not empty (`minProperties`), on event and rate rules alike;
+ * - (rendered by zod, from the schema's own `regex`) a value of a key that takes no globs — every key but
+ *   `event_type` and `attributes` — holds no `*` or `?` (`pattern`);
  * - `source`, `family`, `channel`, `outcome` and `bounce_type` values are in their vocabularies, in any case
  *   (a case-insensitive `pattern`, the values as `examples` for completion);
  * - a rate rule lists each outcome and group_by field once (`uniqueItems`);

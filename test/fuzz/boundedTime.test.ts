@@ -16,8 +16,8 @@ import { TimedRunner, type TimeLimit } from './timing/timedRunner';
 /**
  * Bounded time per record: 1 MB values in every place the normalizers read (every string field of every
  * family's shape, attribute/metric/context/tag keys and values, free text, URLs, event types), through every
- * kind of rule (test/fuzz/rules.fuzz.yaml: exact and glob matches on event_type, attributes, status and
- * app_id), in both processors. A record may take at most FACTOR times a `JSON.parse(JSON.stringify(event))`
+ * kind of rule (test/fuzz/rules.fuzz.yaml: exact and glob matches on event_type and attributes, exact ones on
+ * status and app_id), in both processors. A record may take at most FACTOR times a `JSON.parse(JSON.stringify(event))`
  * round trip of itself, or FLOOR_MS, whichever is more: generous, so that a loaded 2-core machine passes
  * linear code, while anything quadratic on 1 MB takes minutes. Records run in a child process killed at
  * CAP_MS; after MAX_FAILURES failures a test stops and says how many cases it did not run.

@@ -49,7 +49,6 @@ function run(
           ...process.env,
           PII_HASH_KEY: TEST_PII_KEY,
           LOG_LEVEL: 'silent',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           PEAK_RSS_FILE: rss,
           ...options.env,
         },

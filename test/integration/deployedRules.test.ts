@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import type { FirehoseTransformationResult } from 'aws-lambda';
+import { EVERY_PROBLEM, EVERY_PROBLEM_RULES } from '../helpers/everyRulesProblem';
 import { projectTempDir, ROOT, removeProjectTempDirs, sls, slsPackage } from '../helpers/sls';
 
 /**
@@ -252,6 +253,25 @@ describe('sls package with an invalid rules or app metadata file', () => {
       "rule 'vip-bounces' (rules[0]): severity: an alert rule needs a severity",
     );
     expect(readdirSync(out).filter((f) => f.endsWith('.zip') || f.endsWith('.json'))).toEqual([]);
+  });
+
+  it('reports every problem of the file at once, each with its rule, globs in keys that take none included', async () => {
+    const inputs = projectTempDir('field-every-');
+    const bad = join(inputs, 'rules.yaml');
+    writeFileSync(bad, EVERY_PROBLEM_RULES);
+    const result = await sls(['package', '--package', join(inputs, 'out'), `--param=rulesFile=${bad}`]);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toContain(`${bad} is invalid:`);
+    const lines = result.output.split('\n').map((l) => l.trim().replace(/^- /, ''));
+    for (const problem of EVERY_PROBLEM) {
+      expect({
+        problem,
+        found: lines.some((l) => (typeof problem === 'string' ? l === problem : problem.test(l))),
+      }).toEqual({
+        problem,
+        found: true,
+      });
+    }
   });
 
   it('fails on app metadata with an unknown key, and on a file that does not exist', async () => {

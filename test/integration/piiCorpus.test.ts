@@ -488,7 +488,7 @@ function run(
       [join(ROOT, 'bin', 'pinpoint-stream.js'), ...args],
       {
         cwd: ROOT,
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+        env: { ...process.env, ...env },
         maxBuffer: 256 * 1024 * 1024,
       },
       (error, stdout, stderr) => {

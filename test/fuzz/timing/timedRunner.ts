@@ -59,7 +59,7 @@ export class TimedRunner {
       entryPoints: [join(__dirname, 'worker.ts')],
       bundle: true,
       platform: 'node',
-      target: 'node20',
+      target: 'node22',
       format: 'cjs',
       packages: 'external',
       outfile: this.bundle,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { runCli } from '../../../src/cli/main';
 import { rulesCheckCommand } from '../../../src/cli/rulesCheck';
 import { DEFAULT_RATE_RULES, DEFAULT_RULES } from '../../../src/rules/defaultRules';
+import { EVERY_PROBLEM_RULES, everyProblemMatchers } from '../../helpers/everyRulesProblem';
 import { rawEvents } from '../../helpers/runtime';
 import { captureIO, tempDir } from './cliIO';
 
@@ -271,8 +272,28 @@ describe('rules check', () => {
     const vocab = await run('v.yaml');
     expect(vocab.code).toBe(2);
     expect(vocab.report.problems).toEqual([
-      expect.stringMatching(/^rule 'y': match\.family: 'emial' is not one of/),
+      expect.stringMatching(/^rule 'y' \(rules\[0\]\): match\.family: 'emial' is not one of/),
     ]);
+  });
+
+  it('reports a problem of every kind at once, each with its rule, as text and as JSON (issue #22)', async () => {
+    const dir = tempDir('every-problem');
+    writeFileSync(join(dir, 'rules.yaml'), EVERY_PROBLEM_RULES);
+    const text = captureIO({ cwd: dir });
+    expect(await runCli(['rules', 'check', 'rules.yaml'], text.io)).toBe(2);
+    expect(text.stdout()).toBe('');
+    const [first, ...lines] = text.stderr().trimEnd().split('\n');
+    expect(first).toBe('error: rules.yaml is invalid:');
+    expect(lines.map((l) => l.replace(/^ {2}- /, ''))).toEqual(everyProblemMatchers());
+    expect(lines.every((l) => l.startsWith('  - '))).toBe(true);
+
+    const json = captureIO({ cwd: dir });
+    expect(await runCli(['rules', 'check', '--json', 'rules.yaml'], json.io)).toBe(2);
+    expect(JSON.parse(json.stdout())).toEqual({
+      file: 'rules.yaml',
+      valid: false,
+      problems: everyProblemMatchers(),
+    });
   });
 
   it('accepts the example rules file', async () => {

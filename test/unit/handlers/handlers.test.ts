@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Context, FirehoseTransformationResult, KinesisStreamBatchResponse } from 'aws-lambda';
+import { EVERY_PROBLEM, EVERY_PROBLEM_RULES } from '../../helpers/everyRulesProblem';
 import { lambdaContext, loadHandler } from '../../helpers/loadHandler';
 import { firehoseEvent, kinesisEvent, TEST_PII_KEY } from '../../helpers/runtime';
 
@@ -116,4 +117,33 @@ describe('handlers with local sinks', () => {
     await expect(handler(kinesisEvent('email'), context)).rejects.toThrow(/rule 'x'.*severity/s);
     expect(files(dir).filter((f) => !f.endsWith('rules.yaml'))).toEqual([]);
   });
+
+  it.each(['kinesis', 'firehose'] as const)(
+    'fails the %s cold start with every problem of a RULES_FILE at once, each with its rule',
+    async (fn) => {
+      const rules = join(dir, 'rules.yaml');
+      require('node:fs').writeFileSync(rules, EVERY_PROBLEM_RULES);
+      const handler = loadHandler<unknown, unknown>(fn, {
+        LOCAL_SINK_DIR: dir,
+        RULES_FILE: rules,
+        PII_HASH_KEY: TEST_PII_KEY,
+        LOG_LEVEL: 'silent',
+      });
+      const error = await handler(
+        fn === 'kinesis' ? kinesisEvent('email') : firehoseEvent('email'),
+        context,
+      ).then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+      const [first, ...lines] = (error?.message ?? '').split('\n');
+      expect(first).toBe(`${rules} is invalid:`);
+      expect(lines).toHaveLength(EVERY_PROBLEM.length);
+      EVERY_PROBLEM.forEach((problem, i) => {
+        const line = (lines[i] ?? '').replace(/^ {2}- /, '');
+        if (typeof problem === 'string') expect(line).toBe(problem);
+        else expect(line).toMatch(problem);
+      });
+    },
+  );
 });

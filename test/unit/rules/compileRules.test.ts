@@ -120,9 +120,40 @@ describe('compileRules', () => {
       expect(rule.matches({ ...bounced, channel: 'SMS' })).toBe(false);
     });
 
-    it('takes a * in status literally: only event_type and attributes hold globs', () => {
-      expect(matcher({ status: 'FAILURE_*' }).matches(record({ status: 'FAILURE_PERMANENT' }))).toBe(false);
-      expect(matcher({ status: 'FAILURE_*' }).matches(record({ status: 'failure_*' }))).toBe(true);
+    it.each([
+      ['status', 'FAILURE_*'],
+      ['configuration_set', 'mkt-*'],
+      ['app_id', ['a1b2', 'c3d?']],
+      ['source', 'pin*'],
+    ] as const)(
+      'refuses a glob in %s, should a spec skip the schema: only event_type and attributes hold globs',
+      (key, value) => {
+        const spec: RuleSpec = { name: 'r', match: { [key]: value }, action: 'drop' };
+        expect(() => compileRules([spec])).toThrow(
+          new RegExp(
+            `^rule 'r': match\\.${key}: '[^']+': ${key} takes no globs \\(only event_type and attributes values do`,
+          ),
+        );
+      },
+    );
+
+    it('lists every problem of every rule at once', () => {
+      let error: unknown;
+      try {
+        compileRules([
+          { name: 'a', match: { family: 'emial', status: 'X*' }, action: 'drop' },
+          { name: 'b', match: { channel: 'fax' }, action: 'drop' },
+        ]);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(RulesValidationError);
+      expect((error as RulesValidationError).problems).toEqual([
+        expect.stringMatching(/^rule 'a': match\.status: 'X\*': status takes no globs/),
+        expect.stringMatching(/^rule 'a': match\.family: 'emial' is not one of/),
+        expect.stringMatching(/^rule 'b': match\.channel: 'fax' is not one of/),
+      ]);
+      expect((error as RulesValidationError).message).toMatch(/^3 problems:\n {2}- rule 'a'/);
     });
   });
 

@@ -4,6 +4,7 @@ import { RulesValidationError } from '../../../src/errors';
 import { DEFAULT_RULES } from '../../../src/rules/defaultRules';
 import { loadRules } from '../../../src/rules/loadRules';
 import { routeRecord } from '../../../src/rules/route';
+import { EVERY_PROBLEM_RULES, everyProblemMatchers } from '../../helpers/everyRulesProblem';
 import { normalizedRecord } from '../../helpers/factories';
 
 const DEFAULT_NAMES = DEFAULT_RULES.map((r) => r.name);
@@ -281,6 +282,76 @@ describe('loadRules', () => {
       );
       expect(err.message).toContain("rule 'first' (rules[0]): severity");
       expect(err.message).toContain("rule 'second' (rules[1]): match.stauts: unknown key");
+    });
+
+    it('reports a problem of every kind at once, each with its rule: schema, vocabulary, globs, names, disable', () => {
+      const err = errorOf(EVERY_PROBLEM_RULES);
+      expect(err.problems).toEqual(everyProblemMatchers());
+      expect(err.message).toBe(`rules.yaml is invalid:\n  - ${err.problems.join('\n  - ')}`);
+    });
+
+    it('finds vocabulary problems in a rule the schema refuses, and in a rule of an unknown kind', () => {
+      const err = errorOf(
+        ONE_RULE(
+          '  - { name: x, match: { family: emial, stauts: X }, action: page }\n' +
+            '  - { kind: ratio, name: y, match: { channel: fax } }\n',
+        ),
+      );
+      expect(err.problems).toEqual([
+        expect.stringMatching(/^rule 'x' \(rules\[0\]\): match\.family: 'emial' is not one of/),
+        "rule 'x' (rules[0]): match.stauts: unknown key",
+        expect.stringMatching(/^rule 'x' \(rules\[0\]\): action: /),
+        `rule 'y' (rules[1]): kind: 'event' (the default) or 'rate', not "ratio"`,
+        expect.stringMatching(/^rule 'y' \(rules\[1\]\): match\.channel: 'fax' is not one of/),
+      ]);
+    });
+
+    it('says a value refused for its form once: a glob in a vocabulary key is not also outside the vocabulary', () => {
+      const err = errorOf(
+        ONE_RULE('  - { name: x, match: { source: "pin*", family: [sms, "e?ail"] }, action: drop }\n'),
+      );
+      expect(err.problems).toEqual([
+        expect.stringMatching(
+          /^rule 'x' \(rules\[0\]\): match\.source: 'pin\*': source takes no globs \(only event_type/,
+        ),
+        expect.stringMatching(/^rule 'x' \(rules\[0\]\): match\.family\.1: 'e\?ail': family takes no globs/),
+      ]);
+    });
+
+    it('does not tell a match whose only key is misspelt that it has no key', () => {
+      expect(errorOf(ONE_RULE('  - { name: x, match: { famly: sms }, action: drop }\n')).problems).toEqual([
+        "rule 'x' (rules[0]): match.famly: unknown key",
+      ]);
+    });
+
+    it.each([
+      ['status', '"FAILURE_*"'],
+      ['configuration_set', '"mkt-*"'],
+      ['app_id', '[a1b2, "a1b?"]'],
+      ['source', '"pin*"'],
+      ['family', '"e?ail"'],
+      ['channel', '"*"'],
+      ['outcome', '"bounce*"'],
+      ['bounce_type', '"perm*"'],
+    ])('refuses a glob in %s, a key that takes none, saying which keys do', (key, value) => {
+      const err = errorOf(ONE_RULE(`  - { name: x, match: { ${key}: ${value} }, action: drop }\n`));
+      expect(err.problems).toHaveLength(1);
+      expect(err.problems[0]).toMatch(
+        new RegExp(
+          `^rule 'x' \\(rules\\[0\\]\\): match\\.${key}(\\.1)?: '[^']+': ${key} takes no globs \\(only event_type and attributes values do: \\* and \\?\\); it is compared exactly, ignoring case$`,
+        ),
+      );
+    });
+
+    it('takes globs in event_type and attribute values', () => {
+      const rules = loadRules(
+        ONE_RULE(
+          '  - { name: x, match: { event_type: "_email.*", attributes: { tier: "g?ld*" } }, action: drop }\n',
+        ),
+      );
+      const x = rules.find((r) => r.name === 'x');
+      expect(x?.matches(record({ event_type: '_email.send', attributes: { tier: 'GOLD-plus' } }))).toBe(true);
+      expect(x?.matches(record({ event_type: '_sms.send', attributes: { tier: 'gold' } }))).toBe(false);
     });
 
     it('accepts values of exactly 256 characters, globs included', () => {

@@ -180,7 +180,9 @@ describe('rate rules in a rules file', () => {
 
   it('reject a rate rule and an event rule of the same name', () => {
     const text = `${rateRule()}  - { name: bounce-rate, match: { family: sms }, action: drop }\n`;
-    expect(errorOf(text).message).toContain("rule 'bounce-rate' is defined twice");
+    expect(errorOf(text).message).toContain(
+      "rule 'bounce-rate' (rules[1]): name: defined twice, first at rules[0] (names are unique in a file)",
+    );
   });
 });
 

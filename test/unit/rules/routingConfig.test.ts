@@ -107,7 +107,7 @@ describe('prepareRoutingConfig (what sls package puts into the bundles)', () => 
   it('names the rule and the key of an invalid rules file', () => {
     const bad = 'version: 1\nrules:\n  - name: x\n    match: { family: emial }\n    action: drop\n';
     expect(() => prepareRoutingConfig({ text: bad, origin: 'bad.yaml' }, undefined)).toThrow(
-      /bad.yaml is invalid: rule 'x': match.family: 'emial' is not one of/,
+      /bad.yaml is invalid:\n {2}- rule 'x' \(rules\[0\]\): match.family: 'emial' is not one of/,
     );
   });
 });

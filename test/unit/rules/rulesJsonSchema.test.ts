@@ -78,6 +78,9 @@ enabled: true`),
     'kind: rate\nname: r\nnumerator: [complained]\ndenominator: [delivered]\nthreshold: 1\nmin_volume: 1\nseverity: low',
   ),
   'a disabled default rate rule': 'version: 1\ndisable: [email-bounce-rate-warn]\nrules: []\n',
+  'globs in event_type and attribute values, exact values elsewhere': rule(
+    'name: g\nmatch: { event_type: ["_email.*", "?ounce"], attributes: { "x?": "y*" }, configuration_set: mkt-1, status: OK }\naction: drop',
+  ),
 };
 
 /** A rate rule with one line replaced or added (`key: value`), or removed (`key:` alone). */
@@ -150,6 +153,11 @@ const INVALID: Record<string, string> = {
   'a rate rule with an action': rateRule('action: alert'),
   'a rate rule with tags': rateRule('tags: [a]'),
   'a rate rule with an unknown key': rateRule('window: 300'),
+  'a glob in configuration_set': rule('name: x\nmatch: { configuration_set: "mkt-*" }\naction: drop'),
+  'a ? in status': rule('name: x\nmatch: { status: "PERM?" }\naction: drop'),
+  'a glob in a list of app ids': rule('name: x\nmatch: { app_id: [a1, "a*"] }\naction: drop'),
+  'a glob in source': rule('name: x\nmatch: { source: "s*" }\naction: drop'),
+  'a glob in a rate rule match': rateRule('match: { configuration_set: "mkt-?" }'),
 };
 
 /** What JSON Schema cannot say, and the validator checks: exactly these files get different verdicts. */
@@ -248,6 +256,8 @@ describe('the JSON Schema and the validator agree', () => {
       '',
       'emial',
       'a*',
+      'mkt-?',
+      '*',
       'x'.repeat(257),
     ]);
     const values = fc.oneof(value, fc.array(value, { maxLength: 3 }), pick([5, null, true]));
@@ -260,6 +270,7 @@ describe('the JSON Schema and the validator agree', () => {
       'outcome',
       'bounce_type',
       'app_id',
+      'configuration_set',
       'bounce_typ',
     ]);
     const match = fc.oneof(
@@ -283,7 +294,13 @@ describe('the JSON Schema and the validator agree', () => {
         version: pick([1, 2]),
         include_defaults: fc.boolean(),
         disable: fc.array(pick(['sms-opt-out', 'nope']), { maxLength: 2 }),
-        rules: fc.array(ruleArb, { maxLength: 3 }),
+        // Drop rules whose match alone decides: every match key, glob or not, meets both validators.
+        rules: fc.array(
+          fc.oneof(ruleArb, fc.record({ name: pick(['m1', 'm2']), match, action: pick(['drop']) })),
+          {
+            maxLength: 3,
+          },
+        ),
       },
       { requiredKeys: [] },
     );
@@ -304,6 +321,68 @@ describe('the JSON Schema and the validator agree', () => {
     expect(accepted).toBeGreaterThan(20);
   });
 
+  it('on generated matches, globs where they are allowed and where they are not', () => {
+    const pick = <T>(values: T[]) => fc.constantFrom(...values);
+    // Values valid in some key, with and without glob characters: only the key decides whether `*` and `?` pass.
+    const value = pick([
+      'ses',
+      'Email',
+      'sms',
+      'bounced',
+      'permanent',
+      'mkt-1',
+      'a*',
+      '*',
+      'mkt-?',
+      '?x*',
+      'e?ail',
+    ]);
+    const values = fc.oneof(value, fc.array(value, { minLength: 1, maxLength: 3 }));
+    const keys = pick([
+      'source',
+      'family',
+      'event_type',
+      'channel',
+      'status',
+      'outcome',
+      'bounce_type',
+      'app_id',
+      'configuration_set',
+    ]);
+    const match = fc.oneof(
+      fc.dictionary(keys, values, { minKeys: 1, maxKeys: 2 }),
+      fc.record({ attributes: fc.dictionary(pick(['a', 'b?', 'c*']), values, { minKeys: 1, maxKeys: 2 }) }),
+    );
+    const kind = pick(['event', 'rate']);
+    let accepted = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(kind, match, (k, m) => {
+        const r =
+          k === 'event'
+            ? { name: 'm', match: m, action: 'drop' }
+            : {
+                kind: 'rate',
+                name: 'm',
+                numerator: ['bounced'],
+                denominator: ['delivered'],
+                threshold: 0.1,
+                min_volume: 10,
+                severity: 'low',
+                match: m,
+              };
+        const text = JSON.stringify({ version: 1, include_defaults: false, rules: [r] });
+        const zod = zodAccepts(text);
+        if (zod) accepted++;
+        else refused++;
+        expect({ text, schema: schemaAccepts(text) }).toEqual({ text, schema: zod });
+      }),
+      { numRuns: 1000, seed: 14 },
+    );
+    expect(accepted).toBeGreaterThan(100);
+    expect(refused).toBeGreaterThan(100);
+  });
+
   it('on generated rate rules, valid and invalid', () => {
     const pick = <T>(values: T[]) => fc.constantFrom(...values);
     const outcomes = fc.uniqueArray(pick(['bounced', 'delivered', 'complained', 'failed']), {
@@ -320,10 +399,14 @@ describe('the JSON Schema and the validator agree', () => {
         threshold: pick([0.001, 0.05, 1]),
         min_volume: pick([1, 100]),
         severity: pick(['high', 'low']),
-        match: fc.dictionary(pick(['channel', 'source', 'event_type']), pick(['email', 'SES', 'x*']), {
-          minKeys: 1,
-          maxKeys: 2,
-        }),
+        match: fc.dictionary(
+          pick(['channel', 'source', 'event_type', 'configuration_set', 'status']),
+          pick(['email', 'SES', 'x*', 'mkt-?', 'PERMANENT']),
+          {
+            minKeys: 1,
+            maxKeys: 2,
+          },
+        ),
         group_by: fc.uniqueArray(pick(['app_id', 'configuration_set', 'source']), {
           minLength: 1,
           maxLength: 2,
