@@ -136,7 +136,7 @@ describe('sls package with valid params', () => {
       readdirSync(packaged.dir)
         .filter((f) => f.endsWith('.zip'))
         .sort(),
-    ).toEqual(['firehose.zip', 'kinesis.zip']);
+    ).toEqual(['firehose.zip', 'kinesis.zip', 'report.zip']);
   });
 
   /**

@@ -192,10 +192,19 @@ describe('npm run local (runLocal)', () => {
 
   it('names every zone it wrote, as the folder holds them, and what each holds', () => {
     const zones = readdirSync(dir).sort();
-    expect(zones).toEqual(['alerts', 'firehose', 'normalized', 'quarantine', 'rates', 'raw', 'rollups']);
+    expect(zones).toEqual([
+      'alerts',
+      'analytics',
+      'firehose',
+      'normalized',
+      'quarantine',
+      'rates',
+      'raw',
+      'rollups',
+    ]);
     const at = run.lines.findIndex((l) => l.startsWith(`Output under ${dir}/: `));
     expect(run.lines[at]).toBe(
-      `Output under ${dir}/: 7 zones written by this run — ${zones.map((z) => `${z}/`).join(', ')}`,
+      `Output under ${dir}/: 8 zones written by this run — ${zones.map((z) => `${z}/`).join(', ')}`,
     );
     const zoneLines = run.lines.slice(at + 1);
     expect(zoneLines).toHaveLength(zones.length);
@@ -245,7 +254,7 @@ describe('npm run local, the script', () => {
       expect.stringMatching(/^Poison on purpose: events\/firehose-mixed\.json hold/),
     );
     expect(lines).toContainEqual(
-      `Output under ${dir}/: 7 zones written by this run — alerts/, firehose/, normalized/, quarantine/, rates/, raw/, rollups/`,
+      `Output under ${dir}/: 8 zones written by this run — alerts/, analytics/, firehose/, normalized/, quarantine/, rates/, raw/, rollups/`,
     );
     const delivered = files(join(dir, FIREHOSE_ZONE));
     expect(delivered.length).toBeGreaterThan(5);
@@ -256,7 +265,7 @@ describe('npm run local, the script', () => {
     expect(files(join(dir, FIREHOSE_ZONE))).toEqual(delivered);
     const lines2 = again.stdout.trimEnd().split('\n');
     expect(lines2).toContainEqual(
-      `Output under ${dir}/: 6 zones written by this run — alerts/, firehose/, normalized/, quarantine/, raw/, rollups/`,
+      `Output under ${dir}/: 7 zones written by this run — alerts/, analytics/, firehose/, normalized/, quarantine/, raw/, rollups/`,
     );
     expect(lines2).toContainEqual(
       expect.stringMatching(/^ {2}rates\/ +nothing new this run +the rate store: /),
