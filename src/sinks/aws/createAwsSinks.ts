@@ -4,11 +4,16 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { Config } from '../../config';
 import { ConfigError } from '../../errors';
 import type { Logger } from '../../logger';
-import { noTelemetry, type Telemetry } from '../../observability/telemetry';
 import type { Sinks } from '../ports';
 import { DynamoRateStore } from './DynamoRateStore';
 import { S3ArchiveSink } from './S3ArchiveSink';
 import { SnsAlertSink } from './SnsAlertSink';
+
+/**
+ * Told of each call of a sink's SDK client: which sink, the attempts it made (retries = attempts − 1) and whether
+ * it succeeded. The runtime hands in its telemetry's `sinkCall`: the adapters report, they know no telemetry.
+ */
+export type SinkCallListener = (sink: 'archive' | 'alerts', attempts: number, ok: boolean) => void;
 
 /**
  * Builds the S3 and SNS clients once per cold start, with bounded timeouts and the SDK's standard retry
@@ -20,7 +25,7 @@ import { SnsAlertSink } from './SnsAlertSink';
 export function createAwsSinks(
   config: Config,
   logger: Logger,
-  telemetry: Telemetry = noTelemetry,
+  onSinkCall: SinkCallListener = () => undefined,
   pii: { fingerprint?: string; refuseOtherKey?: boolean } = {},
 ): Sinks {
   const { bucket, prefix, kmsKeyId } = config.archive;
@@ -57,7 +62,7 @@ export function createAwsSinks(
       bucket,
       prefix,
       gzipLevel: config.archive.gzipLevel,
-      onCall: (attempts, ok) => telemetry.sinkCall('archive', attempts, ok),
+      onCall: (attempts, ok) => onSinkCall('archive', attempts, ok),
       ...(kmsKeyId !== undefined && { kmsKeyId }),
       ...(pii.fingerprint !== undefined && { piiKeyFingerprint: pii.fingerprint }),
       ...(pii.refuseOtherKey === true && { refuseOtherPiiKey: true }),
@@ -65,7 +70,7 @@ export function createAwsSinks(
     alerts: new SnsAlertSink(sns, {
       topicArn,
       onFailure: (detail) => logger.warn('SNS did not accept alerts', detail),
-      onCall: (attempts, ok) => telemetry.sinkCall('alerts', attempts, ok),
+      onCall: (attempts, ok) => onSinkCall('alerts', attempts, ok),
     }),
     ...(rateTable !== undefined && {
       rates: new DynamoRateStore(

@@ -2,10 +2,13 @@ import { gunzipSync } from 'node:zlib';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { loadConfig } from '../../../src/config';
 import { SinkError } from '../../../src/errors';
+import { createJsonLogger } from '../../../src/logger';
 import type { Alert } from '../../../src/rules/alerts';
 import { alertBody, alertSubject, snsMessageBytes } from '../../../src/sinks/alertMessage';
 import { kinesisBatchRef } from '../../../src/sinks/archiveLayout';
+import { createAwsSinks } from '../../../src/sinks/aws/createAwsSinks';
 import { S3ArchiveSink } from '../../../src/sinks/aws/S3ArchiveSink';
 import { chunkEntries, SnsAlertSink } from '../../../src/sinks/aws/SnsAlertSink';
 import { hugeSample, testAlert, testRateAlert } from './testAlert';
@@ -154,6 +157,28 @@ describe('SnsAlertSink', () => {
     expect(snsMock.commandCalls(PublishBatchCommand)).toHaveLength(2);
     expect(res.failed).toEqual(alerts.slice(8).map((a) => a.alert_id));
     expect(failures).toHaveLength(2);
+  });
+});
+
+describe('createAwsSinks', () => {
+  it('tells its listener of every call of the archive and alert clients: the runtime counts them as metrics', async () => {
+    s3Mock.on(PutObjectCommand).resolves({ $metadata: { attempts: 2 } });
+    snsMock.on(PublishBatchCommand).rejects(new Error('socket hang up'));
+    const config = loadConfig({
+      SINKS: 'aws',
+      ARCHIVE_BUCKET: 'b',
+      ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:alerts',
+      PII_HASH_KEY: 'a key of at least 16 characters',
+      LOG_LEVEL: 'silent',
+    });
+    const calls: unknown[][] = [];
+    const sinks = createAwsSinks(config, createJsonLogger('silent'), (...call) => calls.push(call));
+    await sinks.archive.put(object);
+    await sinks.alerts.publish([alert(1)], batch);
+    expect(calls).toEqual([
+      ['archive', 2, true],
+      ['alerts', 1, false],
+    ]);
   });
 });
 
