@@ -7,7 +7,7 @@ import { piiKeyFingerprint } from './hmac';
 import { createJsonLogger, type Logger } from './logger';
 import { noTelemetry, type Telemetry } from './observability/telemetry';
 import type { PipelineSettings } from './pipeline';
-import { type CompiledRateRule, compileRateRules } from './rates/compileRateRules';
+import { type CompiledRateRule, compileRateRules } from './rules/compileRateRules';
 import { compileRules } from './rules/compileRules';
 import { loadRoutingConfig } from './rules/loadRoutingConfig';
 import type { RoutingConfig } from './rules/routingConfig';

@@ -4,10 +4,10 @@ import type {
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
 import type { InputRecord } from '../pipeline';
-import type { CompiledRateRule } from '../rates/compileRateRules';
 import { RateTally } from '../rates/RateTally';
 import { openHourlyRollup } from '../rates/rollups';
 import { rateBatchId } from '../rates/sequenceKey';
+import type { CompiledRateRule } from '../rules/compileRateRules';
 import type { NormalizedRecord } from '../schema';
 import { firehoseBatchRef, planRollupObjects } from '../sinks/archiveLayout';
 import type { ArchiveZone } from '../sinks/ports';

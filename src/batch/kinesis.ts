@@ -1,10 +1,10 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { isRetryable } from '../errors';
 import type { InputRecord, ProcessedRecord } from '../pipeline';
-import type { CompiledRateRule } from '../rates/compileRateRules';
 import { RateTally } from '../rates/RateTally';
 import { openHourlyRollup } from '../rates/rollups';
 import { rateBatchId, sequenceKey } from '../rates/sequenceKey';
+import type { CompiledRateRule } from '../rules/compileRateRules';
 import type { NormalizedRecord } from '../schema';
 import { kinesisBatchRef, planRollupObjects } from '../sinks/archiveLayout';
 import { hasTumblingWindow, nameSafeIds, readKinesisEvent } from './envelope';

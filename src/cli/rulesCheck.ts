@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_CAMPAIGN_TAG } from '../analytics/analyticsRow';
 import { ConfigError, RulesValidationError } from '../errors';
 import type { PipelineSettings } from '../pipeline';
-import type { CompiledRateRule } from '../rates/compileRateRules';
+import type { CompiledRateRule } from '../rules/compileRateRules';
 import type { CompiledRule } from '../rules/compileRules';
 import { loadRuleSet } from '../rules/loadRules';
 import type { AnalyticsSpec } from '../rules/ruleSchema';

@@ -1,7 +1,7 @@
 import { MAX_ALERT_TEXT, truncateText } from '../rules/alerts';
+import type { CompiledRateRule } from '../rules/compileRateRules';
+import { groupFieldReader } from '../rules/rateGroupKeys';
 import type { NormalizedRecord } from '../schema';
-import type { CompiledRateRule } from './compileRateRules';
-import { groupFieldReader } from './rateGroupKeys';
 import { groupKeyOf, type RateWindowState, type RuleWindowCounts } from './rateWindowState';
 
 /**

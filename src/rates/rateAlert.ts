@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { type Alert, MAX_ALERT_DESCRIPTION, MAX_ALERT_TEXT, truncateText } from '../rules/alerts';
+import type { RateGroupField } from '../rules/rateGroupKeys';
 import type { Severity } from '../rules/ruleSchema';
 import type { Outcome } from '../schema';
-import type { RateGroupField } from './rateGroupKeys';
 
 /**
  * One group of one rate rule over one window whose rate reached the rule's threshold (counterAlert). Carries

@@ -1,5 +1,5 @@
+import type { RateGroupKey } from '../rules/rateGroupKeys';
 import type { RateAlert } from './rateAlert';
-import type { RateGroupKey } from './rateGroupKeys';
 
 /** SNS `Subject`: fewer than 100 characters, printable ASCII (Amazon SNS API Reference, Publish). */
 const MAX_SUBJECT = 99;

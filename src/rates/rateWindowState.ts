@@ -1,5 +1,5 @@
+import type { RateGroupField } from '../rules/rateGroupKeys';
 import type { Outcome } from '../schema';
-import type { RateGroupField } from './rateGroupKeys';
 
 /**
  * The counts of one rollup window (RateCounter.toState: an hour of a batch's records), per rule, group and

@@ -1,8 +1,8 @@
+import type { CompiledRateRule } from '../rules/compileRateRules';
+import { attributeOfGroupField, RATE_GROUP_KEYS, type RateGroupKey } from '../rules/rateGroupKeys';
 import type { NormalizedRecord } from '../schema';
 import { isoFromMs, MAX_EPOCH_MS } from '../time';
-import type { CompiledRateRule } from './compileRateRules';
 import { RateCounter } from './RateCounter';
-import { attributeOfGroupField, RATE_GROUP_KEYS, type RateGroupKey } from './rateGroupKeys';
 import { type RateWindow, windowTimes } from './rateWindow';
 import { decodedGroups, type RateWindowState } from './rateWindowState';
 

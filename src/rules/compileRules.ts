@@ -134,8 +134,7 @@ export function assertMatchesValid(
 }
 
 /**
- * Compiles the event rules among validated rule specs, in order; rate rules are compiled by compileRateRules
- * (src/rates/). Disabled rules are left out, but checked first: a typo in a rule switched off today must not
+ * Compiles the event rules among validated rule specs, in order; rate rules are compiled by compileRateRules. Disabled rules are left out, but checked first: a typo in a rule switched off today must not
  * wait to fail the cold start on the day it is switched on.
  *
  * @throws RulesValidationError listing every problem of every rule's match (assertMatchesValid)
@@ -149,10 +148,39 @@ export function compileRules(specs: readonly RuleSpec[]): CompiledRule[] {
 }
 
 function compileRule(spec: EventRuleSpec): CompiledRule {
+  const { matches, eventTypes } = compileMatch(spec.match);
+  const rule: CompiledRule = {
+    name: spec.name,
+    action: spec.action,
+    matches,
+    ...(spec.description !== undefined && { description: spec.description }),
+    ...(spec.severity !== undefined && { severity: spec.severity }),
+    ...(spec.tags !== undefined && { tags: Object.freeze([...spec.tags]) }),
+    ...(spec.match.source !== undefined && { sources: lowerCaseSet(spec.match.source) }),
+    ...(spec.match.family !== undefined && { families: lowerCaseSet(spec.match.family) }),
+    ...(eventTypes !== undefined && { eventTypes }),
+  };
+  return Object.freeze(rule);
+}
+
+/** A rule's `match`, ready to test records against. */
+export interface CompiledMatch {
+  /** True when the record meets every condition of the match (an empty match: every record). */
+  matches(record: NormalizedRecord): boolean;
+  /** The test of the lower-cased event type, when the match names event types: lets routing skip the rule. */
+  readonly eventTypes?: (lowerCaseType: string) => boolean;
+}
+
+/**
+ * Compiles a match filter — an event rule's, or a rate rule's (compileRateRules): every condition
+ * pre-lower-cased and pre-compiled, globs as one-pass matchers. The match is taken as valid: its values are
+ * checked first (assertMatchesValid), as compileRules and compileRateRules do.
+ */
+export function compileMatch(match: MatchSpec | RateMatchSpec): CompiledMatch {
   const tests: Test[] = [];
   let eventTypes: ((lowerCaseType: string) => boolean) | undefined;
   for (const key of FIELD_KEYS) {
-    const values = spec.match[key];
+    const values = (match as MatchSpec)[key];
     if (values === undefined) continue;
     const list = (Array.isArray(values) ? values : [values]).map((v) => v.toLowerCase());
     const vocabulary = VOCABULARY[key];
@@ -179,7 +207,7 @@ function compileRule(spec: EventRuleSpec): CompiledRule {
       });
     }
   }
-  const attributes = spec.match.attributes;
+  const attributes = match.attributes;
   if (attributes !== undefined) {
     for (const [name, values] of Object.entries(attributes)) {
       const raw = Array.isArray(values) ? values : [values];
@@ -196,21 +224,13 @@ function compileRule(spec: EventRuleSpec): CompiledRule {
       });
     }
   }
-  const rule: CompiledRule = {
-    name: spec.name,
-    action: spec.action,
+  return {
     matches: (record) => {
       for (const t of tests) if (!t(record)) return false;
       return true;
     },
-    ...(spec.description !== undefined && { description: spec.description }),
-    ...(spec.severity !== undefined && { severity: spec.severity }),
-    ...(spec.tags !== undefined && { tags: Object.freeze([...spec.tags]) }),
-    ...(spec.match.source !== undefined && { sources: lowerCaseSet(spec.match.source) }),
-    ...(spec.match.family !== undefined && { families: lowerCaseSet(spec.match.family) }),
     ...(eventTypes !== undefined && { eventTypes }),
   };
-  return Object.freeze(rule);
 }
 
 const tooLong = (v: string) => `a value of ${v.length} characters (at most ${MAX_GLOB_LENGTH})`;

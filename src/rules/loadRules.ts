@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { RulesValidationError } from '../errors';
-import { type CompiledRateRule, compileRateRules } from '../rates/compileRateRules';
+import { type CompiledRateRule, compileRateRules } from './compileRateRules';
 import { type CompiledRule, compileRules, vocabularyProblems } from './compileRules';
 import { DEFAULT_RATE_RULES, DEFAULT_RULES } from './defaultRules';
 import { type AnalyticsSpec, type RuleSpec, type RulesFile, rulesFileSchema } from './ruleSchema';

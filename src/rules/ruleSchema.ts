@@ -1,13 +1,13 @@
 import { z } from 'zod';
+import { OUTCOMES } from '../schema';
+import { GLOB_KEYS, MAX_GLOB_LENGTH, NO_GLOB, noGlobProblem } from './globMatcher';
 import {
   ATTRIBUTE_GROUP_FIELD,
   ATTRIBUTE_GROUP_PREFIX,
   MAX_GROUP_ATTRIBUTE_NAME,
   RATE_GROUP_KEYS,
-} from '../rates/rateGroupKeys';
-import { RATE_WINDOWS } from '../rates/rateWindows';
-import { OUTCOMES } from '../schema';
-import { GLOB_KEYS, MAX_GLOB_LENGTH, NO_GLOB, noGlobProblem } from './globMatcher';
+} from './rateGroupKeys';
+import { RATE_WINDOWS } from './rateWindows';
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];

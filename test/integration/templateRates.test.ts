@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileRateRules } from '../../src/rates/compileRateRules';
 import { RateCounter } from '../../src/rates/RateCounter';
-import { RATE_GROUP_KEYS } from '../../src/rates/rateGroupKeys';
 import { type RollupRow, rollupRecords, rollupRows } from '../../src/rates/rollups';
+import { compileRateRules } from '../../src/rules/compileRateRules';
+import { RATE_GROUP_KEYS } from '../../src/rules/rateGroupKeys';
 import type { RateRuleSpec } from '../../src/rules/ruleSchema';
 import type { NormalizedRecord } from '../../src/schema';
 import {

@@ -6,14 +6,14 @@ const ROOT = join(__dirname, '..', '..', '..');
 describe('the rate modules a handler imports', () => {
   it('bundle without zod or yaml: the Lambda bundles carry neither', () => {
     const entry = [
-      'compileRateRules',
-      'RateTally',
-      'counterAlert',
-      'rollups',
-      'rateAlert',
-      'rateAlertMessage',
+      'rules/compileRateRules',
+      'rates/RateTally',
+      'rates/counterAlert',
+      'rates/rollups',
+      'rates/rateAlert',
+      'rates/rateAlertMessage',
     ]
-      .map((m) => `export * from './src/rates/${m}';`)
+      .map((m) => `export * from './src/${m}';`)
       .join('\n');
     const { metafile } = buildSync({
       stdin: { contents: entry, resolveDir: ROOT, loader: 'ts' },

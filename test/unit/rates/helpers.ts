@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { type CompiledRateRule, compileRateRules } from '../../../src/rates/compileRateRules';
+import { type CompiledRateRule, compileRateRules } from '../../../src/rules/compileRateRules';
 import type { RateRuleSpec } from '../../../src/rules/ruleSchema';
 import type { Channel, NormalizedRecord, Outcome } from '../../../src/schema';
 import { normalizedRecord } from '../../helpers/factories';

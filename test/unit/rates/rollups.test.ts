@@ -1,7 +1,5 @@
 import fc from 'fast-check';
-import type { CompiledRateRule } from '../../../src/rates/compileRateRules';
 import { RateCounter } from '../../../src/rates/RateCounter';
-import { RATE_GROUP_KEYS } from '../../../src/rates/rateGroupKeys';
 import {
   openHourlyRollup,
   type RollupRow,
@@ -9,6 +7,8 @@ import {
   rollupRows,
   sumRollups,
 } from '../../../src/rates/rollups';
+import type { CompiledRateRule } from '../../../src/rules/compileRateRules';
+import { RATE_GROUP_KEYS } from '../../../src/rules/rateGroupKeys';
 import type { NormalizedRecord } from '../../../src/schema';
 import { compile, RULES, rateSpec, rec, recordArb, splitAt } from './helpers';
 

@@ -4,7 +4,8 @@ import type { JsonObject } from '../../../src/decode';
 import { RulesValidationError } from '../../../src/errors';
 import { normalizeEvent } from '../../../src/normalize';
 import { PiiProtector } from '../../../src/pii';
-import { type CompiledRule, compileRules } from '../../../src/rules/compileRules';
+import { compileRateRules } from '../../../src/rules/compileRateRules';
+import { type CompiledRule, compileMatch, compileRules } from '../../../src/rules/compileRules';
 import type { MatchSpec, RuleSpec } from '../../../src/rules/ruleSchema';
 import { normalizedRecord } from '../../helpers/factories';
 
@@ -310,5 +311,47 @@ describe('compileRules', () => {
       spec.tags?.push('b');
       expect(rule?.tags).toEqual(['a']);
     });
+  });
+});
+
+describe('compileMatch', () => {
+  const records = [
+    record({ event_type: '_email.hardbounce', channel: 'EMAIL', configuration_set: 'marketing' }),
+    record({ event_type: '_email.delivered', channel: 'EMAIL', attributes: { campaign: 'Spring' } }),
+    record({ event_type: '_SMS.FAILURE', channel: 'SMS', source: 'pinpoint' }),
+  ];
+  const matches: MatchSpec[] = [
+    { event_type: '_email.*' },
+    { channel: 'email', configuration_set: 'MARKETING' },
+    { attributes: { campaign: 'spr*' } },
+    { source: 'pinpoint', family: 'sms' },
+  ];
+
+  it('is what an event rule matches with, and what a rate rule counts with', () => {
+    for (const match of matches) {
+      const compiled = compileMatch(match);
+      const [rate] = compileRateRules([
+        {
+          name: 'rate',
+          kind: 'rate',
+          numerator: ['bounced'],
+          denominator: ['delivered'],
+          match: match as Omit<MatchSpec, 'outcome' | 'bounce_type'>,
+          threshold: 0.5,
+          min_volume: 1,
+          severity: 'high',
+        },
+      ]);
+      for (const r of records) {
+        expect(compiled.matches(r)).toBe(matcher(match).matches(r));
+        expect(rate?.matches(r)).toBe(compiled.matches(r));
+      }
+    }
+  });
+
+  it('matches every record when empty, and gives an event type test only when event types are named', () => {
+    expect(records.every((r) => compileMatch({}).matches(r))).toBe(true);
+    expect(compileMatch({ channel: 'email' }).eventTypes).toBeUndefined();
+    expect(compileMatch({ event_type: ['_email.*'] }).eventTypes?.('_email.send')).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { RulesValidationError } from '../../../src/errors';
-import { compileRateRules } from '../../../src/rates/compileRateRules';
+import { compileRateRules } from '../../../src/rules/compileRateRules';
 import { compileRules } from '../../../src/rules/compileRules';
 import { DEFAULT_RATE_RULES, DEFAULT_RULES } from '../../../src/rules/defaultRules';
 import { loadRuleSet, loadRuleSpecs, loadRules } from '../../../src/rules/loadRules';

@@ -1,9 +1,9 @@
-import { assertMatchesValid, compileRules } from '../rules/compileRules';
-import { contentHash } from '../rules/routingConfig';
-import type { RateRuleSpec, RuleSpec, Severity } from '../rules/ruleSchema';
 import { type NormalizedRecord, OUTCOMES, type Outcome } from '../schema';
+import { assertMatchesValid, compileMatch } from './compileRules';
 import type { RateGroupField } from './rateGroupKeys';
 import { DEFAULT_RATE_WINDOW, RATE_WINDOW_MS, type RateWindowName } from './rateWindows';
+import { contentHash } from './routingConfig';
+import type { RateRuleSpec, RuleSpec, Severity } from './ruleSchema';
 
 /** A rate rule ready to count records with (src/rules/ruleSchema.ts `rateRuleSchema`, docs/rates.md). */
 export interface CompiledRateRule {
@@ -38,8 +38,8 @@ const everyRecord = (): boolean => true;
 /**
  * Compiles the rate rules among validated rule specs, in order; event rules are compileRules' (the two kinds
  * share one rules file and one validator). Disabled rules are checked, then left out. A match filter is
- * compiled by the event-rule compiler, so its values are checked against the same vocabularies, with the same
- * messages.
+ * checked and compiled as an event rule's is (assertMatchesValid, compileMatch): the same vocabularies, the
+ * same messages, the same matching.
  *
  * @throws RulesValidationError listing every match value outside its vocabulary, of every rate rule
  */
@@ -51,11 +51,7 @@ export function compileRateRules(specs: readonly RuleSpec[]): CompiledRateRule[]
 }
 
 function compileRateRule(spec: RateRuleSpec): CompiledRateRule {
-  let matches: (record: NormalizedRecord) => boolean = everyRecord;
-  if (spec.match !== undefined) {
-    const [filter] = compileRules([{ name: spec.name, match: spec.match, action: 'drop' }]);
-    if (filter !== undefined) matches = filter.matches;
-  }
+  const matches = spec.match !== undefined ? compileMatch(spec.match).matches : everyRecord;
   const inOrder = (list: readonly Outcome[]) => OUTCOMES.filter((o) => list.includes(o));
   const numerator = inOrder(spec.numerator);
   const denominator = inOrder(spec.denominator);
