@@ -52,6 +52,7 @@ const LAYERS = [
     paths: [
       '^src/rules/',
       '^src/rates/',
+      '^src/alerts/',
       '^src/normalize\\.ts$',
       '^src/sources/',
       '^src/pii\\.ts$',
@@ -62,14 +63,19 @@ const LAYERS = [
     ],
     why:
       'normalizers, rules (event and rate), PII protection and enrichment are pure functions of records; ' +
+      'the alerts (src/alerts/) are pure functions of the records a rule matched and of the rate counters: ' +
+      'what an alert is (event or rate), how it is bounded and how it reads for a person, whatever carries ' +
+      'it; the transports (src/sinks/) import them, never the other way; ' +
       'the report (src/report/) is a pure function of analytics rows: it adds them up and renders the page, ' +
       'and leaves reading them to the CLI; the analytics rows (src/analytics/) are a pure function of the ' +
       'protected records a batch delivers: the batch runner feeds and files them, the archive layout names them',
   },
   {
     name: 'leaves',
-    paths: ['^src/(decode|fields|time|hash|hmac|schema|errors|logger)\\.ts$', '^src/fixtures/'],
-    why: 'decoding, field readers, time, hashing, the schema, errors and the logger port depend on nothing of ours',
+    paths: ['^src/(decode|fields|time|hash|hmac|schema|errors|logger|truncateText)\\.ts$', '^src/fixtures/'],
+    why:
+      'decoding, field readers, time, hashing, the schema, errors, the logger port and the one way texts from ' +
+      'the data are cut depend on nothing of ours',
   },
 ];
 

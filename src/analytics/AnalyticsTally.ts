@@ -1,6 +1,6 @@
 import { type PiiMode, PiiProtector } from '../pii';
-import { truncateText } from '../rules/alerts';
 import { type NormalizedRecord, OUTCOMES } from '../schema';
+import { truncateText } from '../truncateText';
 import {
   type AnalyticsMessagesRow,
   type AnalyticsQuarantineRow,

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { RateAlert } from '../alerts/rateAlert';
 import { errorFields, type Logger } from '../logger';
 import { counterAlert } from '../rates/counterAlert';
 import type { CounterPlan, RateEntry, RatePlan } from '../rates/RateTally';
-import type { RateAlert } from '../rates/rateAlert';
 import type { WriteOptions } from '../sinks/ports';
 import type { RateCounterItem, RateCounterRef, RateStore } from '../sinks/rateStore';
 

@@ -1,7 +1,8 @@
+import type { AnyAlert } from '../alerts/anyAlert';
+import { aggregateAlerts } from '../alerts/eventAlert';
+import type { RateAlert } from '../alerts/rateAlert';
 import { DeadlineError, SinkError } from '../errors';
 import type { AlertMatch, ProcessedRecord } from '../pipeline';
-import type { AnyAlert, RateAlert } from '../rates/rateAlert';
-import { aggregateAlerts } from '../rules/alerts';
 import { planArchiveObjects } from '../sinks/archiveLayout';
 import type {
   ArchiveObject,

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { isRateAlert } from '../alerts/anyAlert';
+import type { RateAlert } from '../alerts/rateAlert';
 import { counterRef, type RateCountingResult } from '../batch/countRates';
 import type { BatchRates, RateSettings } from '../batch/run';
 import type { InputRecord, ProcessedRecord } from '../pipeline';
 import { type CounterPlan, type RatePlan, RateTally } from '../rates/RateTally';
-import { isRateAlert, type RateAlert } from '../rates/rateAlert';
 import { rateBatchId } from '../rates/sequenceKey';
 import type { CompiledRateRule } from '../rules/compileRateRules';
 import type { RateWindowName } from '../rules/rateWindows';

@@ -1,7 +1,8 @@
-import { MAX_ALERT_TEXT, truncateText } from '../rules/alerts';
+import { MAX_ALERT_TEXT } from '../alerts/eventAlert';
 import type { CompiledRateRule } from '../rules/compileRateRules';
 import { groupFieldReader } from '../rules/rateGroupKeys';
 import type { NormalizedRecord } from '../schema';
+import { truncateText } from '../truncateText';
 import { groupKeyOf, type RateWindowState, type RuleWindowCounts } from './rateWindowState';
 
 /**

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { MAX_ALERT_TEXT, truncateText } from '../rules/alerts';
+import { MAX_ALERT_TEXT } from '../alerts/eventAlert';
 import type { CompiledRateRule } from '../rules/compileRateRules';
 import { groupFieldReader } from '../rules/rateGroupKeys';
 import type { NormalizedRecord } from '../schema';
 import { isoFromMs, MAX_EPOCH_MS } from '../time';
+import { truncateText } from '../truncateText';
 
 /** Arrival times at or after this are in no window: the longest window (1d) must end by MAX_EPOCH_MS. */
 const LAST_WINDOWED_MS = MAX_EPOCH_MS - 86_400_000;

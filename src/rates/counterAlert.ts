@@ -1,6 +1,6 @@
+import { boundRateAlert, type RateAlert, rateAlertId } from '../alerts/rateAlert';
 import type { Outcome } from '../schema';
 import type { CounterPlan } from './RateTally';
-import { boundRateAlert, type RateAlert, rateAlertId } from './rateAlert';
 
 /**
  * A counter's rate alert, when its running totals cross the rule: denominator at or above `min_volume` and

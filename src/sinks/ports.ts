@@ -1,4 +1,4 @@
-import type { AnyAlert } from '../rates/rateAlert';
+import type { AnyAlert } from '../alerts/anyAlert';
 import type { RateStore } from './rateStore';
 import type { WriteOptions } from './writeOptions';
 
@@ -63,9 +63,12 @@ export interface PublishResult {
 }
 
 /**
- * Port for alerts: event alerts and rate alerts (AnyAlert, told apart by `kind`). Throwing means none was
- * accepted. Every adapter delivers an alert as one SNS message can hold it (fitAnyAlert): an alert too large to
- * deliver would fail its batch forever.
+ * Port for alerts: event alerts and rate alerts (AnyAlert, told apart by `kind`; src/alerts/). Every adapter
+ * delivers each alert whole, bounded (boundAnyAlert) and in one piece: its transport's limits are its own to
+ * meet (alertText gives the text; fitAlert makes an alert smaller for a size limit), since an alert the
+ * transport refuses would fail its batch on every retry. Sending the same alerts again (a retried batch, same
+ * `alert_id`s) must be harmless: deduplicated, overwritten, or left to subscribers to drop. Returns the ids of
+ * the alerts not accepted; throwing means none was.
  */
 export interface AlertSink {
   publish(alerts: readonly AnyAlert[], batch: BatchRef, options?: WriteOptions): Promise<PublishResult>;

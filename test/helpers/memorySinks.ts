@@ -1,5 +1,5 @@
+import type { AnyAlert } from '../../src/alerts/anyAlert';
 import { SinkError } from '../../src/errors';
-import type { AnyAlert } from '../../src/rates/rateAlert';
 import type {
   AlertSink,
   ArchiveObject,

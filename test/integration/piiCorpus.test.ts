@@ -9,14 +9,13 @@ import type {
   KinesisStreamBatchResponse,
   KinesisStreamEvent,
 } from 'aws-lambda';
+import type { AnyAlert } from '../../src/alerts/anyAlert';
 import type { JsonObject } from '../../src/decode';
 import { type FixtureRecord, toFirehoseEvent, toKinesisEvent } from '../../src/fixtures/wrap';
 import { normalizeEvent } from '../../src/normalize';
 import { PiiProtector } from '../../src/pii';
-import { type AnyAlert, isRateAlert } from '../../src/rates/rateAlert';
-import { rateAlertMessage } from '../../src/rates/rateAlertMessage';
 import type { NormalizedRecord } from '../../src/schema';
-import { alertBody, alertSubject } from '../../src/sinks/alertMessage';
+import { snsAlertMessage } from '../../src/sinks/aws/snsAlertMessage';
 import { lambdaContext, loadHandler } from '../helpers/loadHandler';
 import { rawEvents, TEST_PII_KEY } from '../helpers/runtime';
 
@@ -448,12 +447,8 @@ function alertTexts(dir: string): Array<[string, string]> {
         .trimEnd()
         .split('\n')
         .map((line): [string, string] => {
-          const alert = JSON.parse(line) as AnyAlert;
-          if (isRateAlert(alert)) {
-            const { Subject, Message } = rateAlertMessage(alert);
-            return [`${name} (SNS message)`, `${Subject}\n${Message}`];
-          }
-          return [`${name} (SNS message)`, `${alertSubject(alert)}\n${alertBody(alert)}`];
+          const { Subject, Message } = snsAlertMessage(JSON.parse(line) as AnyAlert);
+          return [`${name} (SNS message)`, `${Subject}\n${Message}`];
         }),
     );
 }

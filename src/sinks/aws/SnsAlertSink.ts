@@ -1,9 +1,9 @@
 import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
+import type { AnyAlert } from '../../alerts/anyAlert';
 import { describeError } from '../../errors';
-import type { AnyAlert } from '../../rates/rateAlert';
-import { fitAnyAlert, SNS_LIMITS, snsMessageBytes } from '../alertMessage';
 import type { AlertSink, BatchRef, PublishResult, WriteOptions } from '../ports';
 import { attemptsOf } from './sdkErrors';
+import { SNS_LIMITS, snsAlertMessage, snsMessageBytes } from './snsAlertMessage';
 
 export interface SnsAlertOptions {
   topicArn: string;
@@ -14,15 +14,15 @@ export interface SnsAlertOptions {
 }
 
 /**
- * Alerts to SNS with PublishBatch, split to the API's limits: event alerts and rate alerts alike. Each alert is
- * fitted to one SNS message first (fitAnyAlert: at most 256 KiB with its subject and attributes, a valid
- * subject, no empty attribute), so that no record, however large, makes a message SNS refuses on every retry.
- * Each alert carries message attributes for subscription filter policies: `kind` (`event` or `rate`),
- * `severity` and `rule`, and source, family, event_type, app_id (event alerts) or the group's values (rate
- * alerts). On a FIFO topic the
- * group is the rule and the deduplication id is the alert's deterministic id, so a retried batch does not
- * page twice. Entries SNS reports as failed — or every entry of a call that failed after the SDK's retries —
- * come back in `failed`: a partly failed batch is a failure for the records behind those alerts.
+ * Alerts to SNS with PublishBatch, event alerts and rate alerts alike, in calls split to the API's limits
+ * (chunkEntries). Each alert is made one SNS message first (snsAlertMessage: at most 256 KiB with its subject
+ * and attributes, a valid subject, no empty attribute), so that no record, however large, makes a message SNS
+ * refuses on every retry. Its message attributes, for subscription filter policies, are the alert's
+ * (alertText): `kind` (`event` or `rate`), `severity` and `rule`, and source, family, event_type, app_id (event
+ * alerts) or the group's values (rate alerts). On a FIFO topic the group is the rule and the deduplication id is
+ * the alert's deterministic id, so a retried batch does not page twice. Entries SNS reports as failed — or every
+ * entry of a call that failed after the SDK's retries — come back in `failed`: a partly failed batch is a
+ * failure for the records behind those alerts.
  */
 export class SnsAlertSink implements AlertSink {
   private readonly fifo: boolean;
@@ -59,7 +59,7 @@ export class SnsAlertSink implements AlertSink {
   }
 
   private entry(alert: AnyAlert): PublishBatchRequestEntry {
-    const { Subject, Message, MessageAttributes } = fitAnyAlert(alert);
+    const { Subject, Message, MessageAttributes } = snsAlertMessage(alert);
     const entry: PublishBatchRequestEntry = {
       // Alert ids are 32 hex characters: valid batch entry ids, unique within a batch (one event alert per
       // rule, one rate alert per rule and group).
@@ -78,7 +78,7 @@ export class SnsAlertSink implements AlertSink {
 
 /**
  * Splits entries into PublishBatch calls of at most 10 entries and 256 KiB in all (messages, subjects and
- * attributes, counted as snsMessageBytes does). Each entry fits on its own: fitAlert sees to it.
+ * attributes, counted as snsMessageBytes does). Each entry fits on its own: snsAlertMessage sees to it.
  */
 export function chunkEntries(entries: readonly PublishBatchRequestEntry[]): PublishBatchRequestEntry[][] {
   const chunks: PublishBatchRequestEntry[][] = [];

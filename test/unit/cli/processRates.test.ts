@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import type { RateAlert } from '../../../src/alerts/rateAlert';
 import { processKinesisBatch } from '../../../src/batch/kinesis';
 import type { InputItem } from '../../../src/cli/inputItems';
 import { runCli, WINDOW_GONE } from '../../../src/cli/main';
@@ -8,7 +9,6 @@ import { processItems } from '../../../src/cli/processItems';
 import type { CounterRate } from '../../../src/cli/runRates';
 import { loadConfig } from '../../../src/config';
 import { toKinesisEvent } from '../../../src/fixtures/wrap';
-import type { RateAlert } from '../../../src/rates/rateAlert';
 import { type RollupRow, sumRollups } from '../../../src/rates/rollups';
 import { createRuntime } from '../../../src/runtime';
 import type { NormalizedRecord } from '../../../src/schema';

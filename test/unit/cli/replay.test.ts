@@ -2,6 +2,7 @@ import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writ
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import type { RateAlert } from '../../../src/alerts/rateAlert';
 import { processFirehoseBatch } from '../../../src/batch/firehose';
 import { processKinesisBatch } from '../../../src/batch/kinesis';
 import { Checkpoint } from '../../../src/cli/Checkpoint';
@@ -9,7 +10,6 @@ import { CliError } from '../../../src/cli/io';
 import { partitionBound, replayCommand } from '../../../src/cli/replay';
 import type { ObjectStore, StoredObjectInfo } from '../../../src/cli/S3ObjectStore';
 import { loadConfig } from '../../../src/config';
-import type { RateAlert } from '../../../src/rates/rateAlert';
 import { loadRuleSet } from '../../../src/rules/loadRules';
 import { createRuntime } from '../../../src/runtime';
 import type { NormalizedRecord } from '../../../src/schema';

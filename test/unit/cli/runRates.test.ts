@@ -1,3 +1,4 @@
+import type { AnyAlert } from '../../../src/alerts/anyAlert';
 import { counterRef, type RateCountingResult } from '../../../src/batch/countRates';
 import {
   MAX_RATE_LINES,
@@ -9,7 +10,6 @@ import {
 } from '../../../src/cli/runRates';
 import { loadConfig } from '../../../src/config';
 import { RateTally } from '../../../src/rates/RateTally';
-import type { AnyAlert } from '../../../src/rates/rateAlert';
 import { rateSettingsOf } from '../../../src/runtime';
 import type { AlertSink, BatchRef } from '../../../src/sinks/ports';
 import { MemoryRateStore } from '../../helpers/memoryRateStore';

@@ -10,8 +10,10 @@ describe('the rate modules a handler imports', () => {
       'rates/RateTally',
       'rates/counterAlert',
       'rates/rollups',
-      'rates/rateAlert',
-      'rates/rateAlertMessage',
+      'alerts/anyAlert',
+      'alerts/rateAlert',
+      'alerts/alertText',
+      'alerts/fitAlert',
     ]
       .map((m) => `export * from './src/${m}';`)
       .join('\n');

@@ -2,15 +2,16 @@ import { gunzipSync } from 'node:zlib';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import { alertBody, alertSubject } from '../../../src/alerts/alertText';
+import type { Alert } from '../../../src/alerts/eventAlert';
 import { loadConfig } from '../../../src/config';
 import { SinkError } from '../../../src/errors';
 import { createJsonLogger } from '../../../src/logger';
-import type { Alert } from '../../../src/rules/alerts';
-import { alertBody, alertSubject, snsMessageBytes } from '../../../src/sinks/alertMessage';
 import { kinesisBatchRef } from '../../../src/sinks/archiveLayout';
 import { createAwsSinks } from '../../../src/sinks/aws/createAwsSinks';
 import { S3ArchiveSink } from '../../../src/sinks/aws/S3ArchiveSink';
 import { chunkEntries, SnsAlertSink } from '../../../src/sinks/aws/SnsAlertSink';
+import { snsMessageBytes, snsSubject } from '../../../src/sinks/aws/snsAlertMessage';
 import { hugeSample, testAlert, testRateAlert } from './testAlert';
 
 const s3Mock = mockClient(S3Client);
@@ -249,7 +250,9 @@ describe('chunkEntries', () => {
 
 describe('alert message', () => {
   it('keeps the subject ASCII and at most 100 characters', () => {
-    const subject = alertSubject(alert(1, { rule: `r-${'x'.repeat(120)}`, event_type: 'caf\u00e9\nnext' }));
+    const subject = snsSubject(
+      alertSubject(alert(1, { rule: `r-${'x'.repeat(120)}`, event_type: 'caf\u00e9\nnext' })),
+    );
     expect(subject.length).toBeLessThanOrEqual(100);
     expect(subject).toMatch(/^[\x20-\x7e]+$/);
   });

@@ -2,9 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { boundAlert } from '../../../src/alerts/eventAlert';
+import { boundRateAlert } from '../../../src/alerts/rateAlert';
 import { SinkError } from '../../../src/errors';
-import { fitAlert, fitAnyAlert } from '../../../src/sinks/alertMessage';
 import { kinesisBatchRef } from '../../../src/sinks/archiveLayout';
+import { snsAlertMessage } from '../../../src/sinks/aws/snsAlertMessage';
 import { LocalAlertSink } from '../../../src/sinks/local/LocalAlertSink';
 import { LocalArchiveSink } from '../../../src/sinks/local/LocalArchiveSink';
 import { hugeSample, testAlert, testRateAlert } from './testAlert';
@@ -61,7 +63,7 @@ describe('LocalAlertSink', () => {
     ).toEqual([alert, alert]);
   });
 
-  it('writes rate alerts as JSON Lines too, bounded as the SNS sink sends them', async () => {
+  it('writes rate alerts as JSON Lines too, bounded as every sink sends them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'local-'));
     const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1:5', ['5', '9'], 0);
     const rate = testRateAlert({ group: { app_id: null, configuration_set: 'x'.repeat(1_000) } });
@@ -74,11 +76,29 @@ describe('LocalAlertSink', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.kind)).toEqual(['event', 'rate']);
-    expect(lines[1]).toEqual(JSON.parse(JSON.stringify(fitAnyAlert(rate).alert)));
+    expect(lines[1]).toEqual(JSON.parse(JSON.stringify(boundRateAlert(rate))));
     expect(lines[1].group.configuration_set).toMatch(/…\[truncated \d+ chars\]$/);
+    // What the SNS sink sends as the JSON part of its message, the same alert.
+    expect(lines[1]).toEqual(JSON.parse(JSON.stringify(snsAlertMessage(rate).alert)));
   });
 
-  it('writes the alert the SNS sink would send: texts truncated, samples left out past 256 KiB', async () => {
+  it('writes the alert the SNS sink sends while it fits one SNS message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'local-'));
+    const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1:5', ['5', '9'], 0);
+    const alert = testAlert({
+      event_type: 'x'.repeat(1_000),
+      samples: Array.from({ length: 3 }, (_, i) => hugeSample(i)),
+    });
+    await new LocalAlertSink(dir).publish([alert], batch);
+    const written = JSON.parse(
+      readFileSync(join(dir, 'alerts/dt=1970-01-01/hour=00/kinesis/s/shardId-1_5_9.jsonl'), 'utf8'),
+    );
+    expect(written).toEqual(JSON.parse(JSON.stringify(snsAlertMessage(alert).alert)));
+    expect(written.event_type).toMatch(/…\[truncated \d+ chars\]$/);
+    expect(written).not.toHaveProperty('samples_omitted');
+  });
+
+  it('keeps every sample of an alert past 256 KiB, where the SNS sink leaves the last ones out', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'local-'));
     const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1:5', ['5', '9'], 0);
     const huge = testAlert({
@@ -93,9 +113,13 @@ describe('LocalAlertSink', () => {
       .trimEnd()
       .split('\n');
     const written = JSON.parse(line as string);
-    expect(written).toEqual(JSON.parse(JSON.stringify(fitAlert(huge).alert)));
+    const sent = snsAlertMessage(huge).alert;
+    expect(sent.samples_omitted).toBeGreaterThan(0);
+    expect(written).toEqual(
+      JSON.parse(JSON.stringify({ ...sent, samples: boundAlert(huge).samples, samples_omitted: undefined })),
+    );
     expect(written.event_type).toMatch(/…\[truncated \d+ chars\]$/);
-    expect(written.samples_omitted).toBeGreaterThan(0);
-    expect(written.samples.length + written.samples_omitted).toBe(20);
+    expect(written.samples).toHaveLength(20);
+    expect(written).not.toHaveProperty('samples_omitted');
   });
 });

@@ -1,5 +1,5 @@
-import type { RateAlert } from '../../../src/rates/rateAlert';
-import type { Alert, AlertSample } from '../../../src/rules/alerts';
+import type { Alert, AlertSample } from '../../../src/alerts/eventAlert';
+import type { RateAlert } from '../../../src/alerts/rateAlert';
 
 /** A small, valid alert (as aggregateAlerts makes them), with the given fields replaced. */
 export function testAlert(extra: Partial<Alert> = {}, i = 1): Alert {
@@ -21,7 +21,7 @@ export function testAlert(extra: Partial<Alert> = {}, i = 1): Alert {
   };
 }
 
-/** A small, valid rate alert (as evaluateRates makes them), with the given fields replaced. */
+/** A small, valid rate alert (as counterAlert makes them), with the given fields replaced. */
 export function testRateAlert(extra: Partial<RateAlert> = {}, i = 1): RateAlert {
   return {
     kind: 'rate',

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import { type Alert, MAX_ALERT_DESCRIPTION, MAX_ALERT_TEXT, truncateText } from '../rules/alerts';
 import type { RateGroupField } from '../rules/rateGroupKeys';
 import type { Severity } from '../rules/ruleSchema';
 import type { Outcome } from '../schema';
+import { truncateText } from '../truncateText';
+import { MAX_ALERT_DESCRIPTION, MAX_ALERT_TEXT } from './eventAlert';
 
 /**
- * One group of one rate rule over one window whose rate reached the rule's threshold (counterAlert). Carries
- * counts and identifiers only: group values are fields of the normalized record (campaign ids, configuration
- * sets…), counted after personal data was protected, and every text is bounded (boundRateAlert).
+ * A rate alert: one group of one rate rule over one window whose rate reached the rule's threshold
+ * (src/rates/counterAlert.ts makes it). Carries counts and identifiers only: group values are fields of the
+ * normalized record (campaign ids, configuration sets…), counted after personal data was protected, and every
+ * text is bounded (boundRateAlert).
  */
 export interface RateAlert {
   kind: 'rate';
@@ -44,17 +46,6 @@ export interface RateAlert {
   groups_alerting: number;
   /** Where the crossing was seen: `kinesis:<stream>/<shard>` or `firehose:<delivery stream>`. */
   batch: string;
-}
-
-/**
- * Any alert the processor sends: an event rule's aggregate (Alert, `kind: 'event'`) or a rate rule's
- * (RateAlert, `kind: 'rate'`). Sinks tell them apart by `kind` (isRateAlert); an alert read back from before
- * `kind` existed has none, and is an event alert.
- */
-export type AnyAlert = Alert | RateAlert;
-
-export function isRateAlert(alert: AnyAlert): alert is RateAlert {
-  return alert.kind === 'rate';
 }
 
 /**

@@ -1,16 +1,14 @@
 import fc from 'fast-check';
-import { type Alert, aggregateAlerts, boundAlert } from '../../../src/rules/alerts';
+import { alertBody, alertSubject } from '../../../src/alerts/alertText';
+import { type Alert, aggregateAlerts, boundAlert } from '../../../src/alerts/eventAlert';
 import { compileRules } from '../../../src/rules/compileRules';
 import {
-  alertBody,
-  alertSubject,
-  type FittedAlert,
-  type FittedAnyAlert,
-  fitAlert,
-  fitAnyAlert,
   SNS_LIMITS,
+  type SnsAlertMessage,
+  snsAlertMessage,
   snsMessageBytes,
-} from '../../../src/sinks/alertMessage';
+  snsSubject,
+} from '../../../src/sinks/aws/snsAlertMessage';
 import { normalizedRecord } from '../../helpers/factories';
 import { hugeSample, testAlert, testRateAlert } from './testAlert';
 
@@ -18,7 +16,7 @@ const LIMIT = 262_144;
 const utf8 = (s: string) => new TextEncoder().encode(s).length;
 
 /** The size SNS counts, computed independently of snsMessageBytes. */
-function snsSize(m: FittedAlert | FittedAnyAlert): number {
+function snsSize(m: SnsAlertMessage): number {
   let n = utf8(m.Message) + utf8(m.Subject);
   for (const [name, v] of Object.entries(m.MessageAttributes))
     n += utf8(name) + utf8(v.DataType) + utf8(v.StringValue);
@@ -30,7 +28,7 @@ const isWellFormed = (s: string) =>
 const jsonOf = (message: string) => JSON.parse(message.slice(message.indexOf('--- alert JSON ---\n') + 19));
 
 /** Checks every SNS rule on one fitted alert. */
-function expectAcceptedBySns(m: FittedAlert | FittedAnyAlert, limit = LIMIT): void {
+function expectAcceptedBySns(m: SnsAlertMessage, limit = LIMIT): void {
   expect(snsSize(m)).toBeLessThanOrEqual(limit);
   expect(snsMessageBytes(m)).toBe(snsSize(m));
   expect(m.Subject.length).toBeLessThan(100);
@@ -57,13 +55,13 @@ describe('snsMessageBytes', () => {
   });
 });
 
-describe('fitAlert', () => {
-  it('leaves a small alert as it is', () => {
+describe('snsAlertMessage of an event alert', () => {
+  it('leaves a small alert as it is: its text, the subject made an SNS subject', () => {
     const alert = testAlert();
-    const fitted = fitAlert(alert);
+    const fitted = snsAlertMessage(alert);
     expect(fitted.alert).toEqual(alert);
     expect(fitted.Message).toBe(alertBody(fitted.alert));
-    expect(fitted.Subject).toBe(alertSubject(alert));
+    expect(fitted.Subject).toBe(snsSubject(alertSubject(alert)));
     expect(Object.keys(fitted.MessageAttributes).sort()).toEqual([
       'app_id',
       'event_type',
@@ -87,7 +85,7 @@ describe('fitAlert', () => {
       status: 'y'.repeat(140_000),
     });
     const [alert] = aggregateAlerts([{ record, rules: rule ? [rule] : [] }], 'batch', 3);
-    const fitted = fitAlert(alert as Alert);
+    const fitted = snsAlertMessage(alert as Alert);
     expectAcceptedBySns(fitted);
     expect(snsSize(fitted)).toBeLessThan(4096);
     const sample = fitted.alert.samples[0];
@@ -100,7 +98,7 @@ describe('fitAlert', () => {
 
   it('leaves out the last samples, as few as possible, and says how many, when the whole is still too big', () => {
     const alert = testAlert({ count: 40, samples: Array.from({ length: 20 }, (_, i) => hugeSample(i)) });
-    const fitted = fitAlert(alert);
+    const fitted = snsAlertMessage(alert);
     expectAcceptedBySns(fitted);
     const kept = fitted.alert.samples.length;
     expect(kept).toBeGreaterThan(0);
@@ -113,7 +111,7 @@ describe('fitAlert', () => {
       `Samples (${kept} of 40, ${20 - kept} more left out to fit the SNS message size limit):`,
     );
     // One sample more would not have fitted.
-    const oneMore = fitAlert(
+    const oneMore = snsAlertMessage(
       { ...alert, samples: alert.samples.slice(0, kept + 1) },
       Number.POSITIVE_INFINITY,
     );
@@ -122,12 +120,12 @@ describe('fitAlert', () => {
 
   it('keeps every sample at exactly the limit and leaves one out a byte below it', () => {
     const alert = testAlert({ samples: Array.from({ length: 5 }, (_, i) => hugeSample(i, '\u00e9', 300)) });
-    const size = snsSize(fitAlert(alert, Number.POSITIVE_INFINITY));
-    const at = fitAlert(alert, size);
+    const size = snsSize(snsAlertMessage(alert, Number.POSITIVE_INFINITY));
+    const at = snsAlertMessage(alert, size);
     expect(at.alert.samples).toHaveLength(5);
     expect(at.alert).not.toHaveProperty('samples_omitted');
     expect(snsSize(at)).toBe(size);
-    const below = fitAlert(alert, size - 1);
+    const below = snsAlertMessage(alert, size - 1);
     expect(below.alert.samples).toHaveLength(4);
     expect(below.alert.samples_omitted).toBe(1);
     expect(snsSize(below)).toBeLessThanOrEqual(size - 1);
@@ -152,7 +150,7 @@ describe('fitAlert', () => {
       app_ids: Array.from({ length: 1000 }, (_, i) => name(i)),
       samples: [],
     });
-    const fitted = fitAlert(alert);
+    const fitted = snsAlertMessage(alert);
     expectAcceptedBySns(fitted);
     expect(Object.keys(fitted.alert.event_types)).toHaveLength(10);
     expect(fitted.alert.event_types_other).toBe(990 * 5);
@@ -166,7 +164,7 @@ describe('fitAlert', () => {
       event_types: { [`a${'x'.repeat(300)}`]: 1, [`b${'x'.repeat(300)}`]: 1 },
       app_ids: ['x'.repeat(300), 'y'.repeat(300)],
     });
-    const fitted = fitAlert(alert, 1500);
+    const fitted = snsAlertMessage(alert, 1500);
     expect(fitted.alert.event_types).toEqual({});
     expect(fitted.alert.event_types_other).toBe(2);
     expect(fitted.alert.app_ids).toEqual([]);
@@ -182,7 +180,7 @@ describe('fitAlert', () => {
       rule: 'r\r\n',
       samples: [{ event_id: 'e\u2028x', status: '\u0000\u0007' }],
     });
-    const fitted = fitAlert(alert);
+    const fitted = snsAlertMessage(alert);
     expectAcceptedBySns(fitted);
     expect(fitted.Message).not.toContain('\nFAKE LINE');
     expect(fitted.MessageAttributes.event_type?.StringValue).toBe('bad\ufffdtype\nFAKE LINE');
@@ -193,11 +191,11 @@ describe('fitAlert', () => {
 
   it('is deterministic and keeps the alert id: a retried batch sends the same message', () => {
     const alert = testAlert({ count: 40, samples: Array.from({ length: 20 }, (_, i) => hugeSample(i)) });
-    const a = fitAlert(alert);
-    const b = fitAlert(structuredClone(alert));
+    const a = snsAlertMessage(alert);
+    const b = snsAlertMessage(structuredClone(alert));
     expect(b).toEqual(a);
     expect(a.alert.alert_id).toBe(alert.alert_id);
-    expect(fitAlert(a.alert)).toEqual(a);
+    expect(snsAlertMessage(a.alert)).toEqual(a);
   });
 
   it('gives a message SNS accepts for any alert', () => {
@@ -227,7 +225,7 @@ describe('fitAlert', () => {
     });
     fc.assert(
       fc.property(alert, (fields) => {
-        const fitted = fitAlert(testAlert(fields as Partial<Alert>));
+        const fitted = snsAlertMessage(testAlert(fields as Partial<Alert>));
         expectAcceptedBySns(fitted);
         expect(boundAlert(fitted.alert)).toEqual(fitted.alert);
       }),
@@ -236,21 +234,37 @@ describe('fitAlert', () => {
   });
 });
 
-describe('alertSubject', () => {
+describe('snsSubject', () => {
   it('keeps the subject printable ASCII and under 100 characters', () => {
-    const subject = alertSubject(testAlert({ rule: `r-${'x'.repeat(120)}`, event_type: 'caf\u00e9\nnext' }));
+    const sns = (a: Alert) => snsSubject(alertSubject(a));
+    const subject = sns(testAlert({ rule: `r-${'x'.repeat(120)}`, event_type: 'caf\u00e9\nnext' }));
     expect(subject).toHaveLength(SNS_LIMITS.subjectChars);
     expect(subject.endsWith('...')).toBe(true);
     expect(subject).toMatch(/^[\x20-\x7e]+$/);
-    expect(alertSubject(testAlert({ event_type: 'caf\u00e9\nnext' }))).toBe('[HIGH] rule-1: 2 x caf??next');
+    expect(sns(testAlert({ event_type: 'caf\u00e9\nnext' }))).toBe('[HIGH] rule-1: 2 x caf??next');
+  });
+
+  it('does the same for a rate alert', () => {
+    const subject = snsSubject(
+      alertSubject(
+        testRateAlert({ group_by: ['campaign_id'], group: { campaign_id: `\u0007é${'c'.repeat(300)}` } }),
+      ),
+    );
+    expect(subject.length).toBeLessThanOrEqual(99);
+    expect(subject).toMatch(/^[\x20-\x7e]+$/);
   });
 });
 
-describe('fitAnyAlert', () => {
-  it('fits an event alert as fitAlert does, with kind: event among its attributes', () => {
-    const alert = testAlert();
-    expect(fitAnyAlert(alert)).toEqual(fitAlert(alert));
-    expect(fitAnyAlert(alert).MessageAttributes.kind).toEqual({ DataType: 'String', StringValue: 'event' });
+describe('snsAlertMessage of a rate alert', () => {
+  it('carries kind: event among the attributes of an event alert, kind: rate of a rate alert', () => {
+    expect(snsAlertMessage(testAlert()).MessageAttributes.kind).toEqual({
+      DataType: 'String',
+      StringValue: 'event',
+    });
+    expect(snsAlertMessage(testRateAlert()).MessageAttributes.kind).toEqual({
+      DataType: 'String',
+      StringValue: 'rate',
+    });
   });
 
   it('renders a rate alert with kind, severity, rule and the values its group has as attributes', () => {
@@ -258,7 +272,7 @@ describe('fitAnyAlert', () => {
       group_by: ['source', 'app_id', 'configuration_set'],
       group: { source: 'ses', app_id: null, configuration_set: 'marketing' },
     });
-    const fitted = fitAnyAlert(alert);
+    const fitted = snsAlertMessage(alert);
     expectAcceptedBySns(fitted);
     expect(fitted.alert).toEqual(alert);
     expect(fitted.Subject).toBe(
@@ -292,7 +306,7 @@ describe('fitAnyAlert', () => {
         source: '',
       },
     });
-    const fitted = fitAnyAlert(alert);
+    const fitted = snsAlertMessage(alert);
     expectAcceptedBySns(fitted);
     expect(snsSize(fitted)).toBeLessThan(64 * 1024);
     // The empty source is no attribute: SNS refuses empty values.
@@ -305,11 +319,11 @@ describe('fitAnyAlert', () => {
       description: 'd'.repeat(1_000),
       group: { configuration_set: 'c'.repeat(256) },
     });
-    const full = snsSize(fitAnyAlert(alert, Number.POSITIVE_INFINITY));
-    const noDescription = fitAnyAlert(alert, full - 1);
+    const full = snsSize(snsAlertMessage(alert, Number.POSITIVE_INFINITY));
+    const noDescription = snsAlertMessage(alert, full - 1);
     expect(noDescription.alert).not.toHaveProperty('description');
     expectAcceptedBySns(noDescription, full - 1);
-    const tight = fitAnyAlert(alert, snsSize(noDescription) - 1);
+    const tight = snsAlertMessage(alert, snsSize(noDescription) - 1);
     expect((tight.alert as { group: Record<string, string> }).group.configuration_set?.length).toBe(32);
   });
 });

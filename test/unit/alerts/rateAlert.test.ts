@@ -1,14 +1,9 @@
-import {
-  type AnyAlert,
-  boundRateAlert,
-  isRateAlert,
-  type RateAlert,
-  rateAlertId,
-} from '../../../src/rates/rateAlert';
-import { rateAlertBody, rateAlertMessage, rateAlertSubject } from '../../../src/rates/rateAlertMessage';
-import type { Alert } from '../../../src/rules/alerts';
+import { alertAttributes, alertBody, alertSubject } from '../../../src/alerts/alertText';
+import { type AnyAlert, boundAnyAlert, isRateAlert } from '../../../src/alerts/anyAlert';
+import type { Alert } from '../../../src/alerts/eventAlert';
+import { boundRateAlert, type RateAlert, rateAlertId } from '../../../src/alerts/rateAlert';
 
-/** A rate alert as evaluateRates makes them, with the given fields replaced. */
+/** A rate alert as counterAlert makes them, with the given fields replaced. */
 function rateAlert(over: Partial<RateAlert> = {}): RateAlert {
   return {
     kind: 'rate',
@@ -99,28 +94,32 @@ describe('AnyAlert', () => {
     const alerts: AnyAlert[] = [event, older, rateAlert()];
     expect(alerts.map(isRateAlert)).toEqual([false, false, true]);
   });
+
+  it('is bounded by its kind: boundAnyAlert bounds a rate alert as boundRateAlert does', () => {
+    const alert = rateAlert({ rule: 'x'.repeat(1_000) });
+    expect(boundAnyAlert(alert)).toEqual(boundRateAlert(alert));
+  });
 });
 
-describe('rateAlertMessage', () => {
-  it('has a subject of printable ASCII under 100 characters with the rate, the threshold and the group', () => {
-    expect(rateAlertSubject(rateAlert())).toBe(
+describe('the text of a rate alert', () => {
+  it('has a subject on one line with the rate, the threshold and the group', () => {
+    expect(alertSubject(rateAlert())).toBe(
       '[HIGH] email-bounce-rate-high: 6.2% >= 5% (31/500) configuration_set=marketing',
     );
-    const long = rateAlertSubject(
-      rateAlert({ group_by: ['campaign_id'], group: { campaign_id: `\u0007é${'c'.repeat(300)}` } }),
-    );
-    expect(long.length).toBeLessThanOrEqual(99);
-    expect(long).toMatch(/^[\x20-\x7e]+$/);
+    // Group values on one line; the SNS sink makes the subject ASCII and short (snsAlertMessage.test.ts).
+    expect(
+      alertSubject(rateAlert({ group_by: ['campaign_id'], group: { campaign_id: 'a\nb\u0007é' } })),
+    ).toBe('[HIGH] email-bounce-rate-high: 6.2% >= 5% (31/500) campaign_id=a b é');
   });
 
   it('names the other group and the rules without group_by', () => {
-    expect(rateAlertSubject(rateAlert({ overflow: true, group: {} }))).toMatch(/other groups/);
-    expect(rateAlertSubject(rateAlert({ group_by: [], group: {} }))).toMatch(/all records$/);
+    expect(alertSubject(rateAlert({ overflow: true, group: {} }))).toMatch(/other groups/);
+    expect(alertSubject(rateAlert({ group_by: [], group: {} }))).toMatch(/all records$/);
   });
 
   it('has a body a person can read, one value per line, ending with the alert as JSON', () => {
     const alert = rateAlert({ group: { configuration_set: 'a\nForged: line' } });
-    const body = rateAlertBody(alert);
+    const body = alertBody(alert);
     expect(body).toContain(
       'Rate: 31 bounced / 500 delivered+bounced = 6.2% (threshold 5%, at least 100 counted)',
     );
@@ -130,19 +129,19 @@ describe('rateAlertMessage', () => {
   });
 
   it("has filterable attributes: kind, severity, rule and the group's values", () => {
-    expect(rateAlertMessage(rateAlert()).MessageAttributes).toEqual({
-      kind: { DataType: 'String', StringValue: 'rate' },
-      severity: { DataType: 'String', StringValue: 'high' },
-      rule: { DataType: 'String', StringValue: 'email-bounce-rate-high' },
-      configuration_set: { DataType: 'String', StringValue: 'marketing' },
+    expect(alertAttributes(rateAlert())).toEqual({
+      kind: 'rate',
+      severity: 'high',
+      rule: 'email-bounce-rate-high',
+      configuration_set: 'marketing',
     });
-    const attributes = rateAlertMessage(
+    const attributes = alertAttributes(
       rateAlert({
         group_by: ['app_id', 'channel', 'campaign_id'],
         group: { app_id: null, channel: 'EMAIL', campaign_id: '' },
       }),
-    ).MessageAttributes;
-    // No attribute for a group value that is null or empty: SNS refuses empty values.
+    );
+    // No attribute for a group value that is null or empty.
     expect(Object.keys(attributes)).toEqual(['kind', 'severity', 'rule', 'channel']);
   });
 });

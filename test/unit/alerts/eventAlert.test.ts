@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Alert, aggregateAlerts, boundAlert } from '../../../src/alerts/eventAlert';
 import type { JsonObject } from '../../../src/decode';
 import { normalizeEvent } from '../../../src/normalize';
 import { PiiProtector } from '../../../src/pii';
-import { type Alert, aggregateAlerts, boundAlert } from '../../../src/rules/alerts';
 import { type CompiledRule, compileRules } from '../../../src/rules/compileRules';
 import { loadRules } from '../../../src/rules/loadRules';
 import { routeRecord } from '../../../src/rules/route';

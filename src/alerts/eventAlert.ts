@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { CompiledRule } from '../rules/compileRules';
+import type { Severity } from '../rules/ruleSchema';
 import type { Family, NormalizedRecord, Source } from '../schema';
-import type { CompiledRule } from './compileRules';
-import type { Severity } from './ruleSchema';
+import { truncateText } from '../truncateText';
 
 /**
  * Fields of a record that may appear in an alert. Chosen so that no address, phone number, IP address or
@@ -39,13 +40,14 @@ export const MAX_ALERT_DESCRIPTION = 1024;
 export const MAX_ALERT_LISTED = 10;
 
 /**
- * One message per rule per batch: a count, the spread, and a few redacted samples. Bounded: see boundAlert.
- * Rate rules alert with a RateAlert (src/rates/rateAlert.ts); `AnyAlert` there is the union of both kinds.
+ * An event alert: one per rule per batch, with a count, the spread, and a few redacted samples. Bounded: see
+ * boundAlert. Rate rules alert with a RateAlert (rateAlert.ts); AnyAlert (anyAlert.ts) is either kind. How it
+ * reads for a person is alertText.ts'; how a transport carries it is its sink's (src/sinks/).
  */
 export interface Alert {
   /**
-   * `event`: an alert of an event rule, as opposed to a rate alert (`kind: 'rate'`, src/rates/rateAlert.ts).
-   * Sinks and subscribers tell the two apart by it (the SNS message attribute `kind`).
+   * `event`: an alert of an event rule, as opposed to a rate alert (`kind: 'rate'`, rateAlert.ts). Sinks and
+   * subscribers tell the two apart by it (an attribute of the alert's text: alertAttributes).
    */
   kind: 'event';
   /** Deterministic: the same rule over the same records gives the same id, so a retried batch does not page twice. */
@@ -71,7 +73,10 @@ export interface Alert {
   /** Where the records came from: stream/shard/sequence range or delivery stream and record ids. */
   batch: string;
   samples: AlertSample[];
-  /** Samples left out so that the alert fits one SNS message (see fitAlert). */
+  /**
+   * Samples a transport left out so that the alert fits its message size limit (fitAlert; the SNS sink's
+   * 256 KiB). Absent while every sample is there.
+   */
   samples_omitted?: number;
 }
 
@@ -173,7 +178,7 @@ function sampleOf(record: NormalizedRecord): AlertSample {
  * values — cut to MAX_ALERT_TEXT characters, the description and the batch label to MAX_ALERT_DESCRIPTION,
  * each with a visible marker (`…[truncated 140000 chars]`), and event types and apps to the MAX_ALERT_LISTED
  * most frequent, the others counted. The alert id is left as it is: it is a hash, and it deduplicates.
- * Idempotent. aggregateAlerts returns bounded alerts; the sinks bound again whatever they are given.
+ * Idempotent. aggregateAlerts returns bounded alerts; the sinks bound again whatever they are given (boundAnyAlert).
  */
 export function boundAlert(alert: Alert): Alert {
   const text = (s: string) => truncateText(s, MAX_ALERT_TEXT);
@@ -216,16 +221,4 @@ export function boundAlert(alert: Alert): Alert {
   if (appsOther > 0) bounded.app_ids_other = appsOther;
   if (alert.samples_omitted !== undefined) bounded.samples_omitted = alert.samples_omitted;
   return bounded;
-}
-
-/**
- * `value`, or its beginning and `…[truncated N chars]` (N in UTF-16 units) so that the whole is at most `max`
- * characters: truncating again changes nothing. Never cuts a surrogate pair in two.
- */
-export function truncateText(value: string, max: number): string {
-  if (value.length <= max) return value;
-  let cut = Math.max(0, max - `…[truncated ${value.length} chars]`.length);
-  const last = value.charCodeAt(cut - 1);
-  if (last >= 0xd800 && last <= 0xdbff) cut--;
-  return `${value.slice(0, cut)}…[truncated ${value.length - cut} chars]`;
 }
