@@ -4,7 +4,9 @@
  *
  * A module may import modules of its own layer and of the layers below it, never one above: the data flows one
  * way (STYLE.md), and a reader can follow a record from a handler down to its outcome. Type-only imports
- * count (`tsPreCompilationDeps`): a type that climbs a layer is still a loop in the design.
+ * count (`tsPreCompilationDeps`): a type that climbs a layer is still a loop in the design. Within a layer,
+ * folders import each other one way too (`no-folder-cycle`): src/rates/ may import src/rules/, or the other way
+ * round, never both.
  *
  * To move a module to another layer, change its pattern here and say why in the commit.
  */
@@ -100,6 +102,19 @@ module.exports = {
       severity: 'error',
       comment:
         'a cycle has no top and no bottom: one module cannot be read, tested or moved without the other',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-folder-cycle',
+      severity: 'error',
+      comment:
+        'folders import each other one way: two folders (or more, around a loop) that import each other, even ' +
+        'through files that do not, are one design cut in two, and neither can be read or moved alone. Move ' +
+        'the shared piece to the folder that owns it, or to a leaf. Folders hold their subfolders: ' +
+        'src/sinks/aws/ importing src/observability/, which imports src/sinks/ports.ts, is a loop ' +
+        '(test/unit/dependencyRules.test.ts plants one)',
+      scope: 'folder',
       from: {},
       to: { circular: true },
     },
