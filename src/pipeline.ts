@@ -146,9 +146,12 @@ export interface PipelineOptions {
 }
 
 /**
- * The pure core: decode → normalize → enrich → route → serialize, for each record of a batch, in order.
- * Every input gets exactly one outcome — or, when `shouldStop` ends the run early, every input of the returned
- * prefix does; the rest are untouched. Nothing here does I/O or reads the clock (`shouldStop` may).
+ * The pure core: decode → normalize → enrich → route → protect → serialize, for each record of a batch, in
+ * order. Personal data is protected (PiiProtector) after routing — the rules see the record as the event wrote
+ * it — and before anything is written: the serialized line, the alert samples and `onRecord` all get the
+ * protected record. Every input gets exactly one outcome — or, when `shouldStop` ends the run early, every
+ * input of the returned prefix does; the rest are untouched. Nothing here does I/O or reads the clock
+ * (`shouldStop` may).
  */
 export function runPipeline(
   inputs: readonly InputRecord[],

@@ -6,9 +6,9 @@ import { truncateText } from '../truncateText';
 import { groupKeyOf, type RateWindowState, type RuleWindowCounts } from './rateWindowState';
 
 /**
- * Digits reserved for every count when the state's size is estimated. A Kinesis shard takes at most 1,000
- * records a second (Kinesis Data Streams quotas), so one shard's 900-second window counts at most 900,000
- * records: six digits. One more for margin.
+ * Digits reserved for every count when the state's size is estimated against a byte budget (the rollups count
+ * without one). One batch's hour holds far fewer records than 10 million: a Kinesis batch is at most 10,000
+ * records, a Firehose invocation at most 6 MB.
  */
 const COUNT_DIGITS = 7;
 /** The longest group value counted as it is; longer ones are cut (with a marker) as alert texts are. */

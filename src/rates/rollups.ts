@@ -8,13 +8,13 @@ import { decodedGroups, type RateWindowState } from './rateWindowState';
 
 /**
  * One line of the `rollups/` archive zone (gzip JSON Lines, read by Athena): how many records of one outcome
- * one rate rule counted for one group over one window. Counts add up: the rows of a window written in
- * several pieces (a window Lambda ended early, one object per Firehose invocation) sum to the rows of the
- * whole, so queries `sum(count)` and never pick one row.
+ * one rate rule counted for one group over one window (an hour of arrival). Counts add up: the rows of an hour
+ * written in several pieces (one object per Kinesis batch and per Firehose invocation, from every shard and
+ * both paths) sum to the rows of the whole, so queries `sum(count)` and never pick one row.
  *
  * Columns: strings, and `count` a bigint. A group column is present when the rule groups by it and the records
- * had a value; `overflow` marks a rule's `other` group (rows of before the rate store, when a window's state was full),
- * which has no group columns.
+ * had a value; `overflow` marks a rule's `other` group, which has no group columns: only in rows written before
+ * the shared rate store, whose per-window counts had a size bound (rollups count every group now).
  */
 export interface RollupRow {
   /** ISO-8601 UTC, fixed width (`2026-11-30T10:05:00.000Z`). */
@@ -36,11 +36,11 @@ export interface RollupRow {
 
 /**
  * The rollup rows of a window's counts: one per rule × group × outcome with a count above zero, in state order
- * (rule order, groups as first counted, outcomes in the vocabulary's order). From the state alone: a window
- * closes with the rules it was counted with.
+ * (rule order, groups as first counted, outcomes in the vocabulary's order). From the counts alone: the rows
+ * name the rules, outcomes and groups the counts were made with.
  *
  * @param state the window's counts (RateCounter.toState)
- * @param window the event's `window`
+ * @param window the window counted: an hour of arrival (openHourlyRollup)
  */
 export function rollupRows(state: RateWindowState, window: RateWindow): RollupRow[] {
   const { start, end } = windowTimes(window);

@@ -62,7 +62,7 @@ export class SnsAlertSink implements AlertSink {
     const { Subject, Message, MessageAttributes } = snsAlertMessage(alert);
     const entry: PublishBatchRequestEntry = {
       // Alert ids are 32 hex characters: valid batch entry ids, unique within a batch (one event alert per
-      // rule, one rate alert per rule and group).
+      // rule, one rate alert per rule, group and window).
       Id: alert.alert_id,
       Subject,
       Message,
