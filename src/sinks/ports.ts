@@ -63,10 +63,11 @@ export interface PublishResult {
 }
 
 /**
- * Port for alerts: event alerts and rate alerts (AnyAlert, told apart by `kind`; src/alerts/). Every adapter
- * delivers each alert whole, bounded (boundAnyAlert) and in one piece: its transport's limits are its own to
- * meet (alertText gives the text; fitAlert makes an alert smaller for a size limit), since an alert the
- * transport refuses would fail its batch on every retry. Sending the same alerts again (a retried batch, same
+ * Port for alerts: event alerts and rate alerts (AnyAlert, told apart by `kind`; src/alerts/), bounded as
+ * aggregateAlerts and counterAlert make them (boundAnyAlert bounds again whatever an adapter is given). Every
+ * adapter delivers each alert as one message of its transport, and meets that transport's limits itself
+ * (alertText gives the text; fitAlert makes the alert smaller for a size limit): an alert the transport
+ * refuses would fail its batch on every retry. Sending the same alerts again (a retried batch, the same
  * `alert_id`s) must be harmless: deduplicated, overwritten, or left to subscribers to drop. Returns the ids of
  * the alerts not accepted; throwing means none was.
  */
