@@ -2,7 +2,7 @@ import { DeadlineError, SinkError } from '../errors';
 import type { AlertMatch, ProcessedRecord } from '../pipeline';
 import type { AnyAlert, RateAlert } from '../rates/rateAlert';
 import { aggregateAlerts } from '../rules/alerts';
-import { planArchiveObjects } from '../sinks/archiveLayout';
+import { planArchiveObjects } from '../sinks/archiveObjects';
 import type {
   ArchiveObject,
   ArchiveZone,

@@ -19,8 +19,8 @@ export interface KinesisEnvelope {
   inputs: InputRecord[];
   /** `eventSourceARN` of the first record that has one. */
   streamArn?: string;
-  /** `eventID` (`shardId-…:sequence`) of the first record that has one. */
-  eventId?: string;
+  /** The shard of the batch: from the `eventID` (`shardId-…:sequence`) of the first record that has one. */
+  shard?: string;
 }
 
 /** A Firehose transformation event as read. */
@@ -122,11 +122,12 @@ export function readKinesisEvent(event: unknown, nowMs: number): KinesisEnvelope
     eventId ??= text(r?.eventID);
   }
   if (!complete) fillArrivals(inputs, arrivals, nowMs);
+  const shard = eventId?.split(':')[0];
   return {
     wellFormed: true,
     inputs,
     ...(streamArn !== undefined && { streamArn }),
-    ...(eventId !== undefined && { eventId }),
+    ...(shard !== undefined && { shard }),
   };
 }
 

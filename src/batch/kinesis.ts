@@ -6,7 +6,8 @@ import { RateTally } from '../rates/RateTally';
 import { openHourlyRollup } from '../rates/rollups';
 import { rateBatchId, sequenceKey } from '../rates/sequenceKey';
 import type { NormalizedRecord } from '../schema';
-import { kinesisBatchRef, planRollupObjects } from '../sinks/archiveLayout';
+import { planRollupObjects } from '../sinks/archiveObjects';
+import { kinesisBatchRef } from '../sinks/batchRef';
 import { hasTumblingWindow, nameSafeIds, readKinesisEvent } from './envelope';
 import { type BatchConfig, type BatchContext, type BatchLogLines, openAnalytics, runBatch } from './run';
 
@@ -62,7 +63,8 @@ export async function processKinesisBatch(
   const inputs = envelope.inputs;
   if (inputs.length === 0) return respond([], windowed);
   const firstArrivalMs = (inputs[0] as InputRecord).ingestMs;
-  const shard = envelope.eventId?.split(':')[0] ?? 'unknown-shard';
+  // One shard for the batch's name and for its rate lane.
+  const shard = envelope.shard ?? 'unknown-shard';
   const rollup = ctx.rateRules.length > 0 ? openHourlyRollup(ctx.rateRules) : undefined;
   const tally =
     ctx.rates !== undefined && ctx.rateRules.length > 0 ? new RateTally(ctx.rateRules) : undefined;
@@ -73,12 +75,7 @@ export async function processKinesisBatch(
     tally?.add(record, index);
   };
   const batchRef = (processed: readonly ProcessedRecord[]) =>
-    kinesisBatchRef(
-      envelope.streamArn,
-      envelope.eventId,
-      nameSafeIds(processed.map((p) => p.input.id)),
-      firstArrivalMs,
-    );
+    kinesisBatchRef(envelope.streamArn, shard, nameSafeIds(processed.map((p) => p.input.id)), firstArrivalMs);
   const run = await runBatch(ctx, {
     path: 'kinesis',
     inputs,

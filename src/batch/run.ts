@@ -15,7 +15,7 @@ import {
   runPipeline,
 } from '../pipeline';
 import type { RatePlan, RateTally } from '../rates/RateTally';
-import { planAnalyticsObjects } from '../sinks/archiveLayout';
+import { planAnalyticsObjects } from '../sinks/archiveObjects';
 import type { ArchiveZone, BatchRef, DeliveryResult, Sinks } from '../sinks/ports';
 import type { RateStore } from '../sinks/rateStore';
 import { countRates, type RateCountingResult, type RateGuard, settleRateAlerts } from './countRates';

@@ -1,6 +1,6 @@
 import type { InputRecord } from '../pipeline';
 import type { NormalizedRecord } from '../schema';
-import { asArchiveLine, inputOfArchiveLine } from '../sinks/archiveLayout';
+import { asArchiveLine, inputOfArchiveLine } from '../sinks/archiveLine';
 import { fragments, type InputFragment } from './readInput';
 
 /**

@@ -4,7 +4,7 @@ import { AnalyticsTally } from '../../src/analytics/AnalyticsTally';
 import { ANALYTICS_FIELDS, type AnalyticsRow } from '../../src/analytics/analyticsRow';
 import { processFirehoseBatch } from '../../src/batch/firehose';
 import { processKinesisBatch } from '../../src/batch/kinesis';
-import { planAnalyticsObjects } from '../../src/sinks/archiveLayout';
+import { planAnalyticsObjects } from '../../src/sinks/archiveObjects';
 import type { ArchiveObject, BatchRef } from '../../src/sinks/ports';
 import {
   allowedOn,

@@ -5,9 +5,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { SinkError } from '../../../src/errors';
 import type { Alert } from '../../../src/rules/alerts';
 import { alertBody, alertSubject, snsMessageBytes } from '../../../src/sinks/alertMessage';
-import { kinesisBatchRef } from '../../../src/sinks/archiveLayout';
 import { S3ArchiveSink } from '../../../src/sinks/aws/S3ArchiveSink';
 import { chunkEntries, SnsAlertSink } from '../../../src/sinks/aws/SnsAlertSink';
+import { kinesisBatchRef } from '../../../src/sinks/batchRef';
 import { hugeSample, testAlert, testRateAlert } from './testAlert';
 
 const s3Mock = mockClient(S3Client);
@@ -17,12 +17,7 @@ beforeEach(() => {
   snsMock.reset();
 });
 
-const batch = kinesisBatchRef(
-  'arn:aws:kinesis:us-east-1:1:stream/s',
-  'shardId-000000000001:1',
-  ['1', '2'],
-  0,
-);
+const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-000000000001', ['1', '2'], 0);
 const object = {
   zone: 'raw' as const,
   key: 'raw/dt=1970-01-01/hour=00/kinesis/s/x.jsonl.gz',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { SinkError } from '../../../src/errors';
 import { fitAlert, fitAnyAlert } from '../../../src/sinks/alertMessage';
-import { kinesisBatchRef } from '../../../src/sinks/archiveLayout';
+import { kinesisBatchRef } from '../../../src/sinks/batchRef';
 import { LocalAlertSink } from '../../../src/sinks/local/LocalAlertSink';
 import { LocalArchiveSink } from '../../../src/sinks/local/LocalArchiveSink';
 import { hugeSample, testAlert, testRateAlert } from './testAlert';
@@ -43,7 +43,7 @@ describe('LocalAlertSink', () => {
     const dir = mkdtempSync(join(tmpdir(), 'local-'));
     const batch = kinesisBatchRef(
       'arn:aws:kinesis:us-east-1:1:stream/s',
-      'shardId-1:5',
+      'shardId-1',
       ['5', '9'],
       Date.UTC(2025, 10, 20, 13),
     );
@@ -63,7 +63,7 @@ describe('LocalAlertSink', () => {
 
   it('writes rate alerts as JSON Lines too, bounded as the SNS sink sends them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'local-'));
-    const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1:5', ['5', '9'], 0);
+    const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1', ['5', '9'], 0);
     const rate = testRateAlert({ group: { app_id: null, configuration_set: 'x'.repeat(1_000) } });
     await new LocalAlertSink(dir).publish([testAlert(), rate], batch);
     const lines = readFileSync(
@@ -80,7 +80,7 @@ describe('LocalAlertSink', () => {
 
   it('writes the alert the SNS sink would send: texts truncated, samples left out past 256 KiB', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'local-'));
-    const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1:5', ['5', '9'], 0);
+    const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1', ['5', '9'], 0);
     const huge = testAlert({
       event_type: 'x'.repeat(140_000),
       samples: Array.from({ length: 20 }, (_, i) => hugeSample(i)),
