@@ -96,7 +96,6 @@ export async function processFirehoseBatch(
     },
     batchRef: () => batch,
     zones: config.firehoseArchiveRaw ? ZONES_WITH_RAW : ZONES,
-    config,
     remainingMs,
     // Firehose takes every record back or none: nothing is written, and the retry processes the whole batch.
     whenCutShort: 'fail',

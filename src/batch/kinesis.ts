@@ -9,11 +9,10 @@ import type { NormalizedRecord } from '../schema';
 import { planRollupObjects } from '../sinks/archiveObjects';
 import { kinesisBatchRef } from '../sinks/batchRef';
 import { hasTumblingWindow, nameSafeIds, readKinesisEvent } from './envelope';
-import { type BatchConfig, type BatchContext, type BatchLogLines, openAnalytics, runBatch } from './run';
+import { type BatchContext, type BatchLogLines, openAnalytics, runBatch } from './run';
 
 /** What the Kinesis path needs (a `Runtime` is one). */
 export interface KinesisContext extends BatchContext {
-  readonly config: BatchConfig;
   /** Counted into the shared rate store (when there is one) and into the batch's rollups. */
   readonly rateRules: readonly CompiledRateRule[];
 }
@@ -84,7 +83,6 @@ export async function processKinesisBatch(
     // attempt (another range) writes other objects — no record is archived twice.
     batchRef,
     zones: ZONES,
-    config: ctx.config,
     remainingMs,
     whenCutShort: 'deliver',
     // Every processed record's analytics rows, per hour of arrival, under the batch's name (the tail handed back

@@ -311,7 +311,6 @@ async function run(
     process: () => processItems(batch, runtime.settings, onRecord),
     batchRef: () => ref,
     zones: opts.stdout === true ? NO_ZONES : ZONES,
-    config: runtime.config,
     ...(rollup !== undefined && {
       additional: () => ({ batch: ref, objects: planRollupObjects(ref, rollup.rows()), alerts: [] }),
     }),

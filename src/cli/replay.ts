@@ -196,7 +196,6 @@ async function replayObjects(
       },
       batchRef: () => batch,
       zones: ZONES,
-      config: runtime.config,
       ...(batchRates !== undefined && { rates: batchRates }),
       analytics,
     });

@@ -57,7 +57,7 @@ export function createAwsSinks(
       bucket,
       prefix,
       gzipLevel: config.archive.gzipLevel,
-      onCall: (attempts, ok) => telemetry.sinkCall('archive', attempts, ok),
+      onCall: (attempts) => telemetry.sinkCall('archive', attempts),
       ...(kmsKeyId !== undefined && { kmsKeyId }),
       ...(pii.fingerprint !== undefined && { piiKeyFingerprint: pii.fingerprint }),
       ...(pii.refuseOtherKey === true && { refuseOtherPiiKey: true }),
@@ -65,7 +65,7 @@ export function createAwsSinks(
     alerts: new SnsAlertSink(sns, {
       topicArn,
       onFailure: (detail) => logger.warn('SNS did not accept alerts', detail),
-      onCall: (attempts, ok) => telemetry.sinkCall('alerts', attempts, ok),
+      onCall: (attempts) => telemetry.sinkCall('alerts', attempts),
     }),
     ...(rateTable !== undefined && {
       rates: new DynamoRateStore(
