@@ -174,7 +174,7 @@ const NAME_SAFE_ID = /^[0-9A-Za-z.=-]{1,128}$/;
  * real sequence number), else `x` + a hash of it — an id with `/`, `_`, non-ASCII or 10 KB of text would break
  * the key layout, exceed S3's 1,024-byte key or be refused as metadata, and the batch would fail forever.
  */
-export function nameSafeId(id: string): string {
+function nameSafeId(id: string): string {
   return NAME_SAFE_ID.test(id) ? id : `x${sha256Hex(id).slice(0, 31)}`;
 }
 

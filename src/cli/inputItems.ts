@@ -36,7 +36,7 @@ export async function* readItems(
 }
 
 /** The records of one top-level value. */
-export function* itemsOf(f: InputFragment, id: string, fallbackMs: number): Generator<InputItem> {
+function* itemsOf(f: InputFragment, id: string, fallbackMs: number): Generator<InputItem> {
   if (f.bytes !== undefined) {
     yield raw({ id, data: f.bytes, ingestMs: fallbackMs });
     return;

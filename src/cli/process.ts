@@ -57,7 +57,7 @@ export interface ProcessOptions {
  * normalized object per dt/hour partition, one quarantine object and one alerts file: batches of a fixed
  * 500 records turned a 215 MB export into 20,025 files.
  */
-export const BATCH_BYTES = 8 * 1024 * 1024;
+const BATCH_BYTES = 8 * 1024 * 1024;
 /** Default `--batch-size`: the most records a Kinesis event source mapping hands one invocation. */
 export const BATCH_RECORDS = 10_000;
 

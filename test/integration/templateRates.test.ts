@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { compileRateRules } from '../../src/rates/compileRateRules';
 import { RateCounter } from '../../src/rates/RateCounter';
 import { RATE_GROUP_KEYS } from '../../src/rates/rateGroupKeys';
-import { type RollupRow, rollupRecords, rollupRows } from '../../src/rates/rollups';
+import { type RollupRow, rollupRows } from '../../src/rates/rollups';
 import type { RateRuleSpec } from '../../src/rules/ruleSchema';
 import type { NormalizedRecord } from '../../src/schema';
 import {
@@ -23,6 +23,7 @@ import {
 } from '../helpers/cfnTemplate';
 import { normalizedRecord } from '../helpers/factories';
 import { type GlueColumn, type GlueTable, glueTable, glueViolations } from '../helpers/glue';
+import { rollupRecords } from '../helpers/rollups';
 import { ROOT, slsPackage } from '../helpers/sls';
 
 /**

@@ -2,14 +2,9 @@ import fc from 'fast-check';
 import type { CompiledRateRule } from '../../../src/rates/compileRateRules';
 import { RateCounter } from '../../../src/rates/RateCounter';
 import { RATE_GROUP_KEYS } from '../../../src/rates/rateGroupKeys';
-import {
-  openHourlyRollup,
-  type RollupRow,
-  rollupRecords,
-  rollupRows,
-  sumRollups,
-} from '../../../src/rates/rollups';
+import { openHourlyRollup, type RollupRow, rollupRows } from '../../../src/rates/rollups';
 import type { NormalizedRecord } from '../../../src/schema';
+import { rollupRecords, sumRollups } from '../../helpers/rollups';
 import { compile, RULES, rateSpec, rec, recordArb, splitAt } from './helpers';
 
 const WINDOW = { start: '2026-11-30T10:00:00Z', end: '2026-11-30T10:05:00Z' };
