@@ -1,4 +1,4 @@
-import type { NormalizedRecord } from '../schema';
+import type { GlueFields, NormalizedRecord } from '../schema';
 import { isoFromMs, MAX_EPOCH_MS } from '../time';
 import type { CompiledRateRule } from './compileRateRules';
 import { RateCounter } from './RateCounter';
@@ -33,6 +33,27 @@ export interface RollupRow {
   outcome: string;
   count: number;
 }
+
+/**
+ * Every field of {@link RollupRow}, in order, with its Athena column type: the columns of the Glue table `rollups`
+ * and of the DDL in docs/rates.md §8 (test/unit/columns.test.ts). It does not compile until a new field of the
+ * row is listed here, with a type its values fit.
+ */
+export const ROLLUP_FIELDS = {
+  window_start: 'string',
+  window_end: 'string',
+  rule: 'string',
+  app_id: 'string',
+  campaign_id: 'string',
+  journey_id: 'string',
+  configuration_set: 'string',
+  channel: 'string',
+  source: 'string',
+  attributes: 'map<string,string>',
+  overflow: 'boolean',
+  outcome: 'string',
+  count: 'bigint',
+} as const satisfies GlueFields<RollupRow>;
 
 /**
  * The rollup rows of a window's counts: one per rule × group × outcome with a count above zero, in state order
