@@ -210,7 +210,7 @@ export function loadConfig(env: Env, packaged: RoutingConfig | undefined = DEPLO
  * the SES and the SMS set it creates, which share one name). Each is a metric dimension value: the bound keeps the
  * number of metrics (sets × channels × outcomes) small.
  */
-export const MAX_METRIC_CONFIGURATION_SETS = 10;
+const MAX_METRIC_CONFIGURATION_SETS = 10;
 
 /** `a,b,,c`: the names, without empty items or repeats, each as SES and End User Messaging name them. */
 function configurationSetList(value: string | undefined): readonly string[] {

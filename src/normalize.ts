@@ -22,7 +22,7 @@ export const ENVELOPES: readonly Envelope[] = [EVENTBRIDGE, SNS];
  * `eventType`/`notificationType` with a `mail` object is SES; a `registrationDetails` object is an End User
  * Messaging registration; any other `eventType` is End User Messaging.
  */
-export const SOURCES_BY_SHAPE: readonly SourceAdapter[] = [PINPOINT, SES, REGISTRATION, END_USER_MESSAGING];
+const SOURCES_BY_SHAPE: readonly SourceAdapter[] = [PINPOINT, SES, REGISTRATION, END_USER_MESSAGING];
 
 /**
  * Envelopes unwrapped at most, one inside the other (EventBridge → SNS topic → Firehose is two). Past that an

@@ -148,7 +148,7 @@ async function createSinks(
   }
   // Loaded only for SINKS=aws: local runs never load the AWS SDK.
   const { createAwsSinks } = await import('./sinks/aws/createAwsSinks');
-  return createAwsSinks(config, logger, (sink, attempts, ok) => telemetry.sinkCall(sink, attempts, ok), pii);
+  return createAwsSinks(config, logger, (sink, attempts) => telemetry.sinkCall(sink, attempts), pii);
 }
 
 async function resolvePiiKey(

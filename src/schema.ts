@@ -1,6 +1,8 @@
 /**
  * Normalized schema v1: one flat-ish JSON object per event, whatever the source.
  * Documented field by field in docs/schema.md (with the Athena DDL). Null fields are omitted, never written.
+ * {@link NORMALIZED_FIELDS} lists every field with its Athena column type and its personal-data policy: the one
+ * list the Glue tables, the DDL of docs/schema.md and the PII protector follow.
  */
 export const SCHEMA_VERSION = 1;
 
@@ -164,3 +166,167 @@ export interface NormalizedRecord {
   attributes?: Record<string, string>;
   metrics?: Record<string, number>;
 }
+
+/**
+ * How the PII mode treats a field of the normalized record (docs/schema.md §5):
+ * - `computed`: written by the processor from a closed vocabulary, a clock or a hash; never holds input text;
+ * - `config`: from the deployment's own configuration (APP_METADATA, tag rules);
+ * - `number`: a number or a boolean;
+ * - `minted`: an identifier that AWS or the sender's own infrastructure mints — message, event, campaign, journey,
+ *   application, RCS agent and registration ids, configuration set names — never a recipient: copied as received
+ *   and never scanned, so that it joins with the service's own records (an SMS message id `1111-2222-3333` has
+ *   the digits of a phone number, and stays one id);
+ * - `identifier`: any other string copied from the event (user-chosen ids such as `endpoint_id` and `user_id`,
+ *   event types, statuses, device strings): replaced whole by a token when it holds an email address, a phone
+ *   number or an IP address;
+ * - `account`: an AWS account id (12 digits, kept); anything else in it is treated as an `identifier`;
+ * - `text`: free text: each email address, phone number and IP address in it is replaced by a token;
+ * - `url`: query and fragment cut, then scrubbed like `text`;
+ * - `personal`: written by the protector itself according to the mode (raw values only in `keep` mode);
+ * - `attributes` / `metrics`: maps whose keys (and, for attributes, values) are protected.
+ */
+export type FieldPolicy =
+  | 'computed'
+  | 'config'
+  | 'number'
+  | 'minted'
+  | 'identifier'
+  | 'account'
+  | 'text'
+  | 'url'
+  | 'personal'
+  | 'attributes'
+  | 'metrics';
+
+/** The Glue (Hive) column types of the archive's Athena tables (infra/glue.yml). */
+export type GlueType =
+  | 'string'
+  | 'int'
+  | 'bigint'
+  | 'double'
+  | 'boolean'
+  | 'array<string>'
+  | 'map<string,string>'
+  | 'map<string,double>';
+
+/** The Glue types a value of type `T` may be read as once written as JSON (a number: `int`, `bigint` or `double`). */
+export type GlueTypeOf<T> = T extends string
+  ? 'string'
+  : T extends number
+    ? 'int' | 'bigint' | 'double'
+    : T extends boolean
+      ? 'boolean'
+      : T extends readonly string[]
+        ? 'array<string>'
+        : T extends Readonly<Record<string, string>>
+          ? 'map<string,string>'
+          : T extends Readonly<Record<string, number>>
+            ? 'map<string,double>'
+            : never;
+
+/** Every field any member of the union `Row` may carry. */
+type FieldOf<Row> = Row extends unknown ? keyof Row : never;
+/** The values (`undefined` aside) any member of `Row` gives field `K`. */
+type ValueOf<Row, K extends PropertyKey> = Row extends unknown
+  ? K extends keyof Row
+    ? Exclude<Row[K], undefined>
+    : never
+  : never;
+
+/**
+ * The Glue type of every field of a row type (a union of row kinds too), for a list declared with
+ * `satisfies GlueFields<Row>`: it does not compile while a field of `Row` is missing, a key is no field of `Row`,
+ * or a type does not fit the field's values. A table's columns are the fields in the list's order, but its
+ * partition keys (which Athena reads from the object's path).
+ */
+export type GlueFields<Row> = { readonly [K in FieldOf<Row>]: GlueTypeOf<ValueOf<Row, K>> };
+
+/**
+ * Every field of {@link NormalizedRecord}, in the order records write them, with its Athena column type and its
+ * {@link FieldPolicy}: the columns of the Glue tables `messaging_events` (but its partition keys source, family,
+ * dt, hour) and `messaging_events_archive` (but dt, hour) and of the DDL in docs/schema.md §7
+ * (test/unit/columns.test.ts), and the PII protector's policy of each field (src/pii/fieldPolicy.ts). It does
+ * not compile until a new field of `NormalizedRecord` is listed here, with a type its values fit and a policy.
+ */
+export const NORMALIZED_FIELDS = {
+  schema_version: { type: 'int', pii: 'computed' },
+  event_id: { type: 'string', pii: 'computed' },
+  source_event_id: { type: 'string', pii: 'minted' },
+  source: { type: 'string', pii: 'computed' },
+  family: { type: 'string', pii: 'computed' },
+  event_type: { type: 'string', pii: 'identifier' },
+  outcome: { type: 'string', pii: 'computed' },
+  event_time: { type: 'string', pii: 'computed' },
+  arrival_time: { type: 'string', pii: 'computed' },
+  ingest_time: { type: 'string', pii: 'computed' },
+  dt: { type: 'string', pii: 'computed' },
+  hour: { type: 'string', pii: 'computed' },
+  app_id: { type: 'string', pii: 'minted' },
+  app_name: { type: 'string', pii: 'config' },
+  app_environment: { type: 'string', pii: 'config' },
+  app_owner: { type: 'string', pii: 'config' },
+  account_id: { type: 'string', pii: 'account' },
+  configuration_set: { type: 'string', pii: 'minted' },
+  endpoint_id: { type: 'string', pii: 'identifier' },
+  user_id: { type: 'string', pii: 'identifier' },
+  session_id: { type: 'string', pii: 'identifier' },
+  session_duration_ms: { type: 'bigint', pii: 'number' },
+  campaign_id: { type: 'string', pii: 'minted' },
+  campaign_activity_id: { type: 'string', pii: 'minted' },
+  treatment_id: { type: 'string', pii: 'minted' },
+  journey_id: { type: 'string', pii: 'minted' },
+  journey_run_id: { type: 'string', pii: 'minted' },
+  journey_activity_id: { type: 'string', pii: 'minted' },
+  channel: { type: 'string', pii: 'computed' },
+  delivery_type: { type: 'string', pii: 'identifier' },
+  message_id: { type: 'string', pii: 'minted' },
+  message_type: { type: 'string', pii: 'identifier' },
+  message_parts: { type: 'int', pii: 'number' },
+  status: { type: 'string', pii: 'identifier' },
+  status_message: { type: 'string', pii: 'text' },
+  status_code: { type: 'string', pii: 'identifier' },
+  is_final: { type: 'boolean', pii: 'number' },
+  rcs_business_id: { type: 'string', pii: 'minted' },
+  rcs_agent_country: { type: 'string', pii: 'identifier' },
+  conversation_id: { type: 'string', pii: 'minted' },
+  registration_id: { type: 'string', pii: 'minted' },
+  country: { type: 'string', pii: 'identifier' },
+  price_usd: { type: 'double', pii: 'number' },
+  carrier_fee_usd: { type: 'double', pii: 'number' },
+  session_fee_usd: { type: 'double', pii: 'number' },
+  delivery_latency_ms: { type: 'bigint', pii: 'number' },
+  bounce_type: { type: 'string', pii: 'computed' },
+  bounce_sub_type: { type: 'string', pii: 'identifier' },
+  complaint_type: { type: 'string', pii: 'identifier' },
+  reject_reason: { type: 'string', pii: 'text' },
+  link: { type: 'string', pii: 'url' },
+  user_agent: { type: 'string', pii: 'personal' },
+  user_agent_class: { type: 'string', pii: 'computed' },
+  user_agent_hash: { type: 'string', pii: 'personal' },
+  recipient: { type: 'string', pii: 'personal' },
+  recipient_hash: { type: 'string', pii: 'personal' },
+  recipient_count: { type: 'int', pii: 'number' },
+  sender: { type: 'string', pii: 'personal' },
+  sender_hash: { type: 'string', pii: 'personal' },
+  ip_address: { type: 'string', pii: 'personal' },
+  ip_hash: { type: 'string', pii: 'personal' },
+  email_domain: { type: 'string', pii: 'identifier' },
+  phone_country: { type: 'string', pii: 'identifier' },
+  endpoint_channel_type: { type: 'string', pii: 'identifier' },
+  endpoint_status: { type: 'string', pii: 'identifier' },
+  endpoint_opt_out: { type: 'string', pii: 'identifier' },
+  device_platform: { type: 'string', pii: 'identifier' },
+  device_make: { type: 'string', pii: 'identifier' },
+  device_model: { type: 'string', pii: 'identifier' },
+  locale: { type: 'string', pii: 'identifier' },
+  app_version: { type: 'string', pii: 'identifier' },
+  sdk_name: { type: 'string', pii: 'identifier' },
+  tags: { type: 'array<string>', pii: 'config' },
+  attributes: { type: 'map<string,string>', pii: 'attributes' },
+  metrics: { type: 'map<string,double>', pii: 'metrics' },
+} as const satisfies {
+  readonly [K in FieldOf<NormalizedRecord>]: {
+    readonly type: GlueTypeOf<ValueOf<NormalizedRecord, K>>;
+    readonly pii: FieldPolicy;
+  };
+};

@@ -1,3 +1,5 @@
+import type { GlueFields } from '../schema';
+
 /**
  * One line of the `analytics/` archive zone (gzip JSON Lines, docs/analytics.md §2), as the batches write it and
  * the `analytics` Glue table reads it. Two kinds, told apart by `kind`. Every field is optional but those the
@@ -41,34 +43,35 @@ export interface AnalyticsQuarantineRow {
 export type AnalyticsRow = AnalyticsMessagesRow | AnalyticsQuarantineRow;
 
 /**
- * Every field a row may carry, in the order rows write them: the `analytics` table's columns
- * (infra/glue.yml, checked by test/integration/templateAnalytics.test.ts) — but `hour`, which Athena reads
- * from the object's `hour=` partition (a table cannot have a data column and a partition key of one name; the
- * object is filed under its rows' hour, so the two agree).
+ * Every field a row may carry, in the order rows write them, with its Athena column type: the columns of the Glue
+ * table `analytics` and of the DDL in docs/analytics.md (test/unit/columns.test.ts) — but `hour`, which Athena
+ * reads from the object's `hour=` partition (a table cannot have a data column and a partition key of one name;
+ * the object is filed under its rows' hour, so the two agree). It does not compile until a new field of either
+ * kind of row is listed here, with a type its values fit.
  */
-export const ANALYTICS_FIELDS = [
-  'kind',
-  'hour',
-  'source',
-  'family',
-  'channel',
-  'app_id',
-  'configuration_set',
-  'journey_id',
-  'campaign',
-  'outcome',
-  'mailbox_provider',
-  'bounce_type',
-  'bounce_sub_type',
-  'complaint_type',
-  'status',
-  'country',
-  'reason',
-  'count',
-  'price_usd',
-  'carrier_fee_usd',
-  'other',
-] as const;
+export const ANALYTICS_FIELDS = {
+  kind: 'string',
+  hour: 'string',
+  source: 'string',
+  family: 'string',
+  channel: 'string',
+  app_id: 'string',
+  configuration_set: 'string',
+  journey_id: 'string',
+  campaign: 'string',
+  outcome: 'string',
+  mailbox_provider: 'string',
+  bounce_type: 'string',
+  bounce_sub_type: 'string',
+  complaint_type: 'string',
+  status: 'string',
+  country: 'string',
+  reason: 'string',
+  count: 'bigint',
+  price_usd: 'double',
+  carrier_fee_usd: 'double',
+  other: 'boolean',
+} as const satisfies GlueFields<AnalyticsRow>;
 
 /** The value a merged row (`other: true`) has in place of the ids it merges. */
 export const MERGED_VALUE = '(other)';

@@ -37,9 +37,15 @@ export interface Deadline {
    * Costs one `getRemainingTimeInMillis()` call (a clock read) and a subtraction.
    */
   readonly stopRecords: () => boolean;
+  /**
+   * Milliseconds the writes may still take: what is left before the margin (Infinity outside Lambda). Each write
+   * is aborted when it runs out, and none is started after, so that the handler can still answer.
+   */
+  readonly writeBudgetMs: () => number;
 }
 
 const NEVER = () => false;
+const UNBOUNDED = () => Number.POSITIVE_INFINITY;
 
 /**
  * Starts the deadline of an invocation. Without a clock (outside Lambda) nothing ever stops.
@@ -58,6 +64,7 @@ export function startDeadline(remainingMs: (() => number) | undefined, configure
       tooLate: false,
       startMs: Number.POSITIVE_INFINITY,
       stopRecords: NEVER,
+      writeBudgetMs: UNBOUNDED,
     };
   }
   const left = remainingMs();
@@ -77,7 +84,8 @@ export function startDeadline(remainingMs: (() => number) | undefined, configure
     return now - costliestMs <= stopAtMs;
   };
   const adapted = marginMs < configuredMarginMs;
-  return { marginMs, adapted, tooLate: startMs <= marginMs, startMs, stopRecords };
+  const writeBudgetMs = () => remainingMs() - marginMs;
+  return { marginMs, adapted, tooLate: startMs <= marginMs, startMs, stopRecords, writeBudgetMs };
 }
 
 let warnedAboutMargin = false;

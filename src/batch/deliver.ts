@@ -3,7 +3,7 @@ import { aggregateAlerts } from '../alerts/eventAlert';
 import type { RateAlert } from '../alerts/rateAlert';
 import { DeadlineError, SinkError } from '../errors';
 import type { AlertMatch, ProcessedRecord } from '../pipeline';
-import { planArchiveObjects } from '../sinks/archiveLayout';
+import { planArchiveObjects } from '../sinks/archiveObjects';
 import type {
   ArchiveObject,
   ArchiveZone,
@@ -12,6 +12,7 @@ import type {
   Sinks,
   WriteOptions,
 } from '../sinks/ports';
+import type { Deadline } from './deadline';
 
 /**
  * Objects and alerts delivered with a batch that are not planned from its records' archive lines: a batch's
@@ -39,10 +40,8 @@ export interface DeliveryOptions {
   /** Archive zones this path writes (the Firehose path leaves normalized records to Firehose itself). */
   zones: ReadonlySet<ArchiveZone>;
   alertSampleSize: number;
-  /** Milliseconds left before the Lambda deadline (`context.getRemainingTimeInMillis`); absent outside Lambda. */
-  remainingMs?: () => number;
-  /** Stop writing this long before the deadline, so the handler can still answer. */
-  deadlineMarginMs: number;
+  /** The invocation's deadline, as the runner started it: writes stop at its margin, so the handler can answer. */
+  deadline: Deadline;
   /** Written and published with the batch, in the same order: every object first, then every alert. */
   additional?: AdditionalDelivery | undefined;
   /** Counts the batch's rates once its archive objects are stored; its alerts are published after the batch's. */
@@ -72,10 +71,7 @@ export async function deliver(
   sinks: Sinks,
   options: DeliveryOptions,
 ): Promise<DeliveryResult> {
-  const budget = () =>
-    options.remainingMs === undefined
-      ? Number.POSITIVE_INFINITY
-      : options.remainingMs() - options.deadlineMarginMs;
+  const budget = options.deadline.writeBudgetMs;
   // Every write gets a signal that aborts it when the budget runs out: an aborted write is a failed write, and
   // the deadline's doing (a DeadlineError), whatever the sink made of the abort.
   const write = (): WriteOptions => {

@@ -19,8 +19,8 @@ export interface KinesisEnvelope {
   inputs: InputRecord[];
   /** `eventSourceARN` of the first record that has one. */
   streamArn?: string;
-  /** `eventID` (`shardId-…:sequence`) of the first record that has one. */
-  eventId?: string;
+  /** The shard of the batch: from the `eventID` (`shardId-…:sequence`) of the first record that has one. */
+  shard?: string;
 }
 
 /** A Firehose transformation event as read. */
@@ -122,11 +122,12 @@ export function readKinesisEvent(event: unknown, nowMs: number): KinesisEnvelope
     eventId ??= text(r?.eventID);
   }
   if (!complete) fillArrivals(inputs, arrivals, nowMs);
+  const shard = eventId?.split(':')[0];
   return {
     wellFormed: true,
     inputs,
     ...(streamArn !== undefined && { streamArn }),
-    ...(eventId !== undefined && { eventId }),
+    ...(shard !== undefined && { shard }),
   };
 }
 
@@ -173,7 +174,7 @@ const NAME_SAFE_ID = /^[0-9A-Za-z.=-]{1,128}$/;
  * real sequence number), else `x` + a hash of it — an id with `/`, `_`, non-ASCII or 10 KB of text would break
  * the key layout, exceed S3's 1,024-byte key or be refused as metadata, and the batch would fail forever.
  */
-export function nameSafeId(id: string): string {
+function nameSafeId(id: string): string {
   return NAME_SAFE_ID.test(id) ? id : `x${sha256Hex(id).slice(0, 31)}`;
 }
 

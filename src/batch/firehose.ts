@@ -9,7 +9,8 @@ import { openHourlyRollup } from '../rates/rollups';
 import { rateBatchId } from '../rates/sequenceKey';
 import type { CompiledRateRule } from '../rules/compileRateRules';
 import type { NormalizedRecord } from '../schema';
-import { firehoseBatchRef, planRollupObjects } from '../sinks/archiveLayout';
+import { planRollupObjects } from '../sinks/archiveObjects';
+import { firehoseBatchRef } from '../sinks/batchRef';
 import type { ArchiveZone } from '../sinks/ports';
 import { nameSafeIds, readFirehoseEvent } from './envelope';
 import { toFirehoseRecords } from './firehoseResponse';
@@ -95,7 +96,6 @@ export async function processFirehoseBatch(
     },
     batchRef: () => batch,
     zones: config.firehoseArchiveRaw ? ZONES_WITH_RAW : ZONES,
-    config,
     remainingMs,
     // Firehose takes every record back or none: nothing is written, and the retry processes the whole batch.
     whenCutShort: 'fail',

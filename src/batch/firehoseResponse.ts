@@ -1,4 +1,4 @@
-import type { FirehoseTransformationResult, FirehoseTransformationResultRecord } from 'aws-lambda';
+import type { FirehoseTransformationResultRecord } from 'aws-lambda';
 import { FirehoseResponseSizeError } from '../errors';
 import { dataBase64, lineBase64, type ProcessedRecord } from '../pipeline';
 
@@ -41,7 +41,7 @@ export function toFirehoseRecords(
     let size: number;
     if (o.kind !== 'ok') {
       rec = failed(p);
-      size = FAILED_SKELETON + jsonStringBytes(id) + jsonStringBytes(rec.data as string);
+      size = failedBytes(rec);
     } else if (o.dropped) {
       rec = { recordId: id, result: 'Dropped', data: '' };
       size = DROPPED_SKELETON + jsonStringBytes(id);
@@ -74,7 +74,7 @@ export function toFirehoseRecords(
   for (let i = n - 1; i >= 0 && total > limitBytes; i--) {
     if ((records[i] as FirehoseTransformationResultRecord).result !== 'Ok') continue;
     const replacement = failed(processed[i] as ProcessedRecord);
-    const size = recordBytes(replacement);
+    const size = failedBytes(replacement);
     if (size >= (sizes[i] as number)) continue;
     total += size - (sizes[i] as number);
     records[i] = replacement;
@@ -114,12 +114,6 @@ export function jsonStringBytes(s: string): number {
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 const EMPTY_RESPONSE_BYTES = bytes('{"records":[]}');
-const OPEN_ID = bytes('{"recordId":');
-const RESULT_KEY = bytes(',"result":');
-const DATA_KEY = bytes(',"data":');
-const METADATA_OPEN = bytes(',"metadata":{"partitionKeys":{');
-const METADATA_CLOSE = bytes('}}');
-const CLOSE = bytes('}');
 // Whole records without their strings' contents and quotes: each string then adds its own JSON bytes.
 const OK_SKELETON =
   bytes(
@@ -134,32 +128,7 @@ const OK_SKELETON =
 const DROPPED_SKELETON = bytes(JSON.stringify({ recordId: '', result: 'Dropped', data: '' })) - 2;
 const FAILED_SKELETON = bytes(JSON.stringify({ recordId: '', result: 'ProcessingFailed', data: '' })) - 2 * 2;
 
-/**
- * Bytes of `JSON.stringify(rec)` for a response record with the keys in the order this module writes them
- * (`recordId`, `result`, `data`, `metadata.partitionKeys`). `dataIsBase64` skips the scan of `data`.
- */
-export function recordBytes(rec: FirehoseTransformationResultRecord, dataIsBase64 = false): number {
-  let n = OPEN_ID + jsonStringBytes(rec.recordId) + RESULT_KEY + jsonStringBytes(rec.result);
-  if (rec.data !== undefined) {
-    n += DATA_KEY + (dataIsBase64 ? rec.data.length + 2 : jsonStringBytes(rec.data));
-  }
-  const keys = rec.metadata?.partitionKeys;
-  if (keys !== undefined) {
-    n += METADATA_OPEN + METADATA_CLOSE;
-    let count = 0;
-    for (const k in keys) {
-      n += jsonStringBytes(k) + 1 + jsonStringBytes(keys[k] as string);
-      count++;
-    }
-    if (count > 1) n += count - 1;
-  }
-  return n + CLOSE;
-}
-
-/** Exactly `Buffer.byteLength(JSON.stringify(response))`, for a response whose records this module shaped. */
-export function responseBytes(response: FirehoseTransformationResult): number {
-  const records = response.records;
-  let n = EMPTY_RESPONSE_BYTES + Math.max(0, records.length - 1);
-  for (const r of records) n += recordBytes(r);
-  return n;
+/** Bytes of `JSON.stringify(rec)` for a `ProcessingFailed` record as {@link failed} writes it. */
+function failedBytes(rec: FirehoseTransformationResultRecord): number {
+  return FAILED_SKELETON + jsonStringBytes(rec.recordId) + jsonStringBytes(rec.data as string);
 }

@@ -6,13 +6,13 @@ import { openHourlyRollup } from '../rates/rollups';
 import { rateBatchId, sequenceKey } from '../rates/sequenceKey';
 import type { CompiledRateRule } from '../rules/compileRateRules';
 import type { NormalizedRecord } from '../schema';
-import { kinesisBatchRef, planRollupObjects } from '../sinks/archiveLayout';
+import { planRollupObjects } from '../sinks/archiveObjects';
+import { kinesisBatchRef } from '../sinks/batchRef';
 import { hasTumblingWindow, nameSafeIds, readKinesisEvent } from './envelope';
-import { type BatchConfig, type BatchContext, type BatchLogLines, openAnalytics, runBatch } from './run';
+import { type BatchContext, type BatchLogLines, openAnalytics, runBatch } from './run';
 
 /** What the Kinesis path needs (a `Runtime` is one). */
 export interface KinesisContext extends BatchContext {
-  readonly config: BatchConfig;
   /** Counted into the shared rate store (when there is one) and into the batch's rollups. */
   readonly rateRules: readonly CompiledRateRule[];
 }
@@ -62,7 +62,8 @@ export async function processKinesisBatch(
   const inputs = envelope.inputs;
   if (inputs.length === 0) return respond([], windowed);
   const firstArrivalMs = (inputs[0] as InputRecord).ingestMs;
-  const shard = envelope.eventId?.split(':')[0] ?? 'unknown-shard';
+  // One shard for the batch's name and for its rate lane.
+  const shard = envelope.shard ?? 'unknown-shard';
   const rollup = ctx.rateRules.length > 0 ? openHourlyRollup(ctx.rateRules) : undefined;
   const tally =
     ctx.rates !== undefined && ctx.rateRules.length > 0 ? new RateTally(ctx.rateRules) : undefined;
@@ -73,12 +74,7 @@ export async function processKinesisBatch(
     tally?.add(record, index);
   };
   const batchRef = (processed: readonly ProcessedRecord[]) =>
-    kinesisBatchRef(
-      envelope.streamArn,
-      envelope.eventId,
-      nameSafeIds(processed.map((p) => p.input.id)),
-      firstArrivalMs,
-    );
+    kinesisBatchRef(envelope.streamArn, shard, nameSafeIds(processed.map((p) => p.input.id)), firstArrivalMs);
   const run = await runBatch(ctx, {
     path: 'kinesis',
     inputs,
@@ -87,7 +83,6 @@ export async function processKinesisBatch(
     // attempt (another range) writes other objects — no record is archived twice.
     batchRef,
     zones: ZONES,
-    config: ctx.config,
     remainingMs,
     whenCutShort: 'deliver',
     // Every processed record's analytics rows, per hour of arrival, under the batch's name (the tail handed back

@@ -15,7 +15,7 @@ import {
   runPipeline,
 } from '../pipeline';
 import type { RatePlan, RateTally } from '../rates/RateTally';
-import { planAnalyticsObjects } from '../sinks/archiveLayout';
+import { planAnalyticsObjects } from '../sinks/archiveObjects';
 import type { ArchiveZone, BatchRef, DeliveryResult, Sinks } from '../sinks/ports';
 import type { RateStore } from '../sinks/rateStore';
 import { countRates, type RateCountingResult, type RateGuard, settleRateAlerts } from './countRates';
@@ -25,6 +25,8 @@ import { summarize } from './summary';
 
 /** What every batch needs, whichever door it came through, built once per cold start (a `Runtime` is one). */
 export interface BatchContext {
+  /** What every path reads of the configuration (a `Config` is one). */
+  readonly config: BatchConfig;
   readonly settings: PipelineSettings;
   readonly sinks: Sinks;
   readonly logger: Logger;
@@ -124,7 +126,6 @@ export interface BatchJob<R> {
   readonly batchRef: (processed: readonly ProcessedRecord[]) => BatchRef;
   /** Archive zones this path writes. */
   readonly zones: ReadonlySet<ArchiveZone>;
-  readonly config: BatchConfig;
   /** Milliseconds left before the Lambda deadline (`context.getRemainingTimeInMillis`); absent outside Lambda. */
   readonly remainingMs?: (() => number) | undefined;
   /**
@@ -197,7 +198,8 @@ export function openAnalytics(ctx: BatchContext): AnalyticsTally {
  * help (`retryable`), and the door decides what its service does with it.
  */
 export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R>): Promise<BatchRun<R>> {
-  const { inputs, config } = job;
+  const { inputs } = job;
+  const { config } = ctx;
   const deadline = startDeadline(job.remainingMs, config.deadlineMarginMs);
   warnOnceIfAdapted(deadline, config.deadlineMarginMs, ctx.logger);
   const failed = (
@@ -277,9 +279,8 @@ export async function runBatch<R = undefined>(ctx: BatchContext, job: BatchJob<R
     rates: rateStep,
     zones: job.zones,
     alertSampleSize: config.alertSampleSize,
-    deadlineMarginMs: deadline.marginMs,
+    deadline,
     additional,
-    ...(job.remainingMs !== undefined && { remainingMs: job.remainingMs }),
   });
   const summary = summarize(processed, Date.now(), {
     received: inputs.length,

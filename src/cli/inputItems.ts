@@ -1,6 +1,6 @@
 import type { InputRecord } from '../pipeline';
 import type { NormalizedRecord } from '../schema';
-import { asArchiveLine, inputOfArchiveLine } from '../sinks/archiveLayout';
+import { asArchiveLine, inputOfArchiveLine } from '../sinks/archiveLine';
 import { fragments, type InputFragment } from './readInput';
 
 /**
@@ -36,7 +36,7 @@ export async function* readItems(
 }
 
 /** The records of one top-level value. */
-export function* itemsOf(f: InputFragment, id: string, fallbackMs: number): Generator<InputItem> {
+function* itemsOf(f: InputFragment, id: string, fallbackMs: number): Generator<InputItem> {
   if (f.bytes !== undefined) {
     yield raw({ id, data: f.bytes, ingestMs: fallbackMs });
     return;

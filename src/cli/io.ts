@@ -92,7 +92,7 @@ export function cliLogger(stderr: Output): Logger {
 /** The longest error line printed: a message built around user-supplied text (a rules key, a file name) is cut. */
 export const MAX_ERROR_CHARS = 2000;
 /** The most characters of one user-supplied value (a file name, an option value, an S3 key) an error echoes. */
-export const MAX_ECHO_CHARS = 200;
+const MAX_ECHO_CHARS = 200;
 
 /**
  * Flattens a message to one line (rules errors list their problems on several lines): a run of white space

@@ -21,7 +21,7 @@ import { parseRatio, parseSize } from './sizeOptions';
  * The `pinpoint-stream` command line: commander parses the arguments, each command lives in its own file
  * and returns its exit code. Data goes to stdout, everything else to stderr.
  */
-export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
+function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
   const program = new Command('pinpoint-stream')
     .description(
       'Normalize, enrich and route Amazon Pinpoint, End User Messaging and SES events outside Lambda: ' +

@@ -7,7 +7,8 @@ import type { ProcessedRecord } from '../pipeline';
 import { openHourlyRollup } from '../rates/rollups';
 import { createRuntime, type Runtime, rateSettingsOf } from '../runtime';
 import type { NormalizedRecord } from '../schema';
-import { fileBatchRef, planRollupObjects } from '../sinks/archiveLayout';
+import { planRollupObjects } from '../sinks/archiveObjects';
+import { fileBatchRef } from '../sinks/batchRef';
 import { LocalRateStore } from '../sinks/local/LocalRateStore';
 import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { type InputItem, readItems } from './inputItems';
@@ -56,7 +57,7 @@ export interface ProcessOptions {
  * normalized object per dt/hour partition, one quarantine object and one alerts file: batches of a fixed
  * 500 records turned a 215 MB export into 20,025 files.
  */
-export const BATCH_BYTES = 8 * 1024 * 1024;
+const BATCH_BYTES = 8 * 1024 * 1024;
 /** Default `--batch-size`: the most records a Kinesis event source mapping hands one invocation. */
 export const BATCH_RECORDS = 10_000;
 
@@ -310,7 +311,6 @@ async function run(
     process: () => processItems(batch, runtime.settings, onRecord),
     batchRef: () => ref,
     zones: opts.stdout === true ? NO_ZONES : ZONES,
-    config: runtime.config,
     ...(rollup !== undefined && {
       additional: () => ({ batch: ref, objects: planRollupObjects(ref, rollup.rows()), alerts: [] }),
     }),

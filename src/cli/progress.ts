@@ -62,7 +62,7 @@ export function createProgress(stderr: Output, task: string, itemName: string): 
 }
 
 /** 1536 → "1.5 KiB". */
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
   let u = 0;

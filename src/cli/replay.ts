@@ -6,12 +6,8 @@ import { loadConfig, normalizePrefix } from '../config';
 import { describeError } from '../errors';
 import type { InputRecord } from '../pipeline';
 import { createRuntime, type Runtime, rateSettingsOf } from '../runtime';
-import {
-  archiveKeyPartition,
-  asArchiveLine,
-  batchRefFromArchive,
-  inputOfArchiveLine,
-} from '../sinks/archiveLayout';
+import { asArchiveLine, inputOfArchiveLine } from '../sinks/archiveLine';
+import { archiveKeyPartition, batchRefFromArchive } from '../sinks/archiveObjects';
 import { LocalRateStore } from '../sinks/local/LocalRateStore';
 import type { ArchiveZone, Sinks } from '../sinks/ports';
 import { Checkpoint } from './Checkpoint';
@@ -200,7 +196,6 @@ async function replayObjects(
       },
       batchRef: () => batch,
       zones: ZONES,
-      config: runtime.config,
       ...(batchRates !== undefined && { rates: batchRates }),
       analytics,
     });

@@ -239,7 +239,7 @@ export class RunRates {
  * and their bytes. The same command over the same input gives the same batches, so it counts once; a file of
  * the same name rewritten with other records (tomorrow's export, another stdin) is new data, and counts.
  */
-export function cliRateBatchId(origin: string, processed: readonly ProcessedRecord[]): string {
+function cliRateBatchId(origin: string, processed: readonly ProcessedRecord[]): string {
   const content = createHash('sha256');
   const ids: string[] = [];
   for (const { input } of processed) {

@@ -108,7 +108,7 @@ export class PowertoolsTelemetry implements Telemetry {
       this.single('RateRecordsOverflowed', MetricUnit.Count, report.overflowed, path);
   }
 
-  sinkCall(sink: 'archive' | 'alerts', attempts: number, _ok: boolean): void {
+  sinkCall(sink: 'archive' | 'alerts', attempts: number): void {
     if (attempts > 1) this.single('SinkRetries', MetricUnit.Count, attempts - 1, { Sink: sink });
   }
 

@@ -89,8 +89,11 @@ export interface Telemetry {
   batch(report: BatchReport): void;
   /** After a delivered batch that had rate rules to count (the batch's own report comes first). */
   rates(report: RatesReport): void;
-  /** One call of a sink's SDK client: attempts made (retries = attempts − 1) and whether it succeeded. */
-  sinkCall(sink: 'archive' | 'alerts', attempts: number, ok: boolean): void;
+  /**
+   * One call of a sink's SDK client, succeeded or not: the attempts it made (retries = attempts − 1). Whether it
+   * succeeded is not reported here: a failed write fails its batch, and `batch` counts it (SinkFailures).
+   */
+  sinkCall(sink: 'archive' | 'alerts', attempts: number): void;
 }
 
 export const noTelemetry: Telemetry = {

@@ -71,9 +71,9 @@ export class SpanList {
 /** What `scanText` returns: valid until its next call (the lists are reused: no garbage per call). */
 export type Spans = Readonly<Pick<SpanList, 'length' | 'start' | 'end' | 'kind'>>;
 
-export const KIND_EMAIL = 0;
-export const KIND_IP = 1;
-export const KIND_PHONE = 2;
+const KIND_EMAIL = 0;
+const KIND_IP = 1;
+const KIND_PHONE = 2;
 export const KIND_NAMES: readonly PiiKind[] = ['email', 'ip', 'phone'];
 
 const NO_SPANS: Spans = new SpanList();
@@ -674,11 +674,6 @@ export function scanText(s: string): Spans {
   if (may & MAY_IPV6) findIpv6(s, n, IPV6_SPANS);
   if (may & MAY_PHONE) findPhones(s, n, PHONES);
   return merge(s, lists);
-}
-
-/** True when `s` holds any email address, phone number or IP address. */
-export function holdsPii(s: string): boolean {
-  return scanText(s).length > 0;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { CompiledRateRule } from '../rules/compileRateRules';
 import { attributeOfGroupField, RATE_GROUP_KEYS, type RateGroupKey } from '../rules/rateGroupKeys';
-import type { NormalizedRecord } from '../schema';
+import type { GlueFields, NormalizedRecord } from '../schema';
 import { isoFromMs, MAX_EPOCH_MS } from '../time';
 import { RateCounter } from './RateCounter';
 import { type RateWindow, windowTimes } from './rateWindow';
@@ -33,6 +33,27 @@ export interface RollupRow {
   outcome: string;
   count: number;
 }
+
+/**
+ * Every field of {@link RollupRow}, in order, with its Athena column type: the columns of the Glue table `rollups`
+ * and of the DDL in docs/rates.md §8 (test/unit/columns.test.ts). It does not compile until a new field of the
+ * row is listed here, with a type its values fit.
+ */
+export const ROLLUP_FIELDS = {
+  window_start: 'string',
+  window_end: 'string',
+  rule: 'string',
+  app_id: 'string',
+  campaign_id: 'string',
+  journey_id: 'string',
+  configuration_set: 'string',
+  channel: 'string',
+  source: 'string',
+  attributes: 'map<string,string>',
+  overflow: 'boolean',
+  outcome: 'string',
+  count: 'bigint',
+} as const satisfies GlueFields<RollupRow>;
 
 /**
  * The rollup rows of a window's counts: one per rule × group × outcome with a count above zero, in state order
@@ -87,35 +108,20 @@ export function rollupRows(state: RateWindowState, window: RateWindow): RollupRo
 const HOUR_MS = 3_600_000;
 const LAST_ISO = '9999-12-31T23:59:59.999Z';
 
-/**
- * The rollup rows of one batch (a Kinesis batch, a Firehose invocation, a batch of `pinpoint-stream process`):
- * the records are counted per hour of arrival (their `dt` and `hour`, the partition the normalized archive puts
- * them in), each hour a window from `HH:00:00.000` to the next hour. Every group is kept (a batch's records
- * bound them), so the rows of any split of the records into batches sum to the rows of all of them. Rows by window start, then as
- * rollupRows orders them.
- *
- * @param records the invocation's records, as archived (after personal data is protected)
- */
-export function rollupRecords(
-  records: Iterable<NormalizedRecord>,
-  rules: readonly CompiledRateRule[],
-): RollupRow[] {
-  const rollup = openHourlyRollup(rules);
-  for (const record of records) rollup.add(record);
-  return rollup.rows();
-}
-
 /** A batch's rollup being counted, one record at a time (openHourlyRollup). */
 export interface OpenHourlyRollup {
   /** Counts one record into the hour of its `dt` and `hour`. */
   add(record: NormalizedRecord): void;
-  /** The rows so far, as rollupRecords returns them. */
+  /** The rows so far: by window start, then as rollupRows orders them. */
   rows(): RollupRow[];
 }
 
 /**
- * rollupRecords one record at a time, for a handler that counts each record while it is at hand: `add` of each
- * record then `rows` gives exactly `rollupRecords(records, rules)`.
+ * The rollup rows of one batch (a Kinesis batch, a Firehose invocation, a batch of `pinpoint-stream process`),
+ * counted one record at a time while each is at hand (after personal data is protected, as archived): the
+ * records are counted per hour of arrival (their `dt` and `hour`, the partition the normalized archive puts them
+ * in), each hour a window from `HH:00:00.000` to the next hour. Every group is kept (a batch's records bound
+ * them), so the rows of any split of the records into batches sum to the rows of all of them.
  */
 export function openHourlyRollup(rules: readonly CompiledRateRule[]): OpenHourlyRollup {
   const hours = new Map<string, RateCounter>();
@@ -145,28 +151,4 @@ export function openHourlyRollup(rules: readonly CompiledRateRule[]): OpenHourly
       return rows;
     },
   };
-}
-
-/**
- * Rows with the same window, rule, group and outcome added together, in the order each first appears: what a
- * query's `sum(count) … GROUP BY` sees. For tests and for writers that merge pieces before writing.
- */
-export function sumRollups(rows: Iterable<RollupRow>): RollupRow[] {
-  const sums = new Map<string, RollupRow>();
-  for (const row of rows) {
-    const key = JSON.stringify([
-      row.window_start,
-      row.window_end,
-      row.rule,
-      ...RATE_GROUP_KEYS.map((k) => row[k] ?? null),
-      row.attributes === undefined ? null : Object.entries(row.attributes).sort(),
-      row.overflow === true,
-      row.outcome,
-    ]);
-    const sum = sums.get(key);
-    if (sum === undefined)
-      sums.set(key, { ...row, ...(row.attributes && { attributes: { ...row.attributes } }) });
-    else sum.count += row.count;
-  }
-  return [...sums.values()];
 }

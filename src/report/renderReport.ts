@@ -657,7 +657,7 @@ const ESCAPES: Record<string, string> = {
  * JSON inside `<script type="application/json">`: `<`, `>` and `&` as \u escapes (no value can write `</script>`
  * or `<!--`), and the two line separators JavaScript once refused in strings.
  */
-export function scriptJson(value: unknown): string {
+function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(
     /[<>&\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,

@@ -35,32 +35,22 @@ const RATE_ONLY_KEYS: ReadonlySet<string> = new Set([
 /**
  * Parses and validates a rules file (YAML or JSON — JSON is YAML) against the closed rules schema and
  * merges it with the defaults. Every problem of the file is reported at once, each with the rule's name and
- * the offending key (checkRulesFile): the error's `problems` lists them. Returns the event rules; the rate
- * rules of the same file are validated too (loadRuleSet returns both).
+ * the offending key (checkRulesFile): the error's `problems` lists them. Returns the event rules and the rate
+ * rules, each in order, compiled, and the file's `analytics` settings (what `rules check` reports).
  *
  * @param text file contents, or undefined for the defaults alone
  * @param origin the file name, for messages
  */
-export function loadRules(text: string | undefined, origin = 'rules'): CompiledRule[] {
-  return validateRules(text, origin).compiled.rules;
-}
-
-/** The same validation as {@link loadRules}, returning the event rules and the rate rules, each in order. */
 export function loadRuleSet(text: string | undefined, origin = 'rules'): RuleSet {
   return validateRules(text, origin).compiled;
 }
 
 /**
- * The same validation as {@link loadRules}, returning the merged rule specs (plain JSON, event and rate rules
- * in file order) instead of the compiled rules: what a deployment packages into its bundles
- * (src/rules/routingConfig.ts), where the matchers are compiled again at cold start without YAML or zod
- * (compileRules for event rules, compileRateRules for rate rules).
+ * The same validation as {@link loadRuleSet}, returning the merged rule specs (plain JSON, event and rate rules
+ * in file order) instead of the compiled rules, with the file's `analytics` settings: what a deployment packages
+ * into its bundles (src/rules/routingConfig.ts), where the matchers are compiled again at cold start without
+ * YAML or zod (compileRules for event rules, compileRateRules for rate rules).
  */
-export function loadRuleSpecs(text: string | undefined, origin = 'rules'): RuleSpec[] {
-  return validateRules(text, origin).specs;
-}
-
-/** {@link loadRuleSpecs}, with the file's `analytics` settings: what a deployment packages. */
 export function loadRulesFileSpecs(text: string | undefined, origin = 'rules'): RulesFileSpecs {
   const { specs, compiled } = validateRules(text, origin);
   return { rules: specs, ...(compiled.analytics !== undefined && { analytics: compiled.analytics }) };

@@ -37,13 +37,6 @@ export function attributeOfGroupField(field: string): string | undefined {
   return field.startsWith(ATTRIBUTE_GROUP_PREFIX) ? field.slice(ATTRIBUTE_GROUP_PREFIX.length) : undefined;
 }
 
-/** True for a field a rate rule may group by: a fixed field, or `attributes.` and a name of 1–256 characters. */
-export function isRateGroupField(field: string): field is RateGroupField {
-  if ((RATE_GROUP_KEYS as readonly string[]).includes(field)) return true;
-  const name = attributeOfGroupField(field);
-  return name !== undefined && name.length > 0 && name.length <= MAX_GROUP_ATTRIBUTE_NAME;
-}
-
 /** The fixed group fields, by lookup table. */
 const FIXED_FIELD: { readonly [K in RateGroupKey]: (record: NormalizedRecord) => string | undefined } = {
   app_id: (r) => r.app_id,

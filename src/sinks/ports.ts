@@ -1,4 +1,5 @@
 import type { AnyAlert } from '../alerts/anyAlert';
+import type { BatchRef } from './batchRef';
 import type { RateStore } from './rateStore';
 import type { WriteOptions } from './writeOptions';
 
@@ -16,7 +17,7 @@ export type ArchiveZone = 'raw' | 'normalized' | 'quarantine' | 'rollups' | 'ana
 
 /**
  * One archive object: a batch's records of one zone as JSON Lines. Keys are deterministic (see
- * archiveLayout.ts), so a retried batch overwrites its objects instead of duplicating them.
+ * archiveObjects.ts), so a retried batch overwrites its objects instead of duplicating them.
  */
 export interface ArchiveObject {
   zone: ArchiveZone;
@@ -28,28 +29,7 @@ export interface ArchiveObject {
   metadata: Readonly<Record<string, string>>;
 }
 
-/**
- * Identity of one batch: where it came from and a deterministic name for its archive objects (built and read
- * back in archiveLayout.ts).
- */
-export interface BatchRef {
-  /** `file`: records read from files by the CLI (`pinpoint-stream process`). */
-  origin: 'kinesis' | 'firehose' | 'file';
-  /** Stream or delivery stream name. */
-  stream: string;
-  shard?: string;
-  firstId: string;
-  lastId: string;
-  count: number;
-  /** File-name-safe and the same on every retry of the same batch. */
-  name: string;
-  /** Partition of the batch: from the first record's arrival in the stream (retries keep it). */
-  dt: string;
-  hour: string;
-  /** A human-readable label for logs and alerts. */
-  label: string;
-}
-
+export type { BatchRef } from './batchRef';
 export type { WriteOptions } from './writeOptions';
 
 /** Port for the archive. A rejected promise means "not stored" (a `SinkError`, retryable). */

@@ -113,7 +113,7 @@ export function numberMap(value: unknown): Record<string, number> | undefined {
 }
 
 /** `"Jane" <jane@example.com>` → `jane@example.com`; plain addresses pass through. */
-export function bareAddress(value: unknown): string | undefined {
+function bareAddress(value: unknown): string | undefined {
   const s = str(value);
   if (s === undefined) return undefined;
   const lt = s.lastIndexOf('<');
@@ -172,7 +172,7 @@ export function putBounce(rec: NormalizedRecord, type: string | undefined, subTy
  * The bounce class of a bounce type as a source writes it — SES `Permanent`, Pinpoint's `permanent` — in any
  * case; a type outside the classes is `undetermined`.
  */
-export function bounceClass(type: string): BounceClass {
+function bounceClass(type: string): BounceClass {
   const lower = type.toLowerCase();
   return (BOUNCE_CLASSES as readonly string[]).includes(lower) ? (lower as BounceClass) : 'undetermined';
 }

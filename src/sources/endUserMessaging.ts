@@ -242,7 +242,7 @@ export const REGISTRATION_STATUS_CHANGE = 'Registration Status Change';
  * The event type when the object is the detail of an End User Messaging registration status change
  * (`registrationDetails` object), else undefined.
  */
-export function registrationEventType(event: JsonObject): string | undefined {
+function registrationEventType(event: JsonObject): string | undefined {
   return obj(event.registrationDetails) !== undefined ? REGISTRATION_STATUS_CHANGE : undefined;
 }
 

@@ -44,7 +44,7 @@ export function classifySes(eventType: string): Classification {
  * The event type when the object is shaped like an SES event: a non-empty `eventType` (event publishing) or
  * `notificationType` (notifications) with a `mail` object. Undefined otherwise.
  */
-export function sesEventType(event: JsonObject): string | undefined {
+function sesEventType(event: JsonObject): string | undefined {
   const type = event.eventType ?? event.notificationType;
   return typeof type === 'string' && type.length > 0 && obj(event.mail) !== undefined ? type : undefined;
 }

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import type { QuarantineLine, RawArchiveLine } from '../../src/sinks/archiveLayout';
+import type { QuarantineLine, RawArchiveLine } from '../../src/sinks/archiveLine';
 import { lambdaContext, loadHandler } from '../helpers/loadHandler';
 import { FAMILIES, rawEvents, TEST_PII_KEY } from '../helpers/runtime';
 import { S3Reader } from '../support/s3Reader';

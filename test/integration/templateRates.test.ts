@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RateCounter } from '../../src/rates/RateCounter';
-import { type RollupRow, rollupRecords, rollupRows } from '../../src/rates/rollups';
+import { type RollupRow, rollupRows } from '../../src/rates/rollups';
 import { compileRateRules } from '../../src/rules/compileRateRules';
 import { RATE_GROUP_KEYS } from '../../src/rules/rateGroupKeys';
 import type { RateRuleSpec } from '../../src/rules/ruleSchema';
@@ -23,6 +23,7 @@ import {
 } from '../helpers/cfnTemplate';
 import { normalizedRecord } from '../helpers/factories';
 import { type GlueColumn, type GlueTable, glueTable, glueViolations } from '../helpers/glue';
+import { rollupRecords } from '../helpers/rollups';
 import { ROOT, slsPackage } from '../helpers/sls';
 
 /**

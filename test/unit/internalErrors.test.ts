@@ -2,7 +2,7 @@ import { processFirehoseBatch } from '../../src/batch/firehose';
 import { processKinesisBatch } from '../../src/batch/kinesis';
 import { type BatchReport, noTelemetry } from '../../src/observability/telemetry';
 import { runPipeline } from '../../src/pipeline';
-import type { QuarantineLine } from '../../src/sinks/archiveLayout';
+import type { QuarantineLine } from '../../src/sinks/archiveLine';
 import { firehoseEvent, kinesisEvent, rawEvents, testRuntime } from '../helpers/runtime';
 
 // A bug in the SES normalizer, as a bad deploy would ship it: a TypeError, not a PoisonRecordError. Source

@@ -3,13 +3,13 @@ import { ConfigError, SecretUnavailableError } from '../../src/errors';
 import type { Logger } from '../../src/logger';
 import { runPipeline } from '../../src/pipeline';
 import { DEFAULT_RATE_RULES } from '../../src/rules/defaultRules';
-import { loadRuleSpecs } from '../../src/rules/loadRules';
 import { contentHash, type RoutingConfig } from '../../src/rules/routingConfig';
 import { createRuntime, DEVELOPMENT_PII_KEY } from '../../src/runtime';
 import { DynamoRateStore } from '../../src/sinks/aws/DynamoRateStore';
 import { S3ArchiveSink } from '../../src/sinks/aws/S3ArchiveSink';
 import { SnsAlertSink } from '../../src/sinks/aws/SnsAlertSink';
 import { LocalRateStore } from '../../src/sinks/local/LocalRateStore';
+import { loadRuleSpecs } from '../helpers/rules';
 import { kinesisEvent, silentLogger } from '../helpers/runtime';
 
 function recordingLogger(): Logger & { warnings: string[] } {

@@ -14,7 +14,7 @@ export interface S3ArchiveOptions {
   /** gzip level 1–9. */
   gzipLevel: number;
   /** Called after each PutObject with the SDK's attempt count (retries = attempts − 1), for metrics. */
-  onCall?: (attempts: number, ok: boolean) => void;
+  onCall?: (attempts: number) => void;
   /**
    * The fingerprint of the PII key the records were hashed with (hash mode; `none` in the other modes), written on
    * normalized objects.
@@ -64,9 +64,9 @@ export class S3ArchiveSink implements ArchiveSink {
         }),
         write?.signal !== undefined ? { abortSignal: write.signal } : {},
       );
-      this.options.onCall?.(out.$metadata.attempts ?? 1, true);
+      this.options.onCall?.(out.$metadata.attempts ?? 1);
     } catch (err) {
-      this.options.onCall?.(attemptsOf(err), false);
+      this.options.onCall?.(attemptsOf(err));
       throw new SinkError(
         'archive',
         `PutObject s3://${this.options.bucket}/${key} failed: ${describeError(err)}`,

@@ -10,7 +10,7 @@ export interface SnsAlertOptions {
   /** Called with each failed call or entry, for the log; never with message contents. */
   onFailure?: (detail: Record<string, unknown>) => void;
   /** Called after each PublishBatch call with the SDK's attempt count, for metrics. */
-  onCall?: (attempts: number, ok: boolean) => void;
+  onCall?: (attempts: number) => void;
 }
 
 /**
@@ -42,7 +42,7 @@ export class SnsAlertSink implements AlertSink {
           new PublishBatchCommand({ TopicArn: this.options.topicArn, PublishBatchRequestEntries: chunk }),
           write?.signal !== undefined ? { abortSignal: write.signal } : {},
         );
-        this.options.onCall?.(out.$metadata.attempts ?? 1, (out.Failed ?? []).length === 0);
+        this.options.onCall?.(out.$metadata.attempts ?? 1);
         const ok = new Set((out.Successful ?? []).map((s) => s.Id));
         for (const f of out.Failed ?? []) {
           this.options.onFailure?.({ alertId: f.Id, code: f.Code, senderFault: f.SenderFault });
@@ -50,7 +50,7 @@ export class SnsAlertSink implements AlertSink {
         // Anything not reported successful counts as failed, whether listed in Failed or missing altogether.
         for (const e of chunk) if (!ok.has(e.Id)) failed.push(e.Id as string);
       } catch (err) {
-        this.options.onCall?.(attemptsOf(err), false);
+        this.options.onCall?.(attemptsOf(err));
         this.options.onFailure?.({ error: describeError(err), entries: chunk.length });
         for (const e of chunk) failed.push(e.Id as string);
       }

@@ -13,7 +13,7 @@ import { SnsAlertSink } from './SnsAlertSink';
  * Told of each call of a sink's SDK client: which sink, the attempts it made (retries = attempts − 1) and whether
  * it succeeded. The runtime hands in its telemetry's `sinkCall`: the adapters report, they know no telemetry.
  */
-export type SinkCallListener = (sink: 'archive' | 'alerts', attempts: number, ok: boolean) => void;
+export type SinkCallListener = (sink: 'archive' | 'alerts', attempts: number) => void;
 
 /**
  * Builds the S3 and SNS clients once per cold start, with bounded timeouts and the SDK's standard retry
@@ -62,7 +62,7 @@ export function createAwsSinks(
       bucket,
       prefix,
       gzipLevel: config.archive.gzipLevel,
-      onCall: (attempts, ok) => onSinkCall('archive', attempts, ok),
+      onCall: (attempts) => onSinkCall('archive', attempts),
       ...(kmsKeyId !== undefined && { kmsKeyId }),
       ...(pii.fingerprint !== undefined && { piiKeyFingerprint: pii.fingerprint }),
       ...(pii.refuseOtherKey === true && { refuseOtherPiiKey: true }),
@@ -70,7 +70,7 @@ export function createAwsSinks(
     alerts: new SnsAlertSink(sns, {
       topicArn,
       onFailure: (detail) => logger.warn('SNS did not accept alerts', detail),
-      onCall: (attempts, ok) => onSinkCall('alerts', attempts, ok),
+      onCall: (attempts) => onSinkCall('alerts', attempts),
     }),
     ...(rateTable !== undefined && {
       rates: new DynamoRateStore(

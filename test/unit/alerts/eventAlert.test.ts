@@ -5,10 +5,10 @@ import type { JsonObject } from '../../../src/decode';
 import { normalizeEvent } from '../../../src/normalize';
 import { PiiProtector } from '../../../src/pii';
 import { type CompiledRule, compileRules } from '../../../src/rules/compileRules';
-import { loadRules } from '../../../src/rules/loadRules';
 import { routeRecord } from '../../../src/rules/route';
 import type { NormalizedRecord } from '../../../src/schema';
 import { normalizedRecord } from '../../helpers/factories';
+import { loadRules } from '../../helpers/rules';
 
 const record = (overrides: Partial<NormalizedRecord> = {}): NormalizedRecord =>
   normalizedRecord({

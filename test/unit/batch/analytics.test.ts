@@ -5,7 +5,7 @@ import { processFirehoseBatch } from '../../../src/batch/firehose';
 import { processKinesisBatch } from '../../../src/batch/kinesis';
 import { type BatchReport, noTelemetry } from '../../../src/observability/telemetry';
 import type { NormalizedRecord } from '../../../src/schema';
-import type { QuarantineLine } from '../../../src/sinks/archiveLayout';
+import type { QuarantineLine } from '../../../src/sinks/archiveLine';
 import { FakeLambdaClock, withRecordCost } from '../../helpers/clock';
 import type { MemoryArchiveSink } from '../../helpers/memorySinks';
 import { firehoseEvent, kinesisEvent, testRuntime } from '../../helpers/runtime';

@@ -76,6 +76,17 @@ describe('startDeadline', () => {
     const d = startDeadline(undefined, 3000);
     expect(d).toMatchObject({ marginMs: 3000, adapted: false, startMs: Number.POSITIVE_INFINITY });
     expect(d.stopRecords()).toBe(false);
+    expect(d.writeBudgetMs()).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('gives the writes the time left before the margin, as the clock moves', () => {
+    const c = clock(10_000);
+    const d = startDeadline(c.remainingMs, 1000);
+    expect(d.writeBudgetMs()).toBe(9000);
+    c.left = 1200;
+    expect(d.writeBudgetMs()).toBe(200);
+    c.left = 800;
+    expect(d.writeBudgetMs()).toBe(-200);
   });
 
   it('warns once per container when the margin was reduced, with the numbers', () => {

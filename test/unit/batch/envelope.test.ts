@@ -1,8 +1,9 @@
 import type { FirehoseTransformationEvent, KinesisStreamEvent } from 'aws-lambda';
 import fc from 'fast-check';
+import { readKinesisEvent } from '../../../src/batch/envelope';
 import { processFirehoseBatch } from '../../../src/batch/firehose';
 import { processKinesisBatch } from '../../../src/batch/kinesis';
-import type { QuarantineLine, RawArchiveLine } from '../../../src/sinks/archiveLayout';
+import type { QuarantineLine, RawArchiveLine } from '../../../src/sinks/archiveLine';
 import { assertConformsToGlue, glueTable } from '../../helpers/glue';
 import { firehoseEvent, kinesisEvent, testRuntime } from '../../helpers/runtime';
 
@@ -173,6 +174,29 @@ describe('Kinesis envelopes', () => {
     // The raw lines keep the ids exactly as received.
     const raw = archive.lines('raw').map((l) => JSON.parse(l) as RawArchiveLine);
     expect(raw[0]?.id).toBe('../../etc/passwd');
+  });
+
+  it('reads the shard once, from the first record that has an eventID', () => {
+    const event = edited({ 0: (r) => ({ ...r, eventID: undefined }) }) as unknown as { Records: Loose[] };
+    const second = event.Records[1]?.eventID as string;
+    expect(readKinesisEvent(event, 0).shard).toBe(second.split(':')[0]);
+    for (const r of event.Records) delete r.eventID;
+    expect(readKinesisEvent(event, 0)).not.toHaveProperty('shard');
+  });
+
+  it('files the batch and its metadata under that shard, and "unknown-shard" without one', async () => {
+    const { runtime, archive } = await testRuntime();
+    const event = edited({}) as unknown as { Records: Loose[] };
+    for (const r of event.Records) r.eventID = `shardId-000000000007:${(r.kinesis as Loose).sequenceNumber}`;
+    await processKinesisBatch(asKinesis(event), runtime);
+    const raw = [...archive.objects.values()].find((o) => o.zone === 'raw');
+    expect(raw?.key).toMatch(/\/shardId-000000000007_[^/]+\.jsonl\.gz$/);
+    expect(raw?.metadata.shard).toBe('shardId-000000000007');
+
+    const { runtime: again, archive: other } = await testRuntime();
+    for (const r of event.Records) delete r.eventID;
+    await processKinesisBatch(asKinesis(event), again);
+    expect([...other.objects.values()].find((o) => o.zone === 'raw')?.metadata.shard).toBe('unknown-shard');
   });
 });
 

@@ -1,6 +1,6 @@
 import { processKinesisBatch } from '../../../src/batch/kinesis';
 import { DeliveryError } from '../../../src/errors';
-import type { QuarantineLine, RawArchiveLine } from '../../../src/sinks/archiveLayout';
+import type { QuarantineLine, RawArchiveLine } from '../../../src/sinks/archiveLine';
 import { FakeLambdaClock, withRecordCost } from '../../helpers/clock';
 import { FAMILIES, kinesisEvent, testRuntime } from '../../helpers/runtime';
 

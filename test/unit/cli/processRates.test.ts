@@ -9,9 +9,10 @@ import { processItems } from '../../../src/cli/processItems';
 import type { CounterRate } from '../../../src/cli/runRates';
 import { loadConfig } from '../../../src/config';
 import { toKinesisEvent } from '../../../src/fixtures/wrap';
-import { type RollupRow, sumRollups } from '../../../src/rates/rollups';
+import type { RollupRow } from '../../../src/rates/rollups';
 import { createRuntime } from '../../../src/runtime';
 import type { NormalizedRecord } from '../../../src/schema';
+import { sumRollups } from '../../helpers/rollups';
 import { rawEvents, silentLogger, TEST_PII_KEY, testRuntime } from '../../helpers/runtime';
 import { captureIO, nonBlankLines, tempDir } from './cliIO';
 

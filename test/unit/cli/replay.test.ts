@@ -13,12 +13,8 @@ import { loadConfig } from '../../../src/config';
 import { loadRuleSet } from '../../../src/rules/loadRules';
 import { createRuntime } from '../../../src/runtime';
 import type { NormalizedRecord } from '../../../src/schema';
-import {
-  archiveKey,
-  batchRefFromArchive,
-  firehoseBatchRef,
-  kinesisBatchRef,
-} from '../../../src/sinks/archiveLayout';
+import { archiveKey, batchRefFromArchive } from '../../../src/sinks/archiveObjects';
+import { firehoseBatchRef, kinesisBatchRef } from '../../../src/sinks/batchRef';
 import { firehoseEvent, kinesisEvent, silentLogger, TEST_PII_KEY } from '../../helpers/runtime';
 import { captureIO, tempDir } from './cliIO';
 
@@ -461,7 +457,7 @@ describe('batchRefFromArchive', () => {
   it('rebuilds the Kinesis batch of a raw key, with or without metadata', () => {
     const original = kinesisBatchRef(
       'arn:aws:kinesis:us-east-1:123456789012:stream/pinpoint-events',
-      `shardId-000000000003:${ids[0]}`,
+      'shardId-000000000003',
       ids,
       Date.UTC(2025, 10, 20, 13, 5),
     );

@@ -1,15 +1,10 @@
 import fc from 'fast-check';
 import { RateCounter } from '../../../src/rates/RateCounter';
-import {
-  openHourlyRollup,
-  type RollupRow,
-  rollupRecords,
-  rollupRows,
-  sumRollups,
-} from '../../../src/rates/rollups';
+import { openHourlyRollup, type RollupRow, rollupRows } from '../../../src/rates/rollups';
 import type { CompiledRateRule } from '../../../src/rules/compileRateRules';
 import { RATE_GROUP_KEYS } from '../../../src/rules/rateGroupKeys';
 import type { NormalizedRecord } from '../../../src/schema';
+import { rollupRecords, sumRollups } from '../../helpers/rollups';
 import { compile, RULES, rateSpec, rec, recordArb, splitAt } from './helpers';
 
 const WINDOW = { start: '2026-11-30T10:00:00Z', end: '2026-11-30T10:05:00Z' };

@@ -4,9 +4,9 @@ import type { JsonObject } from '../../../src/decode';
 import { normalizeEvent } from '../../../src/normalize';
 import { type PiiMode, PiiProtector } from '../../../src/pii';
 import { DEFAULT_RULES } from '../../../src/rules/defaultRules';
-import { loadRules } from '../../../src/rules/loadRules';
 import { routeRecord } from '../../../src/rules/route';
 import { ruleSchema } from '../../../src/rules/ruleSchema';
+import { loadRules } from '../../helpers/rules';
 
 const FILES = [
   'app',

@@ -2,12 +2,12 @@ import { performance } from 'node:perf_hooks';
 import { RulesValidationError } from '../../../src/errors';
 import { compileRules } from '../../../src/rules/compileRules';
 import { MAX_GLOB_LENGTH } from '../../../src/rules/globMatcher';
-import { loadRules } from '../../../src/rules/loadRules';
 import { routeRecord } from '../../../src/rules/route';
 import type { RuleSpec } from '../../../src/rules/ruleSchema';
 import { parseUserDocument } from '../../../src/rules/userDocument';
 import type { NormalizedRecord } from '../../../src/schema';
 import { normalizedRecord } from '../../helpers/factories';
+import { loadRules } from '../../helpers/rules';
 
 jest.setTimeout(120_000);
 

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RulesValidationError } from '../../../src/errors';
 import { DEFAULT_RULES } from '../../../src/rules/defaultRules';
-import { loadRules } from '../../../src/rules/loadRules';
 import { routeRecord } from '../../../src/rules/route';
 import { EVERY_PROBLEM_RULES, everyProblemMatchers } from '../../helpers/everyRulesProblem';
 import { normalizedRecord } from '../../helpers/factories';
+import { loadRules } from '../../helpers/rules';
 
 const DEFAULT_NAMES = DEFAULT_RULES.map((r) => r.name);
 

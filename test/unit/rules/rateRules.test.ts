@@ -2,9 +2,10 @@ import { RulesValidationError } from '../../../src/errors';
 import { compileRateRules } from '../../../src/rules/compileRateRules';
 import { compileRules } from '../../../src/rules/compileRules';
 import { DEFAULT_RATE_RULES, DEFAULT_RULES } from '../../../src/rules/defaultRules';
-import { loadRuleSet, loadRuleSpecs, loadRules } from '../../../src/rules/loadRules';
+import { loadRuleSet } from '../../../src/rules/loadRules';
 import type { RateRuleSpec } from '../../../src/rules/ruleSchema';
 import { normalizedRecord } from '../../helpers/factories';
+import { loadRuleSpecs, loadRules } from '../../helpers/rules';
 
 /** The error loadRuleSet throws for a file; fails the test when it does not throw one. */
 function errorOf(text: string): RulesValidationError {

@@ -5,8 +5,8 @@ import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../../../src/errors';
 import { DEFAULT_RATE_RULES, DEFAULT_RULES } from '../../../src/rules/defaultRules';
-import { loadRules } from '../../../src/rules/loadRules';
 import { RULES_SCHEMA_PATH, rulesJsonSchema } from '../../../src/rules/rulesJsonSchema';
+import { loadRules } from '../../helpers/rules';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const committed = readFileSync(join(ROOT, RULES_SCHEMA_PATH), 'utf8');

@@ -1,7 +1,7 @@
 import { ConfigError, RulesValidationError } from '../../../src/errors';
 import { loadAppMetadata } from '../../../src/rules/loadRoutingConfig';
-import { loadRules } from '../../../src/rules/loadRules';
 import { findReservedKeys, parseUserDocument } from '../../../src/rules/userDocument';
+import { loadRules } from '../../helpers/rules';
 
 const errorOf = (fn: () => unknown): Error => {
   try {

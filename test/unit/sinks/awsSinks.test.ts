@@ -7,11 +7,11 @@ import type { Alert } from '../../../src/alerts/eventAlert';
 import { loadConfig } from '../../../src/config';
 import { SinkError } from '../../../src/errors';
 import { createJsonLogger } from '../../../src/logger';
-import { kinesisBatchRef } from '../../../src/sinks/archiveLayout';
 import { createAwsSinks } from '../../../src/sinks/aws/createAwsSinks';
 import { S3ArchiveSink } from '../../../src/sinks/aws/S3ArchiveSink';
 import { chunkEntries, SnsAlertSink } from '../../../src/sinks/aws/SnsAlertSink';
 import { snsMessageBytes, snsSubject } from '../../../src/sinks/aws/snsAlertMessage';
+import { kinesisBatchRef } from '../../../src/sinks/batchRef';
 import { hugeSample, testAlert, testRateAlert } from './testAlert';
 
 const s3Mock = mockClient(S3Client);
@@ -21,12 +21,7 @@ beforeEach(() => {
   snsMock.reset();
 });
 
-const batch = kinesisBatchRef(
-  'arn:aws:kinesis:us-east-1:1:stream/s',
-  'shardId-000000000001:1',
-  ['1', '2'],
-  0,
-);
+const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-000000000001', ['1', '2'], 0);
 const object = {
   zone: 'raw' as const,
   key: 'raw/dt=1970-01-01/hour=00/kinesis/s/x.jsonl.gz',

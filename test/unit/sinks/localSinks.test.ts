@@ -5,8 +5,8 @@ import { gunzipSync } from 'node:zlib';
 import { boundAlert } from '../../../src/alerts/eventAlert';
 import { boundRateAlert } from '../../../src/alerts/rateAlert';
 import { SinkError } from '../../../src/errors';
-import { kinesisBatchRef } from '../../../src/sinks/archiveLayout';
 import { snsAlertMessage } from '../../../src/sinks/aws/snsAlertMessage';
+import { kinesisBatchRef } from '../../../src/sinks/batchRef';
 import { LocalAlertSink } from '../../../src/sinks/local/LocalAlertSink';
 import { LocalArchiveSink } from '../../../src/sinks/local/LocalArchiveSink';
 import { hugeSample, testAlert, testRateAlert } from './testAlert';
@@ -45,7 +45,7 @@ describe('LocalAlertSink', () => {
     const dir = mkdtempSync(join(tmpdir(), 'local-'));
     const batch = kinesisBatchRef(
       'arn:aws:kinesis:us-east-1:1:stream/s',
-      'shardId-1:5',
+      'shardId-1',
       ['5', '9'],
       Date.UTC(2025, 10, 20, 13),
     );
@@ -65,7 +65,7 @@ describe('LocalAlertSink', () => {
 
   it('writes rate alerts as JSON Lines too, bounded as every sink sends them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'local-'));
-    const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1:5', ['5', '9'], 0);
+    const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1', ['5', '9'], 0);
     const rate = testRateAlert({ group: { app_id: null, configuration_set: 'x'.repeat(1_000) } });
     await new LocalAlertSink(dir).publish([testAlert(), rate], batch);
     const lines = readFileSync(
@@ -84,7 +84,7 @@ describe('LocalAlertSink', () => {
 
   it('writes the alert the SNS sink sends while it fits one SNS message', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'local-'));
-    const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1:5', ['5', '9'], 0);
+    const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1', ['5', '9'], 0);
     const alert = testAlert({
       event_type: 'x'.repeat(1_000),
       samples: Array.from({ length: 3 }, (_, i) => hugeSample(i)),
@@ -100,7 +100,7 @@ describe('LocalAlertSink', () => {
 
   it('keeps every sample of an alert past 256 KiB, where the SNS sink leaves the last ones out', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'local-'));
-    const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1:5', ['5', '9'], 0);
+    const batch = kinesisBatchRef('arn:aws:kinesis:us-east-1:1:stream/s', 'shardId-1', ['5', '9'], 0);
     const huge = testAlert({
       event_type: 'x'.repeat(140_000),
       samples: Array.from({ length: 20 }, (_, i) => hugeSample(i)),

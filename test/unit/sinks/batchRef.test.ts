@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RollupRow } from '../../../src/rates/rollups';
-import {
-  fileBatchRef,
-  firehoseBatchRef,
-  kinesisBatchRef,
-  planRollupObjects,
-} from '../../../src/sinks/archiveLayout';
+import { fileBatchRef, firehoseBatchRef, kinesisBatchRef } from '../../../src/sinks/batchRef';
 
 /** The batch name as documented: SHA-256 over the prefix and each id followed by a newline, 128 bits in hex. */
 const expectedName = (prefix: string, ids: string[]) => {
@@ -49,43 +43,11 @@ describe('batch references', () => {
   it('name a Kinesis batch by shard and sequence range', () => {
     const ref = kinesisBatchRef(
       'arn:aws:kinesis:us-east-1:123456789012:stream/pinpoint-events',
-      'shardId-000000000001:49546986683135544286507457936321625675700192471156785154',
+      'shardId-000000000001',
       ids,
       arrival,
     );
     expect(ref.name).toBe(`shardId-000000000001_${ids[0]}_${ids[499]}`);
     expect(ref.label).toBe(`kinesis:pinpoint-events/shardId-000000000001/${ids[0]}..${ids[499]}`);
-  });
-});
-
-describe('rollups', () => {
-  const row = (start: string, outcome: string, count: number): RollupRow => ({
-    window_start: start,
-    window_end: start,
-    rule: 'r',
-    outcome,
-    count,
-  });
-
-  it('write gzip JSON Lines objects under rollups/, one per partition of the window starts', () => {
-    const batch = firehoseBatchRef('arn:x/pinpoint', ids, arrival);
-    const objects = planRollupObjects(batch, [
-      row('2026-11-20T13:00:00.000Z', 'delivered', 5),
-      row('2026-11-20T13:00:00.000Z', 'bounced', 1),
-      row('2026-11-20T14:00:00.000Z', 'delivered', 2),
-    ]);
-    expect(objects.map((o) => [o.zone, o.key, o.lines.length])).toEqual([
-      ['rollups', `rollups/dt=2026-11-20/hour=13/firehose/pinpoint/${batch.name}.jsonl.gz`, 2],
-      ['rollups', `rollups/dt=2026-11-20/hour=14/firehose/pinpoint/${batch.name}.jsonl.gz`, 1],
-    ]);
-    expect(JSON.parse(objects[0]?.lines[1] ?? '')).toEqual(row('2026-11-20T13:00:00.000Z', 'bounced', 1));
-    expect(objects[1]?.metadata).toMatchObject({
-      origin: 'firehose',
-      'record-count': '1',
-      'window-start': '2026-11-20T14:00:00.000Z',
-      'content-encoding': 'gzip',
-    });
-    expect(objects[1]?.metadata).not.toHaveProperty('batch-record-count');
-    expect(planRollupObjects(batch, [])).toEqual([]);
   });
 });
