@@ -1,5 +1,5 @@
 import type { CompiledRateRule } from '../rules/compileRateRules';
-import { attributeOfGroupField, RATE_GROUP_KEYS, type RateGroupKey } from '../rules/rateGroupKeys';
+import { attributeOfGroupField, type RateGroupKey } from '../rules/rateGroupKeys';
 import type { GlueFields, NormalizedRecord } from '../schema';
 import { isoFromMs, MAX_EPOCH_MS } from '../time';
 import { RateCounter } from './RateCounter';
