@@ -1,6 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import S3rver from 's3rver';
 import { SnsTestServer } from '../../test/support/snsServer';
@@ -77,7 +77,8 @@ export async function runDocs(blocks: readonly RunBlock[] = runBlocks()): Promis
   const sessions = new Map<string, ShellSession>();
   const baseEnv = Object.fromEntries(
     Object.entries({
-      PATH: process.env.PATH,
+      // This Node.js first: `npm run local` and `npx sls` run on the one the docs are run with.
+      PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
       HOME: process.env.HOME,
       TMPDIR: process.env.TMPDIR,
       npm_config_cache: process.env.npm_config_cache,
@@ -187,7 +188,8 @@ async function seedArchive(s3Url: string, snsUrl: string): Promise<void> {
   for (const name of ['RULES_FILE', 'APP_METADATA', 'APP_METADATA_FILE', 'RATE_TABLE', 'LOCAL_SINK_DIR']) {
     delete process.env[name];
   }
-  Object.assign(process.env, LOCAL_CREDENTIALS, {
+  const env: Record<string, string> = {
+    ...LOCAL_CREDENTIALS,
     SINKS: 'aws',
     ARCHIVE_BUCKET,
     ARCHIVE_PREFIX,
@@ -198,7 +200,8 @@ async function seedArchive(s3Url: string, snsUrl: string): Promise<void> {
     LOG_LEVEL: 'silent',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     METRICS: 'off',
-  });
+  };
+  Object.assign(process.env, env);
   try {
     const { handler } = (await import(join(ROOT, 'handlers', 'kinesis'))) as {
       handler: (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse>;
@@ -214,6 +217,9 @@ async function seedArchive(s3Url: string, snsUrl: string): Promise<void> {
       if (result.batchItemFailures.length > 0) throw new Error(`docs: the Kinesis handler failed on ${file}`);
     }
   } finally {
-    process.env = saved;
+    for (const name of Object.keys(process.env)) {
+      if (!(name in saved)) delete process.env[name];
+    }
+    Object.assign(process.env, saved);
   }
 }
