@@ -32,6 +32,10 @@ function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),
       writeErr: (s) => void io.stderr.write(s),
+      // The width of the terminal the help goes to, else 80 (commander's default looks at process.stdout,
+      // which is not where an in-process run writes: help pasted into docs/cli.md must not depend on it).
+      getOutHelpWidth: () => (io.stdout.isTTY === true ? (io.stdout.stream?.columns ?? 80) : 80),
+      getErrHelpWidth: () => (io.stderr.isTTY === true ? (io.stderr.stream?.columns ?? 80) : 80),
     })
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
