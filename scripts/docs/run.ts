@@ -1,8 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { KinesisStreamEvent } from 'aws-lambda';
 import S3rver from 's3rver';
+import { processKinesisBatch } from '../../src/batch/kinesis';
+import { loadConfig } from '../../src/config';
+import { createRuntime } from '../../src/runtime';
 import { SnsTestServer } from '../../test/support/snsServer';
 import {
   blocksOf,
@@ -181,15 +184,11 @@ class LocalServers implements DocServers {
 
 /**
  * Archives the bundled Kinesis samples into `s3://pinpoint-archive/prod/` as the deployed Kinesis function does:
- * the handler itself, loaded once with the AWS sinks pointed at the local servers.
+ * its configuration, runtime and batch processing (handlers/kinesis.ts without the Lambda middlewares, which
+ * hold their configuration for the life of the module), with the AWS sinks pointed at the local servers.
  */
 async function seedArchive(s3Url: string, snsUrl: string): Promise<void> {
-  const saved = { ...process.env };
-  for (const name of ['RULES_FILE', 'APP_METADATA', 'APP_METADATA_FILE', 'RATE_TABLE', 'LOCAL_SINK_DIR']) {
-    delete process.env[name];
-  }
-  const env: Record<string, string> = {
-    ...LOCAL_CREDENTIALS,
+  const config = loadConfig({
     SINKS: 'aws',
     ARCHIVE_BUCKET,
     ARCHIVE_PREFIX,
@@ -198,28 +197,23 @@ async function seedArchive(s3Url: string, snsUrl: string): Promise<void> {
     AWS_ENDPOINT_URL_SNS: snsUrl,
     PII_HASH_KEY: DOC_PII_KEY,
     LOG_LEVEL: 'silent',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
     METRICS: 'off',
-  };
-  Object.assign(process.env, env);
+  });
+  const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+  // The SDK reads credentials and region from the process environment.
+  const saved = Object.fromEntries(Object.keys(LOCAL_CREDENTIALS).map((n) => [n, process.env[n]]));
+  Object.assign(process.env, LOCAL_CREDENTIALS);
   try {
-    const { handler } = (await import(join(ROOT, 'handlers', 'kinesis'))) as {
-      handler: (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse>;
-    };
-    const context = {
-      functionName: 'docs',
-      awsRequestId: 'docs',
-      getRemainingTimeInMillis: () => 60_000,
-    } as unknown as Context;
+    const runtime = await createRuntime(config, { logger: quiet });
     for (const file of kinesisSampleFiles()) {
       const event = JSON.parse(readFileSync(file, 'utf8')) as KinesisStreamEvent;
-      const result = await handler(event, context);
-      if (result.batchItemFailures.length > 0) throw new Error(`docs: the Kinesis handler failed on ${file}`);
+      const result = await processKinesisBatch(event, runtime, () => 60_000);
+      if (result.batchItemFailures.length > 0) throw new Error(`docs: the Kinesis path failed on ${file}`);
     }
   } finally {
-    for (const name of Object.keys(process.env)) {
-      if (!(name in saved)) delete process.env[name];
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
     }
-    Object.assign(process.env, saved);
   }
 }

@@ -152,6 +152,8 @@ async function expandWords(
   env: Record<string, string>,
 ): Promise<string[]> {
   if (words.length === 0) return [];
+  // Plain words are what they say: bash only for quotes, globs, variables and the like.
+  if (!words.some((w) => /[*?[\]$~'"\\{}`]/.test(w))) return [...words];
   const { output, code } = await bash(
     `printf '%s\\0' ${words.join(' ')}`,
     { dir: session.dir, env },
@@ -181,7 +183,7 @@ function bash(
   const file = join(outputs, `${process.pid}-${++outputCount}`);
   const fd = openSync(file, 'w+');
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], {
+    const child = spawn('bash', ['--norc', '--noprofile', '-c', script], {
       cwd: session.dir,
       env: { ...options.baseEnv, ...session.env },
       stdio: ['pipe', fd, stdoutOnly ? 'ignore' : fd],

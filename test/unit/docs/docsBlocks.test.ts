@@ -6,6 +6,7 @@ import {
   blocksOf,
   commandsOf,
   keepLines,
+  type OtherBlock,
   parseOptions,
   type RunBlock,
   shellText,
@@ -48,7 +49,7 @@ describe('the blocks of the docs', () => {
       where,
     );
     expect(unmarked).toEqual([]);
-    const illustrative = BLOCKS.filter((b) => b.kind === 'illustrative');
+    const illustrative = BLOCKS.filter((b): b is OtherBlock => b.kind === 'illustrative');
     expect(illustrative.length).toBeGreaterThan(0);
     for (const b of illustrative)
       expect({ at: where(b), reason: b.argument.length > 20 }).toEqual({ at: where(b), reason: true });
@@ -104,7 +105,7 @@ function defaultOf(option: Option): string | undefined {
 }
 
 describe('the option lists of the docs (docs:synopsis)', () => {
-  const synopses = BLOCKS.filter((b) => b.kind === 'synopsis');
+  const synopses = BLOCKS.filter((b): b is OtherBlock => b.kind === 'synopsis');
 
   it('are found for process, replay, fixtures, rules check and report', () => {
     expect(synopses.map((b) => b.argument).sort()).toEqual([
