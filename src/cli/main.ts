@@ -19,9 +19,10 @@ import { parseRatio, parseSize } from './sizeOptions';
 
 /**
  * The `pinpoint-stream` command line: commander parses the arguments, each command lives in its own file
- * and returns its exit code. Data goes to stdout, everything else to stderr.
+ * and returns its exit code. Data goes to stdout, everything else to stderr. Exported for the docs test, which
+ * compares the option lists of docs/cli.md with it.
  */
-function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
+export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
   const program = new Command('pinpoint-stream')
     .description(
       'Normalize, enrich and route Amazon Pinpoint, End User Messaging and SES events outside Lambda: ' +
