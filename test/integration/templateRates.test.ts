@@ -23,6 +23,7 @@ import {
 } from '../helpers/cfnTemplate';
 import { normalizedRecord } from '../helpers/factories';
 import { type GlueColumn, type GlueTable, glueTable, glueViolations } from '../helpers/glue';
+import { RATE_ALARMS } from '../helpers/rateAlarms';
 import { rollupRecords } from '../helpers/rollups';
 import { ROOT, slsPackage } from '../helpers/sls';
 
@@ -222,40 +223,6 @@ describe('writing rollups', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------
-
-/** The account-wide rate alarms: what each counts, and its parameters. */
-const RATE_ALARMS = [
-  {
-    id: 'EmailBounceRateAlarm',
-    name: 'email-bounce-rate',
-    threshold: ['EmailBounceRateAlarmThreshold', '0.05'],
-    minVolume: ['EmailBounceRateAlarmMinVolume', '200'],
-    channel: 'EMAIL',
-    sources: ['ses', 'pinpoint'],
-    numerator: ['bounced'],
-    denominator: ['delivered', 'bounced'],
-  },
-  {
-    id: 'EmailComplaintRateAlarm',
-    name: 'email-complaint-rate',
-    threshold: ['EmailComplaintRateAlarmThreshold', '0.001'],
-    minVolume: ['EmailComplaintRateAlarmMinVolume', '2000'],
-    channel: 'EMAIL',
-    sources: ['ses', 'pinpoint'],
-    numerator: ['complained'],
-    denominator: ['delivered'],
-  },
-  {
-    id: 'SmsFailureRateAlarm',
-    name: 'sms-failure-rate',
-    threshold: ['SmsFailureRateAlarmThreshold', '0.1'],
-    minVolume: ['SmsFailureRateAlarmMinVolume', '200'],
-    channel: 'SMS',
-    sources: ['pinpoint', 'end_user_messaging'],
-    numerator: ['failed', 'rejected'],
-    denominator: ['delivered', 'failed', 'rejected'],
-  },
-] as const;
 
 interface Query {
   Id: string;
