@@ -172,8 +172,8 @@ describe('createAwsSinks', () => {
     await sinks.archive.put(object);
     await sinks.alerts.publish([alert(1)], batch);
     expect(calls).toEqual([
-      ['archive', 2, true],
-      ['alerts', 1, false],
+      ['archive', 2],
+      ['alerts', 1],
     ]);
   });
 });
