@@ -75,6 +75,11 @@ export interface RateBatchMarker {
   readonly pending: readonly string[];
 }
 
+/** What an add did: the item after it, or `applied: false` and the item as it is (absent when never counted). */
+export type RateAddResult =
+  | { applied: true; item: RateCounterItem }
+  | { applied: false; item: RateCounterItem | undefined };
+
 export interface RateStore {
   /**
    * Adds counts to a counter (creating it) when the guard allows; returns the item after the add, or
@@ -85,9 +90,7 @@ export interface RateStore {
     counts: RateCounts,
     guard: RateAddGuard,
     options?: WriteOptions,
-  ): Promise<
-    { applied: true; item: RateCounterItem } | { applied: false; item: RateCounterItem | undefined }
-  >;
+  ): Promise<RateAddResult>;
 
   /** The counter as stored (a consistent read), or undefined when nothing was counted in it. */
   get(counter: RateCounterRef, options?: WriteOptions): Promise<RateCounterItem | undefined>;

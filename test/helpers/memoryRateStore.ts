@@ -11,6 +11,7 @@ import {
 } from '../../src/sinks/rateInputLimits';
 import type {
   RateAddGuard,
+  RateAddResult,
   RateAlertMark,
   RateBatchMarker,
   RateCounterItem,
@@ -70,9 +71,7 @@ export class MemoryRateStore implements RateStore {
     counts: RateCounts,
     guard: RateAddGuard,
     options?: WriteOptions,
-  ): Promise<
-    { applied: true; item: RateCounterItem } | { applied: false; item: RateCounterItem | undefined }
-  > {
+  ): Promise<RateAddResult> {
     checkCounterRef(counter);
     checkCounts(counts);
     checkGuard(guard);

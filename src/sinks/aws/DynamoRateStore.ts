@@ -27,6 +27,7 @@ import {
 } from '../rateItemLayout';
 import type {
   RateAddGuard,
+  RateAddResult,
   RateBatchMarker,
   RateCounterItem,
   RateCounterRef,
@@ -100,9 +101,7 @@ export class DynamoRateStore implements RateStore {
     counts: RateCounts,
     guard: RateAddGuard,
     options?: WriteOptions,
-  ): Promise<
-    { applied: true; item: RateCounterItem } | { applied: false; item: RateCounterItem | undefined }
-  > {
+  ): Promise<RateAddResult> {
     checkCounterRef(counter);
     checkCounts(counts);
     checkGuard(guard);

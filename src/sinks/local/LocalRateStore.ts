@@ -25,6 +25,7 @@ import {
 } from '../rateItemLayout';
 import type {
   RateAddGuard,
+  RateAddResult,
   RateBatchMarker,
   RateCounterItem,
   RateCounterRef,
@@ -70,9 +71,7 @@ export class LocalRateStore implements RateStore {
     counts: RateCounts,
     guard: RateAddGuard,
     options?: WriteOptions,
-  ): Promise<
-    { applied: true; item: RateCounterItem } | { applied: false; item: RateCounterItem | undefined }
-  > {
+  ): Promise<RateAddResult> {
     checkCounterRef(counter);
     checkCounts(counts);
     checkGuard(guard);
