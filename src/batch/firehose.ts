@@ -4,17 +4,15 @@ import type {
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
 import type { InputRecord } from '../pipeline';
-import { RateTally } from '../rates/RateTally';
-import { openHourlyRollup } from '../rates/rollups';
 import { rateBatchId } from '../rates/sequenceKey';
 import type { CompiledRateRule } from '../rules/compileRateRules';
-import type { NormalizedRecord } from '../schema';
 import { planRollupObjects } from '../sinks/archiveObjects';
 import { firehoseBatchRef } from '../sinks/batchRef';
 import type { ArchiveZone } from '../sinks/ports';
 import { nameSafeIds, readFirehoseEvent } from './envelope';
 import { toFirehoseRecords } from './firehoseResponse';
-import { type BatchConfig, type BatchContext, type BatchLogLines, openAnalytics, runBatch } from './run';
+import { openRecordCounts } from './recordCounts';
+import { type BatchConfig, type BatchContext, type BatchLogLines, runBatch } from './run';
 
 /** What the Firehose path needs (a `Runtime` is one). */
 export interface FirehoseContext extends BatchContext {
@@ -77,15 +75,7 @@ export async function processFirehoseBatch(
     nameSafeIds(inputs.map((i) => i.id)),
     (inputs[0] as InputRecord).ingestMs,
   );
-  const rollup = ctx.rateRules.length > 0 ? openHourlyRollup(ctx.rateRules) : undefined;
-  const tally =
-    ctx.rates !== undefined && ctx.rateRules.length > 0 ? new RateTally(ctx.rateRules) : undefined;
-  const analytics = openAnalytics(ctx);
-  const onRecord = (record: NormalizedRecord, _input: InputRecord, index: number) => {
-    analytics.add(record, index);
-    rollup?.add(record);
-    tally?.add(record, index);
-  };
+  const { analytics, rollup, tally, onRecord } = openRecordCounts(ctx);
   const run = await runBatch<FirehoseTransformationResultRecord[]>(ctx, {
     path: 'firehose',
     inputs,

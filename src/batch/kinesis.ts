@@ -1,15 +1,13 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { isRetryable } from '../errors';
 import type { InputRecord, ProcessedRecord } from '../pipeline';
-import { RateTally } from '../rates/RateTally';
-import { openHourlyRollup } from '../rates/rollups';
 import { rateBatchId, sequenceKey } from '../rates/sequenceKey';
 import type { CompiledRateRule } from '../rules/compileRateRules';
-import type { NormalizedRecord } from '../schema';
 import { planRollupObjects } from '../sinks/archiveObjects';
 import { kinesisBatchRef } from '../sinks/batchRef';
 import { hasTumblingWindow, nameSafeIds, readKinesisEvent } from './envelope';
-import { type BatchContext, type BatchLogLines, openAnalytics, runBatch } from './run';
+import { openRecordCounts } from './recordCounts';
+import { type BatchContext, type BatchLogLines, runBatch } from './run';
 
 /** What the Kinesis path needs (a `Runtime` is one). */
 export interface KinesisContext extends BatchContext {
@@ -64,15 +62,7 @@ export async function processKinesisBatch(
   const firstArrivalMs = (inputs[0] as InputRecord).ingestMs;
   // One shard for the batch's name and for its rate lane.
   const shard = envelope.shard ?? 'unknown-shard';
-  const rollup = ctx.rateRules.length > 0 ? openHourlyRollup(ctx.rateRules) : undefined;
-  const tally =
-    ctx.rates !== undefined && ctx.rateRules.length > 0 ? new RateTally(ctx.rateRules) : undefined;
-  const analytics = openAnalytics(ctx);
-  const onRecord = (record: NormalizedRecord, _input: InputRecord, index: number) => {
-    analytics.add(record, index);
-    rollup?.add(record);
-    tally?.add(record, index);
-  };
+  const { analytics, rollup, tally, onRecord } = openRecordCounts(ctx);
   const batchRef = (processed: readonly ProcessedRecord[]) =>
     kinesisBatchRef(envelope.streamArn, shard, nameSafeIds(processed.map((p) => p.input.id)), firstArrivalMs);
   const run = await runBatch(ctx, {
